@@ -1,0 +1,155 @@
+"""What the store keeps: the trade record, the position, audit events and the kill switch."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from messages.trade import Execution, ExecutionError, Rejection, TradeRequest
+from messages.types import TERMINAL_STATUSES, ExecutionMethod, OrderType, Side, TimeInForce, TradeStatus
+
+
+class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """The trade item: the seed's record schema, flat, plus who asked and how it ended."""
+
+    trade_id: uuid.UUID
+    user_id: str
+    channel_id: str | None = None
+    symbol: str
+    quantity: Decimal
+    trade_type: Side
+    order_type: OrderType = "market"
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = "day"
+    status: TradeStatus
+    timestamp: datetime
+    source: str = "cli"
+    recorded_at: datetime | None = None
+    execution_id: uuid.UUID | None = None
+    execution_method: ExecutionMethod | None = None
+    execution_price: Decimal | None = None
+    filled_quantity: Decimal | None = None
+    execution_timestamp: datetime | None = None
+    alpaca_order_id: str | None = None
+    execution_time_ms: Decimal | None = None
+    reference_price: Decimal | None = None
+    slippage_bps: Decimal | None = None
+    market_impact_bps: Decimal | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    rejection_reasons: tuple[Rejection, ...] = ()
+    expires_at: int | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def request(self) -> TradeRequest:
+        """Rebuild the trader's request from the stored record."""
+        return TradeRequest(
+            trade_id=self.trade_id,
+            user_id=self.user_id,
+            channel_id=self.channel_id,
+            symbol=self.symbol,
+            side=self.trade_type,
+            quantity=self.quantity,
+            order_type=self.order_type,
+            limit_price=self.price,
+            stop_price=self.stop_price,
+            time_in_force=self.time_in_force,
+            submitted_at=self.timestamp,
+            source=self.source,
+        )
+
+    def execution(self) -> Execution | None:
+        """The stored execution, when the trade executed."""
+        if self.status != "executed" or self.execution_id is None:
+            return None
+        assert self.execution_method is not None and self.execution_price is not None
+        assert self.filled_quantity is not None and self.execution_timestamp is not None
+        assert self.execution_time_ms is not None and self.reference_price is not None
+        assert self.slippage_bps is not None and self.market_impact_bps is not None
+        return Execution(
+            execution_id=self.execution_id,
+            execution_method=self.execution_method,
+            execution_price=self.execution_price,
+            filled_quantity=self.filled_quantity,
+            execution_timestamp=self.execution_timestamp,
+            execution_time_ms=self.execution_time_ms,
+            reference_price=self.reference_price,
+            slippage_bps=self.slippage_bps,
+            market_impact_bps=self.market_impact_bps,
+            alpaca_order_id=self.alpaca_order_id,
+        )
+
+    def error(self) -> ExecutionError | None:
+        """The stored execution error, when the trade failed."""
+        if self.status != "failed" or self.error_code is None:
+            return None
+        return ExecutionError(
+            code=self.error_code,
+            message=self.error_message or "",
+            execution_method=self.execution_method,
+            alpaca_order_id=self.alpaca_order_id,
+        )
+
+
+def pending_record(trade: TradeRequest, *, recorded_at: datetime, expires_at: int) -> TradeRecord:
+    """The PENDING record persistence puts for a validated trade."""
+    return TradeRecord(
+        trade_id=trade.trade_id,
+        user_id=trade.user_id,
+        channel_id=trade.channel_id,
+        symbol=trade.symbol,
+        quantity=trade.quantity,
+        trade_type=trade.side,
+        order_type=trade.order_type,
+        price=trade.limit_price,
+        stop_price=trade.stop_price,
+        time_in_force=trade.time_in_force,
+        status="pending",
+        timestamp=trade.submitted_at,
+        source=trade.source,
+        recorded_at=recorded_at,
+        expires_at=expires_at,
+    )
+
+
+class Position(msgspec.Struct, frozen=True, kw_only=True):
+    """A trader's holding in one symbol; quantity is negative when short."""
+
+    user_id: str
+    symbol: str
+    quantity: Decimal = Decimal(0)
+    average_cost: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)
+    version: int = 0
+    updated_at: datetime | None = None
+    last_trade_id: uuid.UUID | None = None
+
+
+class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One append-only audit item. `event_key` orders a trade's events and makes each write idempotent."""
+
+    trade_id: uuid.UUID
+    event_key: str
+    event_type: str
+    audit_id: uuid.UUID
+    timestamp: datetime
+    user_id: str
+    details: dict[str, Any] = {}
+    expires_at: int
+
+
+class KillSwitch(msgspec.Struct, frozen=True, kw_only=True):
+    """The trading halt flag kept in the store; while engaged every new trade is refused."""
+
+    engaged: bool
+    reason: str = ""
+    changed_by: str = ""
+    changed_at: datetime | None = None

@@ -1,0 +1,23 @@
+"""The Notifier port, kept beside the handlers (never inside slack/), so dependencies point down."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from messages.events import PositionUpdated, TradeFailed, TradeRejected
+
+Outcome = PositionUpdated | TradeFailed | TradeRejected
+
+
+class NotifierUnavailable(Exception):
+    """The notification channel could not be reached: transient, worth a retry."""
+
+
+class Notifier(Protocol):
+    """Tells the trader how their trade ended, in the seed's success and failure messages."""
+
+    name: str
+
+    async def notify(self, outcome: Outcome) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,71 @@
+"""The TradeStore port: every durable write tradeflow makes, each one idempotent by trade id."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Sequence
+from typing import Protocol
+
+from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or throttled the request: transient, worth a retry."""
+
+
+class PositionWrite(enum.Enum):
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"  # this trade's position_updated audit item already exists
+    VERSION_CONFLICT = "version_conflict"  # another trade moved the position first: re-read and retry
+
+
+class TradeStore(Protocol):
+    """Trades, positions, audit events and the kill switch.
+
+    Conditions, not reads-then-writes, make every method safe under redelivery and concurrency.
+    Implementations raise StoreUnavailable for transient faults and nothing else for business outcomes.
+    """
+
+    async def create_tables(self) -> None:
+        """Create the tables (and TTL on `expires_at`) when missing; idempotent."""
+
+    async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None: ...
+
+    async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
+        """Put the trade if its id is new, with its audit events, atomically.
+
+        Returns None when written, or the stored record (and writes nothing) when the id exists.
+        """
+
+    async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
+        """Replace a PENDING trade with its terminal record, with its audit event, atomically.
+
+        Returns None when written, or the stored record (and writes nothing) when it is no longer PENDING.
+        Raises KeyError when the trade does not exist.
+        """
+
+    async def get_position(self, user_id: str, symbol: str) -> Position | None: ...
+
+    async def list_positions(self, user_id: str) -> list[Position]: ...
+
+    async def apply_position(self, position: Position, expected_version: int, audit: AuditEvent) -> PositionWrite:
+        """Write `position` (version = expected_version + 1) and the trade's position audit item atomically.
+
+        The position is written only if its stored version is `expected_version` (0: absent), and only if
+        `audit` (the trade's guard) does not exist yet.
+        """
+
+    async def append_audit(self, event: AuditEvent) -> bool:
+        """Put an audit event unless its (trade_id, event_key) exists. True when written."""
+
+    async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None: ...
+
+    async def list_audit(self, trade_id: uuid.UUID) -> list[AuditEvent]:
+        """The trade's audit events in event_key order."""
+
+    async def get_kill_switch(self) -> KillSwitch: ...
+
+    async def set_kill_switch(self, switch: KillSwitch) -> None: ...
+
+    async def close(self) -> None: ...
