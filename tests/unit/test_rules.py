@@ -1,0 +1,68 @@
+"""Pre-trade rules: each refusal names the field and says what to change."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from messages.records import KillSwitch, Position
+from tests.unit.fakes import policy, trade
+from workers.handlers.rules import check_trade
+
+OFF = KillSwitch(engaged=False)
+
+
+def codes(**kwargs: object) -> list[str]:
+    t = kwargs.pop("t", trade())
+    args = {"kill_switch": OFF, "position": None, "reference_price": Decimal(100)}
+    args.update(kwargs)
+    return [r.code for r in check_trade(t, kwargs.pop("p", policy()), **args)]  # type: ignore[arg-type]
+
+
+def test_a_good_trade_passes() -> None:
+    assert codes() == []
+
+
+def test_only_traders_may_trade() -> None:
+    assert codes(t=trade(user_id="U999")) == ["NOT_A_TRADER"]
+
+
+def test_the_kill_switch_refuses_everything() -> None:
+    assert codes(kill_switch=KillSwitch(engaged=True, reason="market turmoil")) == ["TRADING_HALTED"]
+
+
+def test_symbols_outside_the_allow_list_are_refused() -> None:
+    assert codes(t=trade(symbol="GME")) == ["SYMBOL_NOT_ALLOWED"]
+
+
+def test_quantity_and_notional_limits() -> None:
+    assert codes(t=trade(quantity=Decimal(1001))) == ["QUANTITY_TOO_LARGE"]
+    assert codes(t=trade(quantity=Decimal(600)), reference_price=Decimal(1000)) == ["NOTIONAL_TOO_LARGE"]
+    # a limit order's notional uses its limit price, not the quote
+    limit = trade(quantity=Decimal(600), order_type="limit", limit_price=Decimal(10))
+    assert codes(t=limit, reference_price=Decimal(1000)) == []
+
+
+def test_selling_more_than_held_is_refused_unless_shorting_is_enabled() -> None:
+    held = Position(user_id="U123", symbol="AAPL", quantity=Decimal(5))
+    assert codes(t=trade(side="sell", quantity=Decimal(6)), position=held) == ["INSUFFICIENT_POSITION"]
+    assert codes(t=trade(side="sell", quantity=Decimal(5)), position=held) == []
+    reasons = check_trade(
+        trade(side="sell", quantity=Decimal(6)),
+        policy(allow_short=True),
+        kill_switch=OFF,
+        position=held,
+        reference_price=Decimal(100),
+    )
+    assert reasons == []
+
+
+def test_reasons_name_the_field_and_the_fix() -> None:
+    [reason] = check_trade(
+        trade(quantity=Decimal(2000), symbol="MSFT"),
+        policy(max_notional=Decimal(10**9)),
+        kill_switch=OFF,
+        position=None,
+        reference_price=Decimal(1),
+    )
+    assert reason.field == "quantity"
+    assert "1000" in reason.message

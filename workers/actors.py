@@ -1,0 +1,73 @@
+"""Thin actors: decode the payload, run the stage's handler on the event loop, publish what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
+from opentelemetry import context as otel_context
+
+from messages.codec import from_payload, to_payload
+from messages.events import AnyMessage
+from telemetry.middleware import run_with_context
+from workers.handlers.deps import Deps
+from workers.handlers.errors import InvariantViolation
+from workers.routing import STAGES, Stage, next_stage
+from workers.settings import Settings
+
+
+class Runtime(dramatiq.Middleware):
+    """Opens the handlers' dependencies once per worker process, on dramatiq's event loop thread."""
+
+    def __init__(self, settings: Settings, open_deps: Callable[[Settings], Any], close_deps: Callable[[Deps], Any]):
+        self.settings = settings
+        self._open_deps = open_deps
+        self._close_deps = close_deps
+        self.deps: Deps | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.deps = _loop().run_coroutine(self._open_deps(self.settings))
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if self.deps is not None:
+            _loop().run_coroutine(self._close_deps(self.deps))
+            self.deps = None
+
+
+def _loop() -> Any:
+    loop = get_event_loop_thread()
+    if loop is None:
+        raise RuntimeError("dramatiq's AsyncIO middleware must come before the Runtime middleware")
+    return loop
+
+
+def publish(rabbitmq: dramatiq.Broker, message: AnyMessage) -> None:
+    """Send a message to the stage that consumes its type (publisher-confirmed)."""
+    rabbitmq.get_actor(next_stage(message)).send(to_payload(message))
+
+
+def declare_stage_actors(rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime) -> dict[str, dramatiq.Actor]:
+    return {stage.name: _stage_actor(rabbitmq, settings, runtime, stage) for stage in STAGES}
+
+
+def _stage_actor(rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime, stage: Stage) -> dramatiq.Actor:
+    def process(payload: Any) -> None:
+        message = from_payload(payload)
+        if not isinstance(message, stage.consumes):
+            raise InvariantViolation(f"{type(message).__name__} does not belong on the {stage.name} queue")
+        if runtime.deps is None:
+            raise RuntimeError("worker dependencies are not open")
+        coroutine = run_with_context(otel_context.get_current(), stage.handler(message, runtime.deps))
+        outcome = _loop().run_coroutine(coroutine)
+        if outcome is not None:
+            publish(rabbitmq, outcome)
+
+    process.__name__ = stage.name
+    return dramatiq.actor(
+        process,
+        actor_name=stage.name,
+        queue_name=settings.queue(stage.name),
+        broker=rabbitmq,
+    )

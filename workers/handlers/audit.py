@@ -1,0 +1,57 @@
+"""Audit events: the keys that order a trade's trail and make each write idempotent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from messages.records import AuditEvent
+from messages.trade import TradeRequest
+
+# The key orders a trade's events as the chain runs; one key per fact makes a redelivered write a no-op.
+EVENT_KEYS = {
+    "trade_submitted": "010#trade_submitted",
+    "trade_recorded": "020#trade_recorded",
+    "trade_rejected": "020#trade_rejected",
+    "trade_executed": "030#trade_executed",
+    "trade_failed": "030#trade_failed",
+    "position_updated": "040#position_updated",
+    "trade_notified": "050#trade_notified",
+}
+POSITION_GUARD_KEY = EVENT_KEYS["position_updated"]
+NOTIFIED_KEY = EVENT_KEYS["trade_notified"]
+
+
+def expires_at(now: datetime, retention_days: int) -> int:
+    """The epoch second at which DynamoDB's TTL may delete the item."""
+    return int((now + timedelta(days=retention_days)).timestamp())
+
+
+def audit_event(
+    event_type: str,
+    trade: TradeRequest,
+    *,
+    at: datetime,
+    retention_days: int,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An audit item for one step of a trade, with the seed's common details filled in."""
+    base: dict[str, Any] = {
+        "trade_id": str(trade.trade_id),
+        "symbol": trade.symbol,
+        "side": trade.side,
+        "quantity": str(trade.quantity),
+        "channel_id": trade.channel_id,
+    }
+    base.update(details or {})
+    return AuditEvent(
+        trade_id=trade.trade_id,
+        event_key=EVENT_KEYS[event_type],
+        event_type=event_type,
+        audit_id=uuid.uuid4(),
+        timestamp=at,
+        user_id=trade.user_id,
+        details={k: v for k, v in base.items() if v is not None},
+        expires_at=expires_at(at, retention_days),
+    )

@@ -1,0 +1,35 @@
+"""Persistence stage: TradeValidated → the trade put as PENDING with its audit → TradeRecorded."""
+
+from __future__ import annotations
+
+from messages.events import TradeRecorded, TradeValidated
+from messages.records import pending_record
+from workers.handlers.audit import audit_event, expires_at
+from workers.handlers.deps import Deps
+from workers.handlers.sameness import ensure_same_trade
+
+
+async def record_trade(event: TradeValidated, deps: Deps) -> TradeRecorded | None:
+    """Put the trade conditionally as PENDING; a duplicate writes nothing."""
+    trade, now = event.trade, deps.clock()
+    record = pending_record(trade, recorded_at=now, expires_at=expires_at(now, deps.retention_days))
+    audit = [
+        audit_event(
+            "trade_submitted",
+            trade,
+            at=trade.submitted_at,
+            retention_days=deps.retention_days,
+            details={"source": trade.source, "order_type": trade.order_type,
+                     "validated_at": event.validated_at.isoformat()},
+        ),
+        audit_event("trade_recorded", trade, at=now, retention_days=deps.retention_days,
+                    details={"status": "pending"}),
+    ]
+    existing = await deps.store.put_new_trade(record, audit)
+    if existing is None:
+        return TradeRecorded(trade=trade, recorded_at=now)
+    ensure_same_trade(existing, trade)
+    if existing.status == "pending":
+        # An earlier delivery wrote it and may have died before publishing; execution is idempotent.
+        return TradeRecorded(trade=trade, recorded_at=existing.recorded_at or now)
+    return None

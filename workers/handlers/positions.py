@@ -1,0 +1,75 @@
+"""Positions stage: TradeExecuted → the fill applied to the trader's position exactly once → PositionUpdated."""
+
+from __future__ import annotations
+
+import msgspec
+
+from messages.events import PositionUpdated, TradeExecuted
+from messages.records import Position
+from messages.trade import Execution
+from workers.handlers.audit import POSITION_GUARD_KEY, audit_event
+from workers.handlers.deps import Deps
+from workers.handlers.errors import InvariantViolation, UnknownTrade
+from workers.handlers.position_math import apply_fill
+from workers.store.port import PositionWrite, StoreUnavailable
+
+MAX_VERSION_CONFLICTS = 20
+
+
+async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
+    """Apply the stored fill under optimistic concurrency; the trade's audit item guards against a second apply."""
+    trade = event.trade
+    record = await deps.store.get_trade(trade.trade_id)
+    if record is None:
+        raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
+    execution = record.execution()
+    if execution is None:
+        raise InvariantViolation(f"trade {trade.trade_id} is {record.status}, not executed; no fill to apply")
+    for _ in range(MAX_VERSION_CONFLICTS):
+        current = await deps.store.get_position(trade.user_id, trade.symbol) or Position(
+            user_id=trade.user_id, symbol=trade.symbol
+        )
+        now = deps.clock()
+        moved = apply_fill(
+            current,
+            side=trade.side,
+            quantity=execution.filled_quantity,
+            price=execution.execution_price,
+            trade_id=trade.trade_id,
+            at=now,
+        )
+        after = msgspec.structs.replace(moved, version=current.version + 1)
+        audit = audit_event(
+            "position_updated",
+            trade,
+            at=now,
+            retention_days=deps.retention_days,
+            details={"execution_id": str(execution.execution_id), "position_before": _snapshot(current),
+                     "position_after": _snapshot(after)},
+        )
+        written = await deps.store.apply_position(after, current.version, audit)
+        if written is PositionWrite.APPLIED:
+            return PositionUpdated(trade=trade, execution=execution, position=after)
+        if written is PositionWrite.ALREADY_APPLIED:
+            return await _already_applied(event, execution, deps)
+    raise StoreUnavailable(f"position {trade.user_id}/{trade.symbol} kept moving under {MAX_VERSION_CONFLICTS} tries")
+
+
+async def _already_applied(event: TradeExecuted, execution: Execution, deps: Deps) -> PositionUpdated:
+    # An earlier delivery applied the fill and may have died before publishing: re-emit what it wrote.
+    guard = await deps.store.get_audit(event.trade.trade_id, POSITION_GUARD_KEY)
+    if guard is None:
+        raise InvariantViolation(f"position guard of trade {event.trade_id} vanished")
+    position = msgspec.convert(guard.details["position_after"], Position, strict=False)
+    return PositionUpdated(trade=event.trade, execution=execution, position=position)
+
+
+def _snapshot(position: Position) -> dict[str, object]:
+    return {
+        "user_id": position.user_id,
+        "symbol": position.symbol,
+        "quantity": str(position.quantity),
+        "average_cost": str(position.average_cost),
+        "realized_pnl": str(position.realized_pnl),
+        "version": str(position.version),
+    }

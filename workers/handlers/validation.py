@@ -1,0 +1,59 @@
+"""Validation stage: SubmitTrade → TradeValidated, or TradeRejected recorded and audited."""
+
+from __future__ import annotations
+
+import msgspec
+
+from messages.events import SubmitTrade, TradeRejected, TradeValidated
+from messages.records import pending_record
+from messages.trade import Rejection
+from workers.handlers.audit import audit_event, expires_at
+from workers.handlers.deps import Deps
+from workers.handlers.rules import check_trade
+from workers.handlers.sameness import ensure_same_trade
+
+
+async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | TradeRejected | None:
+    """Check the trade against the policy, the kill switch and the trader's position."""
+    trade = command.trade
+    kill_switch = await deps.store.get_kill_switch()
+    position = await deps.store.get_position(trade.user_id, trade.symbol) if trade.side == "sell" else None
+    reference = None
+    if trade.limit_price is None and trade.stop_price is None:
+        reference = await deps.prices.reference_price(trade.symbol)
+    reasons = check_trade(
+        trade, deps.policy, kill_switch=kill_switch, position=position, reference_price=reference
+    )
+    now = deps.clock()
+    if not reasons:
+        return TradeValidated(trade=trade, validated_at=now)
+    return await _record_rejection(command, tuple(reasons), deps)
+
+
+async def _record_rejection(
+    command: SubmitTrade, reasons: tuple[Rejection, ...], deps: Deps
+) -> TradeRejected | None:
+    trade, now = command.trade, deps.clock()
+    pending = pending_record(trade, recorded_at=now, expires_at=expires_at(now, deps.retention_days))
+    record = msgspec.structs.replace(
+        pending,
+        status="rejected",
+        rejection_reasons=reasons,
+        error_code=reasons[0].code,
+        error_message="; ".join(r.message for r in reasons),
+    )
+    details = {"reasons": [{"field": r.field, "code": r.code, "message": r.message} for r in reasons]}
+    audit = [
+        audit_event("trade_submitted", trade, at=trade.submitted_at, retention_days=deps.retention_days,
+                    details={"source": trade.source, "order_type": trade.order_type}),
+        audit_event("trade_rejected", trade, at=now, retention_days=deps.retention_days, details=details),
+    ]
+    existing = await deps.store.put_new_trade(record, audit)
+    if existing is None:
+        return TradeRejected(trade=trade, reasons=reasons, rejected_at=now)
+    ensure_same_trade(existing, trade)
+    if existing.status == "rejected":
+        # Recorded by an earlier delivery that may have crashed before publishing: publish again.
+        return TradeRejected(trade=trade, reasons=existing.rejection_reasons, rejected_at=existing.recorded_at or now)
+    return None  # the same trade was accepted by an earlier delivery; this duplicate changes nothing
+

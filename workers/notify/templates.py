@@ -1,0 +1,77 @@
+"""The seed's success and failure messages as plain text (Slack's fallback text and the log notifier)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from messages.events import PositionUpdated, TradeFailed, TradeRejected
+from messages.trade import TradeRequest
+
+METHOD_LABELS = {"alpaca": "🧪 Alpaca Paper Trading", "simulation": "🎲 Simulation"}
+
+# Next steps by error code; the trade id is always the last one, so support can find the trade.
+NEXT_STEPS = {
+    "MARKET_CLOSED": "Check market hours and try again",
+    "LIMIT_NOT_MARKETABLE": "Adjust the limit price toward the market, or use a market order",
+    "STOP_NOT_TRIGGERED": "Check the stop price against the market, or use a market order",
+    "INSUFFICIENT_BUYING_POWER": "Reduce the quantity or free up buying power",
+}
+DEFAULT_NEXT_STEP = "Review the error and try again"
+
+
+def _trade_details(trade: TradeRequest) -> list[str]:
+    lines = [
+        "Trade Details:",
+        f"• Symbol: {trade.symbol}",
+        f"• Type: {trade.side.upper()}",
+        f"• Quantity: {trade.quantity} shares",
+    ]
+    if trade.order_type != "market":
+        lines.append(f"• Order: {trade.order_type.replace('_', ' ')}"
+                     + (f" limit ${trade.limit_price}" if trade.limit_price else "")
+                     + (f" stop ${trade.stop_price}" if trade.stop_price else ""))
+    lines.append(f"• Trade ID: {trade.trade_id}")
+    return lines
+
+
+def _seconds(ms: Decimal) -> str:
+    return f"{(ms / 1000):.1f}s"
+
+
+def success_text(event: PositionUpdated) -> str:
+    execution, position = event.execution, event.position
+    lines = ["✅ Trade Executed Successfully", "", *_trade_details(event.trade), "", "Execution Details:",
+             f"• Method: {METHOD_LABELS[execution.execution_method]}"]
+    if execution.alpaca_order_id:
+        lines.append(f"• Alpaca Order ID: {execution.alpaca_order_id}")
+    lines += [
+        f"• Execution Price: ${execution.execution_price:,.2f}",
+        f"• Execution Time: {_seconds(execution.execution_time_ms)}",
+        f"• Slippage: {execution.slippage_bps:.2f} bps",
+        f"• Position: {position.quantity} {position.symbol} @ ${position.average_cost:,.2f} avg",
+        "",
+        "📊 Check your portfolio in the App Home tab for updated positions.",
+    ]
+    return "\n".join(lines)
+
+
+def failure_text(event: TradeFailed) -> str:
+    error = event.error
+    steps = [*error.next_steps] or [NEXT_STEPS.get(error.code, DEFAULT_NEXT_STEP)]
+    lines = ["❌ Trade Execution Failed", "", *_trade_details(event.trade), "", "Error Information:",
+             f"• Error: {error.message}", f"• Error Code: {error.code}"]
+    if error.execution_method:
+        lines.append(f"• Method: {METHOD_LABELS[error.execution_method]}")
+    if error.alpaca_order_id:
+        lines.append(f"• Alpaca Order ID: {error.alpaca_order_id}")
+    lines += ["", "💡 Next Steps:", *(f"• {s}" for s in steps), "• Contact support if the issue persists",
+              f"• Reference Trade ID: {event.trade.trade_id}"]
+    return "\n".join(lines)
+
+
+def rejection_text(event: TradeRejected) -> str:
+    lines = ["❌ Trade Rejected", "", *_trade_details(event.trade), "", "What to change:"]
+    lines += [f"• {r.message} ({r.code})" for r in event.reasons]
+    lines += ["", "💡 Next Steps:", "• Fix the fields above and submit again",
+              f"• Reference Trade ID: {event.trade.trade_id}"]
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""`tradeflow submit`: build a SubmitTrade from the command line, publish it, optionally wait for the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from messages.events import SubmitTrade
+from messages.records import TradeRecord
+from workers.handlers.audit import NOTIFIED_KEY
+from workers.store.port import TradeStore
+
+
+class InvalidTrade(ValueError):
+    """The command line does not describe a valid trade; the message names the field."""
+
+
+def build_command(
+    *,
+    user_id: str,
+    side: str,
+    quantity: str,
+    symbol: str,
+    order_type: str = "market",
+    limit_price: str | None = None,
+    stop_price: str | None = None,
+    time_in_force: str = "day",
+    channel_id: str | None = None,
+    trade_id: uuid.UUID | None = None,
+) -> SubmitTrade:
+    """Check every field through the wire types themselves, so the CLI can never publish a bad trade."""
+    raw: dict[str, Any] = {
+        "type": "SubmitTrade",
+        "trade": {
+            "trade_id": str(trade_id or uuid.uuid4()),
+            "user_id": user_id,
+            "channel_id": channel_id,
+            "symbol": symbol,
+            "side": side,
+            "quantity": quantity,
+            "order_type": order_type,
+            "limit_price": limit_price,
+            "stop_price": stop_price,
+            "time_in_force": time_in_force,
+            "submitted_at": datetime.now(UTC).isoformat(),
+            "source": "cli",
+        },
+    }
+    try:
+        return msgspec.convert(raw, SubmitTrade, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidTrade(_field_message(str(exc))) from exc
+
+
+def _field_message(message: str) -> str:
+    # "Expected `str` matching regex ... - at `$.trade.symbol`" → "symbol: Expected ..."
+    text, _, where = message.partition(" - at ")
+    field = where.strip("`").removeprefix("$.trade").lstrip(".") or "trade"
+    return f"invalid {field}: {text}"
+
+
+async def wait_for_outcome(store: TradeStore, trade_id: uuid.UUID, timeout_s: float) -> TradeRecord | None:
+    """Poll until the trade is decided and its trader notified, or the deadline passes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        record = await store.get_trade(trade_id)
+        if record is not None and record.is_terminal and await store.get_audit(trade_id, NOTIFIED_KEY):
+            return record
+        await asyncio.sleep(0.1)
+    return await store.get_trade(trade_id)
+
+
+def outcome_document(record: TradeRecord | None, trade_id: uuid.UUID, *, notified: bool) -> dict[str, Any]:
+    if record is None:
+        return {"trade_id": str(trade_id), "status": "unknown", "trace_id": trade_id.hex, "notified": False}
+    doc: dict[str, Any] = msgspec.to_builtins(record)
+    doc = {k: v for k, v in doc.items() if v not in (None, [], ())}
+    doc.update(trace_id=trade_id.hex, notified=notified)
+    return doc
+

@@ -1,0 +1,52 @@
+"""The chain on one screen: which stage consumes which message, and where each outcome goes next."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from messages.events import (
+    AnyMessage,
+    PositionUpdated,
+    SubmitTrade,
+    TradeExecuted,
+    TradeFailed,
+    TradeRecorded,
+    TradeRejected,
+    TradeValidated,
+)
+from workers.handlers.deps import Deps
+from workers.handlers.execution import execute_trade
+from workers.handlers.notification import notify_trader
+from workers.handlers.persistence import record_trade
+from workers.handlers.positions import update_position
+from workers.handlers.validation import validate_trade
+
+Handler = Callable[[Any, Deps], Awaitable[AnyMessage | None]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # also the actor name and the queue name (before any prefix)
+    consumes: tuple[type[AnyMessage], ...]
+    handler: Handler
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("validation", (SubmitTrade,), validate_trade),
+    Stage("persistence", (TradeValidated,), record_trade),
+    Stage("execution", (TradeRecorded,), execute_trade),
+    Stage("positions", (TradeExecuted,), update_position),
+    Stage("notifications", (PositionUpdated, TradeFailed, TradeRejected), notify_trader),
+)
+
+# Each message type goes to exactly one stage.
+NEXT_STAGE: dict[type[AnyMessage], str] = {
+    kind: stage.name for stage in STAGES for kind in stage.consumes
+}
+STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
+
+
+def next_stage(message: AnyMessage) -> str:
+    return NEXT_STAGE[type(message)]

@@ -1,0 +1,121 @@
+"""Settings: one frozen Struct read once from the environment and checked at start (DESIGN §7)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+DEFAULT_SYMBOLS = (
+    "AAPL,MSFT,GOOGL,GOOG,AMZN,META,NVDA,TSLA,AMD,INTC,NFLX,ORCL,CRM,ADBE,IBM,JPM,BAC,GS,V,MA,"
+    "WMT,KO,PEP,DIS,XOM,CVX,SPY,QQQ,IWM,DIA,BRK.B"
+)
+SEVEN_YEARS_DAYS = 2557  # 7 × 365 + 2 leap days: the audit retention the seed promises
+
+
+class SettingsError(ValueError):
+    """A missing, misspelt or malformed setting; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything tradeflow reads from its environment. Defaults point at loopback, so `up` needs none."""
+
+    tradeflow_env: Literal["development", "test", "staging", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    debug_mode: bool = False
+    tradeflow_data_dir: str = ".data"
+
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    tradeflow_queue_prefix: str = ""
+    tradeflow_max_retries: int = 5
+    tradeflow_min_backoff_ms: int = 200
+    tradeflow_max_backoff_ms: int = 30_000
+    tradeflow_worker_threads: int = 8
+
+    tradeflow_store: Literal["dynamodb", "memory"] = "dynamodb"
+    dynamodb_table_prefix: str = "tradeflow"
+    aws_region: str = "us-east-1"
+    aws_endpoint_url_dynamodb: str | None = "http://127.0.0.1:8000"
+    aws_access_key_id: str = "local"
+    aws_secret_access_key: str = "local"
+    tradeflow_audit_retention_days: int = SEVEN_YEARS_DAYS
+
+    tradeflow_broker: Literal["simulated"] = "simulated"
+    alpaca_paper_enabled: bool = False
+    tradeflow_sim_seed: int = 42
+    tradeflow_sim_delay_ms: int = 25
+    tradeflow_fill_timeout_s: float = 30.0
+
+    tradeflow_notifier: Literal["log"] = "log"
+
+    tradeflow_symbols: str = DEFAULT_SYMBOLS
+    tradeflow_traders: str = "U123"
+    tradeflow_max_quantity: Decimal = Decimal(10_000)
+    tradeflow_max_notional: Decimal = Decimal(1_000_000)
+    tradeflow_allow_short: bool = False
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        return frozenset(s.strip().upper() for s in self.tradeflow_symbols.split(",") if s.strip())
+
+    @property
+    def traders(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.tradeflow_traders.split(",") if u.strip())
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.tradeflow_data_dir)
+
+    def queue(self, stage: str) -> str:
+        """The RabbitMQ queue name of a stage (a prefix isolates test runs on a shared RabbitMQ)."""
+        return f"{self.tradeflow_queue_prefix}{stage}"
+
+
+# Variables read under their own names; every other field is read from its upper-cased name.
+_OWNED_PREFIXES = ("TRADEFLOW_",)
+_FIELDS = {name.upper(): name for name in Settings.__struct_fields__}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the settings once; a misspelt TRADEFLOW_* name or a bad value fails with its name."""
+    env = os.environ if environ is None else environ
+    unknown = sorted(k for k in env if k.startswith(_OWNED_PREFIXES) and k not in _FIELDS)
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(_FIELDS))})")
+    raw = {field: env[var] for var, field in _FIELDS.items() if var in env and env[var] != ""}
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_name_the_variable(str(exc))) from exc
+    _check(settings)
+    return settings
+
+
+def _name_the_variable(message: str) -> str:
+    # msgspec says "... - at `$.tradeflow_max_retries`"; operators know the variable, not the field.
+    for var, field in _FIELDS.items():
+        message = message.replace(f"`$.{field}`", var)
+    return f"invalid setting: {message}"
+
+
+def _check(settings: Settings) -> None:
+    if settings.tradeflow_max_retries < 0:
+        raise SettingsError("TRADEFLOW_MAX_RETRIES must be 0 or more")
+    if settings.tradeflow_worker_threads < 1:
+        raise SettingsError("TRADEFLOW_WORKER_THREADS must be 1 or more")
+    if settings.tradeflow_audit_retention_days < SEVEN_YEARS_DAYS:
+        raise SettingsError(
+            f"TRADEFLOW_AUDIT_RETENTION_DAYS must be at least {SEVEN_YEARS_DAYS} (7-year regulatory minimum)"
+        )
+    if settings.tradeflow_max_quantity <= 0 or settings.tradeflow_max_notional <= 0:
+        raise SettingsError("TRADEFLOW_MAX_QUANTITY and TRADEFLOW_MAX_NOTIONAL must be greater than 0")
+    if not settings.symbols:
+        raise SettingsError("TRADEFLOW_SYMBOLS must list at least one symbol")
+    if settings.tradeflow_fill_timeout_s <= 0:
+        raise SettingsError("TRADEFLOW_FILL_TIMEOUT_S must be greater than 0")
+    if not settings.rabbitmq_url.startswith(("amqp://", "amqps://")):
+        raise SettingsError("RABBITMQ_URL must be an amqp:// or amqps:// URL")

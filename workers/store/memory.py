@@ -1,0 +1,143 @@
+"""MemoryTradeStore: the TradeStore port in process memory, with DynamoDB's conditions, for unit tests."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import msgspec
+
+from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
+from workers.store.items import from_attributes, to_attributes
+from workers.store.port import PositionWrite
+
+T = TypeVar("T")
+
+_Item = dict[str, Any]
+
+
+class MemoryTradeStore:
+    """Keeps items as DynamoDB would (serialized, so floats are refused and Decimals stay exact).
+
+    One lock makes every method atomic, as a DynamoDB transaction is.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._trades: dict[uuid.UUID, _Item] = {}
+        self._positions: dict[tuple[str, str], _Item] = {}
+        self._audit: dict[uuid.UUID, dict[str, _Item]] = {}
+        self._kill_switch: _Item | None = None
+
+    async def create_tables(self) -> None:
+        return None
+
+    async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None:
+        async with self._lock:
+            return _load(self._trades.get(trade_id), TradeRecord)
+
+    async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
+        item = to_attributes(record)
+        audit_items = [(event, to_attributes(event)) for event in audit]
+        if len({(event.trade_id, event.event_key) for event in audit}) != len(audit):
+            raise ValueError("put_new_trade got two audit events with the same (trade_id, event_key)")
+        async with self._lock:
+            stored = self._trades.get(record.trade_id)
+            if stored is not None:
+                return _load(stored, TradeRecord)
+            for event, _ in audit_items:
+                if self._audit_exists(event):
+                    raise RuntimeError(
+                        f"audit {event.event_key!r} exists for trade {event.trade_id} but the trade does not"
+                    )
+            self._trades[record.trade_id] = item
+            for event, event_item in audit_items:
+                self._audit.setdefault(event.trade_id, {})[event.event_key] = event_item
+            return None
+
+    async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
+        if not record.is_terminal:
+            raise ValueError(f"record_outcome needs a terminal record, got status {record.status!r}")
+        item = to_attributes(record)
+        audit_item = to_attributes(audit)
+        async with self._lock:
+            stored = self._trades.get(record.trade_id)
+            if stored is None:
+                raise KeyError(record.trade_id)
+            current = _load(stored, TradeRecord)
+            assert current is not None
+            if current.status != "pending":
+                return current
+            if self._audit_exists(audit):
+                raise RuntimeError(
+                    f"trade {record.trade_id} is still pending but its audit {audit.event_key!r} exists"
+                )
+            self._trades[record.trade_id] = item
+            self._audit.setdefault(audit.trade_id, {})[audit.event_key] = audit_item
+            return None
+
+    async def get_position(self, user_id: str, symbol: str) -> Position | None:
+        async with self._lock:
+            return _load(self._positions.get((user_id, symbol)), Position)
+
+    async def list_positions(self, user_id: str) -> list[Position]:
+        async with self._lock:
+            keys = sorted(key for key in self._positions if key[0] == user_id)
+            return [from_attributes(self._positions[key], Position) for key in keys]
+
+    async def apply_position(self, position: Position, expected_version: int, audit: AuditEvent) -> PositionWrite:
+        new_position = msgspec.structs.replace(position, version=expected_version + 1)
+        item = to_attributes(new_position)
+        audit_item = to_attributes(audit)
+        key = (position.user_id, position.symbol)
+        async with self._lock:
+            if self._audit_exists(audit):
+                return PositionWrite.ALREADY_APPLIED
+            stored = _load(self._positions.get(key), Position)
+            if expected_version == 0:
+                conflict = stored is not None
+            else:
+                conflict = stored is None or stored.version != expected_version
+            if conflict:
+                return PositionWrite.VERSION_CONFLICT
+            self._positions[key] = item
+            self._audit.setdefault(audit.trade_id, {})[audit.event_key] = audit_item
+            return PositionWrite.APPLIED
+
+    async def append_audit(self, event: AuditEvent) -> bool:
+        item = to_attributes(event)
+        async with self._lock:
+            if self._audit_exists(event):
+                return False
+            self._audit.setdefault(event.trade_id, {})[event.event_key] = item
+            return True
+
+    async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None:
+        async with self._lock:
+            return _load(self._audit.get(trade_id, {}).get(event_key), AuditEvent)
+
+    async def list_audit(self, trade_id: uuid.UUID) -> list[AuditEvent]:
+        async with self._lock:
+            events = self._audit.get(trade_id, {})
+            return [from_attributes(events[key], AuditEvent) for key in sorted(events)]
+
+    async def get_kill_switch(self) -> KillSwitch:
+        async with self._lock:
+            return _load(self._kill_switch, KillSwitch) or KillSwitch(engaged=False)
+
+    async def set_kill_switch(self, switch: KillSwitch) -> None:
+        item = to_attributes(switch)
+        async with self._lock:
+            self._kill_switch = item
+
+    async def close(self) -> None:
+        return None
+
+    def _audit_exists(self, event: AuditEvent) -> bool:
+        return event.event_key in self._audit.get(event.trade_id, {})
+
+
+def _load(item: _Item | None, kind: type[T]) -> T | None:
+    return None if item is None else from_attributes(item, kind)
