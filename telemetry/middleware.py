@@ -36,9 +36,9 @@ class TracingMiddleware(dramatiq.Middleware):
     The trace id is always the trade id when the payload carries one: a message sent with no current span
     (or from another trace) gets a short PRODUCER root span in the trade's trace. A message that already
     carries a context (a retry, a dead letter replayed) keeps it, so each attempt is a sibling under the
-    original sender. Add it first (`broker.add_middleware(m, before=type(broker.middleware[0]))`) so its
-    span is current while the other middleware run their `after_*` hooks (Pipelines, Retries) and so it
-    can see whether Retries dead-lettered the message.
+    original sender. Place it before Retries (and any middleware that sends from an `after_*` hook) in
+    the broker's list: `after_*` hooks run in reverse order, so its span is then still current while they
+    run, and it can record whether the message was dead-lettered.
     """
 
     def __init__(self, tracer_provider: trace.TracerProvider | None = None) -> None:

@@ -6,6 +6,7 @@ import argparse
 import base64
 import gzip
 import json
+import signal
 import threading
 import zlib
 from collections.abc import Sequence
@@ -225,12 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=4318)
     parser.add_argument("--out", type=Path, default=Path(".data/spans.jsonl"))
     args = parser.parse_args(argv)
+    stopped = threading.Event()
+    # SIGTERM too, so that `tradeflow up` can stop it cleanly.
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopped.set())
     sink = OtlpSink(args.out, host=args.host, port=args.port).start()
     print(f"OTLP sink on {sink.endpoint} (POST {TRACES_PATH}), writing {args.out}", flush=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        while not stopped.wait(0.5):
+            pass
     finally:
         sink.stop()
     return 0

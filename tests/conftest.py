@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures_dynamo"]
+pytest_plugins = ["tests.fixtures_dynamo", "tests.fixtures_rabbitmq"]

@@ -1,18 +1,6 @@
-"""The dramatiq application: `dramatiq workers.app` (what `tradeflow worker` runs) imports this module."""
+"""The dramatiq application: `dramatiq workers.app:rabbitmq` (what `tradeflow worker` runs) imports this."""
 
-from __future__ import annotations
-
-import logging
-
-from telemetry.tracing import configure_tracing
-from workers.actors import Runtime, declare_stage_actors
-from workers.bootstrap import close_deps, open_deps
-from workers.rabbitmq import build_rabbitmq
+from workers.bootstrap import build_worker
 from workers.settings import load_settings
 
-settings = load_settings()
-logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-configure_tracing("tradeflow-worker")
-runtime = Runtime(settings, open_deps, close_deps)
-rabbitmq = build_rabbitmq(settings, runtime)
-actors = declare_stage_actors(rabbitmq, settings, runtime)
+rabbitmq = build_worker(load_settings())

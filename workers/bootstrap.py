@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+
+import dramatiq
 
 from brokers.port import StockBroker
 from brokers.simulated import SimulatedBroker
@@ -94,3 +97,18 @@ async def close_deps(deps: Deps) -> None:
     await deps.notifier.close()
     await deps.broker.close()
     await deps.store.close()
+
+
+def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> dramatiq.Broker:
+    """Compose a worker process: RabbitMQ with the middleware stack and the five stage actors."""
+    from telemetry.tracing import configure_tracing
+    from workers.actors import Runtime, declare_stage_actors
+    from workers.rabbitmq import build_rabbitmq
+
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_tracing("tradeflow-worker")
+    runtime = Runtime(settings, open_deps, close_deps)
+    rabbitmq = build_rabbitmq(settings, runtime, *extra_middleware)
+    declare_stage_actors(rabbitmq, settings, runtime)
+    dramatiq.set_broker(rabbitmq)
+    return rabbitmq

@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--processes", "-p", type=int, default=1)
     worker.add_argument("--threads", "-t", type=int, default=None)
     worker.add_argument("--queues", "-Q", nargs="*", default=None, help="stages to consume (default: all)")
+    worker.add_argument("--app", default="workers.app:rabbitmq", help="dramatiq app (module:attribute)")
 
     submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY SYMBOL")
     submit.add_argument("--user", required=True, help="the trader's Slack user id")
@@ -102,7 +103,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from workers.routing import STAGE_NAMES
 
     threads = args.threads or settings.tradeflow_worker_threads
-    cmd = [sys.executable, "-m", "dramatiq", "workers.app:rabbitmq", "--processes", str(args.processes),
+    cmd = [sys.executable, "-m", "dramatiq", args.app, "--processes", str(args.processes),
            "--threads", str(threads)]
     stages = args.queues or list(STAGE_NAMES)
     unknown = sorted(set(stages) - set(STAGE_NAMES))

@@ -103,7 +103,7 @@ def test_a_bad_body_or_path_is_refused_and_nothing_is_written(sink: OtlpSink) ->
 
 
 def test_configure_tracing_exports_to_the_endpoint_the_standard_variables_name(
-    sink: OtlpSink, tmp_path: Path
+    sink: OtlpSink,
 ) -> None:
     # A child process: the global provider can be set only once per process.
     trade_id = str(uuid.uuid4())
@@ -115,14 +115,12 @@ def test_configure_tracing_exports_to_the_endpoint_the_standard_variables_name(
         "    pass\n"
         "shutdown_tracing()\n"
     )
-    environment = {
-        **os.environ,
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint,
-        "OTEL_SERVICE_NAME": "",
-    }
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    environment |= {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint}
 
-    subprocess.run([sys.executable, "-c", script], env=environment, check=True, timeout=30)
+    subprocess.run(
+        [sys.executable, "-c", script], env=environment, cwd=Path(__file__).parents[2], check=True, timeout=30
+    )
 
     (span,) = read_spans(sink.out_path)
     assert span["trace_id"] == uuid.UUID(trade_id).hex

@@ -141,7 +141,9 @@ class DynamoTradeStore:
         items = await self._query(self._tables.positions, "user_id = :u", {":u": {"S": user_id}})
         return [from_attributes(item, Position) for item in items]
 
-    async def apply_position(self, position: Position, expected_version: int, audit: AuditEvent) -> PositionWrite:
+    async def apply_position(
+        self, position: Position, expected_version: int, audit: AuditEvent
+    ) -> PositionWrite:
         item = to_attributes(msgspec.structs.replace(position, version=expected_version + 1))
         if expected_version == 0:
             position_put = self._put(self._tables.positions, item, "attribute_not_exists(user_id)")
@@ -174,7 +176,9 @@ class DynamoTradeStore:
         return True
 
     async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None:
-        return await self._get(self._tables.audit, key(trade_id=str(trade_id), event_key=event_key), AuditEvent)
+        return await self._get(
+            self._tables.audit, key(trade_id=str(trade_id), event_key=event_key), AuditEvent
+        )
 
     async def list_audit(self, trade_id: uuid.UUID) -> list[AuditEvent]:
         items = await self._query(self._tables.audit, "trade_id = :t", {":t": {"S": str(trade_id)}})

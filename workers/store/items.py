@@ -35,7 +35,7 @@ def from_attributes(attributes: dict[str, Any], kind: type[T]) -> T:
     """Rebuild a record of `kind` from a DynamoDB item; numbers come back as exact Decimals."""
     item = {name: _deserializer.deserialize(value) for name, value in attributes.items()}
     # DynamoDB has one number type; msgspec will not turn a Decimal into an int by itself.
-    for name in _int_fields(kind):
+    for name in _int_fields(kind):  # type: ignore[arg-type]
         value = item.get(name)
         if isinstance(value, Decimal):
             item[name] = int(value)
@@ -51,6 +51,6 @@ def key(**parts: str) -> dict[str, Any]:
 def _int_fields(kind: type) -> tuple[str, ...]:
     return tuple(
         field.name
-        for field in msgspec.structs.fields(kind)  # type: ignore[arg-type]
+        for field in msgspec.structs.fields(kind)
         if field.type is int or field.type == (int | None)
     )

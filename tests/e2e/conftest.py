@@ -1,0 +1,132 @@
+"""The real stack for end-to-end tests: worker processes over RabbitMQ, DynamoDB Local and an OTLP sink."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from telemetry.otlp_sink import OtlpSink
+from tests.fixtures_rabbitmq import QueueReader
+from workers.settings import Settings, load_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def eventually(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """Poll until the condition returns something truthy; fail with the deadline, never sleep blindly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    settings: Settings
+    spans_path: Path
+    outbox: Path
+    queues: QueueReader
+    workers: list[subprocess.Popen[bytes]]
+
+    def cli(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "workers.cli", *args],
+            env=self.env, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT,
+        )
+
+    def store_call(self, work: Callable[[Any], Any]) -> Any:
+        from workers.bootstrap import open_store
+
+        async def run() -> Any:
+            store = await open_store(self.settings)
+            try:
+                return await work(store)
+            finally:
+                await store.close()
+
+        return asyncio.run(run())
+
+    def queue(self, stage: str) -> str:
+        return self.settings.queue(stage)
+
+
+@pytest.fixture
+def stack_env(
+    tmp_path: Path, rabbitmq_url: str, dynamodb_local_endpoint: str, queue_prefix: str, table_prefix: str
+) -> Iterator[tuple[dict[str, str], Path]]:
+    spans = tmp_path / "spans.jsonl"
+    with OtlpSink(spans) as sink:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEFLOW_", "OTEL_"))}
+        env.update(
+            RABBITMQ_URL=rabbitmq_url,
+            AWS_ENDPOINT_URL_DYNAMODB=dynamodb_local_endpoint,
+            DYNAMODB_TABLE_PREFIX=table_prefix,
+            TRADEFLOW_QUEUE_PREFIX=queue_prefix,
+            TRADEFLOW_DATA_DIR=str(tmp_path),
+            TRADEFLOW_SIM_DELAY_MS="0",
+            TRADEFLOW_MIN_BACKOFF_MS="50",
+            TRADEFLOW_MAX_BACKOFF_MS="200",
+            TRADEFLOW_MAX_RETRIES="2",
+            TRADEFLOW_TRADERS="U123,U456",
+            OTEL_TRACES_EXPORTER="otlp",
+            OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint,
+            OTEL_BSP_SCHEDULE_DELAY="100",
+            PYTHONPATH=str(REPO_ROOT),
+        )
+        yield env, spans
+
+
+def _start_workers(env: dict[str, str], app: str) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "workers.cli", "worker", "--app", app, "--processes", "1", "--threads", "4"]
+    return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _stack(env: dict[str, str], spans: Path, app: str) -> Iterator[Stack]:
+    settings = load_settings(env)
+    queues = QueueReader(env["RABBITMQ_URL"])
+    workers = [_start_workers(env, app)]
+    try:
+        yield Stack(env, settings, spans, Path(env["TRADEFLOW_DATA_DIR"]) / "notifications.log", queues, workers)
+    finally:
+        for process in workers:
+            _stop(process)
+        queues.close()
+
+
+@pytest.fixture
+def stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
+    """One worker process running the five stages, in its own process."""
+    env, spans = stack_env
+    yield from _stack(env, spans, "workers.app:rabbitmq")
+
+
+@pytest.fixture
+def duplicating_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
+    """Workers that publish every stage's message twice."""
+    env, spans = stack_env
+    yield from _stack(env, spans, "tests.e2e.duplicating_app:rabbitmq")

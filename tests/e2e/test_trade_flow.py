@@ -1,0 +1,69 @@
+"""A trade through the real stack: CLI → RabbitMQ → five stages in a worker process → DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_submit_wait_executes_records_and_notifies(stack: Stack) -> None:
+    done = stack.cli("submit", "--user", "U123", "buy", "10", "AAPL", "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["status"] == "executed"
+    assert outcome["execution_method"] == "simulation"
+    assert float(outcome["execution_price"]) > 0
+    assert "slippage_bps" in outcome and outcome["notified"] is True
+    trade_id = outcome["trade_id"]
+
+    shown = stack.cli("trade", "show", trade_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    doc = json.loads(shown.stdout)
+    assert doc["trade"]["status"] == "executed"
+    assert [a["event_type"] for a in doc["audit"]] == [
+        "trade_submitted", "trade_recorded", "trade_executed", "position_updated", "trade_notified",
+    ]
+    assert all(a["expires_at"] > 0 for a in doc["audit"])
+
+    positions = json.loads(stack.cli("positions", "U123", "--json").stdout)
+    assert [(p["symbol"], p["quantity"]) for p in positions["positions"]] == [("AAPL", "10")]
+    assert "✅ Trade Executed Successfully" in stack.outbox.read_text()
+
+
+def test_a_rejected_trade_exits_1_with_its_reason(stack: Stack) -> None:
+    done = stack.cli("submit", "--user", "U999", "buy", "1", "MSFT", "--wait", "--json")
+    assert done.returncode == 1
+    outcome = json.loads(done.stdout)
+    assert outcome["status"] == "rejected" and outcome["error_code"] == "NOT_A_TRADER"
+    assert outcome["notified"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["buy", "0", "AAPL"], "quantity"),
+        (["hold", "10", "AAPL"], "side"),
+        (["buy", "10", "aa$"], "symbol"),
+        (["buy", "10", "AAPL", "--type", "limit"], "limit_price"),
+    ],
+)
+def test_bad_input_names_the_field_and_publishes_nothing(stack: Stack, args: list[str], field: str) -> None:
+    before = stack.queues.count(stack.queue("validation"))
+    done = stack.cli("submit", "--user", "U123", *args)
+    assert done.returncode == 2
+    assert field in done.stderr
+    assert "Traceback" not in done.stderr
+    assert stack.queues.count(stack.queue("validation")) == before
+    # nor did anything reach the store
+    assert stack.store_call(lambda store: store.list_positions("U123")) == []
+
+
+def test_unknown_trade_show_is_an_error(stack: Stack) -> None:
+    done = stack.cli("trade", "show", str(uuid.uuid4()))
+    assert done.returncode == 1 and "no trade" in done.stderr

@@ -1,0 +1,71 @@
+"""Pytest fixtures for the machine's RabbitMQ: a skip on a laptop, a failure in CI."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pika
+import pytest
+
+from tests.fixtures_dynamo import unavailable
+from workers.routing import STAGE_NAMES
+
+RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    try:
+        pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)).close()
+    except Exception as exc:
+        unavailable(f"No connection to RabbitMQ at {RABBITMQ_URL}: {exc}")
+    return RABBITMQ_URL
+
+
+@pytest.fixture
+def queue_prefix(rabbitmq_url: str) -> Iterator[str]:
+    """A queue prefix of this test's own; its queues (and their .DQ/.XQ) are deleted afterwards."""
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    yield prefix
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    channel = connection.channel()
+    for stage in STAGE_NAMES:
+        for suffix in ("", ".DQ", ".XQ"):
+            channel.queue_delete(f"{prefix}{stage}{suffix}")
+    connection.close()
+
+
+class QueueReader:
+    """Reads a queue's messages without consuming them for good (they are requeued)."""
+
+    def __init__(self, url: str) -> None:
+        self.connection = pika.BlockingConnection(pika.URLParameters(url))
+        self.channel = self.connection.channel()
+
+    def count(self, queue: str) -> int:
+        try:
+            return self.channel.queue_declare(queue, passive=True).method.message_count
+        except pika.exceptions.ChannelClosedByBroker:
+            self.channel = self.connection.channel()
+            return 0
+
+    def peek_all(self, queue: str) -> list[tuple[pika.BasicProperties, bytes]]:
+        found, tags = [], []
+        while True:
+            method, properties, body = self.channel.basic_get(queue, auto_ack=False)
+            if method is None:
+                break
+            found.append((properties, body))
+            tags.append(method.delivery_tag)
+        for tag in tags:
+            self.channel.basic_nack(tag, requeue=True)
+        return found
+
+    def publish_raw(self, queue: str, body: bytes) -> None:
+        self.channel.confirm_delivery()
+        self.channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2), mandatory=True)
+
+    def close(self) -> None:
+        self.connection.close()
