@@ -126,13 +126,14 @@ class DynamoTradeStore:
         stored = await self.get_trade(record.trade_id)
         if stored is None:
             raise KeyError(record.trade_id)
+        if stored.status != "pending":
+            return stored
         if reasons[0] != CONDITION_FAILED:
             raise RuntimeError(
-                f"trade {record.trade_id} is still {stored.status} but its audit {audit.event_key!r} exists"
+                f"trade {record.trade_id} is still pending but its audit {audit.event_key!r} exists"
             )
-        if stored.status == "pending":  # it did not exist at the check and was put since: look again
-            raise StoreUnavailable(f"trade {record.trade_id} appeared while its outcome was being recorded")
-        return stored
+        # The trade did not exist when the condition was checked and was put since: worth another try.
+        raise StoreUnavailable(f"trade {record.trade_id} appeared while its outcome was being recorded")
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:
         return await self._get(self._tables.positions, key(user_id=user_id, symbol=symbol), Position)

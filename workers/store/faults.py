@@ -37,6 +37,7 @@ def error_code(exc: ClientError) -> str:
 
 
 def cancellation_reasons(exc: ClientError) -> list[str]:
+    """One code per item of a cancelled transaction ("None" when that item was fine)."""
     reasons = exc.response.get("CancellationReasons")
     if reasons:
         return [str(reason.get("Code", "None")) for reason in reasons]
@@ -56,6 +57,7 @@ def is_transient(exc: ClientError) -> bool:
 
 @contextlib.contextmanager
 def transient_faults_as_unavailable(operation: str) -> Iterator[None]:
+    """Raise StoreUnavailable for throttling, 5xx, conflicts, timeouts and lost connections; let others be."""
     try:
         yield
     except ClientError as exc:

@@ -1,0 +1,85 @@
+"""Records for the store contract: a trade at each stage, its audit events and a position."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from messages.records import AuditEvent, Position, TradeRecord, pending_record
+from messages.trade import TradeRequest
+
+NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+EXPIRES_AT = int(datetime(2033, 11, 25, tzinfo=UTC).timestamp())
+SUBMITTED = "010#trade_submitted"
+EXECUTED = "030#trade_executed"
+FAILED = "030#trade_failed"
+POSITION_GUARD = "040#position_updated"
+
+
+def a_trade(**overrides: Any) -> TradeRequest:
+    values: dict[str, Any] = {
+        "trade_id": uuid.uuid4(),
+        "user_id": "U123",
+        "channel_id": "C1",
+        "symbol": "AAPL",
+        "side": "buy",
+        "quantity": Decimal(10),
+        "submitted_at": NOW,
+    }
+    values.update(overrides)
+    return TradeRequest(**values)
+
+
+def pending(trade: TradeRequest | None = None) -> TradeRecord:
+    return pending_record(trade or a_trade(), recorded_at=NOW, expires_at=EXPIRES_AT)
+
+
+def executed(record: TradeRecord) -> TradeRecord:
+    return msgspec.structs.replace(
+        record,
+        status="executed",
+        execution_id=uuid.uuid4(),
+        execution_method="simulation",
+        execution_price=Decimal("150.0523"),
+        filled_quantity=record.quantity,
+        execution_timestamp=NOW,
+        execution_time_ms=Decimal("12.5"),
+        reference_price=Decimal("150.05"),
+        slippage_bps=Decimal("0.1533"),
+        market_impact_bps=Decimal("-0.01"),
+    )
+
+
+def failed(record: TradeRecord) -> TradeRecord:
+    return msgspec.structs.replace(
+        record, status="failed", error_code="BROKER_DOWN", error_message="no answer", execution_timestamp=NOW
+    )
+
+
+def audit(trade_id: uuid.UUID, event_key: str, details: dict[str, Any] | None = None) -> AuditEvent:
+    return AuditEvent(
+        trade_id=trade_id,
+        event_key=event_key,
+        event_type=event_key.split("#")[-1],
+        audit_id=uuid.uuid4(),
+        timestamp=NOW,
+        user_id="U123",
+        details=details or {},
+        expires_at=EXPIRES_AT,
+    )
+
+
+def position(trade_id: uuid.UUID, quantity: str, *, user_id: str = "U123", symbol: str = "AAPL") -> Position:
+    return Position(
+        user_id=user_id,
+        symbol=symbol,
+        quantity=Decimal(quantity),
+        average_cost=Decimal("150.0523"),
+        realized_pnl=Decimal("-0.0000001"),
+        updated_at=NOW,
+        last_trade_id=trade_id,
+    )
