@@ -43,13 +43,22 @@ class QueueReader:
     def __init__(self, url: str) -> None:
         self.connection = pika.BlockingConnection(pika.URLParameters(url))
         self.channel = self.connection.channel()
+        self._confirming = False
 
     def count(self, queue: str) -> int:
+        return self._declared(queue)[0]
+
+    def consumers(self, queue: str) -> int:
+        return self._declared(queue)[1]
+
+    def _declared(self, queue: str) -> tuple[int, int]:
         try:
-            return self.channel.queue_declare(queue, passive=True).method.message_count
-        except pika.exceptions.ChannelClosedByBroker:
+            method = self.channel.queue_declare(queue, passive=True).method
+            return method.message_count, method.consumer_count
+        except pika.exceptions.ChannelClosedByBroker:  # the queue does not exist (yet)
             self.channel = self.connection.channel()
-            return 0
+            self._confirming = False
+            return 0, 0
 
     def peek_all(self, queue: str) -> list[tuple[pika.BasicProperties, bytes]]:
         found, tags = [], []
@@ -64,7 +73,9 @@ class QueueReader:
         return found
 
     def publish_raw(self, queue: str, body: bytes) -> None:
-        self.channel.confirm_delivery()
+        if not self._confirming:
+            self.channel.confirm_delivery()
+            self._confirming = True
         self.channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2), mandatory=True)
 
     def close(self) -> None:

@@ -27,7 +27,8 @@ class Runtime(dramatiq.Middleware):
         self._close_deps = close_deps
         self.deps: Deps | None = None
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Before the consumers start: no message may arrive ahead of its dependencies.
         self.deps = _loop().run_coroutine(self._open_deps(self.settings))
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:

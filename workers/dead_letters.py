@@ -21,7 +21,7 @@ from dramatiq.common import xq_name
 
 from brokers.port import BrokerUnavailable
 from messages.codec import MessageDecodeError
-from workers.handlers.errors import PermanentError
+from workers.handlers.errors import Deferred, PermanentError
 from workers.handlers.ports import NotifierUnavailable
 from workers.store.port import StoreUnavailable
 
@@ -53,6 +53,9 @@ class DeadLetters(dramatiq.Middleware):
         self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: BaseException | None = None
     ) -> None:
         if exception is None:
+            return
+        if isinstance(exception, Deferred):
+            broker.enqueue(message, delay=exception.retry_after_ms)
             return
         retries = int(message.options.get("retries", 0))
         failure = {

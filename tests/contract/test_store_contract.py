@@ -295,6 +295,15 @@ async def test_kill_switch_is_off_until_set(store: TradeStore) -> None:
     assert await store.get_kill_switch() == released
 
 
+async def test_a_lease_has_one_holder_until_it_runs_out(store: TradeStore) -> None:
+    assert await store.claim_lease("notify#t1", now_ms=1_000, lease_ms=500) is True
+    assert await store.claim_lease("notify#t1", now_ms=1_200, lease_ms=500) is False  # still held
+    assert await store.claim_lease("notify#t2", now_ms=1_200, lease_ms=500) is True  # another name
+    assert await store.claim_lease("notify#t1", now_ms=1_501, lease_ms=500) is True  # ran out: taken over
+    claims = await asyncio.gather(*(store.claim_lease("notify#t3", now_ms=5_000, lease_ms=500) for _ in range(8)))
+    assert claims.count(True) == 1
+
+
 async def test_an_unreachable_dynamodb_raises_store_unavailable() -> None:
     store = await DynamoTradeStore.open(
         table_prefix="t-unreachable",

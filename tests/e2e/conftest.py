@@ -98,7 +98,7 @@ def _start_workers(env: dict[str, str], app: str) -> subprocess.Popen[bytes]:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
@@ -106,11 +106,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _stack(env: dict[str, str], spans: Path, app: str) -> Iterator[Stack]:
+def _stack(env: dict[str, str], spans: Path, app: str | None) -> Iterator[Stack]:
     settings = load_settings(env)
     queues = QueueReader(env["RABBITMQ_URL"])
-    workers = [_start_workers(env, app)]
+    workers = [_start_workers(env, app)] if app else []
     try:
+        if workers:  # ready when every stage queue has a consumer
+            from workers.routing import STAGE_NAMES
+
+            eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
         yield Stack(env, settings, spans, Path(env["TRADEFLOW_DATA_DIR"]) / "notifications.log", queues, workers)
     finally:
         for process in workers:
@@ -130,3 +134,10 @@ def duplicating_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]
     """Workers that publish every stage's message twice."""
     env, spans = stack_env
     yield from _stack(env, spans, "tests.e2e.duplicating_app:rabbitmq")
+
+
+@pytest.fixture
+def idle_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
+    """The services without any worker: whatever is published stays in its queue."""
+    env, spans = stack_env
+    yield from _stack(env, spans, None)

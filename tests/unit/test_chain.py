@@ -124,3 +124,18 @@ async def test_a_reused_trade_id_with_another_order_is_an_invariant_violation() 
     await run_chain(submit(trade_id=trade_id), deps)
     with pytest.raises(InvariantViolation, match="quantity"):
         await run_chain(submit(trade_id=trade_id, quantity=Decimal(99)), deps)
+
+
+async def test_a_notification_in_progress_elsewhere_is_deferred_not_sent_twice() -> None:
+    from workers.handlers.errors import Deferred
+
+    deps = make_deps()
+    message: AnyMessage | None = submit()
+    while message is not None and next_stage(message) != "notifications":
+        message = await HANDLERS[next_stage(message)](message, deps)
+    assert isinstance(message, PositionUpdated)
+    now_ms = int(deps.clock().timestamp() * 1000)
+    assert await deps.store.claim_lease(f"notify#{message.trade.trade_id}", now_ms=now_ms, lease_ms=60_000)
+    with pytest.raises(Deferred):  # another delivery holds the lease: wait, don't send
+        await HANDLERS["notifications"](message, deps)
+    assert deps.notifier.sent == []  # type: ignore[attr-defined]

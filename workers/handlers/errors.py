@@ -13,3 +13,14 @@ class UnknownTrade(PermanentError):
 
 class InvariantViolation(PermanentError):
     """A message contradicts what the store holds (e.g. a reused trade id with another order)."""
+
+
+class Deferred(Exception):
+    """Not now: another delivery holds this work's lease. Come back later; this costs no retry.
+
+    The wait is bounded by the lease: a holder that died lets it run out, and the next try takes over.
+    """
+
+    def __init__(self, message: str, *, retry_after_ms: int) -> None:
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms

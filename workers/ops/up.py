@@ -126,7 +126,7 @@ def _wait(workers: subprocess.Popen[bytes]) -> int:
 def _stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:

@@ -195,6 +195,25 @@ class DynamoTradeStore:
                 TableName=self._tables.control, Item=to_attributes(switch, key=KILL_SWITCH_KEY)
             )
 
+    async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
+        until_ms = now_ms + lease_ms
+        item = {"key": {"S": f"lease#{name}"}, "lease_until_ms": {"N": str(until_ms)},
+                "expires_at": {"N": str(until_ms // 1000 + 86_400)}}
+        with transient_faults_as_unavailable("claim_lease"):
+            try:
+                await self._client.put_item(
+                    TableName=self._tables.control,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(#k) OR lease_until_ms < :now",
+                    ExpressionAttributeNames={"#k": "key"},
+                    ExpressionAttributeValues={":now": {"N": str(now_ms)}},
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
+
     async def _get(self, table: str, item_key: dict[str, Any], kind: type[Any]) -> Any:
         with transient_faults_as_unavailable(f"GetItem {table}"):
             response = await self._client.get_item(TableName=table, Key=item_key, ConsistentRead=True)

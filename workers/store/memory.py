@@ -31,6 +31,7 @@ class MemoryTradeStore:
         self._positions: dict[tuple[str, str], _Item] = {}
         self._audit: dict[uuid.UUID, dict[str, _Item]] = {}
         self._kill_switch: _Item | None = None
+        self._leases: dict[str, int] = {}
 
     async def create_tables(self) -> None:
         return None
@@ -134,6 +135,13 @@ class MemoryTradeStore:
         item = _stored_attributes(switch)
         async with self._lock:
             self._kill_switch = item
+
+    async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
+        async with self._lock:
+            if self._leases.get(name, -1) >= now_ms:
+                return False
+            self._leases[name] = now_ms + lease_ms
+            return True
 
     async def close(self) -> None:
         return None

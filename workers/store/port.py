@@ -68,4 +68,11 @@ class TradeStore(Protocol):
 
     async def set_kill_switch(self, switch: KillSwitch) -> None: ...
 
+    async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
+        """Take the named lease unless another holder's lease is still running. True when taken.
+
+        A lease guards work that cannot be made idempotent by a condition alone (sending a message to a
+        person): one holder does it; a crashed holder's lease runs out and the next delivery takes over.
+        """
+
     async def close(self) -> None: ...

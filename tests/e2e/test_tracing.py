@@ -1,0 +1,38 @@
+"""One trace per trade: every stage's span, across processes, carries the trade id as its trace id."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from telemetry.otlp_sink import read_spans
+from tests.e2e.conftest import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+STAGES = ("validation", "persistence", "execution", "positions", "notifications")
+
+
+def test_all_spans_of_a_trade_share_the_trade_id_as_trace_id(stack: Stack) -> None:
+    done = stack.cli("submit", "--user", "U123", "buy", "3", "NVDA", "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    trade_id = json.loads(done.stdout)["trade_id"]
+    trace_id = trade_id.replace("-", "")
+
+    def stage_spans() -> list[dict[str, object]]:
+        spans = [s for s in read_spans(stack.spans_path) if s.get("attributes", {}).get("trade.id") == trade_id]
+        names = {s["name"] for s in spans}
+        return spans if all(f"{stack.queue(stage)} process" in names for stage in STAGES) else []
+
+    spans = eventually(stage_spans, timeout=20)
+    assert {s["trace_id"] for s in spans} == {trace_id}
+    services = {s["service_name"] for s in spans}
+    assert {"tradeflow-cli", "tradeflow-worker"} <= services  # the publisher and the workers are separate processes
+    consumers = [s for s in spans if s["kind"] == "CONSUMER"]
+    assert len(consumers) == len(STAGES)
+    assert all(s["status_code"] != "ERROR" for s in consumers)
+    by_id = {s["span_id"]: s for s in spans}
+    # each stage's span hangs under the span that published its message
+    for span in consumers:
+        assert span["parent_span_id"] in by_id
