@@ -51,4 +51,12 @@ class PositionUpdated(Message, tag="PositionUpdated", frozen=True, kw_only=True)
     position: Position
 
 
-AnyMessage = SubmitTrade | TradeValidated | TradeRejected | TradeRecorded | TradeExecuted | TradeFailed | PositionUpdated
+AnyMessage = (
+    SubmitTrade
+    | TradeValidated
+    | TradeRejected
+    | TradeRecorded
+    | TradeExecuted
+    | TradeFailed
+    | PositionUpdated
+)

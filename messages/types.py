@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-Symbol = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{1,5}(\.[A-Z]{1,2})?$", description="Ticker, e.g. AAPL or BRK.B")]
+Symbol = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{1,5}(\.[A-Z]{1,2})?$", description="Ticker, e.g. AAPL or BRK.B")
+]
 UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 ChannelId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Side = Literal["buy", "sell"]

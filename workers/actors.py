@@ -21,7 +21,9 @@ from workers.settings import Settings
 class Runtime(dramatiq.Middleware):
     """Opens the handlers' dependencies once per worker process, on dramatiq's event loop thread."""
 
-    def __init__(self, settings: Settings, open_deps: Callable[[Settings], Any], close_deps: Callable[[Deps], Any]):
+    def __init__(
+        self, settings: Settings, open_deps: Callable[[Settings], Any], close_deps: Callable[[Deps], Any]
+    ):
         self.settings = settings
         self._open_deps = open_deps
         self._close_deps = close_deps
@@ -49,11 +51,15 @@ def publish(rabbitmq: dramatiq.Broker, message: AnyMessage) -> None:
     rabbitmq.get_actor(next_stage(message)).send(to_payload(message))
 
 
-def declare_stage_actors(rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime) -> dict[str, dramatiq.Actor]:
+def declare_stage_actors(
+    rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime
+) -> dict[str, dramatiq.Actor]:
     return {stage.name: _stage_actor(rabbitmq, settings, runtime, stage) for stage in STAGES}
 
 
-def _stage_actor(rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime, stage: Stage) -> dramatiq.Actor:
+def _stage_actor(
+    rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime, stage: Stage
+) -> dramatiq.Actor:
     def process(payload: Any) -> None:
         message = from_payload(payload)
         if not isinstance(message, stage.consumes):
@@ -66,9 +72,5 @@ def _stage_actor(rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime
             publish(rabbitmq, outcome)
 
     process.__name__ = stage.name
-    return dramatiq.actor(
-        process,
-        actor_name=stage.name,
-        queue_name=settings.queue(stage.name),
-        broker=rabbitmq,
-    )
+    decorate = dramatiq.actor(actor_name=stage.name, queue_name=settings.queue(stage.name), broker=rabbitmq)
+    return decorate(process)

@@ -22,7 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tradeflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="start DynamoDB Local, the trace sink and workers on loopback; Ctrl-C stops all")
+    up = sub.add_parser(
+        "up", help="start DynamoDB Local, the trace sink and workers on loopback; Ctrl-C stops all"
+    )
     up.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     up.add_argument("--threads", type=int, default=None, help="threads per worker process")
 
@@ -38,11 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("side", help="buy or sell")
     submit.add_argument("quantity", help="shares, e.g. 10 or 0.5")
     submit.add_argument("symbol", help="ticker, e.g. AAPL")
-    submit.add_argument("--type", dest="order_type", default="market", help="market, limit, stop or stop_limit")
+    submit.add_argument(
+        "--type", dest="order_type", default="market", help="market, limit, stop or stop_limit"
+    )
     submit.add_argument("--limit-price", default=None)
     submit.add_argument("--stop-price", default=None)
     submit.add_argument("--tif", dest="time_in_force", default="day", help="day, gtc, ioc or fok")
-    submit.add_argument("--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)")
+    submit.add_argument(
+        "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"
+    )
     submit.add_argument("--wait", action="store_true", help="wait for the outcome; exit 1 unless executed")
     submit.add_argument("--timeout", type=float, default=60.0, help="seconds --wait waits (default 60)")
     submit.add_argument("--json", action="store_true")
@@ -60,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (("halt", "engage the kill switch: refuse every new trade"), ("resume", "release it")):
         control = sub.add_parser(name, help=text)
         control.add_argument("--reason", default="")
-        control.add_argument("--as", dest="operator", default=os.environ.get("TRADEFLOW_OPERATOR", "operator"))
+        control.add_argument(
+            "--as", dest="operator", default=os.environ.get("TRADEFLOW_OPERATOR", "operator")
+        )
         control.add_argument("--json", action="store_true")
     return parser
 
@@ -103,12 +111,23 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from workers.routing import STAGE_NAMES
 
     threads = args.threads or settings.tradeflow_worker_threads
-    cmd = [sys.executable, "-m", "dramatiq", args.app, "--processes", str(args.processes),
-           "--threads", str(threads)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        args.app,
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(threads),
+    ]
     stages = args.queues or list(STAGE_NAMES)
     unknown = sorted(set(stages) - set(STAGE_NAMES))
     if unknown:
-        print(f"tradeflow worker: unknown stage {unknown[0]} (stages: {', '.join(STAGE_NAMES)})", file=sys.stderr)
+        print(
+            f"tradeflow worker: unknown stage {unknown[0]} (stages: {', '.join(STAGE_NAMES)})",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     # dramatiq consumes the delay queues too, so retries come back.
     cmd += ["--queues", *(settings.queue(s) for s in stages), *(f"{settings.queue(s)}.DQ" for s in stages)]
@@ -123,9 +142,16 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         command = build_command(
-            user_id=args.user, side=args.side, quantity=args.quantity, symbol=args.symbol,
-            order_type=args.order_type, limit_price=args.limit_price, stop_price=args.stop_price,
-            time_in_force=args.time_in_force, channel_id=args.channel, trade_id=args.trade_id,
+            user_id=args.user,
+            side=args.side,
+            quantity=args.quantity,
+            symbol=args.symbol,
+            order_type=args.order_type,
+            limit_price=args.limit_price,
+            stop_price=args.stop_price,
+            time_in_force=args.time_in_force,
+            channel_id=args.channel,
+            trade_id=args.trade_id,
         )
     except InvalidTrade as exc:
         print(f"tradeflow submit: {exc}", file=sys.stderr)
@@ -139,8 +165,11 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
         shutdown_tracing()
     trade_id = command.trade.trade_id
     if not args.wait:
-        _print({"trade_id": str(trade_id), "status": "submitted", "trace_id": trade_id.hex}, args.json,
-               lambda d: f"Submitted trade {d['trade_id']} (trace {d['trace_id']})")
+        _print(
+            {"trade_id": str(trade_id), "status": "submitted", "trace_id": trade_id.hex},
+            args.json,
+            lambda d: f"Submitted trade {d['trade_id']} (trace {d['trace_id']})",
+        )
         return EXIT_OK
 
     async def wait(store: TradeStore) -> dict[str, Any]:
@@ -159,8 +188,10 @@ def _render_outcome(doc: dict[str, Any]) -> str:
     status = doc.get("status", "unknown")
     line = f"Trade {doc['trade_id']}: {status.upper()}"
     if status == "executed":
-        line += (f" via {doc['execution_method']} at ${doc['execution_price']}"
-                 f" ({doc['slippage_bps']} bps slippage, {doc['execution_time_ms']} ms)")
+        line += (
+            f" via {doc['execution_method']} at ${doc['execution_price']}"
+            f" ({doc['slippage_bps']} bps slippage, {doc['execution_time_ms']} ms)"
+        )
     elif doc.get("error_message"):
         line += f": {doc['error_message']}"
     elif status in ("pending", "unknown"):
@@ -182,7 +213,11 @@ def _trade(args: argparse.Namespace, settings: Settings) -> int:
 def _positions(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.inspect import positions_document, render_positions
 
-    _print(_with_store(settings, lambda store: positions_document(store, args.user_id)), args.json, render_positions)
+    _print(
+        _with_store(settings, lambda store: positions_document(store, args.user_id)),
+        args.json,
+        render_positions,
+    )
     return EXIT_OK
 
 
@@ -190,16 +225,20 @@ def _kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]
     def run(args: argparse.Namespace, settings: Settings) -> int:
         from messages.records import KillSwitch
 
-        switch = KillSwitch(engaged=engaged, reason=args.reason, changed_by=args.operator,
-                            changed_at=datetime.now(UTC))
+        switch = KillSwitch(
+            engaged=engaged, reason=args.reason, changed_by=args.operator, changed_at=datetime.now(UTC)
+        )
 
         async def work(store: TradeStore) -> None:
             await store.set_kill_switch(switch)
 
         _with_store(settings, work)
         state = "halted" if engaged else "resumed"
-        _print({"trading": state, "reason": args.reason, "by": args.operator}, args.json,
-               lambda d: f"Trading {d['trading']} by {d['by']}" + (f": {d['reason']}" if d["reason"] else ""))
+        _print(
+            {"trading": state, "reason": args.reason, "by": args.operator},
+            args.json,
+            lambda d: f"Trading {d['trading']} by {d['by']}" + (f": {d['reason']}" if d["reason"] else ""),
+        )
         return EXIT_OK
 
     return run

@@ -50,7 +50,12 @@ class DeadLetters(dramatiq.Middleware):
         self.is_permanent = is_permanent
 
     def after_process_message(
-        self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: BaseException | None = None
+        self,
+        broker: dramatiq.Broker,
+        message: Any,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
     ) -> None:
         if exception is None:
             return
@@ -58,21 +63,18 @@ class DeadLetters(dramatiq.Middleware):
             broker.enqueue(message, delay=exception.retry_after_ms)
             return
         retries = int(message.options.get("retries", 0))
-        failure = {
-            "at_ms": int(time.time() * 1000),
-            "error": f"{type(exception).__name__}: {exception}"[:1000],
-            "attempt": retries + 1,
-        }
+        error = f"{type(exception).__name__}: {exception}"[:1000]
+        failure = {"at_ms": int(time.time() * 1000), "error": error, "attempt": retries + 1}
         history = [*message.options.get("failures", []), failure][-MAX_HISTORY:]
         tb = "".join(traceback.format_exception(exception, limit=30))
         permanent = self.is_permanent(exception)
         if permanent or retries >= self.max_retries:
-            reason = failure["error"] if permanent else f"retries exhausted ({retries}): {failure['error']}"
+            reason = error if permanent else f"retries exhausted ({retries}): {error}"
             self._dead_letter(broker, message, reason=reason, tb=tb, history=history, permanent=permanent)
             return
         delay = self._backoff(retries)
         message.options.update(retries=retries + 1, traceback=tb, failures=history)
-        self.logger.warning("Retrying message %s in %d ms after %s", message.message_id, delay, failure["error"])
+        self.logger.warning("Retrying message %s in %d ms after %s", message.message_id, delay, error)
         broker.enqueue(message, delay=delay)
 
     def _backoff(self, retries: int) -> int:
@@ -103,7 +105,9 @@ class DeadLetters(dramatiq.Middleware):
                 mandatory=True,
             )
         except Exception:
-            self.logger.exception("Could not publish dead letter for %s; nacking it instead", message.message_id)
+            self.logger.exception(
+                "Could not publish dead letter for %s; nacking it instead", message.message_id
+            )
             message.fail()
             return
         self.logger.error("Dead-lettered message %s from %s: %s", message.message_id, queue, reason)

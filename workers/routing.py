@@ -42,9 +42,7 @@ STAGES: tuple[Stage, ...] = (
 )
 
 # Each message type goes to exactly one stage.
-NEXT_STAGE: dict[type[AnyMessage], str] = {
-    kind: stage.name for stage in STAGES for kind in stage.consumes
-}
+NEXT_STAGE: dict[type[AnyMessage], str] = {kind: stage.name for stage in STAGES for kind in stage.consumes}
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
 
 

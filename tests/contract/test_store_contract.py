@@ -300,7 +300,9 @@ async def test_a_lease_has_one_holder_until_it_runs_out(store: TradeStore) -> No
     assert await store.claim_lease("notify#t1", now_ms=1_200, lease_ms=500) is False  # still held
     assert await store.claim_lease("notify#t2", now_ms=1_200, lease_ms=500) is True  # another name
     assert await store.claim_lease("notify#t1", now_ms=1_501, lease_ms=500) is True  # ran out: taken over
-    claims = await asyncio.gather(*(store.claim_lease("notify#t3", now_ms=5_000, lease_ms=500) for _ in range(8)))
+    claims = await asyncio.gather(
+        *(store.claim_lease("notify#t3", now_ms=5_000, lease_ms=500) for _ in range(8))
+    )
     assert claims.count(True) == 1
 
 

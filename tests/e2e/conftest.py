@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,21 +16,10 @@ import pytest
 
 from telemetry.otlp_sink import OtlpSink
 from tests.fixtures_rabbitmq import QueueReader
+from tests.waiting import eventually
 from workers.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def eventually(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
-    """Poll until the condition returns something truthy; fail with the deadline, never sleep blindly."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 @dataclass
@@ -46,7 +34,11 @@ class Stack:
     def cli(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "workers.cli", *args],
-            env=self.env, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO_ROOT,
         )
 
     def store_call(self, work: Callable[[Any], Any]) -> Any:
@@ -115,7 +107,9 @@ def _stack(env: dict[str, str], spans: Path, app: str | None) -> Iterator[Stack]
             from workers.routing import STAGE_NAMES
 
             eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
-        yield Stack(env, settings, spans, Path(env["TRADEFLOW_DATA_DIR"]) / "notifications.log", queues, workers)
+        yield Stack(
+            env, settings, spans, Path(env["TRADEFLOW_DATA_DIR"]) / "notifications.log", queues, workers
+        )
     finally:
         for process in workers:
             _stop(process)

@@ -1,4 +1,4 @@
-"""A worker whose every publish is sent twice: each stage's message is delivered twice (at-least-once at its worst)."""
+"""A worker whose every publish is sent twice, so each stage's message is delivered twice."""
 
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.conftest import Stack, eventually
+from tests.e2e.conftest import Stack
+from tests.waiting import eventually
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.ops.submit import build_command
 from workers.publisher import Publisher
@@ -34,7 +35,13 @@ def test_three_submits_and_every_stage_delivered_twice_make_one_trade(duplicatin
     doc = json.loads(stack.cli("trade", "show", str(trade_id), "--json").stdout)
     assert doc["trade"]["status"] == "executed"
     events = [a["event_type"] for a in doc["audit"]]
-    assert events == ["trade_submitted", "trade_recorded", "trade_executed", "position_updated", "trade_notified"]
+    assert events == [
+        "trade_submitted",
+        "trade_recorded",
+        "trade_executed",
+        "position_updated",
+        "trade_notified",
+    ]
     executions = {a["details"]["execution_id"] for a in doc["audit"] if a["event_type"] == "trade_executed"}
     assert executions == {doc["trade"]["execution_id"]}
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from telemetry.otlp_sink import read_spans
-from tests.e2e.conftest import Stack, eventually
+from tests.e2e.conftest import Stack
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -21,14 +22,19 @@ def test_all_spans_of_a_trade_share_the_trade_id_as_trace_id(stack: Stack) -> No
     trace_id = trade_id.replace("-", "")
 
     def stage_spans() -> list[dict[str, object]]:
-        spans = [s for s in read_spans(stack.spans_path) if s.get("attributes", {}).get("trade.id") == trade_id]
+        spans = [
+            s for s in read_spans(stack.spans_path) if s.get("attributes", {}).get("trade.id") == trade_id
+        ]
         names = {s["name"] for s in spans}
         return spans if all(f"{stack.queue(stage)} process" in names for stage in STAGES) else []
 
     spans = eventually(stage_spans, timeout=20)
     assert {s["trace_id"] for s in spans} == {trace_id}
     services = {s["service_name"] for s in spans}
-    assert {"tradeflow-cli", "tradeflow-worker"} <= services  # the publisher and the workers are separate processes
+    assert {
+        "tradeflow-cli",
+        "tradeflow-worker",
+    } <= services  # the publisher and the workers are separate processes
     consumers = [s for s in spans if s["kind"] == "CONSUMER"]
     assert len(consumers) == len(STAGES)
     assert all(s["status_code"] != "ERROR" for s in consumers)

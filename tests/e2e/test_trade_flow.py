@@ -27,7 +27,11 @@ def test_submit_wait_executes_records_and_notifies(stack: Stack) -> None:
     doc = json.loads(shown.stdout)
     assert doc["trade"]["status"] == "executed"
     assert [a["event_type"] for a in doc["audit"]] == [
-        "trade_submitted", "trade_recorded", "trade_executed", "position_updated", "trade_notified",
+        "trade_submitted",
+        "trade_recorded",
+        "trade_executed",
+        "position_updated",
+        "trade_notified",
     ]
     assert all(a["expires_at"] > 0 for a in doc["audit"])
 
@@ -53,12 +57,16 @@ def test_a_rejected_trade_exits_1_with_its_reason(stack: Stack) -> None:
         (["buy", "10", "AAPL", "--type", "limit"], "limit_price"),
     ],
 )
-def test_bad_input_names_the_field_and_publishes_nothing(idle_stack: Stack, args: list[str], field: str) -> None:
+def test_bad_input_names_the_field_and_publishes_nothing(
+    idle_stack: Stack, args: list[str], field: str
+) -> None:
     done = idle_stack.cli("submit", "--user", "U123", *args)
     assert done.returncode == 2
     assert field in done.stderr
     assert "Traceback" not in done.stderr
-    assert idle_stack.queues.count(idle_stack.queue("validation")) == 0  # no worker runs: it would still be there
+    assert (
+        idle_stack.queues.count(idle_stack.queue("validation")) == 0
+    )  # no worker runs: it would still be there
 
 
 def test_a_good_submit_without_workers_waits_in_the_queue(idle_stack: Stack) -> None:

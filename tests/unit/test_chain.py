@@ -41,14 +41,24 @@ async def test_a_trade_runs_the_whole_chain() -> None:
     deps = make_deps()
     command = submit()
     seen = await run_chain(command, deps)
-    assert [type(m) for m in seen] == [SubmitTrade, TradeValidated, TradeRecorded, TradeExecuted, PositionUpdated]
+    assert [type(m) for m in seen] == [
+        SubmitTrade,
+        TradeValidated,
+        TradeRecorded,
+        TradeExecuted,
+        PositionUpdated,
+    ]
     record = await deps.store.get_trade(command.trade.trade_id)
     assert record is not None and record.status == "executed"
     assert record.execution_method == "simulation"
     assert record.execution_price is not None and record.slippage_bps is not None
     audit = await deps.store.list_audit(command.trade.trade_id)
     assert [a.event_type for a in audit] == [
-        "trade_submitted", "trade_recorded", "trade_executed", "position_updated", "trade_notified",
+        "trade_submitted",
+        "trade_recorded",
+        "trade_executed",
+        "position_updated",
+        "trade_notified",
     ]
     position = await deps.store.get_position("U123", "AAPL")
     assert position is not None and position.quantity == Decimal(10)

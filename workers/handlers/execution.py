@@ -28,14 +28,28 @@ async def execute_trade(event: TradeRecorded, deps: Deps) -> TradeExecuted | Tra
     now = deps.clock()
     if isinstance(result, Execution):
         decided = executed_record(record, result)
-        audit = audit_event("trade_executed", trade, at=now, retention_days=deps.retention_days,
-                            details=_execution_details(result))
+        audit = audit_event(
+            "trade_executed",
+            trade,
+            at=now,
+            retention_days=deps.retention_days,
+            details=_execution_details(result),
+        )
     else:
         decided = failed_record(record, result, at=now)
-        audit = audit_event("trade_failed", trade, at=now, retention_days=deps.retention_days,
-                            details={"execution_success": False, "error_code": result.code,
-                                     "error": result.message, "execution_method": result.execution_method,
-                                     "alpaca_order_id": result.alpaca_order_id})
+        audit = audit_event(
+            "trade_failed",
+            trade,
+            at=now,
+            retention_days=deps.retention_days,
+            details={
+                "execution_success": False,
+                "error_code": result.code,
+                "error": result.message,
+                "execution_method": result.execution_method,
+                "alpaca_order_id": result.alpaca_order_id,
+            },
+        )
     stored = await deps.store.record_outcome(decided, audit)
     return outcome_of(stored if stored is not None else decided)
 

@@ -22,10 +22,14 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
     now_ms = int(deps.clock().timestamp() * 1000)
     if not await deps.store.claim_lease(f"notify#{trade.trade_id}", now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS):
-        raise Deferred(f"trade {trade.trade_id} is being notified by another delivery", retry_after_ms=RECHECK_MS)
+        raise Deferred(
+            f"trade {trade.trade_id} is being notified by another delivery", retry_after_ms=RECHECK_MS
+        )
     await deps.notifier.notify(event)
-    outcome = "executed" if isinstance(event, PositionUpdated) else (
-        "failed" if isinstance(event, TradeFailed) else "rejected"
+    outcome = (
+        "executed"
+        if isinstance(event, PositionUpdated)
+        else ("failed" if isinstance(event, TradeFailed) else "rejected")
     )
     await deps.store.append_audit(
         audit_event(

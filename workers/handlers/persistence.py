@@ -19,11 +19,15 @@ async def record_trade(event: TradeValidated, deps: Deps) -> TradeRecorded | Non
             trade,
             at=trade.submitted_at,
             retention_days=deps.retention_days,
-            details={"source": trade.source, "order_type": trade.order_type,
-                     "validated_at": event.validated_at.isoformat()},
+            details={
+                "source": trade.source,
+                "order_type": trade.order_type,
+                "validated_at": event.validated_at.isoformat(),
+            },
         ),
-        audit_event("trade_recorded", trade, at=now, retention_days=deps.retention_days,
-                    details={"status": "pending"}),
+        audit_event(
+            "trade_recorded", trade, at=now, retention_days=deps.retention_days, details={"status": "pending"}
+        ),
     ]
     existing = await deps.store.put_new_trade(record, audit)
     if existing is None:

@@ -1,4 +1,4 @@
-"""Positions stage: TradeExecuted → the fill applied to the trader's position exactly once → PositionUpdated."""
+"""Positions stage: TradeExecuted → the fill applied to the position exactly once → PositionUpdated."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ MAX_VERSION_CONFLICTS = 20
 
 
 async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
-    """Apply the stored fill under optimistic concurrency; the trade's audit item guards against a second apply."""
+    """Apply the stored fill under optimistic concurrency; the audit item guards against a second apply."""
     trade = event.trade
     record = await deps.store.get_trade(trade.trade_id)
     if record is None:
@@ -44,15 +44,20 @@ async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
             trade,
             at=now,
             retention_days=deps.retention_days,
-            details={"execution_id": str(execution.execution_id), "position_before": _snapshot(current),
-                     "position_after": _snapshot(after)},
+            details={
+                "execution_id": str(execution.execution_id),
+                "position_before": _snapshot(current),
+                "position_after": _snapshot(after),
+            },
         )
         written = await deps.store.apply_position(after, current.version, audit)
         if written is PositionWrite.APPLIED:
             return PositionUpdated(trade=trade, execution=execution, position=after)
         if written is PositionWrite.ALREADY_APPLIED:
             return await _already_applied(event, execution, deps)
-    raise StoreUnavailable(f"position {trade.user_id}/{trade.symbol} kept moving under {MAX_VERSION_CONFLICTS} tries")
+    raise StoreUnavailable(
+        f"position {trade.user_id}/{trade.symbol} kept moving under {MAX_VERSION_CONFLICTS} tries"
+    )
 
 
 async def _already_applied(event: TradeExecuted, execution: Execution, deps: Deps) -> PositionUpdated:

@@ -44,8 +44,13 @@ async def _record_rejection(
     )
     details = {"reasons": [{"field": r.field, "code": r.code, "message": r.message} for r in reasons]}
     audit = [
-        audit_event("trade_submitted", trade, at=trade.submitted_at, retention_days=deps.retention_days,
-                    details={"source": trade.source, "order_type": trade.order_type}),
+        audit_event(
+            "trade_submitted",
+            trade,
+            at=trade.submitted_at,
+            retention_days=deps.retention_days,
+            details={"source": trade.source, "order_type": trade.order_type},
+        ),
         audit_event("trade_rejected", trade, at=now, retention_days=deps.retention_days, details=details),
     ]
     existing = await deps.store.put_new_trade(record, audit)
@@ -54,6 +59,7 @@ async def _record_rejection(
     ensure_same_trade(existing, trade)
     if existing.status == "rejected":
         # Recorded by an earlier delivery that may have crashed before publishing: publish again.
-        return TradeRejected(trade=trade, reasons=existing.rejection_reasons, rejected_at=existing.recorded_at or now)
+        return TradeRejected(
+            trade=trade, reasons=existing.rejection_reasons, rejected_at=existing.recorded_at or now
+        )
     return None  # the same trade was accepted by an earlier delivery; this duplicate changes nothing
-

@@ -27,9 +27,11 @@ def _trade_details(trade: TradeRequest) -> list[str]:
         f"• Quantity: {trade.quantity} shares",
     ]
     if trade.order_type != "market":
-        lines.append(f"• Order: {trade.order_type.replace('_', ' ')}"
-                     + (f" limit ${trade.limit_price}" if trade.limit_price else "")
-                     + (f" stop ${trade.stop_price}" if trade.stop_price else ""))
+        lines.append(
+            f"• Order: {trade.order_type.replace('_', ' ')}"
+            + (f" limit ${trade.limit_price}" if trade.limit_price else "")
+            + (f" stop ${trade.stop_price}" if trade.stop_price else "")
+        )
     lines.append(f"• Trade ID: {trade.trade_id}")
     return lines
 
@@ -40,8 +42,14 @@ def _seconds(ms: Decimal) -> str:
 
 def success_text(event: PositionUpdated) -> str:
     execution, position = event.execution, event.position
-    lines = ["✅ Trade Executed Successfully", "", *_trade_details(event.trade), "", "Execution Details:",
-             f"• Method: {METHOD_LABELS[execution.execution_method]}"]
+    lines = [
+        "✅ Trade Executed Successfully",
+        "",
+        *_trade_details(event.trade),
+        "",
+        "Execution Details:",
+        f"• Method: {METHOD_LABELS[execution.execution_method]}",
+    ]
     if execution.alpaca_order_id:
         lines.append(f"• Alpaca Order ID: {execution.alpaca_order_id}")
     lines += [
@@ -58,20 +66,36 @@ def success_text(event: PositionUpdated) -> str:
 def failure_text(event: TradeFailed) -> str:
     error = event.error
     steps = [*error.next_steps] or [NEXT_STEPS.get(error.code, DEFAULT_NEXT_STEP)]
-    lines = ["❌ Trade Execution Failed", "", *_trade_details(event.trade), "", "Error Information:",
-             f"• Error: {error.message}", f"• Error Code: {error.code}"]
+    lines = [
+        "❌ Trade Execution Failed",
+        "",
+        *_trade_details(event.trade),
+        "",
+        "Error Information:",
+        f"• Error: {error.message}",
+        f"• Error Code: {error.code}",
+    ]
     if error.execution_method:
         lines.append(f"• Method: {METHOD_LABELS[error.execution_method]}")
     if error.alpaca_order_id:
         lines.append(f"• Alpaca Order ID: {error.alpaca_order_id}")
-    lines += ["", "💡 Next Steps:", *(f"• {s}" for s in steps), "• Contact support if the issue persists",
-              f"• Reference Trade ID: {event.trade.trade_id}"]
+    lines += [
+        "",
+        "💡 Next Steps:",
+        *(f"• {s}" for s in steps),
+        "• Contact support if the issue persists",
+        f"• Reference Trade ID: {event.trade.trade_id}",
+    ]
     return "\n".join(lines)
 
 
 def rejection_text(event: TradeRejected) -> str:
     lines = ["❌ Trade Rejected", "", *_trade_details(event.trade), "", "What to change:"]
     lines += [f"• {r.message} ({r.code})" for r in event.reasons]
-    lines += ["", "💡 Next Steps:", "• Fix the fields above and submit again",
-              f"• Reference Trade ID: {event.trade.trade_id}"]
+    lines += [
+        "",
+        "💡 Next Steps:",
+        "• Fix the fields above and submit again",
+        f"• Reference Trade ID: {event.trade.trade_id}",
+    ]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""`tradeflow submit`: build a SubmitTrade from the command line, publish it, optionally wait for the outcome."""
+"""`tradeflow submit`: build a SubmitTrade from the command line, publish it, wait for the outcome."""
 
 from __future__ import annotations
 
@@ -82,4 +82,3 @@ def outcome_document(record: TradeRecord | None, trade_id: uuid.UUID, *, notifie
     doc = {k: v for k, v in doc.items() if v not in (None, [], ())}
     doc.update(trace_id=trade_id.hex, notified=notified)
     return doc
-

@@ -33,7 +33,9 @@ def ensure_rabbitmq(url: str) -> None:
     if _rabbitmq_answers(url):
         return
     if shutil.which("rabbitmq-server") is None:
-        raise SystemExit(f"RabbitMQ is not reachable at {urlparse(url).hostname} and rabbitmq-server is not installed")
+        raise SystemExit(
+            f"RabbitMQ is not reachable at {urlparse(url).hostname} and rabbitmq-server is not installed"
+        )
     print("RabbitMQ is down; starting it (rabbitmq-server -detached)…", flush=True)
     subprocess.run(["rabbitmq-server", "-detached"], check=False)
     subprocess.run(["rabbitmqctl", "await_startup", "--timeout", "120"], check=False)
@@ -66,15 +68,20 @@ def run_stack(settings: Settings, *, processes: int = 1, threads: int | None = N
             if port_open(endpoint.hostname, port):
                 print(f"DynamoDB      {settings.aws_endpoint_url_dynamodb} (already running)", flush=True)
             else:
-                local = start_local_dynamodb(cache_dir=Path(".cache").resolve(), data_dir=data_dir / "dynamodb",
-                                             port=port)
+                local = start_local_dynamodb(
+                    cache_dir=Path(".cache").resolve(), data_dir=data_dir / "dynamodb", port=port
+                )
                 started.callback(local.stop)
-                print(f"DynamoDB      {local.endpoint_url} ({local.kind}, data in {data_dir / 'dynamodb'})",
-                      flush=True)
+                print(
+                    f"DynamoDB      {local.endpoint_url} ({local.kind}, data in {data_dir / 'dynamodb'})",
+                    flush=True,
+                )
 
         if "OTEL_TRACES_EXPORTER" not in env:
             spans = data_dir / "spans.jsonl"
-            env.update(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{OTLP_PORT}")
+            env.update(
+                OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{OTLP_PORT}"
+            )
             if not port_open("127.0.0.1", OTLP_PORT):
                 sink = OtlpSink(spans, port=OTLP_PORT)
                 sink.start()
@@ -87,7 +94,10 @@ def run_stack(settings: Settings, *, processes: int = 1, threads: int | None = N
             cmd += ["--threads", str(threads)]
         workers = subprocess.Popen(cmd, env=env, start_new_session=True)
         started.callback(_stop, workers)
-        print(f"Workers       {processes} process(es) on queues {', '.join(_stage_queues(settings))}", flush=True)
+        print(
+            f"Workers       {processes} process(es) on queues {', '.join(_stage_queues(settings))}",
+            flush=True,
+        )
         print(f"Notifications {data_dir / 'notifications.log'}", flush=True)
         print("Try:          tradeflow submit --user U123 buy 10 AAPL --wait", flush=True)
         print("Ctrl-C stops everything started here.", flush=True)

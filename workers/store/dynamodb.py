@@ -197,8 +197,11 @@ class DynamoTradeStore:
 
     async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
         until_ms = now_ms + lease_ms
-        item = {"key": {"S": f"lease#{name}"}, "lease_until_ms": {"N": str(until_ms)},
-                "expires_at": {"N": str(until_ms // 1000 + 86_400)}}
+        item = {
+            "key": {"S": f"lease#{name}"},
+            "lease_until_ms": {"N": str(until_ms)},
+            "expires_at": {"N": str(until_ms // 1000 + 86_400)},
+        }
         with transient_faults_as_unavailable("claim_lease"):
             try:
                 await self._client.put_item(

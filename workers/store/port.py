@@ -49,7 +49,9 @@ class TradeStore(Protocol):
 
     async def list_positions(self, user_id: str) -> list[Position]: ...
 
-    async def apply_position(self, position: Position, expected_version: int, audit: AuditEvent) -> PositionWrite:
+    async def apply_position(
+        self, position: Position, expected_version: int, audit: AuditEvent
+    ) -> PositionWrite:
         """Write `position` (version = expected_version + 1) and the trade's position audit item atomically.
 
         The position is written only if its stored version is `expected_version` (0: absent), and only if

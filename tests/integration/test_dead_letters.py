@@ -1,0 +1,111 @@
+"""DeadLetters on real RabbitMQ: transient failures retry with backoff, then go to the XQ with their story."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import dramatiq
+import pytest
+
+from tests.fixtures_rabbitmq import QueueReader
+from tests.waiting import eventually
+from workers.handlers.errors import UnknownTrade
+from workers.rabbitmq import build_rabbitmq
+from workers.settings import load_settings
+from workers.store.port import StoreUnavailable
+
+
+@pytest.fixture
+def rabbitmq(rabbitmq_url: str) -> Iterator[dramatiq.Broker]:
+    settings = load_settings(
+        {
+            "RABBITMQ_URL": rabbitmq_url,
+            "TRADEFLOW_MAX_RETRIES": "2",
+            "TRADEFLOW_MIN_BACKOFF_MS": "20",
+            "TRADEFLOW_MAX_BACKOFF_MS": "50",
+            "OTEL_TRACES_EXPORTER": "none",
+        }
+    )
+    broker = build_rabbitmq(settings)
+    yield broker
+    broker.close()
+
+
+@pytest.fixture
+def scratch(
+    rabbitmq: dramatiq.Broker, rabbitmq_url: str
+) -> Iterator[tuple[str, QueueReader, dramatiq.Worker]]:
+    """A queue of the test's own, a reader on it and a running worker; all removed afterwards."""
+    queue = f"t{uuid.uuid4().hex[:8]}-scratch"
+    reader = QueueReader(rabbitmq_url)
+    worker = dramatiq.Worker(rabbitmq, worker_threads=2, worker_timeout=100)
+    yield queue, reader, worker
+    worker.stop()
+    for suffix in ("", ".DQ", ".XQ"):
+        reader.channel.queue_delete(f"{queue}{suffix}")
+    reader.close()
+
+
+def test_a_transient_failure_retries_then_dead_letters_with_reason_traceback_and_history(
+    rabbitmq: dramatiq.Broker, scratch: tuple[str, QueueReader, dramatiq.Worker]
+) -> None:
+    queue, reader, worker = scratch
+    attempts: list[int] = []
+
+    def always_throttled(payload: Any) -> None:
+        attempts.append(1)
+        raise StoreUnavailable("throttled")
+
+    actor = dramatiq.actor(actor_name=queue, queue_name=queue, broker=rabbitmq)(always_throttled)
+    worker.start()
+    actor.send({"n": 1})
+    eventually(lambda: reader.count(f"{queue}.XQ") == 1)
+    assert len(attempts) == 3  # the first try and two retries
+    [(_, body)] = reader.peek_all(f"{queue}.XQ")
+    options = json.loads(body)["options"]
+    assert options["dead_letter_reason"].startswith("retries exhausted (2): StoreUnavailable: throttled")
+    assert options["retries"] == 2 and options["permanent"] is False
+    assert "StoreUnavailable" in options["traceback"]
+    assert [f["attempt"] for f in options["failures"]] == [1, 2, 3]
+    assert json.loads(body)["args"] == [{"n": 1}]
+
+
+def test_a_transient_failure_that_clears_is_not_dead_lettered(
+    rabbitmq: dramatiq.Broker, scratch: tuple[str, QueueReader, dramatiq.Worker]
+) -> None:
+    queue, reader, worker = scratch
+    done: list[int] = []
+
+    def fails_once(payload: Any) -> None:
+        if not done:
+            done.append(0)
+            raise ConnectionResetError("connection reset by peer")
+        done.append(1)
+
+    actor = dramatiq.actor(actor_name=queue, queue_name=queue, broker=rabbitmq)(fails_once)
+    worker.start()
+    actor.send({"n": 2})
+    eventually(lambda: done == [0, 1])
+    assert reader.count(f"{queue}.XQ") == 0
+
+
+def test_a_permanent_failure_skips_the_retries(
+    rabbitmq: dramatiq.Broker, scratch: tuple[str, QueueReader, dramatiq.Worker]
+) -> None:
+    queue, reader, worker = scratch
+    attempts: list[int] = []
+
+    def unknown(payload: Any) -> None:
+        attempts.append(1)
+        raise UnknownTrade("trade x was never recorded")
+
+    actor = dramatiq.actor(actor_name=queue, queue_name=queue, broker=rabbitmq)(unknown)
+    worker.start()
+    actor.send({"n": 3})
+    eventually(lambda: reader.count(f"{queue}.XQ") == 1)
+    assert attempts == [1]
+    [(_, body)] = reader.peek_all(f"{queue}.XQ")
+    assert json.loads(body)["options"]["permanent"] is True
