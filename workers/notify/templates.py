@@ -36,8 +36,8 @@ def _trade_details(trade: TradeRequest) -> list[str]:
     return lines
 
 
-def _seconds(ms: Decimal) -> str:
-    return f"{(ms / 1000):.1f}s"
+def _duration(ms: Decimal) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{(ms / 1000):.1f}s"
 
 
 def success_text(event: PositionUpdated) -> str:
@@ -54,7 +54,7 @@ def success_text(event: PositionUpdated) -> str:
         lines.append(f"• Alpaca Order ID: {execution.alpaca_order_id}")
     lines += [
         f"• Execution Price: ${execution.execution_price:,.2f}",
-        f"• Execution Time: {_seconds(execution.execution_time_ms)}",
+        f"• Execution Time: {_duration(execution.execution_time_ms)}",
         f"• Slippage: {execution.slippage_bps:.2f} bps",
         f"• Position: {position.quantity} {position.symbol} @ ${position.average_cost:,.2f} avg",
         "",
