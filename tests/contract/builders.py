@@ -11,27 +11,15 @@ import msgspec
 
 from messages.records import AuditEvent, Position, TradeRecord, pending_record
 from messages.trade import TradeRequest
+from tests.unit.fakes import NOW
+from tests.unit.fakes import trade as a_trade
 
-NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+__all__ = ["NOW", "a_trade"]
 EXPIRES_AT = int(datetime(2033, 11, 25, tzinfo=UTC).timestamp())
 SUBMITTED = "010#trade_submitted"
 EXECUTED = "030#trade_executed"
 FAILED = "030#trade_failed"
 POSITION_GUARD = "040#position_updated"
-
-
-def a_trade(**overrides: Any) -> TradeRequest:
-    values: dict[str, Any] = {
-        "trade_id": uuid.uuid4(),
-        "user_id": "U123",
-        "channel_id": "C1",
-        "symbol": "AAPL",
-        "side": "buy",
-        "quantity": Decimal(10),
-        "submitted_at": NOW,
-    }
-    values.update(overrides)
-    return TradeRequest(**values)
 
 
 def pending(trade: TradeRequest | None = None) -> TradeRecord:

@@ -81,6 +81,9 @@ def make_deps(**overrides: Any) -> Deps:
     return Deps(**values)
 
 
+NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+
+
 def trade(**overrides: Any) -> TradeRequest:
     values: dict[str, Any] = {
         "trade_id": uuid.uuid4(),
@@ -89,7 +92,7 @@ def trade(**overrides: Any) -> TradeRequest:
         "symbol": "AAPL",
         "side": "buy",
         "quantity": Decimal(10),
-        "submitted_at": datetime(2026, 11, 25, 14, 30, tzinfo=UTC),
+        "submitted_at": NOW,
     }
     values.update(overrides)
     return TradeRequest(**values)

@@ -55,3 +55,21 @@ def audit_event(
         details={k: v for k, v in base.items() if v is not None},
         expires_at=expires_at(at, retention_days),
     )
+
+
+def submitted_event(trade: TradeRequest, *, retention_days: int, **details: Any) -> AuditEvent:
+    """The first audit item of every trade: what the trader asked for, stamped when they asked."""
+    return audit_event(
+        "trade_submitted",
+        trade,
+        at=trade.submitted_at,
+        retention_days=retention_days,
+        details={
+            "source": trade.source,
+            "order_type": trade.order_type,
+            "time_in_force": trade.time_in_force,
+            "limit_price": None if trade.limit_price is None else str(trade.limit_price),
+            "stop_price": None if trade.stop_price is None else str(trade.stop_price),
+            **details,
+        },
+    )

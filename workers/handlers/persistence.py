@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from messages.events import TradeRecorded, TradeValidated
 from messages.records import pending_record
-from workers.handlers.audit import audit_event, expires_at
+from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
 from workers.handlers.sameness import ensure_same_trade
 
@@ -14,16 +14,8 @@ async def record_trade(event: TradeValidated, deps: Deps) -> TradeRecorded | Non
     trade, now = event.trade, deps.clock()
     record = pending_record(trade, recorded_at=now, expires_at=expires_at(now, deps.retention_days))
     audit = [
-        audit_event(
-            "trade_submitted",
-            trade,
-            at=trade.submitted_at,
-            retention_days=deps.retention_days,
-            details={
-                "source": trade.source,
-                "order_type": trade.order_type,
-                "validated_at": event.validated_at.isoformat(),
-            },
+        submitted_event(
+            trade, retention_days=deps.retention_days, validated_at=event.validated_at.isoformat()
         ),
         audit_event(
             "trade_recorded", trade, at=now, retention_days=deps.retention_days, details={"status": "pending"}

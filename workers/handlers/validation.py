@@ -7,7 +7,7 @@ import msgspec
 from messages.events import SubmitTrade, TradeRejected, TradeValidated
 from messages.records import pending_record
 from messages.trade import Rejection
-from workers.handlers.audit import audit_event, expires_at
+from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
 from workers.handlers.rules import check_trade
 from workers.handlers.sameness import ensure_same_trade
@@ -44,13 +44,7 @@ async def _record_rejection(
     )
     details = {"reasons": [{"field": r.field, "code": r.code, "message": r.message} for r in reasons]}
     audit = [
-        audit_event(
-            "trade_submitted",
-            trade,
-            at=trade.submitted_at,
-            retention_days=deps.retention_days,
-            details={"source": trade.source, "order_type": trade.order_type},
-        ),
+        submitted_event(trade, retention_days=deps.retention_days),
         audit_event("trade_rejected", trade, at=now, retention_days=deps.retention_days, details=details),
     ]
     existing = await deps.store.put_new_trade(record, audit)

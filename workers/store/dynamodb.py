@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +21,8 @@ from workers.store.faults import (
 )
 from workers.store.items import from_attributes, key, to_attributes
 from workers.store.port import PositionWrite, StoreUnavailable
-from workers.store.tables import KILL_SWITCH_KEY, TableNames, table_definitions
+from workers.store.schema import create_tables
+from workers.store.tables import KILL_SWITCH_KEY, TableNames
 
 _ABSENT = "attribute_not_exists(trade_id)"
 
@@ -82,18 +81,7 @@ class DynamoTradeStore:
         await self._exit_stack.aclose()
 
     async def create_tables(self) -> None:
-        definitions = table_definitions(self._tables)
-        with transient_faults_as_unavailable("create_tables"):
-            for definition in definitions:
-                try:
-                    await self._client.create_table(**definition.create_request)
-                except ClientError as exc:
-                    if error_code(exc) != "ResourceInUseException":  # in use: another process made it
-                        raise
-            for definition in definitions:
-                await self._wait_until_active(definition.name)
-                if definition.ttl_attribute is not None:
-                    await self._enable_ttl(definition.name, definition.ttl_attribute)
+        await create_tables(self._client, self._tables)
 
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None:
         return await self._get(self._tables.trades, key(trade_id=str(trade_id)), TradeRecord)
@@ -272,40 +260,3 @@ class DynamoTradeStore:
 
     def _put_audit(self, event: AuditEvent) -> dict[str, Any]:
         return self._put(self._tables.audit, to_attributes(event), _ABSENT)
-
-    async def _wait_until_active(self, table: str, timeout_s: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        delay = 0.05
-        while True:
-            try:
-                response = await self._client.describe_table(TableName=table)
-                if response["Table"]["TableStatus"] == "ACTIVE":
-                    return
-            except ClientError as exc:
-                if error_code(exc) != "ResourceNotFoundException":  # not visible yet right after create
-                    raise
-            if time.monotonic() > deadline:
-                raise StoreUnavailable(f"table {table} is not ACTIVE after {timeout_s:.0f} s")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-    async def _enable_ttl(self, table: str, attribute: str) -> None:
-        if await self._ttl_enabled(table, attribute):
-            return
-        try:
-            await self._client.update_time_to_live(
-                TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
-            )
-        except ClientError as exc:
-            # "TimeToLive is already enabled": another process won the race between describe and update.
-            if error_code(exc) != "ValidationException" or not await self._ttl_enabled(table, attribute):
-                raise
-
-    async def _ttl_enabled(self, table: str, attribute: str) -> bool:
-        response = await self._client.describe_time_to_live(TableName=table)
-        description = response.get("TimeToLiveDescription", {})
-        if description.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-            return False
-        if description.get("AttributeName") != attribute:
-            raise RuntimeError(f"TTL on {table} uses {description.get('AttributeName')!r}, not {attribute!r}")
-        return True
