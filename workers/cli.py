@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     up.add_argument("--threads", type=int, default=None, help="threads per worker process")
+    up.add_argument("--json", action="store_true", help="print what started as one JSON object")
 
     worker = sub.add_parser("worker", help="run the five stage actors (dramatiq workers)")
     worker.add_argument("--processes", "-p", type=int, default=1)
@@ -104,7 +105,7 @@ def _with_store(settings: Settings, work: Callable[[TradeStore], Awaitable[Any]]
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.up import run_stack
 
-    return run_stack(settings, processes=args.processes, threads=args.threads)
+    return run_stack(settings, processes=args.processes, threads=args.threads, as_json=args.json)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

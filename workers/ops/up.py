@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pika
@@ -51,42 +53,69 @@ def _rabbitmq_answers(url: str) -> bool:
         return False
 
 
-def run_stack(settings: Settings, *, processes: int = 1, threads: int | None = None) -> int:
+class Report:
+    """What `up` started, as aligned lines for a person or one JSON object (`--json`) for a program."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.parts: dict[str, dict[str, Any]] = {}
+
+    def show(self, part: str, text: str, **detail: Any) -> None:
+        self.parts[part] = {"summary": text, **detail}
+        if not self.as_json:
+            print(f"{part:<14}{text}", flush=True)
+
+    def ready(self) -> None:
+        if self.as_json:
+            print(json.dumps(self.parts), flush=True)
+        else:
+            print("Try:          tradeflow submit --user U123 buy 10 AAPL --wait", flush=True)
+            print("Ctrl-C stops everything started here.", flush=True)
+
+
+def run_stack(
+    settings: Settings, *, processes: int = 1, threads: int | None = None, as_json: bool = False
+) -> int:
     from telemetry.otlp_sink import OtlpSink
     from workers.store.local import start_local_dynamodb
 
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    report = Report(as_json)
     with ExitStack() as started:
         ensure_rabbitmq(settings.rabbitmq_url)
-        print(f"RabbitMQ      {_redact(settings.rabbitmq_url)}", flush=True)
+        report.show("RabbitMQ", _redact(settings.rabbitmq_url), url=_redact(settings.rabbitmq_url))
 
         endpoint = urlparse(settings.aws_endpoint_url_dynamodb or "")
         if settings.tradeflow_store == "dynamodb" and endpoint.hostname in ("127.0.0.1", "localhost"):
             port = endpoint.port or 8000
             if port_open(endpoint.hostname, port):
-                print(f"DynamoDB      {settings.aws_endpoint_url_dynamodb} (already running)", flush=True)
+                url = settings.aws_endpoint_url_dynamodb
+                report.show("DynamoDB", f"{url} (already running)", url=url, started=False)
             else:
                 local = start_local_dynamodb(
                     cache_dir=Path(".cache").resolve(), data_dir=data_dir / "dynamodb", port=port
                 )
                 started.callback(local.stop)
-                print(
-                    f"DynamoDB      {local.endpoint_url} ({local.kind}, data in {data_dir / 'dynamodb'})",
-                    flush=True,
+                report.show(
+                    "DynamoDB",
+                    f"{local.endpoint_url} ({local.kind}, data in {data_dir / 'dynamodb'})",
+                    url=local.endpoint_url,
+                    kind=local.kind,
+                    started=True,
                 )
 
         if "OTEL_TRACES_EXPORTER" not in env:
             spans = data_dir / "spans.jsonl"
-            env.update(
-                OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{OTLP_PORT}"
-            )
-            if not port_open("127.0.0.1", OTLP_PORT):
-                sink = OtlpSink(spans, port=OTLP_PORT)
+            otlp_port = urlparse(env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")).port or OTLP_PORT
+            otlp = f"http://127.0.0.1:{otlp_port}"
+            env.update(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=otlp)
+            if not port_open("127.0.0.1", otlp_port):
+                sink = OtlpSink(spans, port=otlp_port)
                 sink.start()
                 started.callback(sink.stop)
-            print(f"Traces        OTLP http://127.0.0.1:{OTLP_PORT} → {spans}", flush=True)
+            report.show("Traces", f"OTLP {otlp} → {spans}", url=otlp, file=str(spans))
 
         asyncio.run(_create_tables(settings))
         cmd = [sys.executable, "-m", "workers.cli", "worker", "--processes", str(processes)]
@@ -94,13 +123,11 @@ def run_stack(settings: Settings, *, processes: int = 1, threads: int | None = N
             cmd += ["--threads", str(threads)]
         workers = subprocess.Popen(cmd, env=env, start_new_session=True)
         started.callback(_stop, workers)
-        print(
-            f"Workers       {processes} process(es) on queues {', '.join(_stage_queues(settings))}",
-            flush=True,
-        )
-        print(f"Notifications {data_dir / 'notifications.log'}", flush=True)
-        print("Try:          tradeflow submit --user U123 buy 10 AAPL --wait", flush=True)
-        print("Ctrl-C stops everything started here.", flush=True)
+        queues = _stage_queues(settings)
+        report.show("Workers", f"{processes} process(es) on queues {', '.join(queues)}", queues=queues)
+        outbox = data_dir / "notifications.log"
+        report.show("Notifications", str(outbox), file=str(outbox))
+        report.ready()
         return _wait(workers)
 
 
