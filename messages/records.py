@@ -9,8 +9,16 @@ from typing import Any
 
 import msgspec
 
-from messages.trade import Execution, ExecutionError, Rejection, TradeRequest
-from messages.types import TERMINAL_STATUSES, ExecutionMethod, OrderType, Side, TimeInForce, TradeStatus
+from messages.trade import Execution, ExecutionError, Fill, Rejection, TradeRequest
+from messages.types import (
+    OPEN_STATUSES,
+    TERMINAL_STATUSES,
+    ExecutionMethod,
+    OrderType,
+    Side,
+    TimeInForce,
+    TradeStatus,
+)
 
 
 class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,11 +51,17 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     error_code: str | None = None
     error_message: str | None = None
     rejection_reasons: tuple[Rejection, ...] = ()
+    fills: tuple[Fill, ...] = ()
+    order_status: str | None = None  # the stock broker's own order status, when there is an order
     expires_at: int | None = None
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
 
     def request(self) -> TradeRequest:
         """Rebuild the trader's request from the stored record."""
@@ -85,6 +99,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
             slippage_bps=self.slippage_bps,
             market_impact_bps=self.market_impact_bps,
             alpaca_order_id=self.alpaca_order_id,
+            fills=self.fills,
         )
 
     def error(self) -> ExecutionError | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
@@ -57,6 +58,18 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
         return str(self.trade_id)
 
 
+class Fill(msgspec.Struct, frozen=True, kw_only=True):
+    """One fill of an order: a partial fill or the whole of it."""
+
+    quantity: Decimal
+    price: Decimal
+    timestamp: datetime
+
+    def __post_init__(self) -> None:
+        require_positive("fill quantity", self.quantity)
+        require_positive("fill price", self.price)
+
+
 class Execution(msgspec.Struct, frozen=True, kw_only=True):
     """The seed's execution record fields, as filled by a StockBroker."""
 
@@ -70,6 +83,7 @@ class Execution(msgspec.Struct, frozen=True, kw_only=True):
     slippage_bps: Decimal
     market_impact_bps: Decimal
     alpaca_order_id: str | None = None
+    fills: tuple[Fill, ...] = ()
 
     def __post_init__(self) -> None:
         require_positive("execution_price", self.execution_price)
@@ -88,6 +102,17 @@ class ExecutionError(msgspec.Struct, frozen=True, kw_only=True):
     next_steps: tuple[str, ...] = ()
     execution_method: ExecutionMethod | None = None
     alpaca_order_id: str | None = None
+
+
+class OrderPending(msgspec.Struct, frozen=True, kw_only=True):
+    """The order is not decided yet: resting at the stock broker (`working`) or not found yet (`unknown`)."""
+
+    state: Literal["working", "unknown"]
+    execution_method: ExecutionMethod
+    alpaca_order_id: str | None = None
+    reason: str = ""
+    fills: tuple[Fill, ...] = ()
+    reference_price: Decimal | None = None
 
 
 class Rejection(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,8 +16,12 @@ Side = Literal["buy", "sell"]
 OrderType = Literal["market", "limit", "stop", "stop_limit"]
 TimeInForce = Literal["day", "gtc", "ioc", "fok"]
 ExecutionMethod = Literal["alpaca", "simulation"]
-TradeStatus = Literal["pending", "executed", "failed", "rejected"]
+# pending: recorded, no order sent yet. working: the order rests at the stock broker (a limit not yet
+# crossed, or partly filled). unknown: the order request may have reached the stock broker, but it could not
+# be found yet; reconciliation settles it. The other three are terminal and immutable.
+TradeStatus = Literal["pending", "working", "unknown", "executed", "failed", "rejected"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"executed", "failed", "rejected"})
+OPEN_STATUSES: frozenset[str] = frozenset({"pending", "working", "unknown"})
 
 # Orders that need a limit price, a stop price, or both.
 NEEDS_LIMIT_PRICE: frozenset[str] = frozenset({"limit", "stop_limit"})
