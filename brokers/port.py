@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
-from messages.trade import Execution, ExecutionError, TradeRequest
+import msgspec
+
+from messages.trade import Execution, ExecutionError, OrderPending, TradeRequest
+
+BrokerResult = Execution | ExecutionError | OrderPending
 
 
 class BrokerUnavailable(Exception):
-    """The stock broker could not be reached before any order was sent: transient, safe to retry."""
+    """The stock broker could not be reached before any order request left: transient, safe to retry.
+
+    Only raised when no order can exist at the stock broker because of this call; once a request may have
+    arrived, an adapter answers OrderPending(state="unknown") instead (DESIGN §4, invariant 4).
+    """
+
+
+class MarketConditions(msgspec.Struct, frozen=True, kw_only=True):
+    """What validation asks the stock broker before a trade: facts, not verdicts."""
+
+    tradable: bool
+    fractionable: bool = True
+    shortable: bool = True
+    market_open: bool = True
+    next_open: datetime | None = None
+    buying_power: Decimal | None = None  # None: no limit known (the simulation)
+    source: str = ""
 
 
 class StockBroker(Protocol):
@@ -16,8 +38,20 @@ class StockBroker(Protocol):
 
     name: str
 
-    async def execute(self, trade: TradeRequest) -> Execution | ExecutionError:
-        """Execute the trade and return its fill, or the reason it did not fill."""
+    async def execute(self, trade: TradeRequest) -> BrokerResult:
+        """Place the trade's order (or find the one already placed) and wait for its outcome."""
+        ...
+
+    async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
+        """Settle an order that may already exist; never places one."""
+        ...
+
+    async def conditions(self, symbol: str) -> MarketConditions:
+        """Tradability, market hours and buying power for pre-trade checks."""
+        ...
+
+    async def reference_price(self, symbol: str) -> Decimal | None:
+        """A current reference price (the mid quote), for notional checks."""
         ...
 
     async def close(self) -> None: ...

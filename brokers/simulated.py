@@ -9,25 +9,19 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from brokers.costs import BPS_PER_UNIT, MS_QUANTUM, adverse_bps, market_impact_bps
+from brokers.port import BrokerUnavailable, MarketConditions
 from brokers.price_walk import PriceWalk, stable_hash
 from messages.trade import Execution, ExecutionError, TradeRequest
 from messages.types import NEEDS_LIMIT_PRICE, NEEDS_STOP_PRICE, Side
 
 PRICE_TICK = Decimal("0.0001")
-BPS_QUANTUM = Decimal("0.01")
-MS_QUANTUM = Decimal("0.1")
-BPS_PER_UNIT = Decimal(10_000)
 
 # The seed's "realistic slippage (1-2 basis points)", always against the trader.
 MIN_SLIPPAGE_BPS = Decimal(1)
 MAX_SLIPPAGE_BPS = Decimal(2)
-
-# Square-root impact: IMPACT_COEFFICIENT_BPS * sqrt(notional / IMPACT_NOTIONAL_SCALE).
-# $1M of notional costs 2 bps; 100 shares of a $190 stock ($19,000) about 0.28 bps.
-IMPACT_COEFFICIENT_BPS = Decimal(2)
-IMPACT_NOTIONAL_SCALE = Decimal(1_000_000)
 
 # How many trades' outcomes are kept to answer a redelivered trade with the same outcome.
 REMEMBERED_TRADES = 10_000
@@ -37,21 +31,6 @@ SIMULATION_NEXT_STEPS = "This was a simulated execution; no order was sent to Al
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def market_impact_bps(notional: Decimal) -> Decimal:
-    """Estimate an order's market impact in bps with the square-root model, to 2 dp.
-
-    `2 * sqrt(notional / 1_000_000)`: $1M costs 2 bps, $10k costs 0.2 bps. It is reported alongside the
-    fill, not added to its price, so the fill keeps the seed's 1-2 bps slippage.
-    """
-    return (IMPACT_COEFFICIENT_BPS * (notional / IMPACT_NOTIONAL_SCALE).sqrt()).quantize(BPS_QUANTUM)
-
-
-def adverse_bps(side: Side, price: Decimal, reference: Decimal) -> Decimal:
-    """How far `price` is from `reference` against the trader, in bps to 2 dp (negative when in favour)."""
-    signed = price - reference if side == "buy" else reference - price
-    return (signed / reference * BPS_PER_UNIT).quantize(BPS_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
 class SimulatedBroker:
@@ -96,6 +75,20 @@ class SimulatedBroker:
                 self._outcomes.popitem(last=False)
         # Shielded so a cancelled caller does not cancel the answer a redelivery will be given.
         return await asyncio.shield(outcome)
+
+    async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> Execution | ExecutionError:
+        """A simulated trade never rests: there is no order anywhere to settle."""
+        raise BrokerUnavailable(
+            f"trade {trade.trade_id} has an order at the stock broker ({broker_order_id}), "
+            "but only the simulation is configured: enable Alpaca to settle it"
+        )
+
+    async def conditions(self, symbol: str) -> MarketConditions:
+        """The simulation trades every symbol, around the clock, with no buying-power limit."""
+        return MarketConditions(tradable=True, market_open=True, source=self.name)
+
+    async def reference_price(self, symbol: str) -> Decimal | None:
+        return self.quote(symbol)
 
     async def close(self) -> None:
         """Release nothing: the simulation holds no connections."""

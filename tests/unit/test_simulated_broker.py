@@ -11,9 +11,10 @@ from typing import Any
 import msgspec
 import pytest
 
+from brokers.costs import adverse_bps, market_impact_bps
 from brokers.port import StockBroker
 from brokers.price_walk import PriceWalk, starting_price
-from brokers.simulated import SimulatedBroker, adverse_bps, market_impact_bps
+from brokers.simulated import SimulatedBroker
 from messages.trade import Execution, ExecutionError, TradeRequest
 
 NOW = datetime(2024, 1, 2, 15, 30, tzinfo=UTC)

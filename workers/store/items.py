@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -10,6 +11,8 @@ import msgspec
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from messages.codec import from_item, to_item
+from messages.records import TradeRecord
+from workers.store.tables import OPEN_SORT_ATTRIBUTE, OPEN_STATUS_ATTRIBUTE
 
 T = TypeVar("T")
 
@@ -40,6 +43,40 @@ def from_attributes(attributes: dict[str, Any], kind: type[T]) -> T:
         if isinstance(value, Decimal):
             item[name] = int(value)
     return from_item(item, kind)
+
+
+def trade_attributes(record: TradeRecord) -> dict[str, Any]:
+    """The trade item; while the trade is open it also carries the keys of the sparse open-trades index.
+
+    Every put of a trade goes through here, so an item is in the index exactly while its status is open.
+    """
+    if not record.is_open:
+        return to_attributes(record)
+    return to_attributes(
+        record, **{OPEN_STATUS_ATTRIBUTE: record.status, OPEN_SORT_ATTRIBUTE: open_sort_key(record)}
+    )
+
+
+def trade_from_attributes(attributes: dict[str, Any]) -> TradeRecord:
+    """The trade record of a trade item, without the index keys (they are the store's, not the record's)."""
+    fields = {
+        name: value
+        for name, value in attributes.items()
+        if name not in (OPEN_STATUS_ATTRIBUTE, OPEN_SORT_ATTRIBUTE)
+    }
+    return from_attributes(fields, TradeRecord)
+
+
+def open_sort_key(record: TradeRecord) -> str:
+    """Fixed-width UTC submission time, then the trade id: sorts oldest first and never ties.
+
+    The record's own `timestamp` string does not sort by time (offsets vary; msgspec drops a zero fraction).
+    """
+    return f"{_as_utc(record.timestamp):%Y-%m-%dT%H:%M:%S.%f}Z#{record.trade_id}"
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def key(**parts: str) -> dict[str, Any]:

@@ -9,6 +9,10 @@ import msgspec
 
 TTL_ATTRIBUTE = "expires_at"
 KILL_SWITCH_KEY = "kill_switch"
+# The sparse open-trades index: both attributes are on a trade item only while its status is open.
+OPEN_TRADES_INDEX = "open-trades"
+OPEN_STATUS_ATTRIBUTE = "open_status"
+OPEN_SORT_ATTRIBUTE = "open_sort_key"
 
 # DynamoDB table names are 3-255 of [A-Za-z0-9_.-]; the longest suffix we add is "-positions".
 _PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
@@ -36,34 +40,81 @@ class TableNames(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class GlobalIndex(msgspec.Struct, frozen=True, kw_only=True):
+    """A global secondary index projecting whole items, keyed by string attributes."""
+
+    name: str
+    hash_key: str
+    range_key: str
+
+    @property
+    def key_schema(self) -> list[dict[str, str]]:
+        return _key_schema(self.hash_key, self.range_key)
+
+    @property
+    def create_request(self) -> dict[str, Any]:
+        """The index as CreateTable's GlobalSecondaryIndexes and UpdateTable's `Create` spell it."""
+        return {"IndexName": self.name, "KeySchema": self.key_schema, "Projection": {"ProjectionType": "ALL"}}
+
+
 class TableDefinition(msgspec.Struct, frozen=True, kw_only=True):
-    """One table: its CreateTable request and the attribute TTL expires items by, if any."""
+    """One table: its CreateTable request, its global indexes and the attribute TTL expires items by."""
 
     name: str
     create_request: dict[str, Any]
+    indexes: tuple[GlobalIndex, ...] = ()
     ttl_attribute: str | None = None
 
+    def add_index_request(self, index: GlobalIndex) -> dict[str, Any]:
+        """The UpdateTable request that adds `index` to a table created without it."""
+        return {
+            "TableName": self.name,
+            "AttributeDefinitions": self.create_request["AttributeDefinitions"],
+            "GlobalSecondaryIndexUpdates": [{"Create": index.create_request}],
+        }
 
-def _create_request(name: str, hash_key: str, range_key: str | None = None) -> dict[str, Any]:
+
+OPEN_TRADES = GlobalIndex(
+    name=OPEN_TRADES_INDEX, hash_key=OPEN_STATUS_ATTRIBUTE, range_key=OPEN_SORT_ATTRIBUTE
+)
+
+
+def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
     key_schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
-    attributes = [{"AttributeName": hash_key, "AttributeType": "S"}]
     if range_key is not None:
         key_schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
-        attributes.append({"AttributeName": range_key, "AttributeType": "S"})
-    return {
+    return key_schema
+
+
+def _create_request(
+    name: str, hash_key: str, range_key: str | None = None, indexes: tuple[GlobalIndex, ...] = ()
+) -> dict[str, Any]:
+    key_attributes = [hash_key, *([range_key] if range_key else [])]
+    for index in indexes:
+        key_attributes += [index.hash_key, index.range_key]
+    request: dict[str, Any] = {
         "TableName": name,
-        "KeySchema": key_schema,
-        "AttributeDefinitions": attributes,
+        "KeySchema": _key_schema(hash_key, range_key),
+        "AttributeDefinitions": [
+            {"AttributeName": attribute, "AttributeType": "S"} for attribute in dict.fromkeys(key_attributes)
+        ],
         "BillingMode": "PAY_PER_REQUEST",
     }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = [index.create_request for index in indexes]
+    return request
 
 
 def table_definitions(names: TableNames) -> tuple[TableDefinition, ...]:
-    """Every table tradeflow needs; trades and audit expire through TTL on `expires_at`."""
+    """Every table tradeflow needs; trades and audit expire through TTL on `expires_at`.
+
+    The trades table carries the sparse `open-trades` index: open trades by status, oldest first.
+    """
     return (
         TableDefinition(
             name=names.trades,
-            create_request=_create_request(names.trades, "trade_id"),
+            create_request=_create_request(names.trades, "trade_id", indexes=(OPEN_TRADES,)),
+            indexes=(OPEN_TRADES,),
             ttl_attribute=TTL_ATTRIBUTE,
         ),
         TableDefinition(

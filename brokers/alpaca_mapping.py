@@ -1,0 +1,166 @@
+"""Pure translations between alpaca-py's models and tradeflow's execution record."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from alpaca.common.exceptions import APIError
+from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
+from alpaca.trading.models import Order
+from alpaca.trading.requests import (
+    LimitOrderRequest,
+    MarketOrderRequest,
+    OrderRequest,
+    StopLimitOrderRequest,
+    StopOrderRequest,
+)
+
+from brokers.costs import MS_QUANTUM, adverse_bps, market_impact_bps
+from messages.trade import Execution, ExecutionError, Fill, OrderPending, TradeRequest
+
+PRICE_TICK = Decimal("0.0001")
+DUPLICATE_CLIENT_ORDER_ID = 40010001
+INSUFFICIENT_BUYING_POWER = 40310000
+NOT_FILLED = frozenset(
+    {OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED, OrderStatus.DONE_FOR_DAY}
+)
+DONE = NOT_FILLED | {OrderStatus.FILLED}
+
+
+def order_request(trade: TradeRequest) -> OrderRequest:
+    """The alpaca-py request for a trade; the trade id is the client order id (DESIGN §4, invariant 1)."""
+    common = {
+        "symbol": trade.symbol,
+        "qty": float(trade.quantity)
+        if trade.quantity != trade.quantity.to_integral()
+        else int(trade.quantity),
+        "side": OrderSide.BUY if trade.side == "buy" else OrderSide.SELL,
+        "time_in_force": TimeInForce(trade.time_in_force),
+        "client_order_id": str(trade.trade_id),
+    }
+    if trade.order_type == "limit":
+        return LimitOrderRequest(**common, limit_price=float(trade.limit_price or 0))
+    if trade.order_type == "stop":
+        return StopOrderRequest(**common, stop_price=float(trade.stop_price or 0))
+    if trade.order_type == "stop_limit":
+        return StopLimitOrderRequest(
+            **common, limit_price=float(trade.limit_price or 0), stop_price=float(trade.stop_price or 0)
+        )
+    return MarketOrderRequest(**common)
+
+
+def decimal_of(value: object) -> Decimal:
+    """alpaca-py gives strings (REST) or floats (stream); str() keeps what was on the wire."""
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def api_error_code(exc: APIError) -> int | None:
+    try:
+        return int(exc.code)
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def api_error_message(exc: APIError) -> str:
+    try:
+        return str(exc.message)
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+        return str(exc)
+
+
+def fills_of(order: Order, streamed: list[Fill]) -> tuple[Fill, ...]:
+    """Each fill as the stream reported it; when the stream missed some, one fill for the whole order."""
+    filled = decimal_of(order.filled_qty)
+    if streamed and sum((f.quantity for f in streamed), Decimal(0)) == filled:
+        return tuple(streamed)
+    if filled <= 0:
+        return ()
+    at = order.filled_at or order.updated_at or datetime.now(UTC)
+    return (Fill(quantity=filled, price=decimal_of(order.filled_avg_price), timestamp=at),)
+
+
+def execution_of(
+    trade: TradeRequest, order: Order, *, reference: Decimal, elapsed_ms: float, streamed: list[Fill]
+) -> Execution:
+    """The seed's execution record from a (partly) filled order: VWAP price, slippage against the quote."""
+    price = decimal_of(order.filled_avg_price).quantize(PRICE_TICK)
+    quantity = decimal_of(order.filled_qty)
+    return Execution(
+        execution_id=uuid.uuid4(),
+        execution_method="alpaca",
+        execution_price=price,
+        filled_quantity=quantity,
+        execution_timestamp=order.filled_at or order.updated_at or datetime.now(UTC),
+        execution_time_ms=Decimal(str(elapsed_ms)).quantize(MS_QUANTUM),
+        reference_price=reference,
+        slippage_bps=adverse_bps(trade.side, price, reference),
+        market_impact_bps=market_impact_bps(quantity * price),
+        alpaca_order_id=str(order.id),
+        fills=fills_of(order, streamed),
+    )
+
+
+def unfilled_error(order: Order) -> ExecutionError:
+    """Why an order ended with nothing filled, with next steps the trader can act on."""
+    status = order.status
+    if status == OrderStatus.REJECTED:
+        return ExecutionError(
+            code="ORDER_REJECTED",
+            message="Alpaca rejected the order",
+            next_steps=("Check the symbol, quantity and prices, then submit again",),
+            execution_method="alpaca",
+            alpaca_order_id=str(order.id),
+        )
+    if status in (OrderStatus.EXPIRED, OrderStatus.DONE_FOR_DAY):
+        return ExecutionError(
+            code="ORDER_EXPIRED",
+            message="The order expired unfilled at the close",
+            next_steps=("Submit again during market hours, or use time in force gtc",),
+            execution_method="alpaca",
+            alpaca_order_id=str(order.id),
+        )
+    return ExecutionError(
+        code="ORDER_CANCELED",
+        message="The order was canceled before it filled",
+        next_steps=("Submit again if you still want the trade",),
+        execution_method="alpaca",
+        alpaca_order_id=str(order.id),
+    )
+
+
+def refusal_error(exc: APIError) -> ExecutionError:
+    """Alpaca refused the order outright (nothing was placed)."""
+    code, message = api_error_code(exc), api_error_message(exc)
+    if code == INSUFFICIENT_BUYING_POWER:
+        return ExecutionError(
+            code="INSUFFICIENT_BUYING_POWER",
+            message=f"Insufficient buying power: {message}",
+            next_steps=("Reduce the quantity or free up buying power",),
+            execution_method="alpaca",
+        )
+    if "tradable" in message.lower() or "not found" in message.lower() or exc.status_code == 404:
+        return ExecutionError(
+            code="SYMBOL_NOT_TRADABLE",
+            message=f"Alpaca cannot trade this symbol: {message}",
+            next_steps=("Pick a tradable symbol",),
+            execution_method="alpaca",
+        )
+    return ExecutionError(
+        code="ORDER_REJECTED",
+        message=f"Alpaca rejected the order: {message}",
+        next_steps=("Check the order's fields against Alpaca's message, then submit again",),
+        execution_method="alpaca",
+    )
+
+
+def pending_of(order: Order | None, state: str, *, reason: str, streamed: list[Fill]) -> OrderPending:
+    return OrderPending(
+        state="working" if state == "working" else "unknown",
+        execution_method="alpaca",
+        alpaca_order_id=str(order.id) if order is not None else None,
+        reason=reason,
+        fills=fills_of(order, streamed) if order is not None else (),
+    )

@@ -1,0 +1,94 @@
+"""Alpaca's `trade_updates` stream, read by alpaca-py's TradingStream on its own thread.
+
+It wakes whoever waits on an order, keeps each order's fills as the stream reports them, and tells an
+optional listener when an order is done (so reconciliation settles a resting order without polling).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from alpaca.trading.stream import TradingStream
+
+from brokers.alpaca_mapping import decimal_of
+from messages.trade import Fill
+
+logger = logging.getLogger("tradeflow.alpaca.stream")
+
+FILL_EVENTS = frozenset({"fill", "partial_fill"})
+DONE_EVENTS = frozenset({"fill", "canceled", "expired", "rejected", "done_for_day"})
+MAX_TRACKED_ORDERS = 10_000
+
+
+class TradeUpdates:
+    """Fills and wake-ups by client order id, fed by the stream (polling remains the fallback)."""
+
+    def __init__(self, *, api_key: str, secret_key: str, stream_url: str) -> None:
+        self._stream = TradingStream(api_key, secret_key, paper=True, url_override=stream_url)
+        self._stream.subscribe_trade_updates(self._on_update)
+        self._fills: dict[str, list[Fill]] = defaultdict(list)
+        self._waiters: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.on_done: Callable[[str], None] | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="alpaca-trade-updates", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._stream.run()
+        except Exception:  # the stream is an accelerator: polling still settles every order
+            logger.exception("trade_updates stream stopped; falling back to polling")
+
+    def stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            try:
+                self._stream.stop()
+            except Exception:
+                logger.warning("trade_updates stream did not stop cleanly", exc_info=True)
+            self._thread.join(timeout=5)
+
+    def waiter(self, client_order_id: str) -> asyncio.Event:
+        """An event set whenever the stream reports on this order (call on the waiting loop)."""
+        event = asyncio.Event()
+        with self._lock:
+            self._waiters[client_order_id] = (asyncio.get_running_loop(), event)
+        return event
+
+    def forget(self, client_order_id: str) -> None:
+        with self._lock:
+            self._waiters.pop(client_order_id, None)
+            self._fills.pop(client_order_id, None)
+
+    def fills(self, client_order_id: str) -> list[Fill]:
+        with self._lock:
+            return list(self._fills.get(client_order_id, ()))
+
+    async def _on_update(self, update: Any) -> None:
+        order = update.order
+        client_order_id = str(order.client_order_id)
+        event = str(getattr(update.event, "value", update.event))
+        with self._lock:
+            if event in FILL_EVENTS and update.qty and update.price:
+                at = update.timestamp or datetime.now(UTC)
+                fill = Fill(quantity=decimal_of(update.qty), price=decimal_of(update.price), timestamp=at)
+                self._fills[client_order_id].append(fill)
+                while len(self._fills) > MAX_TRACKED_ORDERS:
+                    self._fills.pop(next(iter(self._fills)))
+            waiting = self._waiters.get(client_order_id)
+        if waiting is not None:
+            loop, wake = waiting
+            loop.call_soon_threadsafe(wake.set)
+        if event in DONE_EVENTS and self.on_done is not None:
+            try:
+                self.on_done(client_order_id)
+            except Exception:
+                logger.exception("on_done listener failed for %s", client_order_id)
