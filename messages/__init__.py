@@ -5,12 +5,14 @@ from messages.events import (
     AnyMessage,
     Message,
     PositionUpdated,
+    ReconcileTrade,
     SubmitTrade,
     TradeExecuted,
     TradeFailed,
     TradeRecorded,
     TradeRejected,
     TradeValidated,
+    TradeWorking,
 )
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord, pending_record
 from messages.trade import Execution, ExecutionError, Rejection, TradeRequest
@@ -25,6 +27,7 @@ __all__ = [
     "MessageDecodeError",
     "Position",
     "PositionUpdated",
+    "ReconcileTrade",
     "Rejection",
     "SubmitTrade",
     "TradeExecuted",
@@ -34,6 +37,7 @@ __all__ = [
     "TradeRejected",
     "TradeRequest",
     "TradeValidated",
+    "TradeWorking",
     "decode",
     "encode",
     "from_payload",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
 from messages.records import Position
-from messages.trade import Execution, ExecutionError, Rejection, TradeRequest
+from messages.trade import Execution, ExecutionError, Fill, Rejection, TradeRequest
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -46,6 +47,23 @@ class TradeFailed(Message, tag="TradeFailed", frozen=True, kw_only=True):
     failed_at: datetime
 
 
+class TradeWorking(Message, tag="TradeWorking", frozen=True, kw_only=True):
+    """The order rests at the stock broker (or could not be found yet); its outcome comes later."""
+
+    state: Literal["working", "unknown"]
+    alpaca_order_id: str | None = None
+    reason: str = ""
+    fills: tuple[Fill, ...] = ()
+
+
+class ReconcileTrade(Message, tag="ReconcileTrade", frozen=True, kw_only=True):
+    """Settle an open trade with the stock broker: look its order up by client order id, never place one."""
+
+    reason: str = ""
+    attempt: int = 0
+    delay_ms: int = 0  # how long the queue holds the message before delivering it
+
+
 class PositionUpdated(Message, tag="PositionUpdated", frozen=True, kw_only=True):
     execution: Execution
     position: Position
@@ -58,5 +76,7 @@ AnyMessage = (
     | TradeRecorded
     | TradeExecuted
     | TradeFailed
+    | TradeWorking
+    | ReconcileTrade
     | PositionUpdated
 )

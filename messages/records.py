@@ -50,6 +50,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     market_impact_bps: Decimal | None = None
     error_code: str | None = None
     error_message: str | None = None
+    error_next_steps: tuple[str, ...] = ()
     rejection_reasons: tuple[Rejection, ...] = ()
     fills: tuple[Fill, ...] = ()
     order_status: str | None = None  # the stock broker's own order status, when there is an order
@@ -109,6 +110,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
         return ExecutionError(
             code=self.error_code,
             message=self.error_message or "",
+            next_steps=self.error_next_steps,
             execution_method=self.execution_method,
             alpaca_order_id=self.alpaca_order_id,
         )

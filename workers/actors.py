@@ -14,16 +14,15 @@ from messages.events import AnyMessage
 from telemetry.middleware import run_with_context
 from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation
-from workers.routing import STAGES, Stage, next_stage
+from workers.reconcile import consumes_execution, on_order_done, reconcile_open_trades
+from workers.routing import STAGES, Stage, next_stage, outputs
 from workers.settings import Settings
 
 
 class Runtime(dramatiq.Middleware):
     """Opens the handlers' dependencies once per worker process, on dramatiq's event loop thread."""
 
-    def __init__(
-        self, settings: Settings, open_deps: Callable[[Settings], Any], close_deps: Callable[[Deps], Any]
-    ):
+    def __init__(self, settings: Settings, open_deps: Callable[..., Any], close_deps: Callable[[Deps], Any]):
         self.settings = settings
         self._open_deps = open_deps
         self._close_deps = close_deps
@@ -31,7 +30,18 @@ class Runtime(dramatiq.Middleware):
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         # Before the consumers start: no message may arrive ahead of its dependencies.
-        self.deps = _loop().run_coroutine(self._open_deps(self.settings))
+        run = _loop().run_coroutine
+
+        def send(message: AnyMessage) -> None:
+            publish(broker, message)
+
+        def order_done(client_order_id: str) -> None:
+            if self.deps is not None:
+                on_order_done(self.deps.store, run, send)(client_order_id)
+
+        self.deps = run(self._open_deps(self.settings, order_done))
+        if consumes_execution(worker, self.settings.queue("execution")):
+            reconcile_open_trades(self.deps.store, run, send)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         if self.deps is not None:
@@ -47,8 +57,9 @@ def _loop() -> Any:
 
 
 def publish(rabbitmq: dramatiq.Broker, message: AnyMessage) -> None:
-    """Send a message to the stage that consumes its type (publisher-confirmed)."""
-    rabbitmq.get_actor(next_stage(message)).send(to_payload(message))
+    """Send a message to the stage that consumes its type (publisher-confirmed), after its delay if any."""
+    delay = getattr(message, "delay_ms", 0) or None
+    rabbitmq.get_actor(next_stage(message)).send_with_options(args=(to_payload(message),), delay=delay)
 
 
 def declare_stage_actors(
@@ -67,8 +78,7 @@ def _stage_actor(
         if runtime.deps is None:
             raise RuntimeError("worker dependencies are not open")
         coroutine = run_with_context(otel_context.get_current(), stage.handler(message, runtime.deps))
-        outcome = _loop().run_coroutine(coroutine)
-        if outcome is not None:
+        for outcome in outputs(_loop().run_coroutine(coroutine)):
             publish(rabbitmq, outcome)
 
     process.__name__ = stage.name

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 
 import dramatiq
 
-from brokers.port import StockBroker
+from brokers.alpaca import AlpacaPaperBroker
+from brokers.alpaca_stream import TradeUpdates
+from brokers.fallback import FallbackBroker
+from brokers.paper_guard import PaperGuard, PaperGuardFailed
+from brokers.port import BrokerUnavailable, StockBroker
 from brokers.simulated import SimulatedBroker
 from workers.handlers.deps import Deps, TradingPolicy
 from workers.handlers.ports import Notifier
 from workers.notify.log import LogNotifier
 from workers.settings import Settings
 from workers.store.port import TradeStore
+
+logger = logging.getLogger("tradeflow.bootstrap")
 
 
 async def _dynamodb_store(settings: Settings) -> TradeStore:
@@ -45,22 +50,60 @@ def _simulated_broker(settings: Settings) -> SimulatedBroker:
     return SimulatedBroker(seed=settings.tradeflow_sim_seed, delay_ms=settings.tradeflow_sim_delay_ms)
 
 
-BROKERS: dict[str, Callable[[Settings], StockBroker]] = {"simulated": _simulated_broker}
+async def open_broker(settings: Settings, on_order_done: Callable[[str], None] | None = None) -> StockBroker:
+    """Alpaca paper trading with the simulation as its fallback, or the simulation alone when Alpaca is off.
+
+    The safety checks run here first: a failing one disables Alpaca loudly, and no order is ever sent.
+    """
+    simulated = _simulated_broker(settings)
+    if not settings.alpaca_paper_enabled:
+        logger.info("Alpaca paper trading is off (ALPACA_PAPER_ENABLED=false): every trade is simulated")
+        return simulated
+    guard = PaperGuard(
+        api_key=settings.alpaca_paper_api_key,
+        base_url=settings.alpaca_paper_base_url,
+        environment=settings.tradeflow_env,
+    )
+    try:
+        guard.check_configuration()
+    except PaperGuardFailed as exc:
+        logger.error("Alpaca paper trading DISABLED: %s", exc)
+        return FallbackBroker(None, simulated, disabled_reason=str(exc))
+    updates = None
+    if settings.tradeflow_alpaca_stream:
+        updates = TradeUpdates(
+            api_key=settings.alpaca_paper_api_key,
+            secret_key=settings.alpaca_paper_secret_key,
+            stream_url=settings.alpaca_trade_stream_url,
+        )
+        updates.on_done = on_order_done
+    alpaca = AlpacaPaperBroker(
+        api_key=settings.alpaca_paper_api_key,
+        secret_key=settings.alpaca_paper_secret_key,
+        base_url=settings.alpaca_paper_base_url,
+        data_url=settings.alpaca_data_base_url,
+        guard=guard,
+        fill_timeout_s=settings.tradeflow_fill_timeout_s,
+        request_timeout_s=settings.tradeflow_alpaca_timeout_s,
+        updates=updates,
+    )
+    try:
+        account = await alpaca.verify()
+        logger.info("Alpaca paper trading ENABLED: account %s at %s", account, settings.alpaca_paper_base_url)
+    except PaperGuardFailed as exc:
+        logger.error("Alpaca paper trading DISABLED: %s", exc)
+        await alpaca.close()
+        return FallbackBroker(None, simulated, disabled_reason=str(exc))
+    except BrokerUnavailable as exc:
+        logger.warning("Alpaca unreachable at start (%s): the checks run again before every order", exc)
+    if updates is not None:
+        updates.start()
+    return FallbackBroker(alpaca, simulated)
+
 
 NOTIFIERS: dict[str, Callable[[Settings], Notifier]] = {
     "log": lambda s: LogNotifier(outbox=s.data_dir / "notifications.log"),
 }
-
-
-class BrokerPrices:
-    """Reference prices from a stock broker that can quote (the simulated one can)."""
-
-    def __init__(self, broker: StockBroker) -> None:
-        self.broker = broker
-
-    async def reference_price(self, symbol: str) -> Decimal | None:
-        quote = getattr(self.broker, "quote", None)
-        return quote(symbol) if quote is not None else None
 
 
 def trading_policy(settings: Settings) -> TradingPolicy:
@@ -79,14 +122,13 @@ async def open_store(settings: Settings) -> TradeStore:
     return store
 
 
-async def open_deps(settings: Settings) -> Deps:
+async def open_deps(settings: Settings, on_order_done: Callable[[str], None] | None = None) -> Deps:
     """Open every adapter the handlers need (on the event loop that will use them)."""
     store = await open_store(settings)
-    broker = BROKERS[settings.tradeflow_broker](settings)
+    broker = await open_broker(settings, on_order_done)
     return Deps(
         store=store,
         broker=broker,
-        prices=BrokerPrices(broker),
         notifier=NOTIFIERS[settings.tradeflow_notifier](settings),
         policy=trading_policy(settings),
         retention_days=settings.tradeflow_audit_retention_days,

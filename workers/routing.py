@@ -9,12 +9,14 @@ from typing import Any
 from messages.events import (
     AnyMessage,
     PositionUpdated,
+    ReconcileTrade,
     SubmitTrade,
     TradeExecuted,
     TradeFailed,
     TradeRecorded,
     TradeRejected,
     TradeValidated,
+    TradeWorking,
 )
 from workers.handlers.deps import Deps
 from workers.handlers.execution import execute_trade
@@ -23,7 +25,9 @@ from workers.handlers.persistence import record_trade
 from workers.handlers.positions import update_position
 from workers.handlers.validation import validate_trade
 
-Handler = Callable[[Any, Deps], Awaitable[AnyMessage | None]]
+# A handler returns the next message, several (each routed on its own), or nothing.
+Output = AnyMessage | tuple[AnyMessage, ...] | None
+Handler = Callable[[Any, Deps], Awaitable[Output]]
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,9 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("validation", (SubmitTrade,), validate_trade),
     Stage("persistence", (TradeValidated,), record_trade),
-    Stage("execution", (TradeRecorded,), execute_trade),
+    Stage("execution", (TradeRecorded, ReconcileTrade), execute_trade),
     Stage("positions", (TradeExecuted,), update_position),
-    Stage("notifications", (PositionUpdated, TradeFailed, TradeRejected), notify_trader),
+    Stage("notifications", (PositionUpdated, TradeFailed, TradeRejected, TradeWorking), notify_trader),
 )
 
 # Each message type goes to exactly one stage.
@@ -48,3 +52,9 @@ STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
 
 def next_stage(message: AnyMessage) -> str:
     return NEXT_STAGE[type(message)]
+
+
+def outputs(result: Output) -> tuple[AnyMessage, ...]:
+    if result is None:
+        return ()
+    return result if isinstance(result, tuple) else (result,)

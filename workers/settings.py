@@ -44,8 +44,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     aws_secret_access_key: str = "local"
     tradeflow_audit_retention_days: int = SEVEN_YEARS_DAYS
 
-    tradeflow_broker: Literal["simulated"] = "simulated"
-    alpaca_paper_enabled: bool = False
+    # Alpaca paper trading, preferred when enabled; the defaults point at the emulator `up` starts. The key
+    # and secret below are the emulator's placeholders, not credentials: real ones come from the environment.
+    alpaca_paper_enabled: bool = True
+    alpaca_paper_api_key: str = "PKEMULATOR00000000001"
+    alpaca_paper_secret_key: str = "emulator-secret-not-a-real-key"
+    alpaca_paper_base_url: str = "http://127.0.0.1:8765/paper"
+    alpaca_data_base_url: str = "http://127.0.0.1:8765"
+    alpaca_stream_url: str | None = None  # default: the base URL's host, ws(s), path /stream
+    alpaca_starting_cash: Decimal = Decimal(500_000)
+    tradeflow_alpaca_timeout_s: float = 10.0
+    tradeflow_alpaca_stream: bool = True
     tradeflow_sim_seed: int = 42
     tradeflow_sim_delay_ms: int = 25
     tradeflow_fill_timeout_s: float = 30.0
@@ -65,6 +74,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def traders(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.tradeflow_traders.split(",") if u.strip())
+
+    @property
+    def alpaca_trade_stream_url(self) -> str:
+        if self.alpaca_stream_url:
+            return self.alpaca_stream_url
+        base = self.alpaca_paper_base_url.rstrip("/")
+        return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/stream"
 
     @property
     def data_dir(self) -> Path:
@@ -117,5 +133,7 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_SYMBOLS must list at least one symbol")
     if settings.tradeflow_fill_timeout_s <= 0:
         raise SettingsError("TRADEFLOW_FILL_TIMEOUT_S must be greater than 0")
+    if settings.tradeflow_alpaca_timeout_s <= 0:
+        raise SettingsError("TRADEFLOW_ALPACA_TIMEOUT_S must be greater than 0")
     if not settings.rabbitmq_url.startswith(("amqp://", "amqps://")):
         raise SettingsError("RABBITMQ_URL must be an amqp:// or amqps:// URL")

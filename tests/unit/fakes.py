@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from brokers.port import BrokerResult, MarketConditions
 from brokers.simulated import SimulatedBroker
 from messages.events import SubmitTrade
-from messages.trade import Execution, ExecutionError, TradeRequest
+from messages.trade import TradeRequest
 from workers.handlers.deps import Deps, TradingPolicy
 from workers.handlers.ports import Outcome
 from workers.store.memory import MemoryTradeStore
@@ -33,27 +34,55 @@ class CountingBroker:
 
     name = "counting"
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, market: MarketConditions | None = None) -> None:
         self.inner = inner
+        self.market = market
         self.calls: list[uuid.UUID] = []
+        self.resumed: list[uuid.UUID] = []
 
-    async def execute(self, trade: TradeRequest) -> Execution | ExecutionError:
+    async def execute(self, trade: TradeRequest) -> BrokerResult:
         self.calls.append(trade.trade_id)
         return await self.inner.execute(trade)
 
-    def quote(self, symbol: str) -> Decimal:
-        return self.inner.quote(symbol)
+    async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
+        self.resumed.append(trade.trade_id)
+        return await self.inner.resume(trade, broker_order_id)
+
+    async def conditions(self, symbol: str) -> MarketConditions:
+        return self.market if self.market is not None else await self.inner.conditions(symbol)
+
+    async def reference_price(self, symbol: str) -> Decimal | None:
+        return Decimal(100)
 
     async def close(self) -> None:
         return None
 
 
-class FixedPrices:
-    def __init__(self, price: Decimal | None = Decimal("100")) -> None:
-        self.price = price
+class ScriptedBroker:
+    """Answers execute and resume from a script, as a stock broker with resting orders would."""
+
+    name = "scripted"
+
+    def __init__(self, *results: BrokerResult) -> None:
+        self.script = list(results)
+        self.calls: list[str] = []
+
+    async def execute(self, trade: TradeRequest) -> BrokerResult:
+        self.calls.append("execute")
+        return self.script.pop(0)
+
+    async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
+        self.calls.append(f"resume:{broker_order_id}")
+        return self.script.pop(0)
+
+    async def conditions(self, symbol: str) -> MarketConditions:
+        return MarketConditions(tradable=True)
 
     async def reference_price(self, symbol: str) -> Decimal | None:
-        return self.price
+        return Decimal(100)
+
+    async def close(self) -> None:
+        return None
 
 
 def policy(**overrides: Any) -> TradingPolicy:
@@ -72,7 +101,6 @@ def make_deps(**overrides: Any) -> Deps:
     values: dict[str, Any] = {
         "store": MemoryTradeStore(),
         "broker": CountingBroker(SimulatedBroker(seed=7, delay_ms=0)),
-        "prices": FixedPrices(),
         "notifier": FakeNotifier(),
         "policy": policy(),
         "retention_days": 2557,

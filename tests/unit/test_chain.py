@@ -19,6 +19,7 @@ from messages.events import (
 )
 from messages.records import KillSwitch
 from tests.unit.fakes import FakeNotifier, make_deps, submit, trade
+from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation, UnknownTrade
 from workers.routing import STAGES, next_stage
@@ -145,7 +146,9 @@ async def test_a_notification_in_progress_elsewhere_is_deferred_not_sent_twice()
         message = await HANDLERS[next_stage(message)](message, deps)
     assert isinstance(message, PositionUpdated)
     now_ms = int(deps.clock().timestamp() * 1000)
-    assert await deps.store.claim_lease(f"notify#{message.trade.trade_id}", now_ms=now_ms, lease_ms=60_000)
+    assert await deps.store.claim_lease(
+        f"{NOTIFIED_KEY}#{message.trade.trade_id}", now_ms=now_ms, lease_ms=60_000
+    )
     with pytest.raises(Deferred):  # another delivery holds the lease: wait, don't send
         await HANDLERS["notifications"](message, deps)
     assert deps.notifier.sent == []  # type: ignore[attr-defined]

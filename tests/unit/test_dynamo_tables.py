@@ -6,14 +6,26 @@ from typing import Any
 
 import pytest
 
-from workers.store.tables import KILL_SWITCH_KEY, TTL_ATTRIBUTE, TableNames, table_definitions
+from workers.store.tables import (
+    KILL_SWITCH_KEY,
+    OPEN_TRADES,
+    TTL_ATTRIBUTE,
+    TableNames,
+    table_definitions,
+)
 
 
-def keys_of(request: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(name, key type, attribute type) per key; every defined attribute must be a key."""
+def keys_of(request: dict[str, Any], key_schema: list[dict[str, str]]) -> list[tuple[str, str, str]]:
+    """(name, key type, attribute type) per key of the table or of one of its indexes."""
     types = {a["AttributeName"]: a["AttributeType"] for a in request["AttributeDefinitions"]}
-    assert set(types) == {k["AttributeName"] for k in request["KeySchema"]}
-    return [(k["AttributeName"], k["KeyType"], types[k["AttributeName"]]) for k in request["KeySchema"]]
+    return [(k["AttributeName"], k["KeyType"], types[k["AttributeName"]]) for k in key_schema]
+
+
+def indexes_of(request: dict[str, Any]) -> dict[str, list[tuple[str, str, str]]]:
+    return {
+        index["IndexName"]: keys_of(request, index["KeySchema"])
+        for index in request.get("GlobalSecondaryIndexes", [])
+    }
 
 
 def test_table_names_come_from_the_prefix() -> None:
@@ -34,7 +46,7 @@ def test_a_prefix_dynamodb_would_refuse_is_refused_early(prefix: str) -> None:
 
 def test_each_table_has_its_keys_and_pays_per_request() -> None:
     definitions = {d.name: d.create_request for d in table_definitions(TableNames.from_prefix("p"))}
-    assert {name: keys_of(request) for name, request in definitions.items()} == {
+    assert {name: keys_of(request, request["KeySchema"]) for name, request in definitions.items()} == {
         "p-trades": [("trade_id", "HASH", "S")],
         "p-positions": [("user_id", "HASH", "S"), ("symbol", "RANGE", "S")],
         "p-audit": [("trade_id", "HASH", "S"), ("event_key", "RANGE", "S")],
@@ -44,6 +56,41 @@ def test_each_table_has_its_keys_and_pays_per_request() -> None:
         assert request["TableName"] == name
         assert request["BillingMode"] == "PAY_PER_REQUEST"
         assert "ProvisionedThroughput" not in request
+        # DynamoDB refuses an attribute definition that no table or index key uses.
+        key_names = {k["AttributeName"] for k in request["KeySchema"]}
+        for index in request.get("GlobalSecondaryIndexes", []):
+            key_names |= {k["AttributeName"] for k in index["KeySchema"]}
+        assert {a["AttributeName"] for a in request["AttributeDefinitions"]} == key_names
+
+
+def test_only_trades_have_the_sparse_open_trades_index_projecting_whole_items() -> None:
+    definitions = {d.name: d for d in table_definitions(TableNames.from_prefix("p"))}
+    assert {name: indexes_of(d.create_request) for name, d in definitions.items()} == {
+        "p-trades": {"open-trades": [("open_status", "HASH", "S"), ("open_sort_key", "RANGE", "S")]},
+        "p-positions": {},
+        "p-audit": {},
+        "p-control": {},
+    }
+    trades = definitions["p-trades"]
+    (index,) = trades.create_request["GlobalSecondaryIndexes"]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert "ProvisionedThroughput" not in index  # on-demand: the index pays per request too
+    assert trades.indexes == (OPEN_TRADES,)
+    assert {name: d.indexes for name, d in definitions.items() if name != "p-trades"} == {
+        "p-positions": (),
+        "p-audit": (),
+        "p-control": (),
+    }
+
+
+def test_a_missing_index_is_added_with_update_table_create() -> None:
+    trades = table_definitions(TableNames.from_prefix("p"))[0]
+    request = trades.add_index_request(OPEN_TRADES)
+    assert request["TableName"] == "p-trades"
+    assert request["GlobalSecondaryIndexUpdates"] == [
+        {"Create": trades.create_request["GlobalSecondaryIndexes"][0]}
+    ]
+    assert request["AttributeDefinitions"] == trades.create_request["AttributeDefinitions"]
 
 
 def test_trades_and_audit_expire_on_expires_at() -> None:

@@ -66,3 +66,29 @@ def test_reasons_name_the_field_and_the_fix() -> None:
     )
     assert reason.field == "quantity"
     assert "1000" in reason.message
+
+
+def _market(**kwargs: object) -> object:
+    from brokers.port import MarketConditions
+
+    values: dict[str, object] = {"tradable": True, "market_open": True, "buying_power": Decimal(100_000)}
+    values.update(kwargs)
+    return MarketConditions(**values)  # type: ignore[arg-type]
+
+
+def test_the_stock_broker_facts_become_reasons() -> None:
+    assert codes(market=_market(tradable=False)) == ["SYMBOL_NOT_TRADABLE"]
+    assert codes(market=_market(market_open=False)) == ["MARKET_CLOSED"]
+    assert codes(t=trade(quantity=Decimal(500)), market=_market(buying_power=Decimal(1000))) == [
+        "INSUFFICIENT_BUYING_POWER"
+    ]
+    assert codes(t=trade(quantity=Decimal("0.5")), market=_market(fractionable=False)) == [
+        "QUANTITY_NOT_FRACTIONABLE"
+    ]
+
+
+def test_a_gtc_limit_order_may_rest_while_the_market_is_closed() -> None:
+    gtc = trade(order_type="limit", limit_price=Decimal(90), time_in_force="gtc")
+    day = trade(order_type="limit", limit_price=Decimal(90))
+    assert codes(t=gtc, market=_market(market_open=False)) == []
+    assert codes(t=day, market=_market(market_open=False)) == ["MARKET_CLOSED"]

@@ -12,7 +12,7 @@ from workers.settings import SettingsError, load_settings
 def test_defaults_need_no_environment() -> None:
     settings = load_settings({})
     assert settings.rabbitmq_url.startswith("amqp://127.0.0.1") or "127.0.0.1" in settings.rabbitmq_url
-    assert settings.tradeflow_broker == "simulated"
+    assert settings.alpaca_paper_enabled is True  # against the emulator `up` starts
     assert "AAPL" in settings.symbols
     assert settings.queue("validation") == "validation"
 

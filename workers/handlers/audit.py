@@ -14,13 +14,17 @@ EVENT_KEYS = {
     "trade_submitted": "010#trade_submitted",
     "trade_recorded": "020#trade_recorded",
     "trade_rejected": "020#trade_rejected",
+    "order_working": "025#order_working",
+    "order_unknown": "026#order_unknown",
     "trade_executed": "030#trade_executed",
     "trade_failed": "030#trade_failed",
     "position_updated": "040#position_updated",
+    "working_notified": "045#working_notified",
     "trade_notified": "050#trade_notified",
 }
 POSITION_GUARD_KEY = EVENT_KEYS["position_updated"]
 NOTIFIED_KEY = EVENT_KEYS["trade_notified"]
+WORKING_NOTIFIED_KEY = EVENT_KEYS["working_notified"]
 
 
 def expires_at(now: datetime, retention_days: int) -> int:

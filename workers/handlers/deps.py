@@ -6,17 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
 
 from brokers.port import StockBroker
 from workers.handlers.ports import Notifier
 from workers.store.port import TradeStore
-
-
-class PriceSource(Protocol):
-    """A reference price for pre-trade checks (notional of a market order)."""
-
-    async def reference_price(self, symbol: str) -> Decimal | None: ...
 
 
 @dataclass(frozen=True)
@@ -38,7 +31,6 @@ def utc_now() -> datetime:
 class Deps:
     store: TradeStore
     broker: StockBroker
-    prices: PriceSource
     notifier: Notifier
     policy: TradingPolicy
     retention_days: int

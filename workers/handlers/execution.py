@@ -1,22 +1,33 @@
-"""Execution stage: TradeRecorded → the stock broker → the outcome recorded once → executed or failed."""
+"""Execution stage: a recorded trade → the stock broker → its outcome recorded once → executed or failed.
+
+An order that rests at the stock broker, or whose request may have arrived but cannot be found yet, leaves
+the trade open (`working` or `unknown`) and schedules a ReconcileTrade, which settles it later by looking
+the order up: it never places a second one (DESIGN §4, invariant 4).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-import msgspec
-
-from messages.events import TradeExecuted, TradeFailed, TradeRecorded
+from messages.events import ReconcileTrade, TradeExecuted, TradeFailed, TradeRecorded, TradeWorking
 from messages.records import TradeRecord
-from messages.trade import Execution, ExecutionError
+from messages.trade import Execution, ExecutionError, OrderPending
 from workers.handlers.audit import audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation, UnknownTrade
+from workers.handlers.records import executed_record, failed_record, open_record, outcome_of
 from workers.handlers.sameness import ensure_same_trade
 
+Outcome = TradeExecuted | TradeFailed
+MAX_RECHECK_MS = 60_000
+# An order that still cannot be found this long after the trade was recorded never reached the stock broker.
+UNKNOWN_GIVE_UP = timedelta(minutes=15)
 
-async def execute_trade(event: TradeRecorded, deps: Deps) -> TradeExecuted | TradeFailed:
-    """Execute a PENDING trade; a trade already decided re-emits its stored outcome instead."""
+
+async def execute_trade(
+    event: TradeRecorded | ReconcileTrade, deps: Deps
+) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade | None:
+    """Execute a PENDING trade, or settle an open one; a decided trade re-emits its stored outcome."""
     trade = event.trade
     record = await deps.store.get_trade(trade.trade_id)
     if record is None:
@@ -24,8 +35,19 @@ async def execute_trade(event: TradeRecorded, deps: Deps) -> TradeExecuted | Tra
     ensure_same_trade(record, trade)
     if record.is_terminal:
         return outcome_of(record)
-    result = await deps.broker.execute(trade)
-    now = deps.clock()
+    if record.status == "pending":
+        if isinstance(event, ReconcileTrade):
+            return None  # its TradeRecorded is still queued or in flight: that delivery places the order
+        result = await deps.broker.execute(trade)
+    else:
+        result = await deps.broker.resume(trade, record.alpaca_order_id)
+    if isinstance(result, OrderPending):
+        return await _keep_open(record, result, event, deps)
+    return await _decide(record, result, deps)
+
+
+async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps: Deps) -> Outcome:
+    trade, now = record.request(), deps.clock()
     if isinstance(result, Execution):
         decided = executed_record(record, result)
         audit = audit_event(
@@ -54,44 +76,58 @@ async def execute_trade(event: TradeRecorded, deps: Deps) -> TradeExecuted | Tra
     return outcome_of(stored if stored is not None else decided)
 
 
-def outcome_of(record: TradeRecord) -> TradeExecuted | TradeFailed:
-    """The event a decided trade stands for."""
-    trade = record.request()
-    execution = record.execution()
-    if execution is not None:
-        return TradeExecuted(trade=trade, execution=execution)
-    error = record.error()
-    if error is not None:
-        return TradeFailed(trade=trade, error=error, failed_at=record.execution_timestamp or record.timestamp)
-    raise InvariantViolation(f"trade {record.trade_id} is {record.status}; only a recorded trade executes")
-
-
-def executed_record(record: TradeRecord, execution: Execution) -> TradeRecord:
-    return msgspec.structs.replace(
-        record,
-        status="executed",
-        execution_id=execution.execution_id,
-        execution_method=execution.execution_method,
-        execution_price=execution.execution_price,
-        filled_quantity=execution.filled_quantity,
-        execution_timestamp=execution.execution_timestamp,
-        alpaca_order_id=execution.alpaca_order_id,
-        execution_time_ms=execution.execution_time_ms,
-        reference_price=execution.reference_price,
-        slippage_bps=execution.slippage_bps,
-        market_impact_bps=execution.market_impact_bps,
+async def _keep_open(
+    record: TradeRecord, pending: OrderPending, event: TradeRecorded | ReconcileTrade, deps: Deps
+) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade:
+    trade, now = record.request(), deps.clock()
+    if pending.state == "unknown" and record.status == "unknown" and now - _since(record) > UNKNOWN_GIVE_UP:
+        return await _decide(record, _never_arrived(pending), deps)
+    progressed = open_record(record, pending)
+    audit = audit_event(
+        f"order_{pending.state}",
+        trade,
+        at=now,
+        retention_days=deps.retention_days,
+        details={
+            "alpaca_order_id": pending.alpaca_order_id,
+            "reason": pending.reason,
+            "filled_quantity": str(sum(f.quantity for f in pending.fills)),
+        },
     )
+    stored = await deps.store.record_progress(progressed, audit)
+    if stored is not None:
+        if stored.is_terminal:
+            return outcome_of(stored)
+        raise InvariantViolation(f"trade {trade.trade_id} is {stored.status}: progress was not recorded")
+    attempt = event.attempt + 1 if isinstance(event, ReconcileTrade) else 0
+    recheck = ReconcileTrade(
+        trade=trade,
+        reason=pending.reason,
+        attempt=attempt,
+        delay_ms=min(MAX_RECHECK_MS, 1000 * 2 ** min(attempt, 6)),
+    )
+    if progressed.status == record.status:
+        return recheck
+    working = TradeWorking(
+        trade=trade,
+        state=pending.state,
+        alpaca_order_id=pending.alpaca_order_id,
+        reason=pending.reason,
+        fills=pending.fills,
+    )
+    return (working, recheck)
 
 
-def failed_record(record: TradeRecord, error: ExecutionError, *, at: datetime) -> TradeRecord:
-    return msgspec.structs.replace(
-        record,
-        status="failed",
-        execution_method=error.execution_method,
-        alpaca_order_id=error.alpaca_order_id,
-        error_code=error.code,
-        error_message=error.message,
-        execution_timestamp=at,
+def _since(record: TradeRecord) -> datetime:
+    return record.recorded_at or record.timestamp
+
+
+def _never_arrived(pending: OrderPending) -> ExecutionError:
+    return ExecutionError(
+        code="BROKER_UNAVAILABLE",
+        message="The order never reached Alpaca (no order exists for this trade); nothing was executed",
+        next_steps=("Submit the trade again",),
+        execution_method="alpaca",
     )
 
 
@@ -103,6 +139,8 @@ def _execution_details(execution: Execution) -> dict[str, object]:
         "execution_method": execution.execution_method,
         "alpaca_order_id": execution.alpaca_order_id,
         "execution_price": str(execution.execution_price),
+        "filled_quantity": str(execution.filled_quantity),
+        "fills": len(execution.fills),
         "execution_time_ms": str(execution.execution_time_ms),
         "slippage_bps": str(execution.slippage_bps),
         "market_impact_bps": str(execution.market_impact_bps),

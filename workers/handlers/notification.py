@@ -1,9 +1,9 @@
-"""Notification stage: an outcome → the trader told once → `trade_notified` recorded in the audit trail."""
+"""Notification stage: tell the trader once per fact (working, then the outcome), and audit it."""
 
 from __future__ import annotations
 
-from messages.events import PositionUpdated, TradeFailed
-from workers.handlers.audit import NOTIFIED_KEY, audit_event
+from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
+from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
 from workers.handlers.ports import Outcome
@@ -13,27 +13,37 @@ NOTIFY_LEASE_MS = 30_000
 RECHECK_MS = 1_000
 
 
+def _kind(event: Outcome) -> tuple[str, str, str]:
+    """(audit event type, audit key, outcome word) for each kind of notice."""
+    if isinstance(event, TradeWorking):
+        return "working_notified", WORKING_NOTIFIED_KEY, event.state
+    if isinstance(event, PositionUpdated):
+        return "trade_notified", NOTIFIED_KEY, "executed"
+    if isinstance(event, TradeFailed):
+        return "trade_notified", NOTIFIED_KEY, "failed"
+    assert isinstance(event, TradeRejected)
+    return "trade_notified", NOTIFIED_KEY, "rejected"
+
+
 async def notify_trader(event: Outcome, deps: Deps) -> None:
     """Tell the trader, unless an earlier delivery did; a concurrent duplicate waits for the first."""
     trade = event.trade
-    if await deps.store.get_audit(trade.trade_id, NOTIFIED_KEY) is not None:
+    audit_type, key, outcome = _kind(event)
+    if await deps.store.get_audit(trade.trade_id, key) is not None:
         return None
+    if isinstance(event, TradeWorking) and await deps.store.get_audit(trade.trade_id, NOTIFIED_KEY):
+        return None  # the outcome was already told: "working" would be stale news
     if await deps.store.get_trade(trade.trade_id) is None:
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
     now_ms = int(deps.clock().timestamp() * 1000)
-    if not await deps.store.claim_lease(f"notify#{trade.trade_id}", now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS):
+    if not await deps.store.claim_lease(f"{key}#{trade.trade_id}", now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS):
         raise Deferred(
             f"trade {trade.trade_id} is being notified by another delivery", retry_after_ms=RECHECK_MS
         )
     await deps.notifier.notify(event)
-    outcome = (
-        "executed"
-        if isinstance(event, PositionUpdated)
-        else ("failed" if isinstance(event, TradeFailed) else "rejected")
-    )
     await deps.store.append_audit(
         audit_event(
-            "trade_notified",
+            audit_type,
             trade,
             at=deps.clock(),
             retention_days=deps.retention_days,

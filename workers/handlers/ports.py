@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from messages.events import PositionUpdated, TradeFailed, TradeRejected
+from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
 
-Outcome = PositionUpdated | TradeFailed | TradeRejected
+# What a trader is told about: the final outcome, or that the order is working at the stock broker.
+Outcome = PositionUpdated | TradeFailed | TradeRejected | TradeWorking
 
 
 class NotifierUnavailable(Exception):

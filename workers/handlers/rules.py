@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from brokers.port import MarketConditions
 from messages.records import KillSwitch, Position
 from messages.trade import Rejection, TradeRequest
 from workers.handlers.deps import TradingPolicy
@@ -16,6 +17,7 @@ def check_trade(
     kill_switch: KillSwitch,
     position: Position | None,
     reference_price: Decimal | None,
+    market: MarketConditions | None = None,
 ) -> list[Rejection]:
     """Every reason to refuse the trade, each saying what the trader can change; empty when it may go."""
     reasons: list[Rejection] = []
@@ -73,6 +75,53 @@ def check_trade(
                     code="INSUFFICIENT_POSITION",
                     message=f"You hold {held} {trade.symbol}; you can sell at most {max(held, Decimal(0))}. "
                     "Short selling is not enabled.",
+                )
+            )
+    if market is not None:
+        reasons += _market_reasons(trade, market, price)
+    return reasons
+
+
+def _market_reasons(trade: TradeRequest, market: MarketConditions, price: Decimal | None) -> list[Rejection]:
+    """What the stock broker says: tradable, open for this kind of order, enough buying power."""
+    reasons: list[Rejection] = []
+    if not market.tradable:
+        reasons.append(
+            Rejection(
+                field="symbol",
+                code="SYMBOL_NOT_TRADABLE",
+                message=f"{trade.symbol} is not tradable at the stock broker right now. Pick another symbol.",
+            )
+        )
+    elif trade.quantity != trade.quantity.to_integral() and not market.fractionable:
+        reasons.append(
+            Rejection(
+                field="quantity",
+                code="QUANTITY_NOT_FRACTIONABLE",
+                message=f"{trade.symbol} cannot be traded in fractional shares. Use a whole quantity.",
+            )
+        )
+    # Market orders never rest while the market is closed; a limit or stop order may, if it is gtc.
+    resting_allowed = trade.order_type != "market" and trade.time_in_force == "gtc"
+    if not market.market_open and not resting_allowed:
+        opens = f" It opens at {market.next_open:%Y-%m-%d %H:%M %Z}." if market.next_open else ""
+        reasons.append(
+            Rejection(
+                field="order_type",
+                code="MARKET_CLOSED",
+                message=f"Market is closed.{opens} Check market hours and try again, "
+                "or place a limit order with time in force gtc.",
+            )
+        )
+    if trade.side == "buy" and market.buying_power is not None and price is not None:
+        notional = trade.quantity * price
+        if notional > market.buying_power:
+            reasons.append(
+                Rejection(
+                    field="quantity",
+                    code="INSUFFICIENT_BUYING_POWER",
+                    message=f"The order needs ${notional:,.2f} but buying power is "
+                    f"${market.buying_power:,.2f}. Reduce the quantity.",
                 )
             )
     return reasons

@@ -18,11 +18,17 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
     trade = command.trade
     kill_switch = await deps.store.get_kill_switch()
     position = await deps.store.get_position(trade.user_id, trade.symbol) if trade.side == "sell" else None
+    market = await deps.broker.conditions(trade.symbol)
     reference = None
     if trade.limit_price is None and trade.stop_price is None:
-        reference = await deps.prices.reference_price(trade.symbol)
+        reference = await deps.broker.reference_price(trade.symbol)
     reasons = check_trade(
-        trade, deps.policy, kill_switch=kill_switch, position=position, reference_price=reference
+        trade,
+        deps.policy,
+        kill_switch=kill_switch,
+        position=position,
+        reference_price=reference,
+        market=market,
     )
     now = deps.clock()
     if not reasons:

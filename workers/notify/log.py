@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from messages.events import PositionUpdated, TradeFailed
+from messages.events import PositionUpdated, TradeFailed, TradeWorking
 from workers.handlers.ports import Outcome
-from workers.notify.templates import failure_text, rejection_text, success_text
+from workers.notify.templates import failure_text, rejection_text, success_text, working_text
 
 logger = logging.getLogger("tradeflow.notifications")
 
@@ -17,6 +17,8 @@ def render(outcome: Outcome) -> str:
         return success_text(outcome)
     if isinstance(outcome, TradeFailed):
         return failure_text(outcome)
+    if isinstance(outcome, TradeWorking):
+        return working_text(outcome)
     return rejection_text(outcome)
 
 

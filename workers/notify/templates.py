@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from messages.events import PositionUpdated, TradeFailed, TradeRejected
+from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
 from messages.trade import TradeRequest
 
 METHOD_LABELS = {"alpaca": "🧪 Alpaca Paper Trading", "simulation": "🎲 Simulation"}
@@ -15,6 +15,12 @@ NEXT_STEPS = {
     "LIMIT_NOT_MARKETABLE": "Adjust the limit price toward the market, or use a market order",
     "STOP_NOT_TRIGGERED": "Check the stop price against the market, or use a market order",
     "INSUFFICIENT_BUYING_POWER": "Reduce the quantity or free up buying power",
+    "SYMBOL_NOT_TRADABLE": "Pick a symbol that is tradable at the stock broker",
+    "FILL_TIMEOUT": "Check market hours and liquidity, then try again",
+    "BROKER_UNAVAILABLE": "Try again in a few minutes",
+    "ORDER_REJECTED": "Check the order against the error above, then submit again",
+    "TRADING_HALTED": "Wait for operators to resume trading",
+    "NOT_A_TRADER": "Ask an admin for the trader role",
 }
 DEFAULT_NEXT_STEP = "Review the error and try again"
 
@@ -90,12 +96,37 @@ def failure_text(event: TradeFailed) -> str:
 
 
 def rejection_text(event: TradeRejected) -> str:
-    lines = ["❌ Trade Rejected", "", *_trade_details(event.trade), "", "What to change:"]
-    lines += [f"• {r.message} ({r.code})" for r in event.reasons]
+    """The seed's failure layout, one error line per reason, with next steps for each code."""
+    lines = ["❌ Trade Rejected", "", *_trade_details(event.trade), "", "Error Information:"]
+    for reason in event.reasons:
+        lines += [f"• Error: {reason.message}", f"• Error Code: {reason.code}"]
+    steps = dict.fromkeys(
+        NEXT_STEPS.get(r.code, "Fix the fields above and submit again") for r in event.reasons
+    )
     lines += [
         "",
         "💡 Next Steps:",
-        "• Fix the fields above and submit again",
+        *(f"• {s}" for s in steps),
+        "• Contact support if the issue persists",
         f"• Reference Trade ID: {event.trade.trade_id}",
     ]
+    return "\n".join(lines)
+
+
+def working_text(event: TradeWorking) -> str:
+    if event.state == "working":
+        title = "🕐 Order Accepted, Working"
+        status = "The order rests at Alpaca until the market reaches your price; you will hear when it fills."
+    else:
+        title = "⏳ Order Status Being Confirmed"
+        status = (
+            "Alpaca did not confirm the order in time; it is being looked up and will never be placed twice."
+        )
+    lines = [title, "", *_trade_details(event.trade), "", "Order Status:", f"• {status}"]
+    if event.alpaca_order_id:
+        lines.append(f"• Alpaca Order ID: {event.alpaca_order_id}")
+    filled = sum((f.quantity for f in event.fills), Decimal(0))
+    if filled:
+        lines.append(f"• Filled so far: {filled} of {event.trade.quantity} shares")
+    lines.append(f"• Reference Trade ID: {event.trade.trade_id}")
     return "\n".join(lines)

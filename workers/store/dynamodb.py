@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import aioboto3
 import msgspec
 from aiobotocore.config import AioConfig
-from botocore.exceptions import ClientError
 
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
-from workers.store.faults import (
-    CONDITION_FAILED,
-    cancellation_reasons,
-    error_code,
-    transient_faults_as_unavailable,
-)
-from workers.store.items import from_attributes, key, to_attributes
-from workers.store.port import PositionWrite, StoreUnavailable
+from messages.types import OPEN_STATUSES
+from workers.store.dynamo_requests import get_item, put_if, put_request, query, transact
+from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
+from workers.store.items import from_attributes, key, to_attributes, trade_attributes, trade_from_attributes
+from workers.store.port import PositionWrite, StoreUnavailable, open_statuses_to_list
 from workers.store.schema import create_tables
-from workers.store.tables import KILL_SWITCH_KEY, TableNames
+from workers.store.tables import (
+    KILL_SWITCH_KEY,
+    OPEN_SORT_ATTRIBUTE,
+    OPEN_STATUS_ATTRIBUTE,
+    OPEN_TRADES_INDEX,
+    TableNames,
+)
 
 _ABSENT = "attribute_not_exists(trade_id)"
+# "The stored trade is open", spelt out so that a trade written before the open-trades index counts too.
+_OPEN_VALUES = {f":{status}": {"S": status} for status in sorted(OPEN_STATUSES)}
+_IS_OPEN = f"#status IN ({', '.join(_OPEN_VALUES)})"
 
 
 class DynamoTradeStore:
@@ -84,11 +89,12 @@ class DynamoTradeStore:
         await create_tables(self._client, self._tables)
 
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None:
-        return await self._get(self._tables.trades, key(trade_id=str(trade_id)), TradeRecord)
+        item = await get_item(self._client, self._tables.trades, key(trade_id=str(trade_id)))
+        return None if item is None else trade_from_attributes(item)
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
-        trade_put = self._put(self._tables.trades, to_attributes(record), _ABSENT)
-        reasons = await self._transact("put_new_trade", [trade_put, *map(self._put_audit, audit)])
+        trade_put = put_request(self._tables.trades, trade_attributes(record), _ABSENT)
+        reasons = await transact(self._client, "put_new_trade", [trade_put, *map(self._put_audit, audit)])
         if reasons is None:
             return None
         if reasons[0] == CONDITION_FAILED:
@@ -101,27 +107,49 @@ class DynamoTradeStore:
     async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
         if not record.is_terminal:
             raise ValueError(f"record_outcome needs a terminal record, got status {record.status!r}")
-        trade_put = self._put(
-            self._tables.trades,
-            to_attributes(record),
-            "#s = :pending",
-            names={"#s": "status"},
-            values={":pending": {"S": "pending"}},
-        )
-        reasons = await self._transact("record_outcome", [trade_put, self._put_audit(audit)])
+        items = [self._open_trade_put(record), self._put_audit(audit)]
+        reasons = await transact(self._client, "record_outcome", items)
         if reasons is None:
             return None
-        stored = await self.get_trade(record.trade_id)
-        if stored is None:
-            raise KeyError(record.trade_id)
-        if stored.status != "pending":
+        stored = await self._stored_trade(record.trade_id)
+        if stored.is_terminal:
             return stored
         if reasons[0] != CONDITION_FAILED:
-            raise RuntimeError(
-                f"trade {record.trade_id} is still pending but its audit {audit.event_key!r} exists"
-            )
-        # The trade did not exist when the condition was checked and was put since: worth another try.
-        raise StoreUnavailable(f"trade {record.trade_id} appeared while its outcome was being recorded")
+            raise RuntimeError(f"trade {record.trade_id} is open but its audit {audit.event_key!r} exists")
+        raise _appeared(record, "outcome")
+
+    async def record_progress(self, record: TradeRecord, audit: AuditEvent | None) -> TradeRecord | None:
+        if not record.is_open:
+            raise ValueError(f"record_progress needs an open record, got status {record.status!r}")
+        trade_put = self._open_trade_put(record)
+        if audit is not None:
+            reasons = await transact(self._client, "record_progress", [trade_put, self._put_audit(audit)])
+            if reasons is None:
+                return None
+            if reasons[0] == CONDITION_FAILED:
+                return await self._terminal_or_retry(record)
+            # Only the audit item was refused: it exists (a redelivery), so the record goes alone.
+        if await put_if(self._client, "record_progress", trade_put):
+            return None
+        return await self._terminal_or_retry(record)
+
+    async def list_open_trades(
+        self, statuses: Collection[str] = ("working", "unknown"), limit: int = 500
+    ) -> list[TradeRecord]:
+        """Query the sparse open-trades index once per status; see the port for its consistency."""
+        items: list[dict[str, Any]] = []
+        for status in open_statuses_to_list(statuses, limit):
+            request = {
+                "TableName": self._tables.trades,
+                "IndexName": OPEN_TRADES_INDEX,
+                "KeyConditionExpression": "#open = :status",
+                "ExpressionAttributeNames": {"#open": OPEN_STATUS_ATTRIBUTE},
+                "ExpressionAttributeValues": {":status": {"S": status}},
+                "ScanIndexForward": True,  # oldest first; a GSI cannot be read consistently
+            }
+            items.extend(await query(self._client, request, limit=limit))
+        items.sort(key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]))
+        return [trade_from_attributes(item) for item in items[:limit]]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:
         return await self._get(self._tables.positions, key(user_id=user_id, symbol=symbol), Position)
@@ -135,16 +163,16 @@ class DynamoTradeStore:
     ) -> PositionWrite:
         item = to_attributes(msgspec.structs.replace(position, version=expected_version + 1))
         if expected_version == 0:
-            position_put = self._put(self._tables.positions, item, "attribute_not_exists(user_id)")
+            position_put = put_request(self._tables.positions, item, "attribute_not_exists(user_id)")
         else:
-            position_put = self._put(
+            position_put = put_request(
                 self._tables.positions,
                 item,
                 "#v = :expected",
                 names={"#v": "version"},
                 values={":expected": {"N": str(expected_version)}},
             )
-        reasons = await self._transact("apply_position", [position_put, self._put_audit(audit)])
+        reasons = await transact(self._client, "apply_position", [position_put, self._put_audit(audit)])
         if reasons is None:
             return PositionWrite.APPLIED
         if reasons[1] == CONDITION_FAILED:
@@ -155,14 +183,7 @@ class DynamoTradeStore:
         return PositionWrite.VERSION_CONFLICT
 
     async def append_audit(self, event: AuditEvent) -> bool:
-        with transient_faults_as_unavailable("append_audit"):
-            try:
-                await self._client.put_item(**self._put_audit(event)["Put"])
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    return False
-                raise
-        return True
+        return await put_if(self._client, "append_audit", self._put_audit(event))
 
     async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None:
         return await self._get(
@@ -190,73 +211,54 @@ class DynamoTradeStore:
             "lease_until_ms": {"N": str(until_ms)},
             "expires_at": {"N": str(until_ms // 1000 + 86_400)},
         }
-        with transient_faults_as_unavailable("claim_lease"):
-            try:
-                await self._client.put_item(
-                    TableName=self._tables.control,
-                    Item=item,
-                    ConditionExpression="attribute_not_exists(#k) OR lease_until_ms < :now",
-                    ExpressionAttributeNames={"#k": "key"},
-                    ExpressionAttributeValues={":now": {"N": str(now_ms)}},
-                )
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    return False
-                raise
-        return True
+        lease_put = put_request(
+            self._tables.control,
+            item,
+            "attribute_not_exists(#k) OR lease_until_ms < :now",
+            names={"#k": "key"},
+            values={":now": {"N": str(now_ms)}},
+        )
+        return await put_if(self._client, "claim_lease", lease_put)
 
     async def _get(self, table: str, item_key: dict[str, Any], kind: type[Any]) -> Any:
-        with transient_faults_as_unavailable(f"GetItem {table}"):
-            response = await self._client.get_item(TableName=table, Key=item_key, ConsistentRead=True)
-        item = response.get("Item")
+        item = await get_item(self._client, table, item_key)
         return None if item is None else from_attributes(item, kind)
 
     async def _query(self, table: str, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
-        request: dict[str, Any] = {
+        request = {
             "TableName": table,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
             "ScanIndexForward": True,
             "ConsistentRead": True,
         }
-        items: list[dict[str, Any]] = []
-        with transient_faults_as_unavailable(f"Query {table}"):
-            while True:
-                page = await self._client.query(**request)
-                items.extend(page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return items
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return await query(self._client, request)
 
-    async def _transact(self, operation: str, items: list[dict[str, Any]]) -> list[str] | None:
-        """Write `items` atomically: None when written, else each item's cancellation reason code."""
-        with transient_faults_as_unavailable(operation):
-            try:
-                await self._client.transact_write_items(TransactItems=items)
-                return None
-            except ClientError as exc:
-                if error_code(exc) != "TransactionCanceledException":
-                    raise
-                reasons = cancellation_reasons(exc)
-                if len(reasons) != len(items) or not set(reasons) <= {"None", CONDITION_FAILED}:
-                    raise  # transient reasons become StoreUnavailable; anything else is a bug of ours
-                return reasons
+    async def _stored_trade(self, trade_id: uuid.UUID) -> TradeRecord:
+        stored = await self.get_trade(trade_id)
+        if stored is None:
+            raise KeyError(trade_id)
+        return stored
 
-    def _put(
-        self,
-        table: str,
-        item: dict[str, Any],
-        condition: str,
-        *,
-        names: dict[str, str] | None = None,
-        values: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        put: dict[str, Any] = {"TableName": table, "Item": item, "ConditionExpression": condition}
-        if names:
-            put["ExpressionAttributeNames"] = names
-        if values:
-            put["ExpressionAttributeValues"] = values
-        return {"Put": put}
+    async def _terminal_or_retry(self, record: TradeRecord) -> TradeRecord:
+        stored = await self._stored_trade(record.trade_id)
+        if stored.is_terminal:
+            return stored
+        raise _appeared(record, "progress")
+
+    def _open_trade_put(self, record: TradeRecord) -> dict[str, Any]:
+        return put_request(
+            self._tables.trades,
+            trade_attributes(record),
+            _IS_OPEN,
+            names={"#status": "status"},
+            values=_OPEN_VALUES,
+        )
 
     def _put_audit(self, event: AuditEvent) -> dict[str, Any]:
-        return self._put(self._tables.audit, to_attributes(event), _ABSENT)
+        return put_request(self._tables.audit, to_attributes(event), _ABSENT)
+
+
+def _appeared(record: TradeRecord, what: str) -> StoreUnavailable:
+    # The trade was absent when its "is open" condition was checked and was put since: worth another try.
+    return StoreUnavailable(f"trade {record.trade_id} appeared while its {what} was being recorded")

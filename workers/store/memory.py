@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
 
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
-from workers.store.items import from_attributes, to_attributes
-from workers.store.port import PositionWrite
+from workers.store.items import from_attributes, to_attributes, trade_attributes, trade_from_attributes
+from workers.store.port import PositionWrite, open_statuses_to_list
+from workers.store.tables import OPEN_SORT_ATTRIBUTE, OPEN_STATUS_ATTRIBUTE
 
 T = TypeVar("T")
 
@@ -38,17 +39,17 @@ class MemoryTradeStore:
 
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None:
         async with self._lock:
-            return _load(self._trades.get(trade_id), TradeRecord)
+            return _load_trade(self._trades.get(trade_id))
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
-        item = _stored_attributes(record)
+        item = _stored_trade(record)
         audit_items = [(event, _stored_attributes(event)) for event in audit]
         if len({(event.trade_id, event.event_key) for event in audit}) != len(audit):
             raise ValueError("put_new_trade got two audit events with the same (trade_id, event_key)")
         async with self._lock:
             stored = self._trades.get(record.trade_id)
             if stored is not None:
-                return _load(stored, TradeRecord)
+                return _load_trade(stored)
             for event, _ in audit_items:
                 if self._audit_exists(event):
                     raise RuntimeError(
@@ -62,23 +63,47 @@ class MemoryTradeStore:
     async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
         if not record.is_terminal:
             raise ValueError(f"record_outcome needs a terminal record, got status {record.status!r}")
-        item = _stored_attributes(record)
+        item = _stored_trade(record)
         audit_item = _stored_attributes(audit)
         async with self._lock:
-            stored = self._trades.get(record.trade_id)
-            if stored is None:
-                raise KeyError(record.trade_id)
-            current = _load(stored, TradeRecord)
-            assert current is not None
-            if current.status != "pending":
+            current = self._existing_trade(record.trade_id)
+            if current.is_terminal:
                 return current
             if self._audit_exists(audit):
                 raise RuntimeError(
-                    f"trade {record.trade_id} is still pending but its audit {audit.event_key!r} exists"
+                    f"trade {record.trade_id} is open but its audit {audit.event_key!r} exists"
                 )
             self._trades[record.trade_id] = item
             self._audit.setdefault(audit.trade_id, {})[audit.event_key] = audit_item
             return None
+
+    async def record_progress(self, record: TradeRecord, audit: AuditEvent | None) -> TradeRecord | None:
+        if not record.is_open:
+            raise ValueError(f"record_progress needs an open record, got status {record.status!r}")
+        item = _stored_trade(record)
+        audit_items = [] if audit is None else [(audit, _stored_attributes(audit))]
+        async with self._lock:
+            current = self._existing_trade(record.trade_id)
+            if current.is_terminal:
+                return current
+            self._trades[record.trade_id] = item
+            for event, event_item in audit_items:
+                if not self._audit_exists(event):  # an existing audit item is a redelivery's: kept
+                    self._audit.setdefault(event.trade_id, {})[event.event_key] = event_item
+            return None
+
+    async def list_open_trades(
+        self, statuses: Collection[str] = ("working", "unknown"), limit: int = 500
+    ) -> list[TradeRecord]:
+        wanted = open_statuses_to_list(statuses, limit)
+        async with self._lock:
+            items = [
+                item
+                for item in self._trades.values()
+                if item.get(OPEN_STATUS_ATTRIBUTE, {}).get("S") in wanted
+            ]
+        items.sort(key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]))
+        return [trade_from_attributes(item) for item in items[:limit]]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:
         async with self._lock:
@@ -146,6 +171,13 @@ class MemoryTradeStore:
     async def close(self) -> None:
         return None
 
+    def _existing_trade(self, trade_id: uuid.UUID) -> TradeRecord:
+        """The stored trade; KeyError when absent. Call with the lock held."""
+        stored = _load_trade(self._trades.get(trade_id))
+        if stored is None:
+            raise KeyError(trade_id)
+        return stored
+
     def _audit_exists(self, event: AuditEvent) -> bool:
         return event.event_key in self._audit.get(event.trade_id, {})
 
@@ -153,6 +185,15 @@ class MemoryTradeStore:
 def _stored_attributes(record: msgspec.Struct) -> _Item:
     """Serialize as DynamoDB stores it: numbers lose trailing zeros ("1.50" reads back as "1.5")."""
     return {name: _normalize(value) for name, value in to_attributes(record).items()}
+
+
+def _stored_trade(record: TradeRecord) -> _Item:
+    """The trade item as DynamoTradeStore writes it, open-trades index keys included."""
+    return {name: _normalize(value) for name, value in trade_attributes(record).items()}
+
+
+def _load_trade(item: _Item | None) -> TradeRecord | None:
+    return None if item is None else trade_from_attributes(item)
 
 
 def _normalize(value: Any) -> Any:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
+from messages.types import OPEN_STATUSES
 
 
 class StoreUnavailable(Exception):
@@ -28,7 +29,10 @@ class TradeStore(Protocol):
     """
 
     async def create_tables(self) -> None:
-        """Create the tables (and TTL on `expires_at`) when missing; idempotent."""
+        """Create the tables, their indexes and TTL on `expires_at` when missing; idempotent.
+
+        Adds an index missing from a table an older version created, and waits until it is ACTIVE.
+        """
 
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None: ...
 
@@ -39,10 +43,30 @@ class TradeStore(Protocol):
         """
 
     async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
-        """Replace a PENDING trade with its terminal record, with its audit event, atomically.
+        """Replace an open trade (pending, working or unknown) with its terminal record and audit, atomically.
 
-        Returns None when written, or the stored record (and writes nothing) when it is no longer PENDING.
-        Raises KeyError when the trade does not exist.
+        Returns None when written, or the stored record (and writes nothing) when it is no longer open.
+        Raises ValueError when `record` is not terminal, KeyError when the trade does not exist.
+        """
+
+    async def record_progress(self, record: TradeRecord, audit: AuditEvent | None) -> TradeRecord | None:
+        """Replace an open trade with another open record (pending -> working, more fills, -> unknown).
+
+        `audit`, when given, is written with the record atomically; if that audit item already exists (a
+        redelivery), the record is written all the same and the stored audit item is kept.
+        Returns None when written, or the stored record (and writes nothing) when the trade is terminal.
+        Raises ValueError when `record` is not open, KeyError when the trade does not exist.
+        """
+
+    async def list_open_trades(
+        self, statuses: Collection[str] = ("working", "unknown"), limit: int = 500
+    ) -> list[TradeRecord]:
+        """Up to `limit` open trades in `statuses` (each one of OPEN_STATUSES), oldest `timestamp` first.
+
+        Reads a sparse index, never the whole table. The index is eventually consistent on DynamoDB: a
+        trade that just changed may be missing, or listed with its previous (possibly open) status after
+        it closed. Re-read each trade with `get_trade` (consistent) before acting on it.
+        Raises ValueError for a status that is not open or a limit below 1.
         """
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None: ...
@@ -78,3 +102,17 @@ class TradeStore(Protocol):
         """
 
     async def close(self) -> None: ...
+
+
+def open_statuses_to_list(statuses: Collection[str], limit: int) -> tuple[str, ...]:
+    """Check `list_open_trades`' arguments; the statuses to query, each once, in the order given."""
+    if isinstance(statuses, str):
+        raise ValueError(f"statuses must be a collection of statuses, got the string {statuses!r}")
+    wanted = tuple(dict.fromkeys(statuses))
+    if not set(wanted) <= OPEN_STATUSES:
+        raise ValueError(
+            f"list_open_trades lists open statuses {sorted(OPEN_STATUSES)}, got {sorted(wanted)}"
+        )
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    return wanted

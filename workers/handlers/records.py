@@ -1,0 +1,66 @@
+"""How a trade record moves: to working or unknown, to executed or failed, and back to its event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from messages.events import TradeExecuted, TradeFailed
+from messages.records import TradeRecord
+from messages.trade import Execution, ExecutionError, OrderPending
+from workers.handlers.errors import InvariantViolation
+
+
+def outcome_of(record: TradeRecord) -> TradeExecuted | TradeFailed:
+    """The event a decided trade stands for."""
+    trade = record.request()
+    execution = record.execution()
+    if execution is not None:
+        return TradeExecuted(trade=trade, execution=execution)
+    error = record.error()
+    if error is not None:
+        return TradeFailed(trade=trade, error=error, failed_at=record.execution_timestamp or record.timestamp)
+    raise InvariantViolation(f"trade {record.trade_id} is {record.status}; only a recorded trade executes")
+
+
+def open_record(record: TradeRecord, pending: OrderPending) -> TradeRecord:
+    return msgspec.structs.replace(
+        record,
+        status=pending.state,
+        execution_method=pending.execution_method,
+        alpaca_order_id=pending.alpaca_order_id or record.alpaca_order_id,
+        fills=pending.fills or record.fills,
+        order_status=pending.reason or record.order_status,
+    )
+
+
+def executed_record(record: TradeRecord, execution: Execution) -> TradeRecord:
+    return msgspec.structs.replace(
+        record,
+        status="executed",
+        execution_id=execution.execution_id,
+        execution_method=execution.execution_method,
+        execution_price=execution.execution_price,
+        filled_quantity=execution.filled_quantity,
+        execution_timestamp=execution.execution_timestamp,
+        alpaca_order_id=execution.alpaca_order_id,
+        execution_time_ms=execution.execution_time_ms,
+        reference_price=execution.reference_price,
+        slippage_bps=execution.slippage_bps,
+        market_impact_bps=execution.market_impact_bps,
+        fills=execution.fills,
+    )
+
+
+def failed_record(record: TradeRecord, error: ExecutionError, *, at: datetime) -> TradeRecord:
+    return msgspec.structs.replace(
+        record,
+        status="failed",
+        execution_method=error.execution_method,
+        alpaca_order_id=error.alpaca_order_id or record.alpaca_order_id,
+        error_code=error.code,
+        error_message=error.message,
+        error_next_steps=error.next_steps,
+        execution_timestamp=at,
+    )

@@ -1,0 +1,81 @@
+"""The DynamoDB requests DynamoTradeStore is made of: conditional puts, transactions, reads and queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from workers.store.faults import (
+    CONDITION_FAILED,
+    cancellation_reasons,
+    error_code,
+    transient_faults_as_unavailable,
+)
+
+
+def put_request(
+    table: str,
+    item: dict[str, Any],
+    condition: str,
+    *,
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A conditional Put, as one item of TransactWriteItems (its "Put" value is PutItem's arguments)."""
+    put: dict[str, Any] = {"TableName": table, "Item": item, "ConditionExpression": condition}
+    if names:
+        put["ExpressionAttributeNames"] = names
+    if values:  # DynamoDB refuses an unused or empty ExpressionAttributeValues
+        put["ExpressionAttributeValues"] = values
+    return {"Put": put}
+
+
+async def put_if(client: Any, operation: str, request: dict[str, Any]) -> bool:
+    """Send one `put_request` alone: True when written, False when its condition failed."""
+    with transient_faults_as_unavailable(operation):
+        try:
+            await client.put_item(**request["Put"])
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+    return True
+
+
+async def transact(client: Any, operation: str, items: list[dict[str, Any]]) -> list[str] | None:
+    """Write `items` atomically: None when written, else each item's cancellation reason code."""
+    with transient_faults_as_unavailable(operation):
+        try:
+            await client.transact_write_items(TransactItems=items)
+            return None
+        except ClientError as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise
+            reasons = cancellation_reasons(exc)
+            if len(reasons) != len(items) or not set(reasons) <= {"None", CONDITION_FAILED}:
+                raise  # transient reasons become StoreUnavailable; anything else is a bug of ours
+            return reasons
+
+
+async def get_item(client: Any, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The item under `key`, read consistently, or None."""
+    with transient_faults_as_unavailable(f"GetItem {table}"):
+        response = await client.get_item(TableName=table, Key=key, ConsistentRead=True)
+    item: dict[str, Any] | None = response.get("Item")
+    return item
+
+
+async def query(client: Any, request: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
+    """Every item a Query matches, page after page, or the first `limit` of them."""
+    request = dict(request)
+    items: list[dict[str, Any]] = []
+    with transient_faults_as_unavailable(f"Query {request['TableName']}"):
+        while True:
+            if limit is not None:
+                request["Limit"] = limit - len(items)
+            page = await client.query(**request)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page or (limit is not None and len(items) >= limit):
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
