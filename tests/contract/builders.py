@@ -10,13 +10,15 @@ from typing import Any
 import msgspec
 
 from messages.records import AuditEvent, Position, TradeRecord, pending_record
-from messages.trade import TradeRequest
+from messages.trade import Fill, TradeRequest
 from tests.unit.fakes import NOW
 from tests.unit.fakes import trade as a_trade
 
 __all__ = ["NOW", "a_trade"]
 EXPIRES_AT = int(datetime(2033, 11, 25, tzinfo=UTC).timestamp())
 SUBMITTED = "010#trade_submitted"
+WORKING = "025#order_working"
+UNKNOWN = "026#order_unknown"
 EXECUTED = "030#trade_executed"
 FAILED = "030#trade_failed"
 POSITION_GUARD = "040#position_updated"
@@ -24,6 +26,25 @@ POSITION_GUARD = "040#position_updated"
 
 def pending(trade: TradeRequest | None = None) -> TradeRecord:
     return pending_record(trade or a_trade(), recorded_at=NOW, expires_at=EXPIRES_AT)
+
+
+def working(record: TradeRecord, *fill_quantities: str) -> TradeRecord:
+    """The order rests at the stock broker, with a partial fill per quantity given."""
+    fills = tuple(
+        Fill(quantity=Decimal(q), price=Decimal("150.0523"), timestamp=NOW) for q in fill_quantities
+    )
+    return msgspec.structs.replace(
+        record,
+        status="working",
+        alpaca_order_id="61e69015-8549-4bfd-b9c3-01e75843f47d",
+        order_status="partially_filled" if fills else "new",
+        fills=fills,
+        filled_quantity=sum((fill.quantity for fill in fills), Decimal(0)) if fills else None,
+    )
+
+
+def unknown(record: TradeRecord) -> TradeRecord:
+    return msgspec.structs.replace(record, status="unknown", error_code="BROKER_TIMEOUT")
 
 
 def executed(record: TradeRecord) -> TradeRecord:

@@ -30,3 +30,12 @@ async def store(request: pytest.FixtureRequest, table_prefix: str) -> AsyncItera
     await trade_store.create_tables()
     yield trade_store
     await trade_store.close()
+
+
+@pytest.fixture(params=["moto", "dynamodb-local"])
+def dynamodb_endpoint(request: pytest.FixtureRequest) -> str:
+    """The URL of each real DynamoDB engine, for tests that must reach past the port (old table layouts)."""
+    endpoint: str = request.getfixturevalue(
+        "moto_endpoint" if request.param == "moto" else "dynamodb_local_endpoint"
+    )
+    return endpoint

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import msgspec
 import pytest
 
+from messages.records import TradeRecord, pending_record
+from tests.unit.fakes import NOW, trade
+from workers.store.items import trade_attributes, trade_from_attributes
 from workers.store.tables import (
     KILL_SWITCH_KEY,
     OPEN_TRADES,
@@ -101,3 +106,37 @@ def test_trades_and_audit_expire_on_expires_at() -> None:
 
 def test_the_kill_switch_lives_under_a_fixed_key() -> None:
     assert KILL_SWITCH_KEY == "kill_switch"
+
+
+def record_at(submitted_at: datetime, status: str = "working") -> TradeRecord:
+    pending = pending_record(trade(submitted_at=submitted_at), recorded_at=NOW, expires_at=2_000_000_000)
+    return msgspec.structs.replace(pending, status=status)
+
+
+@pytest.mark.parametrize("status", ["pending", "working", "unknown"])
+def test_an_open_trade_item_carries_the_index_keys_and_reads_back_without_them(status: str) -> None:
+    record = record_at(NOW, status)
+    item = trade_attributes(record)
+    assert item["open_status"] == {"S": status}
+    assert item["open_sort_key"] == {"S": f"2026-11-25T14:30:00.000000Z#{record.trade_id}"}
+    assert trade_from_attributes(item) == record
+
+
+@pytest.mark.parametrize("status", ["executed", "failed", "rejected"])
+def test_a_terminal_trade_item_leaves_the_sparse_index(status: str) -> None:
+    item = trade_attributes(record_at(NOW, status))
+    assert "open_status" not in item and "open_sort_key" not in item
+
+
+def test_the_index_sort_key_follows_time_across_offsets_and_fractions() -> None:
+    moments = [
+        NOW - timedelta(days=1),
+        NOW,
+        NOW + timedelta(microseconds=1),
+        NOW.astimezone(timezone(timedelta(hours=-5))) + timedelta(seconds=1),
+        datetime(2026, 11, 25, 14, 30, 2),  # naive: read as UTC
+        NOW.astimezone(timezone(timedelta(hours=9))) + timedelta(seconds=3),
+    ]
+    keys = [trade_attributes(record_at(moment))["open_sort_key"]["S"] for moment in moments]
+    assert sorted(keys) == keys
+    assert keys[4].startswith(f"{datetime(2026, 11, 25, 14, 30, 2, tzinfo=UTC):%Y-%m-%dT%H:%M:%S}.000000Z#")
