@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures_dynamo", "tests.fixtures_rabbitmq"]
+pytest_plugins = ["tests.fixtures_dynamo", "tests.fixtures_rabbitmq", "tests.fixtures_alpaca"]

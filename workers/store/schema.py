@@ -36,20 +36,22 @@ async def create_tables(client: Any, tables: TableNames) -> None:
                 if error_code(exc) != "ResourceInUseException":  # in use: another process made it
                     raise
         for definition in definitions:
-            await _wait_until_active(client, definition.name)
+            await _wait_until_created(client, definition.name)
             for index in definition.indexes:
                 await _ensure_index(client, definition, index)
             if definition.ttl_attribute is not None:
                 await _enable_ttl(client, definition.name, definition.ttl_attribute)
 
 
-async def _wait_until_active(client: Any, table: str, timeout_s: float = TABLE_TIMEOUT_S) -> None:
+async def _wait_until_created(client: Any, table: str, timeout_s: float = TABLE_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout_s
     delay = 0.05
     while True:
         try:
             response = await client.describe_table(TableName=table)
-            if response["Table"]["TableStatus"] == "ACTIVE":
+            # UPDATING (say, another process adding an index) still serves reads and writes; the index
+            # step waits for the index itself, with a deadline that allows for backfilling.
+            if response["Table"]["TableStatus"] in ("ACTIVE", "UPDATING"):
                 return
         except ClientError as exc:
             if error_code(exc) != "ResourceNotFoundException":  # not visible yet right after create

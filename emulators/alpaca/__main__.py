@@ -1,0 +1,78 @@
+"""`python -m emulators.alpaca --host 127.0.0.1 --port 8765 [--seed 42]`: serve in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+from decimal import Decimal
+
+import msgspec
+
+from emulators.alpaca.brokerage import Brokerage
+from emulators.alpaca.config import EmulatorConfig, starting_cash_from_env
+from emulators.alpaca.runner import open_site
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m emulators.alpaca", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--starting-cash", type=Decimal, default=None, help="default: ALPACA_STARTING_CASH or 500000")
+    parser.add_argument("--fill-delay-ms", type=int, default=50)
+    parser.add_argument("--partial-fills", type=int, default=1)
+    parser.add_argument("--tick-interval-ms", type=int, default=200)
+    parser.add_argument("--closed", action="store_true", help="start with the market closed")
+    parser.add_argument("--non-tradable", default="", help="comma-separated symbols that may not be traded")
+    parser.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    config = EmulatorConfig(
+        seed=args.seed,
+        starting_cash=args.starting_cash if args.starting_cash is not None else starting_cash_from_env(),
+        fill_delay_ms=args.fill_delay_ms,
+        partial_fills=args.partial_fills,
+        tick_interval_ms=args.tick_interval_ms,
+        market_open=not args.closed,
+        non_tradable=tuple(s.strip().upper() for s in args.non_tradable.split(",") if s.strip()),
+    )
+    runner = await open_site(Brokerage(config), args.host, args.port)
+    port = runner.addresses[0][1]
+    origin = f"http://{args.host}:{port}"
+    urls = {
+        "ALPACA_PAPER_BASE_URL": f"{origin}/paper",
+        "ALPACA_DATA_BASE_URL": origin,
+        "ALPACA_PAPER_API_KEY": config.key_id,
+        "ALPACA_PAPER_SECRET_KEY": config.secret_key,
+        "stream_url": f"ws://{args.host}:{port}/paper/stream",
+        "admin_url": f"{origin}/admin",
+    }
+    if args.json:
+        print(json.dumps(urls), flush=True)
+    else:
+        print(f"Alpaca emulator (paper, placeholder credentials) on {origin}", flush=True)
+        for name, value in urls.items():
+            print(f"  {name}={value}", flush=True)
+        print(f"  config: {json.dumps(msgspec.to_builtins(config))}", flush=True)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopped.set)
+    try:
+        await stopped.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> None:
+    asyncio.run(serve(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

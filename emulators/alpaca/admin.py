@@ -1,0 +1,182 @@
+"""The admin API under /admin: faults, clock, prices, config, reset, and what the emulator saw.
+
+No credentials: it listens on loopback with the rest of the emulator and is for tests and operators.
+  POST /admin/reset            {optional config changes}      back to the start state
+  GET|POST /admin/config       {"fill_delay_ms": 10, "partial_fills": 3, …} (see EmulatorConfig)
+  GET|POST|DELETE /admin/faults                               (see faults.py for the JSON)
+  GET|POST /admin/clock        {"is_open": false, "next_open": "…", "next_close": "…"}
+  GET|POST /admin/prices       {"symbol": "AAPL", "price": "180.00", "freeze": true}
+  GET /admin/orders            every order accepted, in arrival order (Alpaca's order objects)
+  GET /admin/executions        every execution: order id, client_order_id, qty, price, time
+  GET|DELETE /admin/requests   API requests answered: counts by route, and the list
+  GET /admin/stream            how many trade_updates sockets are listening
+  GET /admin/status            all of the above in brief
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from emulators.alpaca.faults import FaultSpec
+from emulators.alpaca.formats import parse_instant, to_decimal
+from emulators.alpaca.replies import brokerage_of, reply
+
+
+class AdminError(web.HTTPBadRequest):
+    def __init__(self, message: str) -> None:
+        super().__init__(text=msgspec.json.encode({"error": message}).decode(), content_type="application/json")
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise AdminError("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise AdminError("body must be a JSON object")
+    return body
+
+
+async def reset(request: web.Request) -> web.Response:
+    try:
+        await brokerage_of(request).reset(await _body(request))
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise AdminError(str(exc)) from None
+    return reply({"reset": True})
+
+
+async def get_config(request: web.Request) -> web.Response:
+    return reply(msgspec.to_builtins(brokerage_of(request).config))
+
+
+async def post_config(request: web.Request) -> web.Response:
+    brokerage = brokerage_of(request)
+    try:
+        brokerage.reconfigure(await _body(request))
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise AdminError(str(exc)) from None
+    return reply(msgspec.to_builtins(brokerage.config))
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    return reply(brokerage_of(request).faults.to_json())
+
+
+async def post_fault(request: web.Request) -> web.Response:
+    brokerage = brokerage_of(request)
+    try:
+        spec = msgspec.convert(await _body(request), FaultSpec)
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise AdminError(str(exc)) from None
+    fault = brokerage.faults.add(spec)
+    if spec.kind == "market_closed":
+        brokerage.set_market_open(False)
+    elif spec.kind == "drop_stream":
+        await brokerage.hub.close_all()
+    return reply(fault.to_json(), status=201)
+
+
+async def delete_faults(request: web.Request) -> web.Response:
+    brokerage_of(request).faults.clear()
+    return web.Response(status=204)
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return reply(brokerage_of(request).clock.to_json())
+
+
+async def post_clock(request: web.Request) -> web.Response:
+    brokerage = brokerage_of(request)
+    body = await _body(request)
+    moments = {}
+    for name in ("next_open", "next_close"):
+        moments[name] = parse_instant(body[name]) if body.get(name) else None
+        if body.get(name) and moments[name] is None:
+            raise AdminError(f"{name} is not an RFC 3339 time")
+    is_open = body.get("is_open")
+    if is_open is True:
+        brokerage.set_market_open(True, next_close=moments["next_close"])
+    elif is_open is False:
+        brokerage.set_market_open(False, next_open=moments["next_open"])
+    else:
+        brokerage.clock.reschedule(next_open=moments["next_open"], next_close=moments["next_close"])
+    return reply(brokerage.clock.to_json())
+
+
+async def get_prices(request: web.Request) -> web.Response:
+    raw = request.query.get("symbols")
+    symbols = [s.strip().upper() for s in raw.split(",") if s.strip()] if raw else None
+    return reply(brokerage_of(request).prices.snapshot(symbols))
+
+
+async def post_prices(request: web.Request) -> web.Response:
+    brokerage = brokerage_of(request)
+    body = await _body(request)
+    symbol, price = str(body.get("symbol", "")).upper(), to_decimal(body.get("price"))
+    if not symbol or price is None or price <= 0:
+        raise AdminError('give "symbol" and a positive "price"')
+    freeze = body.get("freeze")
+    brokerage.prices.set_price(symbol, price, freeze=None if freeze is None else bool(freeze))
+    brokerage.engine.on_prices([symbol])  # a forced cross fills now, not at the next tick
+    return reply(brokerage.prices.snapshot([symbol]))
+
+
+async def get_orders(request: web.Request) -> web.Response:
+    return reply([order.to_json() for order in brokerage_of(request).book.sequence])
+
+
+async def get_executions(request: web.Request) -> web.Response:
+    return reply([execution.to_json() for execution in brokerage_of(request).engine.executions])
+
+
+async def get_requests(request: web.Request) -> web.Response:
+    return reply(brokerage_of(request).traffic.to_json())
+
+
+async def delete_requests(request: web.Request) -> web.Response:
+    brokerage_of(request).traffic.clear()
+    return web.Response(status=204)
+
+
+async def get_stream(request: web.Request) -> web.Response:
+    return reply({"listeners": brokerage_of(request).hub.listeners})
+
+
+async def get_status(request: web.Request) -> web.Response:
+    brokerage = brokerage_of(request)
+    return reply(
+        {
+            "clock": brokerage.clock.to_json(),
+            "orders": len(brokerage.book.sequence),
+            "open_orders": len(brokerage.book.open_orders()),
+            "executions": len(brokerage.engine.executions),
+            "listeners": brokerage.hub.listeners,
+            "faults": brokerage.faults.to_json(),
+            "config": msgspec.to_builtins(brokerage.config),
+        }
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    route = app.router
+    route.add_get("/admin/status", get_status)
+    route.add_post("/admin/reset", reset)
+    route.add_get("/admin/config", get_config)
+    route.add_post("/admin/config", post_config)
+    route.add_get("/admin/faults", get_faults)
+    route.add_post("/admin/faults", post_fault)
+    route.add_delete("/admin/faults", delete_faults)
+    route.add_get("/admin/clock", get_clock)
+    route.add_post("/admin/clock", post_clock)
+    route.add_get("/admin/prices", get_prices)
+    route.add_post("/admin/prices", post_prices)
+    route.add_get("/admin/orders", get_orders)
+    route.add_get("/admin/executions", get_executions)
+    route.add_get("/admin/requests", get_requests)
+    route.add_delete("/admin/requests", delete_requests)
+    route.add_get("/admin/stream", get_stream)

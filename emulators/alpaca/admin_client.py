@@ -1,0 +1,134 @@
+"""A small synchronous client for the emulator's admin API (urllib only), for tests and tooling."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+class AdminError(RuntimeError):
+    """The admin API refused a request (HTTP 400) or could not be reached."""
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+class AdminClient:
+    def __init__(self, origin: str, *, timeout_s: float = 10.0) -> None:
+        self.origin = origin.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body, default=_encode).encode()
+        request = urllib.request.Request(
+            f"{self.origin}/admin{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                text = response.read()
+        except urllib.error.HTTPError as exc:
+            raise AdminError(f"{method} /admin{path}: {exc.code} {exc.read().decode()}") from None
+        return json.loads(text) if text else None
+
+    # -- state ------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return self._call("GET", "/status")
+
+    def reset(self, **config: Any) -> None:
+        """Back to the start state; keyword arguments change the config from then on (until the next reset)."""
+        self._call("POST", "/reset", config)
+
+    def config(self) -> dict[str, Any]:
+        return self._call("GET", "/config")
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """E.g. configure(fill_delay_ms=10, partial_fills=3, tick_interval_ms=0, non_tradable=["XYZ"])."""
+        return self._call("POST", "/config", changes)
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def add_fault(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """E.g. add_fault("http_error", status=503, method="POST", path="/v2/orders", times=1)."""
+        return self._call("POST", "/faults", {"kind": kind, **fields})
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    # -- market -----------------------------------------------------------------------------
+
+    def clock(self) -> dict[str, Any]:
+        return self._call("GET", "/clock")
+
+    def set_clock(
+        self,
+        *,
+        is_open: bool | None = None,
+        next_open: datetime | None = None,
+        next_close: datetime | None = None,
+    ) -> dict[str, Any]:
+        body = {"is_open": is_open, "next_open": next_open, "next_close": next_close}
+        return self._call("POST", "/clock", {k: v for k, v in body.items() if v is not None})
+
+    def open_market(self, *, next_close: datetime | None = None) -> dict[str, Any]:
+        return self.set_clock(is_open=True, next_close=next_close)
+
+    def close_market(self, *, next_open: datetime | None = None) -> dict[str, Any]:
+        """Close now: resting day orders expire, as at the 16:00 close."""
+        return self.set_clock(is_open=False, next_open=next_open)
+
+    def prices(self, *symbols: str) -> dict[str, Any]:
+        query = f"?symbols={','.join(symbols)}" if symbols else ""
+        return self._call("GET", f"/prices{query}")
+
+    def set_price(self, symbol: str, price: Decimal | str, *, freeze: bool | None = None) -> dict[str, Any]:
+        """Put the symbol's mid price at `price` (orders it crosses fill); freeze=True stops its walk."""
+        body: dict[str, Any] = {"symbol": symbol, "price": str(price)}
+        if freeze is not None:
+            body["freeze"] = freeze
+        return self._call("POST", "/prices", body)[symbol.upper()]
+
+    # -- what the emulator saw --------------------------------------------------------------
+
+    def orders(self, client_order_id: str | None = None) -> list[dict[str, Any]]:
+        """Every order accepted, in arrival order (including those whose response was dropped)."""
+        orders = self._call("GET", "/orders")
+        return orders if client_order_id is None else [o for o in orders if o["client_order_id"] == client_order_id]
+
+    def executions(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        executions = self._call("GET", "/executions")
+        return executions if order_id is None else [e for e in executions if e["order_id"] == order_id]
+
+    def requests(self) -> dict[str, Any]:
+        return self._call("GET", "/requests")
+
+    def request_count(self, method: str, route: str) -> int:
+        """How many times the API answered e.g. ("POST", "/v2/orders") or ("GET", "/v2/orders/{order_id}")."""
+        return int(self.requests()["counts"].get(f"{method.upper()} {route}", 0))
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def stream_listeners(self) -> int:
+        return int(self._call("GET", "/stream")["listeners"])
+
+    def wait_for_listeners(self, count: int = 1, *, timeout_s: float = 10.0) -> None:
+        """Block until `count` trade_updates sockets are authenticated and listening."""
+        deadline = time.monotonic() + timeout_s
+        while self.stream_listeners() < count:
+            if time.monotonic() > deadline:
+                raise AdminError(f"fewer than {count} trade_updates listeners after {timeout_s}s")
+            time.sleep(0.02)

@@ -1,0 +1,116 @@
+"""The aiohttp application: every API route at /… and at /paper/…, credentials, faults, and logging.
+
+Serving the same routes under /paper lets a client use `http://127.0.0.1:PORT/paper` as its
+ALPACA_PAPER_BASE_URL, which passes tradeflow's paper guard ("base URL contains paper") without
+weakening it; alpaca-py builds `url_override + "/v2" + path`, so the prefix simply rides along.
+The Market Data routes (/v2/stocks/…) are on the same server: the data base URL is the bare origin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from emulators.alpaca import admin, data_api, errors, trading_api
+from emulators.alpaca.brokerage import Brokerage
+from emulators.alpaca.faults import ORDER_KINDS, Fault
+from emulators.alpaca.replies import BROKERAGE, ORDER_FAULT
+
+PAPER_PREFIX = "/paper"
+STREAM_PATH = "/stream"
+
+
+def _api_path(path: str) -> str:
+    return path[len(PAPER_PREFIX) :] if path.startswith(PAPER_PREFIX + "/") else path
+
+
+def _check_credentials(request: web.Request, brokerage: Brokerage, path: str) -> None:
+    key = request.headers.get("APCA-API-KEY-ID")
+    secret = request.headers.get("APCA-API-SECRET-KEY")
+    correct = (key, secret) == (brokerage.config.key_id, brokerage.config.secret_key)
+    if correct:
+        return
+    if path.startswith("/v2/stocks/") or not key or not secret:
+        raise errors.forbidden()
+    raise errors.request_not_authorized()
+
+
+async def _answer(request: web.Request, handler: Handler, path: str) -> web.StreamResponse:
+    """The response the API itself would give: the handler's, or Alpaca's refusal."""
+    brokerage = request.app[BROKERAGE]
+    try:
+        _check_credentials(request, brokerage, path)
+        response = await handler(request)
+    except errors.AlpacaError as refusal:
+        return refusal.response()
+    except web.HTTPNotFound:
+        return errors.coded(404, 40410000, "endpoint not found").response()  # (emulator wording)
+    except web.HTTPMethodNotAllowed:
+        return errors.coded(405, 40510000, "method not allowed").response()  # (emulator wording)
+    response.headers.setdefault("X-Request-ID", uuid.uuid4().hex)
+    return response
+
+
+async def _with_fault(
+    request: web.Request, handler: Handler, path: str, fault: Fault | None
+) -> web.StreamResponse | None:
+    """Answer the request through the fault; None means the connection was dropped."""
+    if fault is None or fault.kind in ORDER_KINDS:
+        return await _answer(request, handler, path)
+    spec = fault.spec
+    if fault.kind == "slow":
+        if fault.phase == "before":
+            await asyncio.sleep(spec.delay_s)
+        response = await _answer(request, handler, path)
+        if fault.phase == "after":
+            await asyncio.sleep(spec.delay_s)
+        return response
+    if fault.phase == "after":
+        await _answer(request, handler, path)  # the request takes effect; its answer is lost
+    if fault.kind == "drop_connection":
+        if request.transport is not None:
+            request.transport.abort()
+        return None
+    if spec.status == 429:
+        return errors.rate_limited(spec.retry_after_s).response()
+    return errors.server_error(spec.status).response()
+
+
+@web.middleware
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = _api_path(request.path)
+    if path.startswith("/admin") or path == STREAM_PATH:
+        return await handler(request)
+    brokerage = request.app[BROKERAGE]
+    fault = brokerage.faults.take(request.method, path)
+    if fault is not None and fault.kind in ORDER_KINDS:
+        request[ORDER_FAULT] = fault
+    response = await _with_fault(request, handler, path, fault)
+    resource = request.match_info.route.resource
+    route = _api_path(resource.canonical) if resource is not None else path
+    status: int | str = response.status if response is not None else "dropped"
+    brokerage.traffic.record(request.method, path, route, status, fault.kind if fault else None)
+    return response if response is not None else web.Response(status=500)  # never reaches the client
+
+
+def create_app(brokerage: Brokerage) -> web.Application:
+    app = web.Application(middlewares=[api_middleware])
+    app[BROKERAGE] = brokerage
+    for prefix in ("", PAPER_PREFIX):
+        trading_api.add_routes(app, prefix)
+        data_api.add_routes(app, prefix)
+        app.router.add_get(prefix + STREAM_PATH, brokerage.hub.handle)
+    admin.add_routes(app)
+
+    async def start(_: web.Application) -> None:
+        brokerage.start()
+
+    async def stop(_: web.Application) -> None:
+        await brokerage.stop()
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(stop)
+    return app

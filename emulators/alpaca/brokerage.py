@@ -1,0 +1,158 @@
+"""The emulated Alpaca brokerage: one paper account, its orders, and the market they trade in.
+
+Everything lives on the server's one event loop, so nothing here needs a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from emulators.alpaca import errors
+from emulators.alpaca.account import Account
+from emulators.alpaca.assets import AssetCatalog
+from emulators.alpaca.clock import MarketClock
+from emulators.alpaca.config import EmulatorConfig, updated
+from emulators.alpaca.engine import ExecutionEngine
+from emulators.alpaca.faults import FaultBoard
+from emulators.alpaca.market import PriceBook
+from emulators.alpaca.orders import Order, OrderBook
+from emulators.alpaca.risk import admit, position_intent
+from emulators.alpaca.stream import TradeUpdatesHub
+from emulators.alpaca.traffic import TrafficLog
+from emulators.alpaca.validation import OrderTicket
+
+HEARTBEAT_S = 0.05
+GTC_LIFETIME_DAYS = 90
+
+
+class Brokerage:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.baseline = config
+        self.hub = TradeUpdatesHub(lambda: (self.config.key_id, self.config.secret_key))
+        self.faults = FaultBoard()
+        self.traffic = TrafficLog()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._install(config)
+
+    def _install(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.clock = MarketClock(is_open=config.market_open)
+        self.prices = PriceBook(seed=config.seed, step_bps=config.step_bps, spread_bps=config.spread_bps)
+        self.assets = AssetCatalog(non_tradable=config.non_tradable, extra_symbols=config.extra_symbols)
+        self.account = Account(starting_cash=config.starting_cash, seed=config.seed)
+        self.book = OrderBook()
+        self.engine = ExecutionEngine(
+            config=lambda: self.config,
+            clock=self.clock,
+            prices=self.prices,
+            account=self.account,
+            book=self.book,
+            publish=self.hub.publish,
+        )
+
+    # -- administration ---------------------------------------------------------------------
+
+    async def reset(self, changes: dict[str, Any] | None = None) -> None:
+        """Forget every order, position, fault and request; start again from the start config."""
+        config = updated(self.baseline, changes or {})
+        self.engine.stop()
+        await self.hub.close_all()
+        self.faults.clear()
+        self.traffic.clear()
+        self._install(config)
+
+    def reconfigure(self, changes: dict[str, Any]) -> None:
+        """Change settings now; starting_cash and seed take effect at the next reset."""
+        config = updated(self.config, changes)
+        self.config = config
+        self.prices.configure(step_bps=config.step_bps, spread_bps=config.spread_bps)
+        self.assets = AssetCatalog(non_tradable=config.non_tradable, extra_symbols=config.extra_symbols)
+        if "market_open" in changes and config.market_open != self.clock.is_open:
+            self.set_market_open(config.market_open)
+
+    def set_market_open(self, is_open: bool, **schedule: Any) -> None:
+        if is_open:
+            self.engine.open_market(**schedule)
+        else:
+            self.engine.close_market(**schedule)
+
+    # -- trading ----------------------------------------------------------------------------
+
+    def submit(self, ticket: OrderTicket, *, fault: str | None = None, message: str | None = None) -> Order:
+        """Admit and store an order, or raise Alpaca's refusal; the order goes to market after."""
+        if self.book.by_client_order_id(ticket.client_order_id) is not None:
+            raise errors.duplicate_client_order_id()
+        asset = self.assets.find(ticket.symbol)
+        if asset is None:
+            raise errors.unprocessable(f'asset "{ticket.symbol}" not found')
+        if fault == "refuse_buying_power":
+            raise errors.insufficient_buying_power(self.account.buying_power(self.prices.mark), self._cost(ticket))
+        if fault == "refuse_order":
+            raise errors.unprocessable(message or "unable to process order")
+        admit(ticket, asset, self.account, self.book.open_orders(), self.prices)
+        order = Order(
+            client_order_id=ticket.client_order_id,
+            asset=asset,
+            side=ticket.side,
+            type=ticket.type,
+            time_in_force=ticket.time_in_force,
+            qty=ticket.qty,
+            notional=ticket.notional,
+            limit_price=ticket.limit_price,
+            stop_price=ticket.stop_price,
+            extended_hours=ticket.extended_hours,
+            position_intent=position_intent(ticket.side, self.account.position_qty(asset.symbol)),
+            expires_at=self._expiry(ticket.time_in_force),
+            status="pending_new" if self.clock.is_open or fault == "reject" else "accepted",
+        )
+        self.book.add(order)
+        return order
+
+    def _cost(self, ticket: OrderTicket) -> Decimal:
+        if ticket.notional is not None:
+            return ticket.notional
+        price = ticket.limit_price or ticket.stop_price or self.prices.quote(ticket.symbol).ask
+        return price * (ticket.qty or Decimal(0))
+
+    def _expiry(self, time_in_force: str) -> datetime:
+        lifetime = timedelta(days=GTC_LIFETIME_DAYS if time_in_force == "gtc" else 0)
+        return self.clock.session_close() + lifetime
+
+    def cancel(self, order_id: str) -> None:
+        order = self.book.get(order_id)
+        if order is None:
+            raise errors.order_not_found()
+        if not order.is_open:
+            raise errors.not_cancelable(order.status)
+        self.engine.cancel(order)
+
+    # -- time passing -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    async def stop(self) -> None:
+        self.engine.stop()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        await self.hub.close_all()
+
+    async def _beat(self) -> None:
+        """Move prices every tick; with auto_clock, open and close the market on its schedule."""
+        last_tick = time.monotonic()
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            interval = self.config.tick_interval_ms / 1000
+            if interval and time.monotonic() - last_tick >= interval:
+                last_tick = time.monotonic()
+                self.engine.on_prices(self.prices.step())
+            due = self.clock.due() if self.config.auto_clock else None
+            if due is not None:
+                self.set_market_open(due == "open")

@@ -1,0 +1,65 @@
+"""The emulator's settings: credentials, starting cash, the fill model and the price path."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import msgspec
+
+# Placeholders for the emulator only: never real credentials. The key starts with PK (a paper key)
+# so tradeflow's paper guard accepts it, exactly as it would a real paper key.
+DEFAULT_KEY_ID = "PKEMULATOR00000000001"
+DEFAULT_SECRET_KEY = "emulator-secret-not-a-real-key"
+DEFAULT_STARTING_CASH = Decimal("500000")
+
+
+class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything `POST /admin/config` may change; `POST /admin/reset` returns to the start values."""
+
+    key_id: str = DEFAULT_KEY_ID
+    secret_key: str = DEFAULT_SECRET_KEY
+    starting_cash: Decimal = DEFAULT_STARTING_CASH
+    seed: int = 42
+    # A market order fills this long after it is accepted, in `partial_fills` executions
+    # `partial_interval_ms` apart (1 = a single fill).
+    fill_delay_ms: int = 50
+    partial_fills: int = 1
+    partial_interval_ms: int = 20
+    # The price path moves every `tick_interval_ms` (0 = prices move only when set by admin) by a
+    # Gaussian step of `step_bps` basis points, and is quoted `spread_bps` wide.
+    tick_interval_ms: int = 200
+    step_bps: Decimal = Decimal(2)
+    spread_bps: Decimal = Decimal(2)
+    market_open: bool = True
+    # Open and close by the clock's schedule (next_open / next_close, by default the real 09:30 and
+    # 16:00 New York times); off by default, so the market changes only when told (admin, a fault).
+    auto_clock: bool = False
+    non_tradable: tuple[str, ...] = ()
+    extra_symbols: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.partial_fills < 1:
+            raise ValueError("partial_fills must be at least 1")
+        if min(self.fill_delay_ms, self.partial_interval_ms, self.tick_interval_ms) < 0:
+            raise ValueError("delays and intervals must not be negative")
+        if self.starting_cash < 0 or self.spread_bps < 0 or self.step_bps < 0:
+            raise ValueError("starting_cash, spread_bps and step_bps must not be negative")
+
+
+def starting_cash_from_env(default: Decimal = DEFAULT_STARTING_CASH) -> Decimal:
+    """ALPACA_STARTING_CASH, the emulator's account balance (DESIGN §7), else the default."""
+    text = os.environ.get("ALPACA_STARTING_CASH", "").strip()
+    if not text:
+        return default
+    try:
+        return Decimal(text)
+    except ArithmeticError as exc:
+        raise ValueError(f"ALPACA_STARTING_CASH is not a number: {text!r}") from exc
+
+
+def updated(config: EmulatorConfig, changes: dict[str, object]) -> EmulatorConfig:
+    """Apply a JSON object of changes, validated like the config itself (unknown names refused)."""
+    merged = msgspec.to_builtins(config)
+    merged.update(changes)
+    return msgspec.convert(merged, EmulatorConfig, strict=False)

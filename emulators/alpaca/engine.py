@@ -1,0 +1,221 @@
+"""The fill model: when orders go live, fill, partially fill, expire, get canceled or rejected.
+
+- While the market is open an accepted order goes `pending_new` → `new` (event `new`). While it is
+  closed it stays `accepted` (event `accepted`) and goes live at the next open.
+- A market order fills `fill_delay_ms` after it goes live, in `partial_fills` executions
+  `partial_interval_ms` apart: buys at the ask, sells at the bid of that moment. Each execution emits
+  `partial_fill` or, for the last, `fill`; `filled_qty` accumulates and `filled_avg_price` is the
+  volume-weighted average of the executions.
+- A limit order rests until the quote crosses it (buy: ask ≤ limit, sell: bid ≥ limit), then fills
+  the same way at the crossing side of the quote, which is never worse than the limit. If the quote
+  moves back before a later execution, the rest of the order rests again.
+- A stop triggers when the last trade crosses the stop price (buy: ≥, sell: ≤) and then behaves as a
+  market order (stop) or a limit order (stop_limit).
+- ioc/fok orders that cannot fill when they go live are canceled (liquidity is unlimited, so a fill
+  is always complete); opg/cls are treated as day orders.
+- At the close every resting day order (new or partially filled) expires (event `expired`); gtc
+  orders stay. Orders queued while closed go live at the next open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from emulators.alpaca.account import Account
+from emulators.alpaca.clock import MarketClock
+from emulators.alpaca.config import EmulatorConfig
+from emulators.alpaca.formats import CENT, NINE_PLACES, decimal_text, now_ns, rfc3339_ns
+from emulators.alpaca.market import PriceBook
+from emulators.alpaca.orders import Execution, Order, OrderBook
+
+ZERO = Decimal(0)
+EXPIRES_AT_CLOSE = frozenset({"day", "opg", "cls", "ioc", "fok"})
+
+
+class ExecutionEngine:
+    def __init__(
+        self,
+        *,
+        config: Callable[[], EmulatorConfig],
+        clock: MarketClock,
+        prices: PriceBook,
+        account: Account,
+        book: OrderBook,
+        publish: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self._config = config
+        self.clock = clock
+        self.prices = prices
+        self.account = account
+        self.book = book
+        self._publish = publish
+        self.executions: list[Execution] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- orders arriving and leaving ---------------------------------------------------------
+
+    def accept(self, order: Order, *, reject: bool = False) -> None:
+        """Take a new order (already in the book) into the market; `reject` fails it shortly after."""
+        if reject:
+            self._spawn(self._reject_later(order))
+        elif self.clock.is_open:
+            self._go_live(order)
+        else:
+            order.status = "accepted"
+            self._emit("accepted", order, order.touch())
+
+    def cancel(self, order: Order) -> None:
+        order.status = "canceled"
+        order.canceled_at_ns = order.touch()
+        self._emit("canceled", order, order.canceled_at_ns)
+
+    def reject(self, order: Order) -> None:
+        order.status = "rejected"
+        order.failed_at_ns = order.touch()
+        self._emit("rejected", order, order.failed_at_ns)
+
+    async def _reject_later(self, order: Order) -> None:
+        await asyncio.sleep(self._config().fill_delay_ms / 1000)
+        if order.is_open:
+            self.reject(order)
+
+    def _go_live(self, order: Order) -> None:
+        order.status = "new"
+        self._emit("new", order, order.touch())
+        self._evaluate(order, first=True)
+
+    # -- the market moving ------------------------------------------------------------------
+
+    def on_prices(self, symbols: list[str]) -> None:
+        """Re-examine resting orders in symbols whose price just moved."""
+        if not self.clock.is_open:
+            return
+        moved = set(symbols)
+        for order in self.book.open_orders():
+            if order.symbol in moved and order.status in ("new", "partially_filled"):
+                self._evaluate(order)
+
+    def open_market(self, **schedule: Any) -> None:
+        self.clock.set_open(**schedule)
+        for order in self.book.open_orders():
+            if order.status == "accepted":
+                self._go_live(order)
+            elif order.status in ("new", "partially_filled"):
+                self._evaluate(order)
+
+    def close_market(self, **schedule: Any) -> None:
+        was_open = self.clock.is_open
+        self.clock.set_closed(**schedule)
+        if not was_open:
+            return
+        for order in self.book.open_orders():
+            live = order.status in ("new", "partially_filled", "pending_new")
+            if live and order.time_in_force in EXPIRES_AT_CLOSE and not order.executing:
+                order.status = "expired"
+                order.expired_at_ns = order.touch()
+                self._emit("expired", order, order.expired_at_ns)
+
+    # -- filling ----------------------------------------------------------------------------
+
+    def _evaluate(self, order: Order, *, first: bool = False) -> None:
+        if order.executing or not order.is_open or not self.clock.is_open:
+            return
+        if order.type in ("stop", "stop_limit") and not order.stop_triggered:
+            last = self.prices.last_trade(order.symbol).price
+            stop = order.stop_price or ZERO
+            order.stop_triggered = last >= stop if order.side == "buy" else last <= stop
+        ready = order.type not in ("stop", "stop_limit") or order.stop_triggered
+        if ready and self._execution_price(order) is not None:
+            order.executing = True
+            self._spawn(self._fill(order))
+        elif first and order.time_in_force in ("ioc", "fok"):
+            self.cancel(order)
+
+    def _execution_price(self, order: Order) -> Decimal | None:
+        quote = self.prices.quote(order.symbol)
+        price = quote.ask if order.side == "buy" else quote.bid
+        if order.type in ("market", "stop"):
+            return price
+        limit = order.limit_price or ZERO
+        crossed = price <= limit if order.side == "buy" else price >= limit
+        return price if crossed else None
+
+    async def _fill(self, order: Order) -> None:
+        config = self._config()
+        try:
+            for index, piece in enumerate(self._pieces(order, config.partial_fills)):
+                delay = config.fill_delay_ms if index == 0 else config.partial_interval_ms
+                await asyncio.sleep(delay / 1000)
+                if not order.is_open:
+                    return
+                price = self._execution_price(order)
+                if price is None:
+                    return  # the quote moved back through the limit: rest again
+                self._execute(order, piece, price)
+        finally:
+            order.executing = False
+
+    @staticmethod
+    def _pieces(order: Order, count: int) -> list[Decimal]:
+        """Split what is left (shares, or dollars for a notional order) into `count` executions."""
+        remaining = order.remaining_qty()
+        if remaining is None:
+            remaining, step = order.remaining_notional(), CENT
+        else:
+            step = Decimal(1) if remaining == remaining.to_integral_value() else NINE_PLACES
+        piece = (remaining / count).quantize(step, rounding=ROUND_DOWN)
+        if piece <= 0:
+            return [step] * int(remaining / step) if step == 1 else [remaining]
+        return [piece] * (count - 1) + [remaining - piece * (count - 1)]
+
+    def _execute(self, order: Order, piece: Decimal, price: Decimal) -> None:
+        if order.notional is not None:
+            qty = (piece / price).quantize(NINE_PLACES, rounding=ROUND_DOWN)
+            order.filled_notional += piece
+        else:
+            qty = piece
+        at = now_ns()
+        position_qty = self.account.apply_fill(order.asset, order.side, qty, price)
+        order.filled_qty += qty
+        order.filled_value += qty * price
+        done = order.remaining_notional() <= 0 if order.notional is not None else order.remaining_qty() == 0
+        order.status = "filled" if done else "partially_filled"
+        order.touch(at)
+        if done:
+            order.filled_at_ns = at
+        execution = Execution(
+            str(uuid.uuid4()), order.id, order.client_order_id, order.symbol, order.side, qty, price, at
+        )
+        order.executions.append(execution)
+        self.executions.append(execution)
+        self._emit(
+            "fill" if done else "partial_fill",
+            order,
+            at,
+            execution_id=execution.id,
+            price=decimal_text(price),
+            qty=decimal_text(qty),
+            position_qty=decimal_text(position_qty),
+        )
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _emit(self, event: str, order: Order, at_ns: int, **fields: str) -> None:
+        update: dict[str, Any] = {"event": event, "execution_id": str(uuid.uuid4())}
+        update.update(fields)
+        update["order"] = order.to_json()
+        update["timestamp"] = rfc3339_ns(at_ns)
+        self._publish(update)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()

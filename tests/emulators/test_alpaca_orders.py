@@ -1,0 +1,283 @@
+"""Orders through alpaca-py: each type, lookups, listing, cancel, refusals, and the fill model."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, OrderStatus, OrderType, PositionSide, QueryOrderStatus, TimeInForce
+from alpaca.trading.models import Order, Position
+from alpaca.trading.requests import (
+    GetOrdersRequest,
+    LimitOrderRequest,
+    MarketOrderRequest,
+    StopLimitOrderRequest,
+    StopOrderRequest,
+)
+
+from emulators.alpaca import AlpacaEmulator
+from tests.waiting import eventually
+
+BUY, SELL, DAY, GTC = OrderSide.BUY, OrderSide.SELL, TimeInForce.DAY, TimeInForce.GTC
+
+
+def market(symbol: str = "AAPL", qty: float = 10, side: OrderSide = BUY, **fields: object) -> MarketOrderRequest:
+    return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=DAY, **fields)
+
+
+def settled(client: TradingClient, order_id: object, *statuses: OrderStatus) -> Order:
+    """Wait until the order reaches one of `statuses` and return it."""
+    wanted = statuses or (OrderStatus.FILLED,)
+    return eventually(lambda: (o := client.get_order_by_id(order_id)).status in wanted and o, timeout=5)
+
+
+@pytest.fixture
+def frozen_aapl(alpaca_emulator: AlpacaEmulator) -> Decimal:
+    """AAPL held still at $200.00 mid (bid 199.98, ask 200.02), so prices in a test are known."""
+    alpaca_emulator.admin.set_price("AAPL", "200.00", freeze=True)
+    return Decimal("200.00")
+
+
+def test_each_order_type_is_accepted_and_parses(
+    alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    requests = [
+        market(client_order_id="m-1"),
+        LimitOrderRequest(symbol="AAPL", qty=5, side=BUY, time_in_force=GTC, limit_price=150.25),
+        StopOrderRequest(symbol="AAPL", qty=5, side=BUY, time_in_force=DAY, stop_price=250),
+        StopLimitOrderRequest(symbol="AAPL", qty=5, side=BUY, time_in_force=GTC, stop_price=250, limit_price=251),
+    ]
+
+    orders = [alpaca_trading_client.submit_order(request) for request in requests]
+
+    assert [o.type for o in orders] == [OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT]
+    assert all(isinstance(o, Order) and o.symbol == "AAPL" and o.side is BUY for o in orders)
+    assert orders[0].client_order_id == "m-1"
+    assert orders[0].status is OrderStatus.PENDING_NEW
+    assert orders[1].limit_price == "150.25" and orders[1].time_in_force is GTC
+    assert orders[2].stop_price == "250"
+    assert (orders[3].stop_price, orders[3].limit_price) == ("250", "251")
+    assert settled(alpaca_trading_client, orders[0].id).filled_qty == "10"
+    for resting in orders[1:]:
+        assert alpaca_trading_client.get_order_by_id(resting.id).status is OrderStatus.NEW
+
+
+def test_order_found_by_id_by_client_order_id_and_in_lists(
+    alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    filled = alpaca_trading_client.submit_order(market(client_order_id="trade-1"))
+    resting = alpaca_trading_client.submit_order(
+        LimitOrderRequest(symbol="MSFT", qty=1, side=BUY, time_in_force=GTC, limit_price=100, client_order_id="trade-2")
+    )
+    settled(alpaca_trading_client, filled.id)
+
+    assert alpaca_trading_client.get_order_by_id(filled.id).client_order_id == "trade-1"
+    assert alpaca_trading_client.get_order_by_client_id("trade-2").id == resting.id
+
+    def listed(**filters: object) -> list[str]:
+        return [o.client_order_id for o in alpaca_trading_client.get_orders(GetOrdersRequest(**filters))]
+
+    assert listed() == ["trade-2"]  # open orders by default
+    assert listed(status=QueryOrderStatus.CLOSED) == ["trade-1"]
+    assert listed(status=QueryOrderStatus.ALL) == ["trade-2", "trade-1"]  # newest first
+    assert listed(status=QueryOrderStatus.ALL, direction="asc") == ["trade-1", "trade-2"]
+    assert listed(status=QueryOrderStatus.ALL, symbols=["MSFT"]) == ["trade-2"]
+    assert listed(status=QueryOrderStatus.ALL, limit=1, direction="asc") == ["trade-1"]
+    assert listed(status=QueryOrderStatus.ALL, after=started, side=BUY) == ["trade-2", "trade-1"]
+    assert listed(status=QueryOrderStatus.ALL, until=started) == []
+
+
+def test_unknown_order_is_404(alpaca_trading_client: TradingClient) -> None:
+    for lookup in (
+        lambda: alpaca_trading_client.get_order_by_id(uuid.uuid4()),
+        lambda: alpaca_trading_client.get_order_by_client_id("never-sent"),
+        lambda: alpaca_trading_client.cancel_order_by_id(uuid.uuid4()),
+    ):
+        with pytest.raises(APIError) as raised:
+            lookup()
+        assert (raised.value.status_code, raised.value.code) == (404, 40410000)
+        assert raised.value.message == "order not found"
+
+
+def test_cancel_is_204_then_422_once_canceled(
+    alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    order = alpaca_trading_client.submit_order(
+        LimitOrderRequest(symbol="AAPL", qty=5, side=BUY, time_in_force=DAY, limit_price=150)
+    )
+
+    assert alpaca_trading_client.cancel_order_by_id(order.id) is None
+    canceled = alpaca_trading_client.get_order_by_id(order.id)
+    assert canceled.status is OrderStatus.CANCELED and canceled.canceled_at is not None
+
+    with pytest.raises(APIError) as raised:
+        alpaca_trading_client.cancel_order_by_id(order.id)
+    assert (raised.value.status_code, raised.value.code) == (422, 42210000)
+    assert raised.value.message == 'order is already in "canceled" state'
+
+
+def test_reused_client_order_id_is_422_40010001(alpaca_trading_client: TradingClient) -> None:
+    alpaca_trading_client.submit_order(market(client_order_id="same-id"))
+
+    with pytest.raises(APIError) as raised:
+        alpaca_trading_client.submit_order(market(qty=1, client_order_id="same-id"))
+
+    assert raised.value.status_code == 422
+    assert raised.value.code == 40010001
+    assert raised.value.message == "client_order_id must be unique"
+
+
+def test_insufficient_buying_power_is_403_40310000(
+    alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    with pytest.raises(APIError) as raised:
+        alpaca_trading_client.submit_order(market(qty=10_000))  # $2,000,200 > $1,000,000
+
+    assert raised.value.status_code == 403
+    assert raised.value.code == 40310000
+    assert raised.value.message == "insufficient buying power"
+    assert alpaca_trading_client.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL)) == []
+
+
+def test_invalid_parameters_are_422(alpaca_trading_client: TradingClient, frozen_aapl: Decimal) -> None:
+    with pytest.raises(APIError) as sub_penny:
+        alpaca_trading_client.submit_order(
+            LimitOrderRequest(symbol="AAPL", qty=1, side=BUY, time_in_force=DAY, limit_price=190.123)
+        )
+    with pytest.raises(APIError) as extended:
+        alpaca_trading_client.submit_order(market(extended_hours=True))
+    with pytest.raises(APIError) as stop_below:
+        alpaca_trading_client.submit_order(
+            StopOrderRequest(symbol="AAPL", qty=1, side=SELL, time_in_force=DAY, stop_price=210)
+        )
+
+    assert [e.value.status_code for e in (sub_penny, extended, stop_below)] == [422, 422, 422]
+    assert "sub-penny increment" in sub_penny.value.message
+    assert extended.value.message == "extended hours order must be DAY limit orders"
+    assert stop_below.value.message == "stop price must be less than current price"
+
+
+def test_market_buy_fills_at_the_ask_and_moves_cash_and_position(
+    alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    order = alpaca_trading_client.submit_order(market(qty=10))
+    filled = settled(alpaca_trading_client, order.id)
+
+    assert filled.filled_qty == "10"
+    assert Decimal(filled.filled_avg_price) == Decimal("200.02")
+    assert filled.filled_at is not None
+    account = alpaca_trading_client.get_account()
+    assert Decimal(account.cash) == Decimal(500_000) - Decimal("2000.20")
+    position = alpaca_trading_client.get_open_position("AAPL")
+    assert isinstance(position, Position)
+    assert (position.qty, position.side, position.avg_entry_price) == ("10", PositionSide.LONG, "200.02")
+    assert [p.symbol for p in alpaca_trading_client.get_all_positions()] == ["AAPL"]
+
+    sale = alpaca_trading_client.submit_order(market(qty=10, side=SELL))
+    assert Decimal(settled(alpaca_trading_client, sale.id).filled_avg_price) == Decimal("199.98")
+    assert alpaca_trading_client.get_all_positions() == []
+    with pytest.raises(APIError) as raised:
+        alpaca_trading_client.get_open_position("AAPL")
+    assert (raised.value.status_code, raised.value.code) == (404, 40410000)
+
+
+def test_selling_more_than_held_is_403_insufficient_qty(
+    alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    settled(alpaca_trading_client, alpaca_trading_client.submit_order(market(qty=5)).id)
+
+    with pytest.raises(APIError) as raised:
+        alpaca_trading_client.submit_order(market(qty=8, side=SELL))
+
+    assert (raised.value.status_code, raised.value.code) == (403, 40310000)
+    assert raised.value.message == "insufficient qty available for order (requested: 8, available: 5)"
+
+
+def test_notional_order_fills_a_fractional_quantity(
+    alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    order = alpaca_trading_client.submit_order(
+        MarketOrderRequest(symbol="AAPL", notional=1000, side=BUY, time_in_force=DAY)
+    )
+    filled = settled(alpaca_trading_client, order.id)
+
+    assert order.notional == "1000" and order.qty is None
+    assert Decimal(filled.filled_qty) == (Decimal(1000) / Decimal("200.02")).quantize(Decimal("1e-9"), "ROUND_DOWN")
+
+
+def test_three_partial_fills_add_up_at_their_volume_weighted_price(
+    alpaca_emulator: AlpacaEmulator, alpaca_trading_client: TradingClient
+) -> None:
+    alpaca_emulator.admin.configure(partial_fills=3, partial_interval_ms=60, tick_interval_ms=20, step_bps=20)
+
+    order = alpaca_trading_client.submit_order(market(qty=10))
+    filled = settled(alpaca_trading_client, order.id)
+
+    executions = alpaca_emulator.admin.executions(str(order.id))
+    quantities = [Decimal(e["qty"]) for e in executions]
+    assert quantities == [Decimal(3), Decimal(3), Decimal(4)]
+    vwap = sum(Decimal(e["qty"]) * Decimal(e["price"]) for e in executions) / sum(quantities)
+    assert Decimal(filled.filled_qty) == sum(quantities)
+    assert abs(Decimal(filled.filled_avg_price) - vwap) < Decimal("1e-8")
+
+
+def test_resting_limit_fills_once_the_price_crosses_it(
+    alpaca_emulator: AlpacaEmulator, alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    order = alpaca_trading_client.submit_order(
+        LimitOrderRequest(symbol="AAPL", qty=5, side=BUY, time_in_force=GTC, limit_price=190)
+    )
+    assert settled(alpaca_trading_client, order.id, OrderStatus.NEW).filled_qty == "0"
+
+    alpaca_emulator.admin.set_price("AAPL", "189.50")  # ask 189.52 ≤ limit 190
+    filled = settled(alpaca_trading_client, order.id)
+
+    assert Decimal(filled.filled_avg_price) == Decimal("189.52")
+
+
+def test_triggered_stop_fills_like_a_market_order(
+    alpaca_emulator: AlpacaEmulator, alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    order = alpaca_trading_client.submit_order(
+        StopOrderRequest(symbol="AAPL", qty=2, side=BUY, time_in_force=DAY, stop_price=205)
+    )
+    alpaca_emulator.admin.set_price("AAPL", "204")
+    assert alpaca_trading_client.get_order_by_id(order.id).status is OrderStatus.NEW
+
+    alpaca_emulator.admin.set_price("AAPL", "206")  # last trade 206 ≥ stop 205
+    assert Decimal(settled(alpaca_trading_client, order.id).filled_avg_price) == Decimal("206.03")
+
+
+def test_day_orders_expire_at_the_close_and_gtc_orders_stay(
+    alpaca_emulator: AlpacaEmulator, alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    day = alpaca_trading_client.submit_order(
+        LimitOrderRequest(symbol="AAPL", qty=1, side=BUY, time_in_force=DAY, limit_price=150)
+    )
+    gtc = alpaca_trading_client.submit_order(
+        LimitOrderRequest(symbol="AAPL", qty=1, side=BUY, time_in_force=GTC, limit_price=150)
+    )
+
+    alpaca_emulator.admin.close_market()
+
+    expired = alpaca_trading_client.get_order_by_id(day.id)
+    assert expired.status is OrderStatus.EXPIRED and expired.expired_at is not None
+    assert alpaca_trading_client.get_order_by_id(gtc.id).status is OrderStatus.NEW
+
+
+def test_market_order_while_closed_is_queued_until_the_open(
+    alpaca_emulator: AlpacaEmulator, alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    alpaca_emulator.admin.close_market()
+
+    order = alpaca_trading_client.submit_order(market(qty=3))
+    assert order.status is OrderStatus.ACCEPTED
+    assert settled(alpaca_trading_client, order.id, OrderStatus.ACCEPTED).filled_qty == "0"
+
+    alpaca_emulator.admin.open_market()
+    assert settled(alpaca_trading_client, order.id).filled_qty == "3"
