@@ -183,9 +183,7 @@ class AlpacaPaperBroker:
         if order is None:
             return pending_of(None, "unknown", reason="no order found for this trade yet", streamed=[])
         reference = await self.reference_price(trade.symbol) or decimal_of(order.filled_avg_price)
-        return await self._settle(
-            trade, order, reference, time.perf_counter(), wake, min(2.0, self.fill_timeout_s)
-        )
+        return await self._settle(trade, order, reference, None, wake, min(2.0, self.fill_timeout_s))
 
     async def _find(self, client_order_id: str, *, deadline: float) -> Order | None:
         """Look the order up by client order id until it is found or the deadline passes."""
@@ -207,7 +205,7 @@ class AlpacaPaperBroker:
         trade: TradeRequest,
         order: Order,
         reference: Decimal,
-        started: float,
+        started: float | None,
         wake: asyncio.Event | None,
         wait_s: float,
     ) -> BrokerResult:
@@ -220,7 +218,7 @@ class AlpacaPaperBroker:
             if order.status not in DONE and _is_day_market(order) and decimal_of(order.filled_qty) > 0:
                 order = await self._cancel_remainder(order)
             streamed = self.updates.fills(client_order_id) if self.updates else []
-            elapsed_ms = (time.perf_counter() - started) * 1000
+            elapsed_ms = _elapsed_ms(order, started)
             filled = decimal_of(order.filled_qty)
             if order.status == OrderStatus.FILLED or (order.status in DONE and filled > 0):
                 return execution_of(
@@ -267,3 +265,12 @@ class AlpacaPaperBroker:
 
 def _is_day_market(order: Order) -> bool:
     return order.type == OrderType.MARKET and str(getattr(order.time_in_force, "value", "")) == "day"
+
+
+def _elapsed_ms(order: Order, started: float | None) -> float:
+    """From our submission when we timed it; for an order settled later, Alpaca's submitted-to-filled time."""
+    if started is not None:
+        return (time.perf_counter() - started) * 1000
+    if order.filled_at is not None and order.submitted_at is not None:
+        return max(0.0, (order.filled_at - order.submitted_at).total_seconds() * 1000)
+    return 0.0

@@ -7,4 +7,11 @@ from emulators.alpaca.admin_client import AdminClient, AdminError
 from emulators.alpaca.config import DEFAULT_KEY_ID, DEFAULT_SECRET_KEY, EmulatorConfig
 from emulators.alpaca.runner import AlpacaEmulator
 
-__all__ = ["DEFAULT_KEY_ID", "DEFAULT_SECRET_KEY", "AdminClient", "AdminError", "AlpacaEmulator", "EmulatorConfig"]
+__all__ = [
+    "DEFAULT_KEY_ID",
+    "DEFAULT_SECRET_KEY",
+    "AdminClient",
+    "AdminError",
+    "AlpacaEmulator",
+    "EmulatorConfig",
+]

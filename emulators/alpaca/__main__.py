@@ -21,7 +21,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--starting-cash", type=Decimal, default=None, help="default: ALPACA_STARTING_CASH or 500000")
+    parser.add_argument(
+        "--starting-cash", type=Decimal, default=None, help="default: ALPACA_STARTING_CASH or 500000"
+    )
     parser.add_argument("--fill-delay-ms", type=int, default=50)
     parser.add_argument("--partial-fills", type=int, default=1)
     parser.add_argument("--tick-interval-ms", type=int, default=200)

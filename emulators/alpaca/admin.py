@@ -27,7 +27,9 @@ from emulators.alpaca.replies import brokerage_of, reply
 
 class AdminError(web.HTTPBadRequest):
     def __init__(self, message: str) -> None:
-        super().__init__(text=msgspec.json.encode({"error": message}).decode(), content_type="application/json")
+        super().__init__(
+            text=msgspec.json.encode({"error": message}).decode(), content_type="application/json"
+        )
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

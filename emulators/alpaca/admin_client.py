@@ -31,7 +31,10 @@ class AdminClient:
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body, default=_encode).encode()
         request = urllib.request.Request(
-            f"{self.origin}/admin{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+            f"{self.origin}/admin{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
@@ -46,7 +49,7 @@ class AdminClient:
         return self._call("GET", "/status")
 
     def reset(self, **config: Any) -> None:
-        """Back to the start state; keyword arguments change the config from then on (until the next reset)."""
+        """Back to the start state; keyword arguments change the config until the next reset."""
         self._call("POST", "/reset", config)
 
     def config(self) -> dict[str, Any]:
@@ -106,7 +109,11 @@ class AdminClient:
     def orders(self, client_order_id: str | None = None) -> list[dict[str, Any]]:
         """Every order accepted, in arrival order (including those whose response was dropped)."""
         orders = self._call("GET", "/orders")
-        return orders if client_order_id is None else [o for o in orders if o["client_order_id"] == client_order_id]
+        return (
+            orders
+            if client_order_id is None
+            else [o for o in orders if o["client_order_id"] == client_order_id]
+        )
 
     def executions(self, order_id: str | None = None) -> list[dict[str, Any]]:
         executions = self._call("GET", "/executions")

@@ -85,6 +85,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     if path.startswith("/admin") or path == STREAM_PATH:
         return await handler(request)
     brokerage = request.app[BROKERAGE]
+    if request.can_read_body:
+        await request.read()  # kept by aiohttp: a slow request is still processed if the client leaves
     fault = brokerage.faults.take(request.method, path)
     if fault is not None and fault.kind in ORDER_KINDS:
         request[ORDER_FAULT] = fault

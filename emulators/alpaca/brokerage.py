@@ -91,7 +91,9 @@ class Brokerage:
         if asset is None:
             raise errors.unprocessable(f'asset "{ticket.symbol}" not found')
         if fault == "refuse_buying_power":
-            raise errors.insufficient_buying_power(self.account.buying_power(self.prices.mark), self._cost(ticket))
+            raise errors.insufficient_buying_power(
+                self.account.buying_power(self.prices.mark), self._cost(ticket)
+            )
         if fault == "refuse_order":
             raise errors.unprocessable(message or "unable to process order")
         admit(ticket, asset, self.account, self.book.open_orders(), self.prices)

@@ -1,5 +1,15 @@
 """The fill model: when orders go live, fill, partially fill, expire, get canceled or rejected.
 
+Market orders while the market is closed: Alpaca accepts them (HTTP 200) and queues them. Its docs
+("Orders at Alpaca" › Orders Submitted Outside of Eligible Trading Hours): orders "that are not
+eligible to be executed during extended hours will be queued and eligible for execution at the time
+of the next market open"; its 2019 "Order-Queuing" announcement: calls made while the market is
+closed "are accepted with a success status and the orders are routed to the marketplace at the next
+available time"; the order's status meanwhile is `accepted` ("received by Alpaca, but hasn't yet
+been routed … often outside of trading session hours"). Only extended_hours=true is refused for
+anything but a DAY limit order (422 "extended hours order must be DAY limit orders"). The emulator
+has no extended session: while closed, every order (extended-hours limits included) is queued.
+
 - While the market is open an accepted order goes `pending_new` → `new` (event `new`). While it is
   closed it stays `accepted` (event `accepted`) and goes live at the next open.
 - A market order fills `fill_delay_ms` after it goes live, in `partial_fills` executions

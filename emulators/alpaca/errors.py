@@ -156,4 +156,3 @@ def server_error(status: int) -> AlpacaError:
         f"<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
     )
     return AlpacaError(status, html)
-

@@ -16,7 +16,9 @@ ORDER_FAULT = web.RequestKey("order_fault", Fault)
 
 
 def reply(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda value: json.dumps(value, separators=(",", ":")))
+    return web.json_response(
+        data, status=status, dumps=lambda value: json.dumps(value, separators=(",", ":"))
+    )
 
 
 def brokerage_of(request: web.Request) -> Brokerage:

@@ -91,6 +91,11 @@ def _reserved(order: Order, prices: PriceBook) -> Decimal:
     if order.notional is not None:
         return order.remaining_notional()
     return order_cost(
-        "buy", order.type, _open_shares(order, prices), order.limit_price, order.stop_price, prices, order.asset
+        "buy",
+        order.type,
+        _open_shares(order, prices),
+        order.limit_price,
+        order.stop_price,
+        prices,
+        order.asset,
     )
-

@@ -114,7 +114,9 @@ class TradeUpdatesHub:
             return connection.authorized
         if action == "listen":
             if not connection.authorized:
-                connection.send({"stream": "authorization", "data": {"action": "listen", "status": "unauthorized"}})
+                connection.send(
+                    {"stream": "authorization", "data": {"action": "listen", "status": "unauthorized"}}
+                )
                 return True
             streams = [s for s in data.get("streams") or [] if s == TRADE_UPDATES]
             connection.listening = bool(streams)

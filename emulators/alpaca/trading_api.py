@@ -9,8 +9,8 @@ from aiohttp import web
 from emulators.alpaca import errors
 from emulators.alpaca.formats import parse_instant
 from emulators.alpaca.orders import OrderQuery
-from emulators.alpaca.replies import brokerage_of as _brokerage
 from emulators.alpaca.replies import ORDER_FAULT, reply
+from emulators.alpaca.replies import brokerage_of as _brokerage
 from emulators.alpaca.validation import read_ticket
 
 MAX_ORDERS_LIMIT = 500
@@ -87,7 +87,9 @@ async def get_positions(request: web.Request) -> web.Response:
     brokerage = _brokerage(request)
     prices = brokerage.prices
     positions = sorted(brokerage.account.positions.values(), key=lambda p: p.asset.symbol)
-    return reply([p.to_json(prices.mark(p.asset.symbol), prices.opening_price(p.asset.symbol)) for p in positions])
+    return reply(
+        [p.to_json(prices.mark(p.asset.symbol), prices.opening_price(p.asset.symbol)) for p in positions]
+    )
 
 
 async def get_position(request: web.Request) -> web.Response:

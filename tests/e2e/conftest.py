@@ -30,6 +30,7 @@ class Stack:
     outbox: Path
     queues: QueueReader
     workers: list[subprocess.Popen[bytes]]
+    emulator: Any = None  # the Alpaca emulator the workers trade on, when they do
 
     def cli(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -136,3 +137,18 @@ def idle_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
     """The services without any worker: whatever is published stays in its queue."""
     env, spans = stack_env
     yield from _stack(env, spans, None)
+
+
+@pytest.fixture
+def alpaca_stack(stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any) -> Iterator[Stack]:
+    """Workers that execute on the Alpaca emulator (the simulation only as its fallback)."""
+    env, spans = stack_env
+    env = {
+        **env,
+        **alpaca_emulator.environment(),
+        "ALPACA_PAPER_ENABLED": "true",
+        "TRADEFLOW_FILL_TIMEOUT_S": "5",
+    }
+    for stack in _stack(env, spans, "workers.app:rabbitmq"):
+        stack.emulator = alpaca_emulator
+        yield stack

@@ -33,8 +33,12 @@ def test_account_is_an_active_paper_margin_account(alpaca_trading_client: Tradin
 
 def test_routes_answer_with_and_without_the_paper_prefix(alpaca_emulator: AlpacaEmulator) -> None:
     assert "/paper" in alpaca_emulator.base_url
-    bare = TradingClient(alpaca_emulator.key_id, alpaca_emulator.secret_key, url_override=alpaca_emulator.origin)
-    paper = TradingClient(alpaca_emulator.key_id, alpaca_emulator.secret_key, url_override=alpaca_emulator.base_url)
+    bare = TradingClient(
+        alpaca_emulator.key_id, alpaca_emulator.secret_key, url_override=alpaca_emulator.origin
+    )
+    paper = TradingClient(
+        alpaca_emulator.key_id, alpaca_emulator.secret_key, url_override=alpaca_emulator.base_url
+    )
 
     assert bare.get_account().id == paper.get_account().id
 
@@ -102,7 +106,9 @@ def test_wrong_secret_is_401_request_not_authorized(alpaca_emulator: AlpacaEmula
 
 
 def test_wrong_key_on_market_data_is_403(alpaca_emulator: AlpacaEmulator) -> None:
-    client = StockHistoricalDataClient("PKWRONG", alpaca_emulator.secret_key, url_override=alpaca_emulator.data_url)
+    client = StockHistoricalDataClient(
+        "PKWRONG", alpaca_emulator.secret_key, url_override=alpaca_emulator.data_url
+    )
 
     with pytest.raises(APIError) as raised:
         client.get_stock_latest_quote(StockLatestQuoteRequest(symbol_or_symbols="AAPL"))
@@ -115,7 +121,9 @@ def test_latest_quote_and_trade_follow_the_price_path(
 ) -> None:
     alpaca_emulator.admin.set_price("AAPL", "200.00", freeze=True)
 
-    quotes = alpaca_data_client.get_stock_latest_quote(StockLatestQuoteRequest(symbol_or_symbols=["AAPL", "MSFT"]))
+    quotes = alpaca_data_client.get_stock_latest_quote(
+        StockLatestQuoteRequest(symbol_or_symbols=["AAPL", "MSFT"])
+    )
     trades = alpaca_data_client.get_stock_latest_trade(StockLatestTradeRequest(symbol_or_symbols="AAPL"))
 
     assert set(quotes) == {"AAPL", "MSFT"}

@@ -21,7 +21,11 @@ ORDERS = "/v2/orders"
 
 def market(client_order_id: str, qty: float = 1) -> MarketOrderRequest:
     return MarketOrderRequest(
-        symbol="AAPL", qty=qty, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id=client_order_id
+        symbol="AAPL",
+        qty=qty,
+        side=OrderSide.BUY,
+        time_in_force=TimeInForce.DAY,
+        client_order_id=client_order_id,
     )
 
 
@@ -63,7 +67,9 @@ def test_429_until_alpaca_py_gives_up_is_rate_limit_exceeded(alpaca_emulator: Al
     assert alpaca_emulator.admin.request_count("GET", "/v2/account") == 4  # 1 + alpaca-py's 3 resends
 
 
-def test_a_504_after_acceptance_comes_back_as_a_duplicate_client_order_id(alpaca_emulator: AlpacaEmulator) -> None:
+def test_a_504_after_acceptance_comes_back_as_a_duplicate_client_order_id(
+    alpaca_emulator: AlpacaEmulator,
+) -> None:
     client = trading_client(alpaca_emulator, retry_wait_s=0)
     alpaca_emulator.admin.add_fault("http_error", status=504, method="POST", path=ORDERS, phase="after")
 

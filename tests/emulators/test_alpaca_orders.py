@@ -9,7 +9,14 @@ from decimal import Decimal
 import pytest
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, OrderStatus, OrderType, PositionSide, QueryOrderStatus, TimeInForce
+from alpaca.trading.enums import (
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    QueryOrderStatus,
+    TimeInForce,
+)
 from alpaca.trading.models import Order, Position
 from alpaca.trading.requests import (
     GetOrdersRequest,
@@ -25,7 +32,9 @@ from tests.waiting import eventually
 BUY, SELL, DAY, GTC = OrderSide.BUY, OrderSide.SELL, TimeInForce.DAY, TimeInForce.GTC
 
 
-def market(symbol: str = "AAPL", qty: float = 10, side: OrderSide = BUY, **fields: object) -> MarketOrderRequest:
+def market(
+    symbol: str = "AAPL", qty: float = 10, side: OrderSide = BUY, **fields: object
+) -> MarketOrderRequest:
     return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=DAY, **fields)
 
 
@@ -49,12 +58,19 @@ def test_each_order_type_is_accepted_and_parses(
         market(client_order_id="m-1"),
         LimitOrderRequest(symbol="AAPL", qty=5, side=BUY, time_in_force=GTC, limit_price=150.25),
         StopOrderRequest(symbol="AAPL", qty=5, side=BUY, time_in_force=DAY, stop_price=250),
-        StopLimitOrderRequest(symbol="AAPL", qty=5, side=BUY, time_in_force=GTC, stop_price=250, limit_price=251),
+        StopLimitOrderRequest(
+            symbol="AAPL", qty=5, side=BUY, time_in_force=GTC, stop_price=250, limit_price=251
+        ),
     ]
 
     orders = [alpaca_trading_client.submit_order(request) for request in requests]
 
-    assert [o.type for o in orders] == [OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT]
+    assert [o.type for o in orders] == [
+        OrderType.MARKET,
+        OrderType.LIMIT,
+        OrderType.STOP,
+        OrderType.STOP_LIMIT,
+    ]
     assert all(isinstance(o, Order) and o.symbol == "AAPL" and o.side is BUY for o in orders)
     assert orders[0].client_order_id == "m-1"
     assert orders[0].status is OrderStatus.PENDING_NEW
@@ -72,7 +88,9 @@ def test_order_found_by_id_by_client_order_id_and_in_lists(
     started = datetime.now(UTC) - timedelta(seconds=1)
     filled = alpaca_trading_client.submit_order(market(client_order_id="trade-1"))
     resting = alpaca_trading_client.submit_order(
-        LimitOrderRequest(symbol="MSFT", qty=1, side=BUY, time_in_force=GTC, limit_price=100, client_order_id="trade-2")
+        LimitOrderRequest(
+            symbol="MSFT", qty=1, side=BUY, time_in_force=GTC, limit_price=100, client_order_id="trade-2"
+        )
     )
     settled(alpaca_trading_client, filled.id)
 
@@ -119,6 +137,23 @@ def test_cancel_is_204_then_422_once_canceled(
         alpaca_trading_client.cancel_order_by_id(order.id)
     assert (raised.value.status_code, raised.value.code) == (422, 42210000)
     assert raised.value.message == 'order is already in "canceled" state'
+
+
+def test_cancel_all_answers_each_open_order(
+    alpaca_trading_client: TradingClient, frozen_aapl: Decimal
+) -> None:
+    resting = [
+        alpaca_trading_client.submit_order(
+            LimitOrderRequest(symbol="AAPL", qty=1, side=BUY, time_in_force=GTC, limit_price=150)
+        )
+        for _ in range(2)
+    ]
+
+    answers = alpaca_trading_client.cancel_orders()
+
+    assert sorted(str(a.id) for a in answers) == sorted(str(o.id) for o in resting)
+    assert {a.status for a in answers} == {200}
+    assert alpaca_trading_client.get_orders() == []
 
 
 def test_reused_client_order_id_is_422_40010001(alpaca_trading_client: TradingClient) -> None:
@@ -207,7 +242,9 @@ def test_notional_order_fills_a_fractional_quantity(
     filled = settled(alpaca_trading_client, order.id)
 
     assert order.notional == "1000" and order.qty is None
-    assert Decimal(filled.filled_qty) == (Decimal(1000) / Decimal("200.02")).quantize(Decimal("1e-9"), "ROUND_DOWN")
+    assert Decimal(filled.filled_qty) == (Decimal(1000) / Decimal("200.02")).quantize(
+        Decimal("1e-9"), "ROUND_DOWN"
+    )
 
 
 def test_three_partial_fills_add_up_at_their_volume_weighted_price(

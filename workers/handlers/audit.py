@@ -16,10 +16,10 @@ EVENT_KEYS = {
     "trade_rejected": "020#trade_rejected",
     "order_working": "025#order_working",
     "order_unknown": "026#order_unknown",
+    "working_notified": "028#working_notified",
     "trade_executed": "030#trade_executed",
     "trade_failed": "030#trade_failed",
     "position_updated": "040#position_updated",
-    "working_notified": "045#working_notified",
     "trade_notified": "050#trade_notified",
 }
 POSITION_GUARD_KEY = EVENT_KEYS["position_updated"]

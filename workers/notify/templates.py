@@ -33,10 +33,13 @@ def _trade_details(trade: TradeRequest) -> list[str]:
         f"• Quantity: {trade.quantity} shares",
     ]
     if trade.order_type != "market":
+        prices = [
+            f"{name} ${price}"
+            for name, price in (("limit", trade.limit_price), ("stop", trade.stop_price))
+            if price is not None
+        ]
         lines.append(
-            f"• Order: {trade.order_type.replace('_', ' ')}"
-            + (f" limit ${trade.limit_price}" if trade.limit_price else "")
-            + (f" stop ${trade.stop_price}" if trade.stop_price else "")
+            f"• Order: {trade.order_type.replace('_', ' ')} ({', '.join(prices)}), {trade.time_in_force}"
         )
     lines.append(f"• Trade ID: {trade.trade_id}")
     return lines

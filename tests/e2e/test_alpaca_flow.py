@@ -1,0 +1,103 @@
+"""Trades on the Alpaca emulator through the whole chain: fills, the ambiguous drop, resting orders."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from tests.e2e.conftest import Stack
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def _submit(stack: Stack, *args: str) -> tuple[int, dict[str, object]]:
+    done = stack.cli("submit", "--user", "U123", *args, "--wait", "--timeout", "60", "--json")
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_a_trade_executes_on_alpaca_with_its_order_id_and_slippage(alpaca_stack: Stack) -> None:
+    code, outcome = _submit(alpaca_stack, "buy", "10", "AAPL")
+    assert code == 0, outcome
+    assert outcome["execution_method"] == "alpaca"
+    [order] = alpaca_stack.emulator.admin.orders(outcome["trade_id"])
+    assert outcome["alpaca_order_id"] == order["id"]
+    assert Decimal(str(outcome["execution_price"])) == Decimal(order["filled_avg_price"])
+    assert "slippage_bps" in outcome and "reference_price" in outcome
+    notice = alpaca_stack.outbox.read_text()
+    assert "🧪 Alpaca Paper Trading" in notice and f"Alpaca Order ID: {order['id']}" in notice
+
+
+def test_the_ambiguous_drop_executes_exactly_once_and_nothing_is_simulated(alpaca_stack: Stack) -> None:
+    alpaca_stack.emulator.admin.add_fault("drop_connection", method="POST", path="/v2/orders", phase="after")
+    code, outcome = _submit(alpaca_stack, "buy", "5", "MSFT")
+    assert code == 0, outcome
+    assert outcome["execution_method"] == "alpaca"
+    assert len(alpaca_stack.emulator.admin.orders(outcome["trade_id"])) == 1
+    doc = json.loads(alpaca_stack.cli("trade", "show", str(outcome["trade_id"]), "--json").stdout)
+    assert [a["event_type"] for a in doc["audit"]].count("trade_executed") == 1
+
+
+def test_three_partial_fills_move_the_position_by_their_sum(alpaca_stack: Stack) -> None:
+    alpaca_stack.emulator.admin.configure(partial_fills=3)
+    code, outcome = _submit(alpaca_stack, "buy", "9", "NVDA")
+    assert code == 0, outcome
+    [order] = alpaca_stack.emulator.admin.orders(outcome["trade_id"])
+    executions = alpaca_stack.emulator.admin.executions(order["id"])
+    assert len(executions) == 3
+    assert len(outcome["fills"]) == 3  # each fill recorded
+    total = sum(Decimal(str(e["qty"])) for e in executions)
+    vwap = sum(Decimal(str(e["qty"])) * Decimal(str(e["price"])) for e in executions) / total
+    assert Decimal(str(outcome["execution_price"])) == vwap.quantize(Decimal("0.0001"))
+    positions = json.loads(alpaca_stack.cli("positions", "U123", "--json").stdout)["positions"]
+    assert [(p["symbol"], Decimal(p["quantity"])) for p in positions] == [("NVDA", total)]
+
+
+def test_a_market_order_while_closed_fails_with_market_closed_and_next_steps(alpaca_stack: Stack) -> None:
+    alpaca_stack.emulator.admin.close_market()
+    code, outcome = _submit(alpaca_stack, "buy", "1", "AAPL")
+    assert code == 1
+    assert outcome["error_code"] == "MARKET_CLOSED"
+    assert alpaca_stack.emulator.admin.orders() == []
+    assert "Check market hours and try again" in alpaca_stack.outbox.read_text()
+
+
+def test_a_resting_limit_order_that_fills_later_completes_the_trade(alpaca_stack: Stack) -> None:
+    admin = alpaca_stack.emulator.admin
+    mid = Decimal(str(admin.prices("AAPL")["AAPL"]["mid"]))
+    limit = (mid * Decimal("0.95")).quantize(Decimal("0.01"))
+    done = alpaca_stack.cli(
+        "submit",
+        "--user",
+        "U123",
+        "buy",
+        "4",
+        "AAPL",
+        "--type",
+        "limit",
+        "--limit-price",
+        str(limit),
+        "--tif",
+        "gtc",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    trade_id = json.loads(done.stdout)["trade_id"]
+
+    def status() -> str:
+        shown = alpaca_stack.cli("trade", "show", trade_id, "--json")
+        return json.loads(shown.stdout)["trade"]["status"] if shown.returncode == 0 else ""
+
+    eventually(lambda: status() == "working", timeout=30)
+    assert "Order Accepted, Working" in alpaca_stack.outbox.read_text()
+    admin.set_price("AAPL", limit - Decimal(1))
+    eventually(lambda: status() == "executed", timeout=60)
+    doc = json.loads(alpaca_stack.cli("trade", "show", trade_id, "--json").stdout)
+    events = [a["event_type"] for a in doc["audit"]]
+    assert events[-3:] == ["trade_executed", "position_updated", "trade_notified"]
+    assert "order_working" in events and "working_notified" in events
+    assert len(admin.orders(trade_id)) == 1
+    positions = json.loads(alpaca_stack.cli("positions", "U123", "--json").stdout)["positions"]
+    assert [(p["symbol"], p["quantity"]) for p in positions] == [("AAPL", "4")]
