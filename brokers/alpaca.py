@@ -28,6 +28,7 @@ from brokers.alpaca_mapping import (
     api_error_code,
     decimal_of,
     execution_of,
+    fill_timeout_error,
     order_request,
     pending_of,
     refusal_error,
@@ -173,7 +174,9 @@ class AlpacaPaperBroker:
             return pending_of(
                 None, "unknown", reason="the order request may have reached Alpaca", streamed=[]
             )
-        return await self._settle(trade, order, reference, started, wake, self.fill_timeout_s)
+        return await self._settle(
+            trade, order, reference, started, wake, self.fill_timeout_s, cancel_late_market=True
+        )
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         """Settle an order that may exist; waits briefly, never places one."""
@@ -208,6 +211,8 @@ class AlpacaPaperBroker:
         started: float | None,
         wake: asyncio.Event | None,
         wait_s: float,
+        *,
+        cancel_late_market: bool = False,
     ) -> BrokerResult:
         client_order_id = str(trade.trade_id)
         deadline = time.monotonic() + wait_s
@@ -215,8 +220,11 @@ class AlpacaPaperBroker:
             while order.status not in DONE and time.monotonic() < deadline:
                 await self._pause(wake, deadline)
                 order = await self._reach(self.trading.get_order_by_id, order.id)
-            if order.status not in DONE and _is_day_market(order) and decimal_of(order.filled_qty) > 0:
+            if order.status not in DONE and cancel_late_market and order.type == OrderType.MARKET:
+                # A market order must not rest: cancel what is left and report what filled (maybe nothing).
                 order = await self._cancel_remainder(order)
+                if order.status in DONE and decimal_of(order.filled_qty) == 0:
+                    return fill_timeout_error(order, wait_s)
             streamed = self.updates.fills(client_order_id) if self.updates else []
             elapsed_ms = _elapsed_ms(order, started)
             filled = decimal_of(order.filled_qty)
@@ -244,7 +252,7 @@ class AlpacaPaperBroker:
         wake.clear()
 
     async def _cancel_remainder(self, order: Order) -> Order:
-        """A day market order partly filled at the timeout: cancel the rest and report what filled."""
+        """Cancel what is left of an order and wait until Alpaca says it is done."""
         try:
             await self._call(self.trading.cancel_order_by_id, order.id)
         except APIError as exc:
@@ -261,10 +269,6 @@ class AlpacaPaperBroker:
         if self.updates is not None:
             self.updates.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _is_day_market(order: Order) -> bool:
-    return order.type == OrderType.MARKET and str(getattr(order.time_in_force, "value", "")) == "day"
 
 
 def _elapsed_ms(order: Order, started: float | None) -> float:

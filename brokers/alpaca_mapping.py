@@ -131,6 +131,16 @@ def unfilled_error(order: Order) -> ExecutionError:
     )
 
 
+def fill_timeout_error(order: Order, timeout_s: float) -> ExecutionError:
+    return ExecutionError(
+        code="FILL_TIMEOUT",
+        message=f"The market order did not fill within {timeout_s:g} s and was canceled; nothing traded",
+        next_steps=("Check market hours and the symbol's liquidity, then try again",),
+        execution_method="alpaca",
+        alpaca_order_id=str(order.id),
+    )
+
+
 def refusal_error(exc: APIError) -> ExecutionError:
     """Alpaca refused the order outright (nothing was placed)."""
     code, message = api_error_code(exc), api_error_message(exc)

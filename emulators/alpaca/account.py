@@ -64,11 +64,11 @@ class Position:
 
 
 class Account:
-    def __init__(self, *, starting_cash: Decimal, seed: int) -> None:
+    def __init__(self, *, starting_cash: Decimal, seed: int, account_number: str | None = None) -> None:
         ids = uuid.UUID(int=uuid.uuid5(uuid.NAMESPACE_URL, f"alpaca-emulator/{seed}").int)
         self.id = str(ids)
-        # Alpaca paper account numbers are "PA" + 10 characters.
-        self.account_number = "PA" + ids.hex[:10].upper()
+        # Alpaca paper account numbers are "PA" + 10 characters; a test may pose as a live account.
+        self.account_number = account_number or "PA" + ids.hex[:10].upper()
         self.created_at_ns = now_ns()
         self.cash = starting_cash
         self.last_equity = starting_cash

@@ -44,7 +44,9 @@ class Brokerage:
         self.clock = MarketClock(is_open=config.market_open)
         self.prices = PriceBook(seed=config.seed, step_bps=config.step_bps, spread_bps=config.spread_bps)
         self.assets = AssetCatalog(non_tradable=config.non_tradable, extra_symbols=config.extra_symbols)
-        self.account = Account(starting_cash=config.starting_cash, seed=config.seed)
+        self.account = Account(
+            starting_cash=config.starting_cash, seed=config.seed, account_number=config.account_number
+        )
         self.book = OrderBook()
         self.engine = ExecutionEngine(
             config=lambda: self.config,

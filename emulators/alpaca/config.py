@@ -37,6 +37,8 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     auto_clock: bool = False
     non_tradable: tuple[str, ...] = ()
     extra_symbols: tuple[str, ...] = ()
+    # None: a paper number ("PA…"). Set to a live-looking one to prove the paper guard refuses it.
+    account_number: str | None = None
 
     def __post_init__(self) -> None:
         if self.partial_fills < 1:

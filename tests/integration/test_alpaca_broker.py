@@ -212,3 +212,46 @@ async def test_each_configuration_check_fails_closed_and_sends_nothing(
     finally:
         await broker.close()
     assert alpaca_emulator.admin.orders() == []
+
+
+async def test_a_market_order_partly_filled_at_the_timeout_reports_what_filled(
+    alpaca_emulator: AlpacaEmulator,
+) -> None:
+    alpaca_emulator.admin.configure(partial_fills=3, partial_interval_ms=3000)
+    broker = make_broker(alpaca_emulator, fill_timeout_s=1.0)
+    try:
+        t = trade(quantity=Decimal(9))
+        result = await broker.execute(t)
+    finally:
+        await broker.close()
+    assert isinstance(result, Execution) and result.filled_quantity == Decimal(3)
+    [order] = alpaca_emulator.admin.orders(str(t.trade_id))
+    assert order["status"] == "canceled" and Decimal(order["filled_qty"]) == Decimal(3)
+
+
+async def test_a_market_order_unfilled_at_the_timeout_is_canceled_as_fill_timeout(
+    alpaca_emulator: AlpacaEmulator,
+) -> None:
+    alpaca_emulator.admin.configure(fill_delay_ms=5000)
+    broker = make_broker(alpaca_emulator, fill_timeout_s=0.5)
+    try:
+        result = await broker.execute(trade())
+    finally:
+        await broker.close()
+    assert isinstance(result, ExecutionError) and result.code == "FILL_TIMEOUT"
+    [order] = alpaca_emulator.admin.orders()
+    assert order["status"] == "canceled"
+
+
+async def test_a_live_account_number_fails_closed_and_sends_nothing(alpaca_emulator: AlpacaEmulator) -> None:
+    alpaca_emulator.admin.reset(account_number="LV2XXXXXXXX")  # the keys open a live account
+    broker = make_broker(alpaca_emulator)
+    fallback = FallbackBroker(broker, SimulatedBroker(delay_ms=0))
+    try:
+        with pytest.raises(PaperGuardFailed, match="account number"):
+            await broker.execute(trade())
+        result = await fallback.execute(trade())
+    finally:
+        await fallback.close()
+    assert isinstance(result, Execution) and result.execution_method == "simulation"
+    assert alpaca_emulator.admin.orders() == []
