@@ -60,7 +60,10 @@ def up_env(
     if os.environ.get("CI") != "true" and subprocess.run(["which", "java"], capture_output=True).returncode:
         pytest.skip("tradeflow up needs Java for DynamoDB Local")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEFLOW_", "OTEL_"))}
+    alpaca = f"http://127.0.0.1:{free_port()}"
     env.update(
+        ALPACA_PAPER_BASE_URL=f"{alpaca}/paper",
+        ALPACA_DATA_BASE_URL=alpaca,
         RABBITMQ_URL=rabbitmq_url,
         AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{free_port()}",
         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}",
@@ -79,13 +82,15 @@ def test_a_trade_survives_a_restart_of_up(up_env: dict[str, str]) -> None:
         done = up.cli("submit", "--user", "U123", "buy", "10", "AAPL", "--wait", "--json")
         assert done.returncode == 0, done.stderr
         outcome = json.loads(done.stdout)
-        assert (outcome["status"], outcome["execution_method"]) == ("executed", "simulation")
+        assert (outcome["status"], outcome["execution_method"]) == ("executed", "alpaca")
+        assert outcome["alpaca_order_id"] and "slippage_bps" in outcome
+        assert up.parts["Alpaca"]["started"] is True
         trade_before = json.loads(up.cli("trade", "show", outcome["trade_id"], "--json").stdout)
         positions_before = json.loads(up.cli("positions", "U123", "--json").stdout)
     finally:
         assert up.stop() == 0
-    dynamodb = up.parts["DynamoDB"]["url"].rsplit(":", 1)
-    assert not port_open("127.0.0.1", int(dynamodb[1]))  # what up started, it stopped
+    for part in ("DynamoDB", "Alpaca"):  # what up started, it stopped
+        assert not port_open("127.0.0.1", int(up.parts[part]["url"].split(":")[2].split("/")[0]))
 
     again = Up(up_env)
     try:

@@ -106,6 +106,45 @@ def run_stack(
                     started=True,
                 )
 
+        alpaca = urlparse(settings.alpaca_paper_base_url)
+        if settings.alpaca_paper_enabled and alpaca.hostname in ("127.0.0.1", "localhost"):
+            port = alpaca.port or 80
+            if port_open(alpaca.hostname, port):
+                report.show(
+                    "Alpaca",
+                    f"{settings.alpaca_paper_base_url} (already running)",
+                    started=False,
+                    url=settings.alpaca_paper_base_url,
+                )
+            else:
+                emulator = start_process(
+                    [
+                        sys.executable,
+                        "-m",
+                        "emulators.alpaca",
+                        "--host",
+                        alpaca.hostname,
+                        "--port",
+                        str(port),
+                    ],
+                    env=env,
+                    host=alpaca.hostname,
+                    port=port,
+                    log=data_dir / "alpaca-emulator.log",
+                )
+                started.callback(_stop, emulator)
+                report.show(
+                    "Alpaca",
+                    f"{settings.alpaca_paper_base_url} (emulator, paper)",
+                    started=True,
+                    url=settings.alpaca_paper_base_url,
+                    admin=f"http://{alpaca.hostname}:{port}/admin",
+                )
+        elif settings.alpaca_paper_enabled:
+            report.show("Alpaca", settings.alpaca_paper_base_url, url=settings.alpaca_paper_base_url)
+        else:
+            report.show("Alpaca", "off (ALPACA_PAPER_ENABLED=false): trades are simulated", url=None)
+
         if "OTEL_TRACES_EXPORTER" not in env:
             spans = data_dir / "spans.jsonl"
             otlp_port = urlparse(env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")).port or OTLP_PORT
@@ -129,6 +168,21 @@ def run_stack(
         report.show("Notifications", str(outbox), file=str(outbox))
         report.ready()
         return _wait(workers)
+
+
+def start_process(
+    cmd: list[str], *, env: dict[str, str], host: str, port: int, log: Path, timeout_s: float = 30.0
+) -> subprocess.Popen[bytes]:
+    """Start a loopback server in its own session and wait until its port answers."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while not port_open(host, port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            raise SystemExit(f"{' '.join(cmd[:3])} did not start on {host}:{port}; see {log}")
+        time.sleep(0.1)
+    return process
 
 
 async def _create_tables(settings: Settings) -> None:
