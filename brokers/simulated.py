@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from brokers.costs import BPS_PER_UNIT, MS_QUANTUM, adverse_bps, market_impact_bps
 from brokers.port import BrokerUnavailable, MarketConditions
 from brokers.price_walk import PriceWalk, stable_hash
-from messages.trade import Execution, ExecutionError, TradeRequest
+from messages.trade import Execution, ExecutionError, Fill, TradeRequest
 from messages.types import NEEDS_LIMIT_PRICE, NEEDS_STOP_PRICE, Side
 
 PRICE_TICK = Decimal("0.0001")
@@ -109,17 +109,19 @@ class SimulatedBroker:
         if trade.limit_price is not None:
             price = _no_worse_than_limit(trade.side, price, trade.limit_price)
         elapsed_ms = Decimal(time.perf_counter_ns() - started) / Decimal(1_000_000)
+        filled_at = self._clock()
         return Execution(
             execution_id=uuid.uuid4(),
             execution_method="simulation",
             execution_price=price,
             filled_quantity=trade.quantity,
-            execution_timestamp=self._clock(),
+            execution_timestamp=filled_at,
             execution_time_ms=elapsed_ms.quantize(MS_QUANTUM),
             reference_price=reference,
             slippage_bps=adverse_bps(trade.side, price, reference),
             market_impact_bps=market_impact_bps(trade.quantity * reference),
             alpaca_order_id=None,
+            fills=(Fill(quantity=trade.quantity, price=price, timestamp=filled_at),),
         )
 
     def _refusal(self, trade: TradeRequest, reference: Decimal) -> ExecutionError | None:

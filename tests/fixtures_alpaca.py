@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
+from brokers.alpaca import AlpacaPaperBroker
+from brokers.paper_guard import PaperGuard
 from emulators.alpaca import AlpacaEmulator
 
 # Fast enough for a quick suite, slow enough that a test sees each state an order passes through.
@@ -57,3 +60,20 @@ def alpaca_data_client(alpaca_emulator: AlpacaEmulator) -> StockHistoricalDataCl
     return StockHistoricalDataClient(
         alpaca_emulator.key_id, alpaca_emulator.secret_key, url_override=alpaca_emulator.data_url
     )
+
+
+def make_broker(emulator: AlpacaEmulator, **overrides: Any) -> AlpacaPaperBroker:
+    values: dict[str, Any] = {
+        "api_key": emulator.key_id,
+        "secret_key": emulator.secret_key,
+        "base_url": emulator.base_url,
+        "data_url": emulator.data_url,
+        "fill_timeout_s": 5.0,
+        "request_timeout_s": 1.0,
+    }
+    values.update(overrides)
+    environment = values.pop("environment", "test")
+    guard = PaperGuard(api_key=values["api_key"], base_url=values["base_url"], environment=environment)
+    broker = AlpacaPaperBroker(guard=guard, **values)
+    broker.trading._retry_wait = 0  # alpaca-py's own 429/504 resends, without its 3 s pause
+    return broker

@@ -16,25 +16,9 @@ from brokers.port import BrokerUnavailable
 from brokers.simulated import SimulatedBroker
 from emulators.alpaca import AlpacaEmulator
 from messages.trade import Execution, ExecutionError, OrderPending
+from tests.fixtures_alpaca import make_broker
 from tests.unit.fakes import trade
 from workers.store.local import free_port
-
-
-def make_broker(emulator: AlpacaEmulator, **overrides: Any) -> AlpacaPaperBroker:
-    values: dict[str, Any] = {
-        "api_key": emulator.key_id,
-        "secret_key": emulator.secret_key,
-        "base_url": emulator.base_url,
-        "data_url": emulator.data_url,
-        "fill_timeout_s": 5.0,
-        "request_timeout_s": 1.0,
-    }
-    values.update(overrides)
-    environment = values.pop("environment", "test")
-    guard = PaperGuard(api_key=values["api_key"], base_url=values["base_url"], environment=environment)
-    broker = AlpacaPaperBroker(guard=guard, **values)
-    broker.trading._retry_wait = 0  # alpaca-py's own 429/504 resends, without its 3 s pause
-    return broker
 
 
 @pytest.fixture
