@@ -100,15 +100,31 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def stop_workers(stack: Stack) -> None:
+    for process in stack.workers:
+        _stop(process)
+    stack.workers.clear()
+
+
+def restart_workers(stack: Stack, app: str = "workers.app:rabbitmq") -> None:
+    stop_workers(stack)
+    stack.workers.append(_start_workers(stack.env, app))
+    _wait_for_consumers(stack.queues, stack.settings)
+
+
+def _wait_for_consumers(queues: QueueReader, settings: Settings) -> None:
+    from workers.routing import STAGE_NAMES
+
+    eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
+
+
 def _stack(env: dict[str, str], spans: Path, app: str | None) -> Iterator[Stack]:
     settings = load_settings(env)
     queues = QueueReader(env["RABBITMQ_URL"])
     workers = [_start_workers(env, app)] if app else []
     try:
         if workers:  # ready when every stage queue has a consumer
-            from workers.routing import STAGE_NAMES
-
-            eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
+            _wait_for_consumers(queues, settings)
         yield Stack(
             env, settings, spans, Path(env["TRADEFLOW_DATA_DIR"]) / "notifications.log", queues, workers
         )

@@ -101,3 +101,42 @@ def test_a_resting_limit_order_that_fills_later_completes_the_trade(alpaca_stack
     assert len(admin.orders(trade_id)) == 1
     positions = json.loads(alpaca_stack.cli("positions", "U123", "--json").stdout)["positions"]
     assert [(p["symbol"], p["quantity"]) for p in positions] == [("AAPL", "4")]
+
+
+def test_a_starting_worker_settles_an_order_that_filled_while_it_was_down(alpaca_stack: Stack) -> None:
+    from tests.e2e.conftest import restart_workers, stop_workers
+
+    admin = alpaca_stack.emulator.admin
+    mid = Decimal(str(admin.prices("MSFT")["MSFT"]["mid"]))
+    limit = (mid * Decimal("0.95")).quantize(Decimal("0.01"))
+    done = alpaca_stack.cli(
+        "submit",
+        "--user",
+        "U123",
+        "buy",
+        "2",
+        "MSFT",
+        "--type",
+        "limit",
+        "--limit-price",
+        str(limit),
+        "--tif",
+        "gtc",
+        "--json",
+    )
+    trade_id = json.loads(done.stdout)["trade_id"]
+
+    def status() -> str:
+        return json.loads(alpaca_stack.cli("trade", "show", trade_id, "--json").stdout)["trade"]["status"]
+
+    eventually(lambda: status() == "working", timeout=30)
+    stop_workers(alpaca_stack)
+    admin.set_price("MSFT", limit - Decimal(1))  # it fills at Alpaca while no worker listens
+    eventually(lambda: admin.orders(trade_id)[0]["status"] == "filled", timeout=10)
+    for queue in (alpaca_stack.queue("execution"), f"{alpaca_stack.queue('execution')}.DQ"):
+        alpaca_stack.queues.channel.queue_purge(
+            queue
+        )  # no recheck is left: only the start-up pass can settle it
+    restart_workers(alpaca_stack)
+    eventually(lambda: status() == "executed", timeout=60)
+    assert len(admin.orders(trade_id)) == 1
