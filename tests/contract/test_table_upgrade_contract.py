@@ -62,7 +62,8 @@ async def test_create_tables_adds_the_index_to_an_old_trades_table(
     # Several processes start at once, each creating what is missing.
     stores = [await open_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
     try:
-        await asyncio.gather(*(store.create_tables() for store in stores))
+        # A deadline of the test's own: create_tables waits up to 15 minutes for an index on DynamoDB.
+        await asyncio.wait_for(asyncio.gather(*(store.create_tables() for store in stores)), timeout=60)
         described = await client.describe_table(TableName=trades_table)
         assert [(i["IndexName"], i["IndexStatus"]) for i in described["Table"]["GlobalSecondaryIndexes"]] == [
             (OPEN_TRADES_INDEX, "ACTIVE")
