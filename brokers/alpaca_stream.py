@@ -51,7 +51,11 @@ class TradeUpdates:
     def stop(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             try:
+                # stop() alone leaves the receive loop waiting up to 5 s; closing the socket ends it now.
                 self._stream.stop()
+                loop = self._stream._loop
+                if loop is not None and loop.is_running():
+                    asyncio.run_coroutine_threadsafe(self._stream.close(), loop).result(timeout=2)
             except Exception:
                 logger.warning("trade_updates stream did not stop cleanly", exc_info=True)
             self._thread.join(timeout=5)
