@@ -54,7 +54,11 @@ def order_request(trade: TradeRequest) -> OrderRequest:
 
 def decimal_of(value: object) -> Decimal:
     """alpaca-py gives strings (REST) or floats (stream); str() keeps what was on the wire."""
-    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    if value is None or value == "":
+        return Decimal(0)
+    if isinstance(value, float) and value.is_integer():
+        return Decimal(int(value))  # a float of whole shares reads "10", not "10.0"
+    return Decimal(str(value))
 
 
 def api_error_code(exc: APIError) -> int | None:

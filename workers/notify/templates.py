@@ -30,7 +30,7 @@ def _trade_details(trade: TradeRequest) -> list[str]:
         "Trade Details:",
         f"• Symbol: {trade.symbol}",
         f"• Type: {trade.side.upper()}",
-        f"• Quantity: {trade.quantity} shares",
+        f"• Quantity: {trade.quantity} share{'' if trade.quantity == 1 else 's'}",
     ]
     if trade.order_type != "market":
         prices = [
