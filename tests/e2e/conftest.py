@@ -168,3 +168,20 @@ def alpaca_stack(stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any) -
     for stack in _stack(env, spans, "workers.app:rabbitmq"):
         stack.emulator = alpaca_emulator
         yield stack
+
+
+@pytest.fixture
+def alpaca_down_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
+    """Alpaca enabled but unreachable (nothing listens at its URL): trades fall back to the simulation."""
+    from workers.store.local import free_port
+
+    env, spans = stack_env
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    env = {
+        **env,
+        "ALPACA_PAPER_ENABLED": "true",
+        "ALPACA_PAPER_BASE_URL": f"{nowhere}/paper",
+        "ALPACA_DATA_BASE_URL": nowhere,
+        "TRADEFLOW_ALPACA_TIMEOUT_S": "1",
+    }
+    yield from _stack(env, spans, "workers.app:rabbitmq")

@@ -140,3 +140,11 @@ def test_a_starting_worker_settles_an_order_that_filled_while_it_was_down(alpaca
     restart_workers(alpaca_stack)
     eventually(lambda: status() == "executed", timeout=60)
     assert len(admin.orders(trade_id)) == 1
+
+
+def test_alpaca_down_before_the_submit_executes_by_simulation_labelled_so(alpaca_down_stack: Stack) -> None:
+    code, outcome = _submit(alpaca_down_stack, "buy", "3", "AAPL")
+    assert code == 0, outcome
+    assert outcome["execution_method"] == "simulation" and "alpaca_order_id" not in outcome
+    notice = alpaca_down_stack.outbox.read_text()
+    assert "• Method: 🎲 Simulation" in notice and "Alpaca Order ID" not in notice
