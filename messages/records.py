@@ -37,6 +37,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     status: TradeStatus
     timestamp: datetime
     source: str = "cli"
+    slack_view_id: str | None = None
     recorded_at: datetime | None = None
     execution_id: uuid.UUID | None = None
     execution_method: ExecutionMethod | None = None
@@ -79,6 +80,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
             time_in_force=self.time_in_force,
             submitted_at=self.timestamp,
             source=self.source,
+            slack_view_id=self.slack_view_id,
         )
 
     def execution(self) -> Execution | None:
@@ -132,6 +134,7 @@ def pending_record(trade: TradeRequest, *, recorded_at: datetime, expires_at: in
         status="pending",
         timestamp=trade.submitted_at,
         source=trade.source,
+        slack_view_id=trade.slack_view_id,
         recorded_at=recorded_at,
         expires_at=expires_at,
     )

@@ -39,6 +39,7 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
     time_in_force: TimeInForce = "day"
     submitted_at: datetime
     source: str = "cli"
+    slack_view_id: str | None = None  # the modal the trade came from, updated to its outcome
 
     def __post_init__(self) -> None:
         require_positive("quantity", self.quantity)

@@ -59,7 +59,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_sim_delay_ms: int = 25
     tradeflow_fill_timeout_s: float = 30.0
 
-    tradeflow_notifier: Literal["log"] = "log"
+    tradeflow_notifier: Literal["slack", "log"] = "slack"
+    # Slack; the defaults point at the emulator `up` starts, and are its placeholders, not credentials.
+    slack_api_url: str = "http://127.0.0.1:8766/api/"
+    slack_bot_token: str = "xoxb-emulator-token-not-a-real-token"
+    slack_signing_secret: str = "emulator-signing-secret-not-real"
+    tradeflow_ingress_host: str = "127.0.0.1"
+    tradeflow_ingress_port: int = 3000
 
     tradeflow_symbols: str = DEFAULT_SYMBOLS
     tradeflow_traders: str = "U123"
