@@ -1,0 +1,117 @@
+"""The trade modal: the slash command's text, the form's errors by block, and the submission as a trade."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from messages.events import SubmitTrade
+from workers.slack.forms import BadTradeText, Prefill, parse_trade_text, read_submission, trade_modal
+
+
+def submitted(values: dict[str, str | None], trade_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """A view_submission's view, as Slack sends it: state.values[block_id][action_id]."""
+    selects = {"side", "order_type", "time_in_force"}
+    state: dict[str, Any] = {}
+    for block_id, value in values.items():
+        if block_id in selects:
+            element = {"type": "static_select", "selected_option": {"value": value} if value else None}
+        else:
+            element = {"type": "plain_text_input", "value": value}
+        state[block_id] = {block_id: element}
+    metadata = json.dumps({"trade_id": str(trade_id or uuid.uuid4()), "channel_id": "C42"})
+    return {"id": "V123", "private_metadata": metadata, "state": {"values": state}}
+
+
+GOOD = {
+    "side": "buy",
+    "symbol": "aapl",
+    "quantity": "10",
+    "order_type": "market",
+    "limit_price": None,
+    "stop_price": None,
+    "time_in_force": "day",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "prefill"),
+    [
+        ("", Prefill()),
+        ("buy 100 AAPL", Prefill(side="buy", quantity="100", symbol="AAPL")),
+        (
+            "sell 5 msft limit 410.50",
+            Prefill(side="sell", quantity="5", symbol="MSFT", order_type="limit", limit_price="410.50"),
+        ),
+        (
+            "buy 10 TSLA stop_limit 250 252 gtc",
+            Prefill(
+                side="buy",
+                quantity="10",
+                symbol="TSLA",
+                order_type="stop_limit",
+                stop_price="250",
+                limit_price="252",
+                time_in_force="gtc",
+            ),
+        ),
+    ],
+)
+def test_the_slash_command_text_prefills_the_form(text: str, prefill: Prefill) -> None:
+    assert parse_trade_text(text) == prefill
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("hold 10 AAPL", "side"),
+        ("buy ten AAPL", "quantity"),
+        ("buy 10", "not an order"),
+        ("sell 5 MSFT limit", "price"),
+        ("sell 5 MSFT iceberg 3", "order type"),
+    ],
+)
+def test_bad_slash_command_text_says_what_was_wrong(text: str, words: str) -> None:
+    with pytest.raises(BadTradeText, match=words):
+        parse_trade_text(text)
+
+
+def test_the_modal_carries_the_trade_id_and_channel_and_prefill() -> None:
+    trade_id = uuid.uuid4()
+    view = trade_modal(trade_id, "C42", parse_trade_text("sell 5 MSFT limit 410.50"))
+    assert json.loads(view["private_metadata"]) == {"trade_id": str(trade_id), "channel_id": "C42"}
+    assert view["submit"]["text"] == "Execute Trade"
+    blocks = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert blocks["side"]["initial_option"]["value"] == "sell"
+    assert blocks["limit_price"]["initial_value"] == "410.50"
+    assert len(view["private_metadata"]) <= 3000
+
+
+def test_a_good_submission_is_a_trade_with_the_modals_id() -> None:
+    trade_id = uuid.uuid4()
+    command = read_submission(submitted(GOOD, trade_id), user_id="U123")
+    assert isinstance(command, SubmitTrade)
+    assert command.trade.trade_id == trade_id and command.trade.symbol == "AAPL"
+    assert command.trade.quantity == Decimal(10) and command.trade.channel_id == "C42"
+    assert command.trade.slack_view_id == "V123" and command.trade.source == "slack"
+
+
+@pytest.mark.parametrize(
+    ("changes", "block_id"),
+    [
+        ({"quantity": "-3"}, "quantity"),
+        ({"symbol": "aa$"}, "symbol"),
+        ({"order_type": "limit"}, "limit_price"),
+        ({"order_type": "stop"}, "stop_price"),
+        ({"limit_price": "400"}, "limit_price"),
+        ({"side": None}, "side"),
+    ],
+)
+def test_a_bad_form_gets_errors_keyed_by_block_id(changes: dict[str, str | None], block_id: str) -> None:
+    errors = read_submission(submitted({**GOOD, **changes}), user_id="U123")
+    assert isinstance(errors, dict) and block_id in errors
+    assert all(isinstance(message, str) and message for message in errors.values())
