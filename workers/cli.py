@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--queues", "-Q", nargs="*", default=None, help="stages to consume (default: all)")
     worker.add_argument("--app", default="workers.app:rabbitmq", help="dramatiq app (module:attribute)")
 
+    sub.add_parser("ingress", help="serve the Slack ingress (POST /slack/events, /healthz, /readyz)")
+
     submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY SYMBOL")
     submit.add_argument("--user", required=True, help="the trader's Slack user id")
     submit.add_argument("--channel", default=None, help="the origin Slack channel id")
@@ -134,6 +136,12 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     cmd += ["--queues", *(settings.queue(s) for s in stages), *(f"{settings.queue(s)}.DQ" for s in stages)]
     os.execv(sys.executable, cmd)
     return EXIT_OK  # not reached
+
+
+def _ingress(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.ops.ingress import run_ingress
+
+    return run_ingress(settings)
 
 
 def _submit(args: argparse.Namespace, settings: Settings) -> int:
@@ -248,6 +256,7 @@ def _kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "up": _up,
     "worker": _worker,
+    "ingress": _ingress,
     "submit": _submit,
     "trade": _trade,
     "positions": _positions,

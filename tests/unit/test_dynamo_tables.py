@@ -15,6 +15,7 @@ from workers.store.tables import (
     KILL_SWITCH_KEY,
     OPEN_TRADES,
     TTL_ATTRIBUTE,
+    USER_TRADES,
     TableNames,
     table_definitions,
 )
@@ -68,19 +69,22 @@ def test_each_table_has_its_keys_and_pays_per_request() -> None:
         assert {a["AttributeName"] for a in request["AttributeDefinitions"]} == key_names
 
 
-def test_only_trades_have_the_sparse_open_trades_index_projecting_whole_items() -> None:
+def test_only_trades_have_indexes_the_open_trades_and_user_trades_projecting_whole_items() -> None:
     definitions = {d.name: d for d in table_definitions(TableNames.from_prefix("p"))}
     assert {name: indexes_of(d.create_request) for name, d in definitions.items()} == {
-        "p-trades": {"open-trades": [("open_status", "HASH", "S"), ("open_sort_key", "RANGE", "S")]},
+        "p-trades": {
+            "open-trades": [("open_status", "HASH", "S"), ("open_sort_key", "RANGE", "S")],
+            "user-trades": [("user_id", "HASH", "S"), ("user_sort_key", "RANGE", "S")],
+        },
         "p-positions": {},
         "p-audit": {},
         "p-control": {},
     }
     trades = definitions["p-trades"]
-    (index,) = trades.create_request["GlobalSecondaryIndexes"]
-    assert index["Projection"] == {"ProjectionType": "ALL"}
-    assert "ProvisionedThroughput" not in index  # on-demand: the index pays per request too
-    assert trades.indexes == (OPEN_TRADES,)
+    for index in trades.create_request["GlobalSecondaryIndexes"]:
+        assert index["Projection"] == {"ProjectionType": "ALL"}
+        assert "ProvisionedThroughput" not in index  # on-demand: the index pays per request too
+    assert trades.indexes == (OPEN_TRADES, USER_TRADES)
     assert {name: d.indexes for name, d in definitions.items() if name != "p-trades"} == {
         "p-positions": (),
         "p-audit": (),
@@ -88,14 +92,19 @@ def test_only_trades_have_the_sparse_open_trades_index_projecting_whole_items() 
     }
 
 
-def test_a_missing_index_is_added_with_update_table_create() -> None:
+@pytest.mark.parametrize("position", [0, 1])
+def test_a_missing_index_is_added_with_update_table_create(position: int) -> None:
     trades = table_definitions(TableNames.from_prefix("p"))[0]
-    request = trades.add_index_request(OPEN_TRADES)
+    index = trades.indexes[position]
+    request = trades.add_index_request(index)
     assert request["TableName"] == "p-trades"
     assert request["GlobalSecondaryIndexUpdates"] == [
-        {"Create": trades.create_request["GlobalSecondaryIndexes"][0]}
+        {"Create": trades.create_request["GlobalSecondaryIndexes"][position]}
     ]
-    assert request["AttributeDefinitions"] == trades.create_request["AttributeDefinitions"]
+    # Only the table's and this index's keys: DynamoDB refuses definitions that no key uses yet.
+    assert request["AttributeDefinitions"] == [
+        {"AttributeName": name, "AttributeType": "S"} for name in ("trade_id", index.hash_key, index.range_key)
+    ]
 
 
 def test_trades_and_audit_expire_on_expires_at() -> None:
@@ -119,13 +128,18 @@ def test_an_open_trade_item_carries_the_index_keys_and_reads_back_without_them(s
     item = trade_attributes(record)
     assert item["open_status"] == {"S": status}
     assert item["open_sort_key"] == {"S": f"2026-11-25T14:30:00.000000Z#{record.trade_id}"}
+    assert item["user_sort_key"] == item["open_sort_key"]
     assert trade_from_attributes(item) == record
 
 
 @pytest.mark.parametrize("status", ["executed", "failed", "rejected"])
-def test_a_terminal_trade_item_leaves_the_sparse_index(status: str) -> None:
-    item = trade_attributes(record_at(NOW, status))
+def test_a_terminal_trade_item_leaves_the_sparse_index_and_stays_in_the_users(status: str) -> None:
+    record = record_at(NOW, status)
+    item = trade_attributes(record)
     assert "open_status" not in item and "open_sort_key" not in item
+    assert item["user_id"] == {"S": "U123"}
+    assert item["user_sort_key"] == {"S": f"2026-11-25T14:30:00.000000Z#{record.trade_id}"}
+    assert trade_from_attributes(item) == record
 
 
 def test_the_index_sort_key_follows_time_across_offsets_and_fractions() -> None:
@@ -139,4 +153,6 @@ def test_the_index_sort_key_follows_time_across_offsets_and_fractions() -> None:
     ]
     keys = [trade_attributes(record_at(moment))["open_sort_key"]["S"] for moment in moments]
     assert sorted(keys) == keys
+    user_keys = [trade_attributes(record_at(moment, "executed"))["user_sort_key"]["S"] for moment in moments]
+    assert sorted(user_keys) == user_keys
     assert keys[4].startswith(f"{datetime(2026, 11, 25, 14, 30, 2, tzinfo=UTC):%Y-%m-%dT%H:%M:%S}.000000Z#")

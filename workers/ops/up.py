@@ -32,7 +32,7 @@ def port_open(host: str, port: int) -> bool:
 
 def ensure_rabbitmq(url: str) -> None:
     """Connect to RabbitMQ; start the machine's own server when it is down and we can."""
-    if _rabbitmq_answers(url):
+    if rabbitmq_answers(url):
         return
     if shutil.which("rabbitmq-server") is None:
         raise SystemExit(
@@ -41,11 +41,11 @@ def ensure_rabbitmq(url: str) -> None:
     print("RabbitMQ is down; starting it (rabbitmq-server -detached)…", flush=True)
     subprocess.run(["rabbitmq-server", "-detached"], check=False)
     subprocess.run(["rabbitmqctl", "await_startup", "--timeout", "120"], check=False)
-    if not _rabbitmq_answers(url):
+    if not rabbitmq_answers(url):
         raise SystemExit("RabbitMQ did not come up")
 
 
-def _rabbitmq_answers(url: str) -> bool:
+def rabbitmq_answers(url: str) -> bool:
     try:
         pika.BlockingConnection(pika.URLParameters(url)).close()
         return True

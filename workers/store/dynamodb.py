@@ -16,13 +16,15 @@ from messages.types import OPEN_STATUSES
 from workers.store.dynamo_requests import get_item, put_if, put_request, query, transact
 from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
 from workers.store.items import from_attributes, key, to_attributes, trade_attributes, trade_from_attributes
-from workers.store.port import PositionWrite, StoreUnavailable, open_statuses_to_list
+from workers.store.port import PositionWrite, StoreUnavailable, check_limit, open_statuses_to_list
 from workers.store.schema import create_tables
 from workers.store.tables import (
     KILL_SWITCH_KEY,
     OPEN_SORT_ATTRIBUTE,
     OPEN_STATUS_ATTRIBUTE,
     OPEN_TRADES_INDEX,
+    USER_ATTRIBUTE,
+    USER_TRADES_INDEX,
     TableNames,
 )
 
@@ -149,6 +151,19 @@ class DynamoTradeStore:
             }
             items.extend(await query(self._client, request, limit=limit))
         items.sort(key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]))
+        return [trade_from_attributes(item) for item in items[:limit]]
+
+    async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
+        """Query the user-trades index newest first; see the port for its consistency."""
+        request = {
+            "TableName": self._tables.trades,
+            "IndexName": USER_TRADES_INDEX,
+            "KeyConditionExpression": "#user = :user",
+            "ExpressionAttributeNames": {"#user": USER_ATTRIBUTE},
+            "ExpressionAttributeValues": {":user": {"S": user_id}},
+            "ScanIndexForward": False,  # newest first; a GSI cannot be read consistently
+        }
+        items = await query(self._client, request, limit=check_limit(limit))
         return [trade_from_attributes(item) for item in items[:limit]]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:

@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from messages.codec import from_item, to_item
 from messages.records import TradeRecord
-from workers.store.tables import OPEN_SORT_ATTRIBUTE, OPEN_STATUS_ATTRIBUTE
+from workers.store.tables import OPEN_SORT_ATTRIBUTE, OPEN_STATUS_ATTRIBUTE, USER_SORT_ATTRIBUTE
 
 T = TypeVar("T")
 
@@ -45,32 +45,40 @@ def from_attributes(attributes: dict[str, Any], kind: type[T]) -> T:
     return from_item(item, kind)
 
 
-def trade_attributes(record: TradeRecord) -> dict[str, Any]:
-    """The trade item; while the trade is open it also carries the keys of the sparse open-trades index.
+_INDEX_ATTRIBUTES = (OPEN_STATUS_ATTRIBUTE, OPEN_SORT_ATTRIBUTE, USER_SORT_ATTRIBUTE)
 
-    Every put of a trade goes through here, so an item is in the index exactly while its status is open.
+
+def trade_attributes(record: TradeRecord) -> dict[str, Any]:
+    """The trade item with its index keys: the user-trades sort key always, and while the trade is open
+    the keys of the sparse open-trades index.
+
+    Every put of a trade goes through here, so an item is in the open-trades index exactly while its status
+    is open, and in the user-trades index from its first put (under `user_id`, which the record carries).
     """
+    sort_key = submitted_sort_key(record)
     if not record.is_open:
-        return to_attributes(record)
+        return to_attributes(record, **{USER_SORT_ATTRIBUTE: sort_key})
     return to_attributes(
-        record, **{OPEN_STATUS_ATTRIBUTE: record.status, OPEN_SORT_ATTRIBUTE: open_sort_key(record)}
+        record,
+        **{
+            OPEN_STATUS_ATTRIBUTE: record.status,
+            OPEN_SORT_ATTRIBUTE: sort_key,
+            USER_SORT_ATTRIBUTE: sort_key,
+        },
     )
 
 
 def trade_from_attributes(attributes: dict[str, Any]) -> TradeRecord:
     """The trade record of a trade item, without the index keys (they are the store's, not the record's)."""
-    fields = {
-        name: value
-        for name, value in attributes.items()
-        if name not in (OPEN_STATUS_ATTRIBUTE, OPEN_SORT_ATTRIBUTE)
-    }
+    fields = {name: value for name, value in attributes.items() if name not in _INDEX_ATTRIBUTES}
     return from_attributes(fields, TradeRecord)
 
 
-def open_sort_key(record: TradeRecord) -> str:
-    """Fixed-width UTC submission time, then the trade id: sorts oldest first and never ties.
+def submitted_sort_key(record: TradeRecord) -> str:
+    """Fixed-width UTC submission time, then the trade id: sorts by time and never ties.
 
     The record's own `timestamp` string does not sort by time (offsets vary; msgspec drops a zero fraction).
+    Both trade indexes sort on it: open trades oldest first, a trader's trades newest first.
     """
     return f"{_as_utc(record.timestamp):%Y-%m-%dT%H:%M:%S.%f}Z#{record.trade_id}"
 

@@ -12,8 +12,8 @@ import msgspec
 
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
 from workers.store.items import from_attributes, to_attributes, trade_attributes, trade_from_attributes
-from workers.store.port import PositionWrite, open_statuses_to_list
-from workers.store.tables import OPEN_SORT_ATTRIBUTE, OPEN_STATUS_ATTRIBUTE
+from workers.store.port import PositionWrite, check_limit, open_statuses_to_list
+from workers.store.tables import OPEN_SORT_ATTRIBUTE, OPEN_STATUS_ATTRIBUTE, USER_SORT_ATTRIBUTE
 
 T = TypeVar("T")
 
@@ -103,6 +103,13 @@ class MemoryTradeStore:
                 if item.get(OPEN_STATUS_ATTRIBUTE, {}).get("S") in wanted
             ]
         items.sort(key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]))
+        return [trade_from_attributes(item) for item in items[:limit]]
+
+    async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
+        check_limit(limit)
+        async with self._lock:
+            items = [item for item in self._trades.values() if item["user_id"]["S"] == user_id]
+        items.sort(key=lambda item: str(item[USER_SORT_ATTRIBUTE]["S"]), reverse=True)
         return [trade_from_attributes(item) for item in items[:limit]]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:

@@ -69,6 +69,15 @@ class TradeStore(Protocol):
         Raises ValueError for a status that is not open or a limit below 1.
         """
 
+    async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
+        """The trader's `limit` most recent trades, newest `timestamp` first, in any status.
+
+        Reads the user-trades index, never the whole table. On DynamoDB the index is eventually consistent:
+        a trade just written may be missing or show its previous status for a moment. A trade an older
+        version wrote, and that has not been written since, lacks the index key and is not listed.
+        Raises ValueError for a limit below 1.
+        """
+
     async def get_position(self, user_id: str, symbol: str) -> Position | None: ...
 
     async def list_positions(self, user_id: str) -> list[Position]: ...
@@ -104,6 +113,13 @@ class TradeStore(Protocol):
     async def close(self) -> None: ...
 
 
+def check_limit(limit: int) -> int:
+    """Refuse a list limit below 1 (DynamoDB refuses a Query `Limit` of 0)."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    return limit
+
+
 def open_statuses_to_list(statuses: Collection[str], limit: int) -> tuple[str, ...]:
     """Check `list_open_trades`' arguments; the statuses to query, each once, in the order given."""
     if isinstance(statuses, str):
@@ -113,6 +129,5 @@ def open_statuses_to_list(statuses: Collection[str], limit: int) -> tuple[str, .
         raise ValueError(
             f"list_open_trades lists open statuses {sorted(OPEN_STATUSES)}, got {sorted(wanted)}"
         )
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
+    check_limit(limit)
     return wanted

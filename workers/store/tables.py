@@ -13,6 +13,10 @@ KILL_SWITCH_KEY = "kill_switch"
 OPEN_TRADES_INDEX = "open-trades"
 OPEN_STATUS_ATTRIBUTE = "open_status"
 OPEN_SORT_ATTRIBUTE = "open_sort_key"
+# The user-trades index: every trade item carries both attributes, so a trader's trades list newest first.
+USER_TRADES_INDEX = "user-trades"
+USER_ATTRIBUTE = "user_id"
+USER_SORT_ATTRIBUTE = "user_sort_key"
 
 # DynamoDB table names are 3-255 of [A-Za-z0-9_.-]; the longest suffix we add is "-positions".
 _PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
@@ -66,10 +70,19 @@ class TableDefinition(msgspec.Struct, frozen=True, kw_only=True):
     ttl_attribute: str | None = None
 
     def add_index_request(self, index: GlobalIndex) -> dict[str, Any]:
-        """The UpdateTable request that adds `index` to a table created without it."""
+        """The UpdateTable request that adds `index` to a table created without it.
+
+        It defines only the table's and this index's key attributes: another index's keys would be
+        definitions no key uses yet, which DynamoDB refuses.
+        """
+        wanted = {key["AttributeName"] for key in [*self.create_request["KeySchema"], *index.key_schema]}
         return {
             "TableName": self.name,
-            "AttributeDefinitions": self.create_request["AttributeDefinitions"],
+            "AttributeDefinitions": [
+                attribute
+                for attribute in self.create_request["AttributeDefinitions"]
+                if attribute["AttributeName"] in wanted
+            ],
             "GlobalSecondaryIndexUpdates": [{"Create": index.create_request}],
         }
 
@@ -77,6 +90,8 @@ class TableDefinition(msgspec.Struct, frozen=True, kw_only=True):
 OPEN_TRADES = GlobalIndex(
     name=OPEN_TRADES_INDEX, hash_key=OPEN_STATUS_ATTRIBUTE, range_key=OPEN_SORT_ATTRIBUTE
 )
+USER_TRADES = GlobalIndex(name=USER_TRADES_INDEX, hash_key=USER_ATTRIBUTE, range_key=USER_SORT_ATTRIBUTE)
+TRADE_INDEXES = (OPEN_TRADES, USER_TRADES)
 
 
 def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
@@ -108,13 +123,14 @@ def _create_request(
 def table_definitions(names: TableNames) -> tuple[TableDefinition, ...]:
     """Every table tradeflow needs; trades and audit expire through TTL on `expires_at`.
 
-    The trades table carries the sparse `open-trades` index: open trades by status, oldest first.
+    The trades table carries the sparse `open-trades` index (open trades by status, oldest first) and the
+    `user-trades` index (a trader's trades by submission time).
     """
     return (
         TableDefinition(
             name=names.trades,
-            create_request=_create_request(names.trades, "trade_id", indexes=(OPEN_TRADES,)),
-            indexes=(OPEN_TRADES,),
+            create_request=_create_request(names.trades, "trade_id", indexes=TRADE_INDEXES),
+            indexes=TRADE_INDEXES,
             ttl_attribute=TTL_ATTRIBUTE,
         ),
         TableDefinition(

@@ -1,0 +1,70 @@
+"""`tradeflow ingress`: compose the Slack ingress and serve it until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import msgspec
+from aiohttp import web
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from telemetry.tracing import configure_tracing, shutdown_tracing
+from workers.bootstrap import open_broker, open_store
+from workers.ops.up import rabbitmq_answers
+from workers.publisher import Publisher
+from workers.settings import Settings
+from workers.slack.ingress import Ingress
+
+logger = logging.getLogger("tradeflow.ingress")
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def run_ingress(settings: Settings) -> int:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_tracing("tradeflow-ingress")
+    publisher = Publisher(settings)
+    try:
+        asyncio.run(_serve(settings, publisher))
+    finally:
+        publisher.close()
+        shutdown_tracing()
+    return 0
+
+
+async def _serve(settings: Settings, publisher: Publisher) -> None:
+    store = await open_store(settings)
+    # Prices for the App Home only: no trade_updates stream in the ingress.
+    broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
+    ingress = Ingress(
+        signing_secret=settings.slack_signing_secret,
+        client=slack_client(settings),
+        publish=publisher.submit,
+        ready=lambda: rabbitmq_answers(settings.rabbitmq_url),
+        store=store,
+        prices=broker.reference_price,
+    )
+    runner = web.AppRunner(ingress.web_app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.tradeflow_ingress_host, settings.tradeflow_ingress_port).start()
+    logger.info(
+        "Slack ingress on http://%s:%d/slack/events",
+        settings.tradeflow_ingress_host,
+        settings.tradeflow_ingress_port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    ingress.close()
+    await broker.close()
+    await store.close()

@@ -1,0 +1,143 @@
+"""The Slack ingress: slack-bolt's AsyncApp behind a signature guard, served by aiohttp.
+
+One Request URL (`POST /slack/events`) for slash commands, interactivity and events, plus `/healthz` and
+`/readyz`. Before an ack it does only what Slack's 3-second rule forces: `views.open` on a fresh trigger,
+and the confirmed publish that makes "Submitting…" true (an ack means durable, DESIGN §4.3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+from workers.slack.blocks import submitting_view
+from workers.slack.home import publish_home
+
+from messages.events import SubmitTrade
+from workers.slack.forms import (
+    CALLBACK_ID,
+    HELP,
+    SYMBOL,
+    BadTradeText,
+    Prefill,
+    parse_trade_text,
+    read_submission,
+    trade_modal,
+)
+from workers.slack.signature import SignatureRefused, check_signature
+from workers.store.port import TradeStore
+
+logger = logging.getLogger("tradeflow.ingress")
+
+NOT_SUBMITTED = (
+    "Trade NOT submitted: the trading system could not take it just now, and nothing was placed. "
+    "Press Execute Trade again in a moment."
+)
+
+
+class Ingress:
+    """The ingress's parts: who publishes trades, and what App Home reads."""
+
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        client: AsyncWebClient,
+        publish: Callable[[SubmitTrade], None],
+        ready: Callable[[], bool],
+        store: TradeStore,
+        prices: Callable[[str], Awaitable[Decimal | None]],
+    ) -> None:
+        self.signing_secret = signing_secret
+        self.publish = publish
+        self.ready = ready
+        self.store = store
+        self.prices = prices
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="publish")
+        self.bolt = AsyncApp(
+            client=client,
+            signing_secret=signing_secret,
+            token_verification_enabled=False,
+            process_before_response=False,
+        )
+        self._listen(self.bolt)
+
+    def _listen(self, bolt: AsyncApp) -> None:
+        bolt.command("/trade")(self.on_trade_command)
+        bolt.action("new_trade")(self.on_new_trade)
+        bolt.view(CALLBACK_ID)(self.on_submission)
+        bolt.event("app_home_opened")(self.on_home_opened)
+
+    async def on_trade_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        text = (body.get("text") or "").strip()
+        if text.lower() in ("help", "?"):
+            await ack(text=HELP)
+            return
+        try:
+            prefill = parse_trade_text(text)
+        except BadTradeText as exc:
+            await ack(text=f"{exc}\n\n{HELP}")
+            return
+        await ack()
+        view = trade_modal(uuid.uuid4(), body.get("channel_id"), prefill)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def on_new_trade(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=trade_modal(uuid.uuid4(), None, Prefill())
+        )
+
+    async def on_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        command = read_submission(view, user_id=body["user"]["id"])
+        if isinstance(command, dict):
+            await ack(response_action="errors", errors=command)
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self.publish, command)
+        except Exception:
+            logger.exception("Trade %s NOT submitted: the publish was not confirmed", command.trade_id)
+            await ack(response_action="errors", errors={SYMBOL: NOT_SUBMITTED})
+            return
+        await ack(response_action="update", view=submitting_view(command.trade))
+
+    async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab") == "home":
+            await publish_home(client, self.store, self.prices, event["user"])
+
+    async def slack_events(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        try:
+            check_signature(self.signing_secret, request.headers, body)
+        except SignatureRefused as exc:
+            logger.warning("Refused a Slack request from %s: %s", request.remote, exc)
+            return web.json_response({"ok": False, "error": "invalid_request_signature"}, status=401)
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        ready = await asyncio.get_running_loop().run_in_executor(self._pool, self.ready)
+        return web.json_response({"ok": ready}, status=200 if ready else 503)
+
+    def web_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/slack/events", self.slack_events)
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/readyz", self.readyz)
+        return app
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
