@@ -1,4 +1,4 @@
-"""Tables an older tradeflow created gain the open-trades index at start, from several processes at once."""
+"""Tables an older tradeflow created gain the missing indexes at start, from several processes at once."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ import pytest
 
 from tests.contract.builders import EXECUTED, NOW, WORKING, a_trade, audit, executed, pending, working
 from workers.store.dynamodb import DynamoTradeStore
-from workers.store.items import to_attributes
-from workers.store.tables import OPEN_TRADES_INDEX, TableNames
+from workers.store.items import to_attributes, trade_attributes
+from workers.store.tables import (
+    OPEN_SORT_ATTRIBUTE,
+    OPEN_TRADES,
+    OPEN_TRADES_INDEX,
+    USER_TRADES_INDEX,
+    TableNames,
+)
 
 
 def trades_table_before_the_index(name: str) -> dict[str, Any]:
@@ -24,6 +30,30 @@ def trades_table_before_the_index(name: str) -> dict[str, Any]:
         "AttributeDefinitions": [{"AttributeName": "trade_id", "AttributeType": "S"}],
         "BillingMode": "PAY_PER_REQUEST",
     }
+
+
+def trades_table_before_user_trades(name: str) -> dict[str, Any]:
+    """The trades table as tradeflow created it with the open-trades index and before the user-trades one."""
+    return {
+        **trades_table_before_the_index(name),
+        "AttributeDefinitions": [
+            {"AttributeName": attribute, "AttributeType": "S"}
+            for attribute in ("trade_id", OPEN_TRADES.hash_key, OPEN_TRADES.range_key)
+        ],
+        "GlobalSecondaryIndexes": [OPEN_TRADES.create_request],
+    }
+
+
+def item_before_user_trades(record: Any) -> dict[str, Any]:
+    """A trade item as the version with only the open-trades index wrote it."""
+    item = trade_attributes(record)
+    del item["user_sort_key"]
+    return item
+
+
+async def index_states(client: Any, table: str) -> list[tuple[str, str]]:
+    described = await client.describe_table(TableName=table)
+    return sorted((i["IndexName"], i["IndexStatus"]) for i in described["Table"]["GlobalSecondaryIndexes"])
 
 
 @pytest.fixture
@@ -48,7 +78,7 @@ async def open_store(endpoint: str, table_prefix: str) -> DynamoTradeStore:
     )
 
 
-async def test_create_tables_adds_the_index_to_an_old_trades_table(
+async def test_create_tables_adds_the_indexes_to_an_old_trades_table(
     client: Any, dynamodb_endpoint: str, table_prefix: str
 ) -> None:
     trades_table = TableNames.from_prefix(table_prefix).trades
@@ -64,9 +94,9 @@ async def test_create_tables_adds_the_index_to_an_old_trades_table(
     try:
         # A deadline of the test's own: create_tables waits up to 15 minutes for an index on DynamoDB.
         await asyncio.wait_for(asyncio.gather(*(store.create_tables() for store in stores)), timeout=60)
-        described = await client.describe_table(TableName=trades_table)
-        assert [(i["IndexName"], i["IndexStatus"]) for i in described["Table"]["GlobalSecondaryIndexes"]] == [
-            (OPEN_TRADES_INDEX, "ACTIVE")
+        assert await index_states(client, trades_table) == [
+            (OPEN_TRADES_INDEX, "ACTIVE"),
+            (USER_TRADES_INDEX, "ACTIVE"),
         ]
         store = stores[0]
         await store.create_tables()  # and again, now that it is there
@@ -85,6 +115,50 @@ async def test_create_tables_adds_the_index_to_an_old_trades_table(
         new = pending(a_trade(submitted_at=NOW + timedelta(seconds=1)))
         assert await store.put_new_trade(new, []) is None
         assert await store.list_open_trades(["pending", "working"]) == [resting, new]
+        # Both old trades were written again, so they joined the user-trades index too (submitted at the
+        # same moment, they tie-break on the trade id).
+        newest, *same_moment = await store.list_user_trades("U123")
+        assert newest == new
+        assert sorted(same_moment, key=lambda r: str(r.trade_id), reverse=True) == same_moment
+        assert {r.trade_id for r in same_moment} == {resting.trade_id, done.trade_id}
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_create_tables_adds_user_trades_to_a_table_that_has_open_trades(
+    client: Any, dynamodb_endpoint: str, table_prefix: str
+) -> None:
+    trades_table = TableNames.from_prefix(table_prefix).trades
+    await client.create_table(**trades_table_before_user_trades(trades_table))
+    old_open = pending(a_trade(submitted_at=NOW))
+    old_done = executed(pending(a_trade(submitted_at=NOW + timedelta(seconds=1))))
+    for record in (old_open, old_done):
+        item = item_before_user_trades(record)
+        assert (OPEN_SORT_ATTRIBUTE in item) == record.is_open
+        await client.put_item(TableName=trades_table, Item=item)
+
+    stores = [await open_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(store.create_tables() for store in stores)), timeout=60)
+        assert await index_states(client, trades_table) == [
+            (OPEN_TRADES_INDEX, "ACTIVE"),
+            (USER_TRADES_INDEX, "ACTIVE"),
+        ]
+        store = stores[0]
+        await store.create_tables()
+
+        # The open-trades index still answers, and its old open trade is listed there.
+        assert await store.list_open_trades(["pending"]) == [old_open]
+        # An item untouched since the old version has no user-trades key: not listed (port docstring).
+        assert await store.list_user_trades("U123") == []
+        # The old open trade joins the user-trades index at its next write; new trades from their first.
+        resting = working(old_open)
+        assert await store.record_progress(resting, audit(old_open.trade_id, WORKING)) is None
+        new = pending(a_trade(submitted_at=NOW + timedelta(seconds=2)))
+        assert await store.put_new_trade(new, []) is None
+        assert await store.list_user_trades("U123") == [new, resting]
+        assert await store.get_trade(old_done.trade_id) == old_done
     finally:
         for store in stores:
             await store.close()

@@ -37,7 +37,9 @@ async def test_a_traders_trades_are_listed_newest_first_in_every_status(store: T
     records = [pending(a_trade(submitted_at=moment)) for moment in at]
     for record in records:
         assert await store.put_new_trade(record, []) is None
-    rejected = msgspec.structs.replace(pending(a_trade(submitted_at=NOW + timedelta(seconds=4))), status="rejected")
+    rejected = msgspec.structs.replace(
+        pending(a_trade(submitted_at=NOW + timedelta(seconds=4))), status="rejected"
+    )
     await store.put_new_trade(rejected, [])
 
     # Each status lands where its submission time puts it, progress and outcomes included.

@@ -73,6 +73,7 @@ def stack_env(
             TRADEFLOW_DATA_DIR=str(tmp_path),
             TRADEFLOW_SIM_DELAY_MS="0",
             ALPACA_PAPER_ENABLED="false",
+            TRADEFLOW_NOTIFIER="log",
             TRADEFLOW_MIN_BACKOFF_MS="50",
             TRADEFLOW_MAX_BACKOFF_MS="200",
             TRADEFLOW_MAX_RETRIES="2",

@@ -64,6 +64,8 @@ def up_env(
     env.update(
         ALPACA_PAPER_BASE_URL=f"{alpaca}/paper",
         ALPACA_DATA_BASE_URL=alpaca,
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",
+        TRADEFLOW_INGRESS_PORT=str(free_port()),
         RABBITMQ_URL=rabbitmq_url,
         AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{free_port()}",
         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}",

@@ -103,7 +103,8 @@ def test_a_missing_index_is_added_with_update_table_create(position: int) -> Non
     ]
     # Only the table's and this index's keys: DynamoDB refuses definitions that no key uses yet.
     assert request["AttributeDefinitions"] == [
-        {"AttributeName": name, "AttributeType": "S"} for name in ("trade_id", index.hash_key, index.range_key)
+        {"AttributeName": name, "AttributeType": "S"}
+        for name in ("trade_id", index.hash_key, index.range_key)
     ]
 
 

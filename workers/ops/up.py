@@ -156,12 +156,49 @@ def run_stack(
                 started.callback(sink.stop)
             report.show("Traces", f"OTLP {otlp} → {spans}", url=otlp, file=str(spans))
 
+        slack = urlparse(settings.slack_api_url)
+        if settings.tradeflow_notifier == "slack" and slack.hostname in ("127.0.0.1", "localhost"):
+            port = slack.port or 80
+            if port_open(slack.hostname, port):
+                report.show(
+                    "Slack",
+                    f"{settings.slack_api_url} (already running)",
+                    url=settings.slack_api_url,
+                    started=False,
+                )
+            else:
+                emulator = start_process(
+                    [sys.executable, "-m", "emulators.slack", "--host", slack.hostname, "--port", str(port)],
+                    env=env,
+                    host=slack.hostname,
+                    port=port,
+                    log=data_dir / "slack-emulator.log",
+                )
+                started.callback(_stop, emulator)
+                report.show(
+                    "Slack",
+                    f"{settings.slack_api_url} (emulator)",
+                    url=settings.slack_api_url,
+                    started=True,
+                    admin=f"http://{slack.hostname}:{port}/admin",
+                )
+
         asyncio.run(_create_tables(settings))
         cmd = [sys.executable, "-m", "workers.cli", "worker", "--processes", str(processes)]
         if threads:
             cmd += ["--threads", str(threads)]
         workers = subprocess.Popen(cmd, env=env, start_new_session=True)
         started.callback(_stop, workers)
+        host, port = settings.tradeflow_ingress_host, settings.tradeflow_ingress_port
+        ingress = start_process(
+            [sys.executable, "-m", "workers.cli", "ingress"],
+            env=env,
+            host=host,
+            port=port,
+            log=data_dir / "ingress.log",
+        )
+        started.callback(_stop, ingress)
+        report.show("Ingress", f"http://{host}:{port}/slack/events", url=f"http://{host}:{port}/slack/events")
         queues = _stage_queues(settings)
         report.show("Workers", f"{processes} process(es) on queues {', '.join(queues)}", queues=queues)
         outbox = data_dir / "notifications.log"

@@ -1,0 +1,159 @@
+"""The ingress refuses every request whose Slack signature is not proven, with 401, and acts on none."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.web.async_client import AsyncWebClient
+
+from messages.events import SubmitTrade
+from workers.slack.ingress import Ingress
+from workers.store.memory import MemoryTradeStore
+
+SECRET = "test-signing-secret"
+BODY = urlencode(
+    {
+        "command": "/trade",
+        "text": "buy 10 AAPL",
+        "user_id": "U123",
+        "trigger_id": "T1",
+        "channel_id": "C1",
+        "team_id": "T0",
+    }
+)
+
+
+def sign(body: str, timestamp: str, secret: str = SECRET) -> str:
+    return "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+
+
+async def _no_price(symbol: str) -> Decimal | None:
+    return None
+
+
+@pytest.fixture
+async def ingress() -> AsyncIterator[tuple[TestClient, list[SubmitTrade]]]:
+    published: list[SubmitTrade] = []
+    app = Ingress(
+        signing_secret=SECRET,
+        client=AsyncWebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/"),
+        publish=published.append,
+        ready=lambda: True,
+        store=MemoryTradeStore(),
+        prices=_no_price,
+    )
+    client = TestClient(TestServer(app.web_app()))
+    await client.start_server()
+    yield client, published
+    await client.close()
+    app.close()
+
+
+async def _post(client: TestClient, body: str, headers: dict[str, str]) -> Any:
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **headers}
+    return await client.post("/slack/events", data=body, headers=headers)
+
+
+async def test_a_forged_signature_is_refused(ingress: tuple[TestClient, list[SubmitTrade]]) -> None:
+    client, published = ingress
+    now = str(int(time.time()))
+    response = await _post(
+        client,
+        BODY,
+        {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign(BODY, now, "not-the-secret")},
+    )
+    assert response.status == 401 and published == []
+
+
+async def test_a_stale_timestamp_is_refused(ingress: tuple[TestClient, list[SubmitTrade]]) -> None:
+    client, published = ingress
+    stale = str(int(time.time()) - 301)
+    response = await _post(
+        client, BODY, {"X-Slack-Request-Timestamp": stale, "X-Slack-Signature": sign(BODY, stale)}
+    )
+    assert response.status == 401 and published == []
+
+
+@pytest.mark.parametrize("missing", ["X-Slack-Request-Timestamp", "X-Slack-Signature"])
+async def test_missing_headers_are_refused(
+    ingress: tuple[TestClient, list[SubmitTrade]], missing: str
+) -> None:
+    client, published = ingress
+    now = str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign(BODY, now)}
+    del headers[missing]
+    response = await _post(client, BODY, headers)
+    assert response.status == 401 and published == []
+
+
+async def test_a_non_numeric_timestamp_is_refused_with_401_not_500(
+    ingress: tuple[TestClient, list[SubmitTrade]],
+) -> None:
+    client, published = ingress
+    response = await _post(
+        client, BODY, {"X-Slack-Request-Timestamp": "yesterday", "X-Slack-Signature": sign(BODY, "yesterday")}
+    )
+    assert response.status == 401 and published == []
+
+
+async def test_a_body_changed_after_signing_is_refused(ingress: tuple[TestClient, list[SubmitTrade]]) -> None:
+    client, published = ingress
+    now = str(int(time.time()))
+    signature = sign(BODY, now)
+    changed = BODY.replace("buy+10", "buy+10000")
+    response = await _post(
+        client, changed, {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": signature}
+    )
+    assert response.status == 401 and published == []
+
+
+async def test_url_verification_and_health_are_answered(
+    ingress: tuple[TestClient, list[SubmitTrade]],
+) -> None:
+    client, _ = ingress
+    body = '{"type": "url_verification", "challenge": "c-123", "token": "t"}'
+    now = str(int(time.time()))
+    response = await client.post(
+        "/slack/events",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": now,
+            "X-Slack-Signature": sign(body, now),
+        },
+    )
+    assert response.status == 200 and (await response.json())["challenge"] == "c-123"
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/readyz")).status == 200
+
+
+async def test_help_and_bad_text_get_an_ephemeral_answer(
+    ingress: tuple[TestClient, list[SubmitTrade]],
+) -> None:
+    client, published = ingress
+    for text, words in (("help", "/trade buy 100 AAPL"), ("hold 10 AAPL", "not a side")):
+        body = urlencode(
+            {
+                "command": "/trade",
+                "text": text,
+                "user_id": "U123",
+                "trigger_id": "T1",
+                "channel_id": "C1",
+                "team_id": "T0",
+            }
+        )
+        now = str(int(time.time()))
+        response = await _post(
+            client, body, {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign(body, now)}
+        )
+        assert response.status == 200
+        assert words in (await response.json())["text"]
+    assert published == []
