@@ -101,8 +101,20 @@ async def open_broker(settings: Settings, on_order_done: Callable[[str], None] |
     return FallbackBroker(alpaca, simulated)
 
 
-NOTIFIERS: dict[str, Callable[[Settings], Notifier]] = {
-    "log": lambda s: LogNotifier(outbox=s.data_dir / "notifications.log"),
+def _slack_notifier(settings: Settings, store: TradeStore, broker: StockBroker) -> Notifier:
+    from workers.slack.notifier import SlackNotifier
+
+    return SlackNotifier.open(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        store=store,
+        prices=broker.reference_price,
+    )
+
+
+NOTIFIERS: dict[str, Callable[[Settings, TradeStore, StockBroker], Notifier]] = {
+    "log": lambda settings, store, broker: LogNotifier(outbox=settings.data_dir / "notifications.log"),
+    "slack": _slack_notifier,
 }
 
 
@@ -129,7 +141,7 @@ async def open_deps(settings: Settings, on_order_done: Callable[[str], None] | N
     return Deps(
         store=store,
         broker=broker,
-        notifier=NOTIFIERS[settings.tradeflow_notifier](settings),
+        notifier=NOTIFIERS[settings.tradeflow_notifier](settings, store, broker),
         policy=trading_policy(settings),
         retention_days=settings.tradeflow_audit_retention_days,
     )

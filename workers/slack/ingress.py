@@ -18,12 +18,12 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
-from workers.slack.blocks import submitting_view
-from workers.slack.home import publish_home
 
 from messages.events import SubmitTrade
+from workers.slack.blocks import submitting_view
 from workers.slack.forms import (
     CALLBACK_ID,
     HELP,
@@ -34,6 +34,7 @@ from workers.slack.forms import (
     read_submission,
     trade_modal,
 )
+from workers.slack.home import publish_home
 from workers.slack.signature import SignatureRefused, check_signature
 from workers.store.port import TradeStore
 
@@ -67,7 +68,7 @@ class Ingress:
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret,
-            token_verification_enabled=False,
+            authorize=_single_token(client.token or ""),
             process_before_response=False,
         )
         self._listen(self.bolt)
@@ -81,12 +82,12 @@ class Ingress:
     async def on_trade_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         text = (body.get("text") or "").strip()
         if text.lower() in ("help", "?"):
-            await ack(text=HELP)
+            await ack(response_type="ephemeral", text=HELP)
             return
         try:
             prefill = parse_trade_text(text)
         except BadTradeText as exc:
-            await ack(text=f"{exc}\n\n{HELP}")
+            await ack(response_type="ephemeral", text=f"{exc}\n\n{HELP}")
             return
         await ack()
         view = trade_modal(uuid.uuid4(), body.get("channel_id"), prefill)
@@ -141,3 +142,12 @@ class Ingress:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _single_token(token: str) -> Callable[..., Awaitable[AuthorizeResult]]:
+    """One workspace, one bot token: no auth.test round trip in front of the first request."""
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    return authorize

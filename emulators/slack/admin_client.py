@@ -1,0 +1,134 @@
+"""A small synchronous client for the emulator's admin API (urllib only), for tests and tooling."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+
+class AdminError(RuntimeError):
+    """The admin API refused a request (HTTP 400/404) or could not be reached."""
+
+
+class AdminClient:
+    def __init__(self, origin: str, *, timeout_s: float = 10.0) -> None:
+        self.origin = origin.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None, **query: Any) -> Any:
+        params = {k: v for k, v in query.items() if v is not None}
+        url = f"{self.origin}/admin{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            url, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                text = response.read()
+        except urllib.error.HTTPError as exc:
+            raise AdminError(f"{method} /admin{path}: {exc.code} {exc.read().decode()}") from None
+        return json.loads(text) if text else None
+
+    # -- state ------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return self._call("GET", "/status")
+
+    def reset(self, **config: Any) -> None:
+        """Back to the start state; keyword arguments change the config until the next reset."""
+        self._call("POST", "/reset", config)
+
+    def config(self) -> dict[str, Any]:
+        return self._call("GET", "/config")
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """E.g. configure(trigger_ttl_s=0.2, post_burst=1, post_per_s=0.5)."""
+        return self._call("POST", "/config", changes)
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def add_fault(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """E.g. add_fault("http_error", status=503, method="views.update", times=1)."""
+        return self._call("POST", "/faults", {"kind": kind, **fields})
+
+    def rate_limit(self, method: str, *, times: int = 1, retry_after_s: int = 1) -> dict[str, Any]:
+        """The next `times` calls of `method` answer 429 with `Retry-After: retry_after_s`."""
+        return self.add_fault("ratelimited", method=method, times=times, retry_after_s=retry_after_s)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    # -- what the app called ----------------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[dict[str, Any]]:
+        """Every Web API call received, in order: method, params, token, status, response, fault, at."""
+        return self._call("GET", "/calls", method=method)
+
+    def call_count(self, method: str) -> int:
+        return len(self.calls(method))
+
+    def clear_calls(self) -> None:
+        self._call("DELETE", "/calls")
+
+    # -- Slack's side -----------------------------------------------------------------------
+
+    def mint_trigger(self, user_id: str, *, team_id: str | None = None) -> str:
+        """A fresh trigger_id for the user, as an interaction would give the app."""
+        return self._call("POST", "/triggers", {"user_id": user_id, "team_id": team_id})["trigger_id"]
+
+    def trigger(self, trigger_id: str) -> dict[str, Any]:
+        """{trigger_id, user_id, age_s, exchanged, view_id, exchanged_after_s, …}."""
+        return self._call("GET", f"/triggers/{urllib.parse.quote(trigger_id)}")
+
+    def views(
+        self,
+        *,
+        user_id: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        trigger_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """View records in open order: {id, type, user_id, trigger_id, status, errors, …, view}."""
+        return self._call("GET", "/views", user_id=user_id, type=kind, status=status, trigger_id=trigger_id)
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/views/{view_id}")
+
+    def close_view(self, view_id: str, *, reason: str = "closed_by_user") -> dict[str, Any]:
+        """The user closes the modal: views.update on it answers not_found from now on."""
+        return self._call("POST", f"/views/{view_id}/close", {"reason": reason})
+
+    def answer_view(self, view_id: str, *, state: dict[str, Any] | None, status: int, body: Any) -> dict[str, Any]:
+        """Apply an app's answer to a view_submission; returns {outcome, problem, record, pushed}."""
+        return self._call("POST", f"/views/{view_id}/answer", {"state": state, "status": status, "body": body})
+
+    def messages(
+        self, *, channel: str | None = None, user: str | None = None, kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        """What the app posted: {kind, channel, user, ts, text, blocks, attachments, thread_ts, params}."""
+        return self._call("GET", "/messages", channel=channel, user=user, kind=kind)
+
+    def home_views(self, user_id: str) -> list[dict[str, Any]]:
+        """Every App Home view published to the user, oldest first."""
+        return self._call("GET", f"/home/{user_id}")
+
+    def channels(self) -> dict[str, str]:
+        return self._call("GET", "/channels")
+
+    def add_channel(self, channel_id: str, name: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/channels", {"id": channel_id, "name": name})
+
+    def dm_channel(self, user_id: str) -> str:
+        """The user's DM channel with the bot (opened if needed), as chat.postMessage to the user uses."""
+        return self._call("POST", "/dms", {"user_id": user_id})["channel"]
+
+    def response_url(self, *, kind: str, user_id: str, channel_id: str) -> str:
+        return self._call(
+            "POST", "/response-urls", {"kind": kind, "user_id": user_id, "channel_id": channel_id}
+        )["response_url"]

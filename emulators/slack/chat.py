@@ -1,0 +1,120 @@
+"""Conversations and messages: public channels, a DM channel per user, what the app posted, and
+chat.postMessage's per-channel limit ("one message per second per channel", short bursts allowed).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulators.slack.config import EmulatorConfig
+from emulators.slack.errors import SlackError, ratelimited
+from emulators.slack.ids import Mint, is_user_id
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    at: float = field(default_factory=time.monotonic)
+
+
+class ChatStore:
+    def __init__(self, config: Callable[[], EmulatorConfig], mint: Mint) -> None:
+        self._config = config
+        self._mint = mint
+        self.channels: dict[str, str] = dict(config().channels)  # id -> name
+        self.dm_of_user: dict[str, str] = {}
+        self.user_of_dm: dict[str, str] = {}
+        self.dm_opened_at: dict[str, int] = {}
+        self.messages: list[dict[str, Any]] = []
+        self._buckets: dict[str, Bucket] = {}
+
+    # -- conversations ------------------------------------------------------------------------
+
+    def add_channel(self, channel_id: str, name: str | None = None) -> None:
+        self.channels.setdefault(channel_id, name or channel_id.lower())
+
+    def open_dm(self, user_id: str) -> tuple[str, bool]:
+        """The user's DM channel with the bot, and whether it was already open."""
+        if user_id in self.dm_of_user:
+            return self.dm_of_user[user_id], True
+        channel_id = self._mint.slack_id("D")
+        self.dm_of_user[user_id], self.user_of_dm[channel_id] = channel_id, user_id
+        self.dm_opened_at[channel_id] = int(time.time())
+        return channel_id, False
+
+    def resolve(self, channel: Any) -> tuple[str, str | None]:
+        """(channel id, DM user) for a `channel` argument: an id, a #name, or a user id (their DM)."""
+        if not isinstance(channel, str) or not channel:
+            raise SlackError("channel_not_found")
+        if is_user_id(channel):
+            dm, _ = self.open_dm(channel)
+            return dm, channel
+        if channel in self.user_of_dm:
+            return channel, self.user_of_dm[channel]
+        if channel in self.channels:
+            return channel, None
+        name = channel.removeprefix("#")
+        for channel_id, known in self.channels.items():
+            if known == name:
+                return channel_id, None
+        raise SlackError("channel_not_found")
+
+    def im_object(self, channel_id: str) -> dict[str, Any]:
+        """conversations.open's full IM object (return_im=true), as its reference example shows it."""
+        return {
+            "id": channel_id,
+            "created": self.dm_opened_at[channel_id],
+            "is_im": True,
+            "is_org_shared": False,
+            "user": self.user_of_dm[channel_id],
+            "last_read": "0000000000.000000",
+            "latest": None,
+            "unread_count": 0,
+            "unread_count_display": 0,
+            "is_open": True,
+            "priority": 0,
+        }
+
+    # -- posting ------------------------------------------------------------------------------
+
+    def admit(self, channel_id: str) -> None:
+        """Take a token from the channel's bucket, or refuse with 429 and the seconds until one is back."""
+        config = self._config()
+        now = time.monotonic()
+        bucket = self._buckets.setdefault(channel_id, Bucket(float(config.post_burst), now))
+        bucket.tokens = min(float(config.post_burst), bucket.tokens + (now - bucket.at) * config.post_per_s)
+        bucket.at = now
+        if bucket.tokens < 1:
+            raise ratelimited(max(1, math.ceil((1 - bucket.tokens) / config.post_per_s)))
+        bucket.tokens -= 1
+
+    def record(self, kind: str, channel_id: str, user_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        """Keep a message the app sent: kind "message", "ephemeral" or "response_url"."""
+        message = {
+            "kind": kind,
+            "channel": channel_id,
+            "user": user_id,  # the DM's user, or an ephemeral message's recipient
+            "ts": self._mint.ts(),
+            "text": args.get("text"),
+            "blocks": args.get("blocks"),
+            "attachments": args.get("attachments"),
+            "thread_ts": args.get("thread_ts"),
+            "metadata": args.get("metadata"),
+            "at_s": time.time(),
+            "params": args,
+        }
+        self.messages.append(message)
+        return message
+
+    def find(self, *, channel: str | None = None, user: str | None = None, kind: str | None = None) -> list[Any]:
+        return [
+            m
+            for m in self.messages
+            if (channel is None or m["channel"] == channel)
+            and (user is None or m["user"] == user)
+            and (kind is None or m["kind"] == kind)
+        ]

@@ -1,0 +1,98 @@
+"""Fault injection: what `POST /admin/faults` asks for, and which Web API calls each fault hits.
+
+A fault is a JSON object, for example
+  {"kind": "ratelimited", "method": "chat.postMessage", "times": 2, "retry_after_s": 1}
+  {"kind": "http_error", "status": 503, "method": "views.update"}
+  {"kind": "slow", "delay_s": 5, "method": "views.open"}               # longer than the caller waits
+  {"kind": "api_error", "error": "fatal_error", "method": "chat.postMessage"}
+Fields: `method` is a glob on the Web API method name ("chat.postMessage", "views.*", "*"); `times` is
+how many calls it hits (null = every one). `phase` says whether the fault strikes before the call is
+processed (nothing happens) or after (the call takes effect and only its answer is lost or late).
+
+- ratelimited: HTTP 429, `Retry-After: retry_after_s`, `{"ok": false, "error": "ratelimited"}`.
+- http_error: HTTP `status` (500, 502, 503, 504) with `{"ok": false, "error": "internal_error"}`
+  (503: "service_unavailable"); default phase "before".
+- slow: wait `delay_s` before processing (default) or before answering (phase "after").
+- drop_connection: abort the TCP connection without an answer; default phase "after".
+- api_error: HTTP 200 `{"ok": false, "error": error}`, e.g. "fatal_error", "channel_not_found".
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from typing import Literal
+
+import msgspec
+
+Kind = Literal["ratelimited", "http_error", "slow", "drop_connection", "api_error"]
+HTTP_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class FaultSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    kind: Kind
+    method: str = "*"
+    times: int | None = 1
+    phase: Literal["before", "after"] | None = None
+    status: int = 500
+    delay_s: float = 1.0
+    retry_after_s: int = 1
+    error: str = "fatal_error"
+
+    def __post_init__(self) -> None:
+        if self.kind == "http_error" and self.status not in HTTP_STATUSES:
+            raise ValueError(f"status must be one of {sorted(HTTP_STATUSES)}")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be at least 1, or null for every matching call")
+        if self.delay_s < 0 or self.retry_after_s < 0:
+            raise ValueError("delay_s and retry_after_s must not be negative")
+
+
+class Fault:
+    _ids = itertools.count(1)
+
+    def __init__(self, spec: FaultSpec) -> None:
+        self.id = next(self._ids)
+        self.spec = spec
+        self.kind = spec.kind
+        self.phase = spec.phase or ("after" if spec.kind == "drop_connection" else "before")
+        self.remaining = spec.times
+        self.hits = 0
+
+    def matches(self, method: str) -> bool:
+        return self.remaining != 0 and fnmatch.fnmatchcase(method, self.spec.method)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **msgspec.to_builtins(self.spec),
+            "id": self.id,
+            "phase": self.phase,
+            "remaining": self.remaining,
+            "hits": self.hits,
+        }
+
+
+class FaultBoard:
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def add(self, spec: FaultSpec) -> Fault:
+        fault = Fault(spec)
+        self._faults.append(fault)
+        return fault
+
+    def take(self, method: str) -> Fault | None:
+        """The first armed fault matching this call, which is used up by one."""
+        for fault in self._faults:
+            if fault.matches(method):
+                fault.hits += 1
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    def to_json(self) -> list[dict[str, object]]:
+        return [fault.to_json() for fault in self._faults]

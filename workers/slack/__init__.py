@@ -1,0 +1,1 @@
+"""The Slack adapter: ingress, trade modal, the seed's messages as Block Kit, notifier, App Home."""

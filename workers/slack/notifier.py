@@ -1,0 +1,206 @@
+"""SlackNotifier: the Notifier port on Slack's Web API — DM the trader, update their modal, refresh App Home.
+
+The DM is the notification of record: when it cannot be sent, `notify` raises and the queue retries the
+whole notification. The modal update and the App Home refresh are courtesies: their failures are logged
+and never fail the notification (a modal the trader already closed answers `not_found`, which is normal).
+
+Errors of the DM:
+- network failures, timeouts, HTTP 5xx, Slack's transient errors and `ratelimited` once the 429 retries
+  are spent raise `NotifierUnavailable`: transient, retried with backoff by the queue, then dead-lettered;
+- any other `ok: false` answer (`invalid_auth`, `not_authed`, `account_inactive`, `channel_not_found`, …)
+  raises `SlackRefused`. No retry is expected to mend those, but they are not `PermanentError`s: they are
+  retried a bounded number of times like any unrecognised error (a token fixed meanwhile lets one through)
+  and then dead-lettered with the reason, for `tradeflow dlq replay` once the configuration is fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from workers.handlers.ports import NotifierUnavailable, Outcome
+from workers.slack.blocks import outcome_message, outcome_view
+from workers.slack.home import PriceLookup, publish_home
+from workers.store.port import TradeStore
+
+logger = logging.getLogger("tradeflow.notifications.slack")
+
+# Slack's `error` values that say "not now" rather than "never": worth the queue's retries.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+# views.update on a modal the trader closed (or that Slack dropped): nothing left to update.
+MODAL_GONE_ERRORS = frozenset({"not_found", "view_not_found"})
+
+
+class SlackRefused(Exception):
+    """Slack answered `ok: false` with an error no retry is expected to mend (bad token, no such channel)."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"Slack refused {method}: {error}")
+        self.method = method
+        self.error = error
+
+
+class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack-sdk's 429 handling (sleep Retry-After, try again), refusing to sleep longer than `max_wait_s`.
+
+    A longer Retry-After would outlast the notification's lease: the queue's backoff retries later instead.
+    """
+
+    def __init__(self, max_retry_count: int, max_wait_s: float) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait_s = max_wait_s
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return retry_after_s(response) <= self.max_wait_s
+
+
+def retry_after_s(response: HttpResponse) -> float:
+    """Slack's Retry-After in whole seconds (absent: 1); infinite when unreadable, so it is not retried."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            value = values[0] if isinstance(values, list) and values else values
+            try:
+                return float(int(str(value)))
+            except ValueError:
+                return math.inf
+    return 1.0
+
+
+class SlackNotifier:
+    """Tells the trader on Slack: a DM of the seed's message, their modal updated, App Home redrawn."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: TradeStore,
+        prices: PriceLookup,
+        *,
+        dm_deadline_s: float = 12.0,
+        courtesy_deadline_s: float = 8.0,
+    ) -> None:
+        # Both deadlines together stay under the notification lease (30 s) the handler holds.
+        self.client = client
+        self.store = store
+        self.prices = prices
+        self.dm_deadline_s = dm_deadline_s
+        self.courtesy_deadline_s = courtesy_deadline_s
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        token: str,
+        base_url: str,
+        store: TradeStore,
+        prices: PriceLookup,
+        timeout_s: int = 5,
+        rate_limit_retries: int = 2,
+        max_retry_after_s: float = 5.0,
+    ) -> SlackNotifier:
+        """A notifier on its own AsyncWebClient (`base_url` is Slack's, or the emulator's); sends nothing."""
+        client = AsyncWebClient(
+            token=token,
+            base_url=base_url,
+            timeout=timeout_s,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(max_retry_count=1),
+                BoundedRateLimitRetryHandler(
+                    max_retry_count=rate_limit_retries, max_wait_s=max_retry_after_s
+                ),
+            ],
+        )
+        return cls(client, store, prices)
+
+    async def notify(self, outcome: Outcome) -> None:
+        """DM the trader, then update their modal and App Home; only the DM's failure is raised."""
+        blocks, text = outcome_message(outcome)
+        user_id = outcome.trade.user_id
+        try:
+            await self._send_dm(self.client.chat_postMessage(channel=user_id, blocks=blocks, text=text))
+        except SlackRefused:
+            await self._update_modal(outcome)  # the trader may still be looking at "Submitting…"
+            raise
+        await asyncio.gather(self._update_modal(outcome), self._refresh_home(user_id))
+
+    async def close(self) -> None:
+        return None  # the client opens an HTTP session per request: nothing held open
+
+    async def _send_dm(self, request: Awaitable[Any]) -> None:
+        try:
+            async with asyncio.timeout(self.dm_deadline_s):
+                await request
+        except SlackApiError as exc:
+            raise dm_error(exc) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise NotifierUnavailable(f"Slack chat.postMessage failed: {exc!r}") from exc
+
+    async def _update_modal(self, outcome: Outcome) -> None:
+        trade = outcome.trade
+        view_id = getattr(trade, "slack_view_id", None)
+        if not view_id:
+            return
+        try:
+            async with asyncio.timeout(self.courtesy_deadline_s):
+                await self.client.views_update(view_id=view_id, view=outcome_view(outcome))
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            if error in MODAL_GONE_ERRORS:
+                logger.info("Modal %s of trade %s is closed: not updated", view_id, trade.trade_id)
+            else:
+                logger.warning("Modal %s of trade %s not updated: %s", view_id, trade.trade_id, error)
+        except Exception as exc:  # a courtesy: the DM already told the trader
+            logger.warning("Modal %s of trade %s not updated: %r", view_id, trade.trade_id, exc)
+
+    async def _refresh_home(self, user_id: str) -> None:
+        try:
+            async with asyncio.timeout(self.courtesy_deadline_s):
+                await publish_home(self.client, self.store, self.prices, user_id)
+        except SlackApiError as exc:
+            logger.warning("App Home of %s not refreshed: %s", user_id, slack_error(exc))
+        except Exception as exc:  # a courtesy: the DM already told the trader
+            logger.warning("App Home of %s not refreshed: %r", user_id, exc)
+
+
+def slack_error(exc: SlackApiError) -> str:
+    """Slack's `error` code of a failed call, or its HTTP status when the body had none."""
+    response = exc.response
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"HTTP {getattr(response, 'status_code', '?')}"
+
+
+def dm_error(exc: SlackApiError) -> Exception:
+    """The exception a failed DM raises: NotifierUnavailable when worth retrying, else SlackRefused."""
+    error = slack_error(exc)
+    status = getattr(exc.response, "status_code", 0) or 0
+    if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
+        return NotifierUnavailable(f"Slack chat.postMessage: {error}")
+    return SlackRefused("chat.postMessage", error)
