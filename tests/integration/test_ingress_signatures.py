@@ -157,3 +157,49 @@ async def test_help_and_bad_text_get_an_ephemeral_answer(
         assert response.status == 200
         assert words in (await response.json())["text"]
     assert published == []
+
+
+async def test_with_rabbitmq_down_the_modal_says_the_trade_was_not_submitted() -> None:
+    import json
+
+    from tests.unit.test_slack_forms import GOOD, submitted
+    from workers.publisher import Publisher
+    from workers.settings import load_settings
+    from workers.slack.ingress import NOT_SUBMITTED
+    from workers.store.local import free_port
+
+    dead = load_settings({"RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F"})
+    publisher = Publisher(dead)
+    app = Ingress(
+        signing_secret=SECRET,
+        client=AsyncWebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/"),
+        publish=publisher.submit,
+        ready=lambda: False,
+        store=MemoryTradeStore(),
+        prices=_no_price,
+    )
+    client = TestClient(TestServer(app.web_app()))
+    await client.start_server()
+    try:
+        view = {**submitted(GOOD), "callback_id": "trade_modal", "type": "modal"}
+        payload = {
+            "type": "view_submission",
+            "user": {"id": "U123"},
+            "team": {"id": "T0"},
+            "view": view,
+            "api_app_id": "A1",
+            "trigger_id": "T1",
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        now = str(int(time.time()))
+        response = await _post(
+            client, body, {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign(body, now)}
+        )
+        answer = await response.json()
+        assert response.status == 200 and answer["response_action"] == "errors"
+        assert NOT_SUBMITTED in answer["errors"].values()
+        assert (await client.get("/readyz")).status == 503
+    finally:
+        await client.close()
+        app.close()
+        publisher.close()
