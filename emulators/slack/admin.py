@@ -33,11 +33,15 @@ from emulators.slack.web_api import reply, workspace_of
 
 class AdminError(web.HTTPBadRequest):
     def __init__(self, message: str) -> None:
-        super().__init__(text=msgspec.json.encode({"error": message}).decode(), content_type="application/json")
+        super().__init__(
+            text=msgspec.json.encode({"error": message}).decode(), content_type="application/json"
+        )
 
 
 def _not_found(what: str) -> web.HTTPNotFound:
-    return web.HTTPNotFound(text=msgspec.json.encode({"error": f"{what} not found"}).decode(), content_type="application/json")
+    return web.HTTPNotFound(
+        text=msgspec.json.encode({"error": f"{what} not found"}).decode(), content_type="application/json"
+    )
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -180,7 +184,7 @@ async def get_channels(request: web.Request) -> web.Response:
 async def post_channel(request: web.Request) -> web.Response:
     body = await _body(request)
     channel_id = body.get("id")
-    if not isinstance(channel_id, str) or not channel_id[:1] in ("C", "G"):
+    if not isinstance(channel_id, str) or channel_id[:1] not in ("C", "G"):
         raise AdminError('give an "id" like "C0TRADING"')
     chat = workspace_of(request).chat
     chat.add_channel(channel_id, body.get("name"))

@@ -18,18 +18,20 @@ class AdminClient:
         self.origin = origin.rstrip("/")
         self.timeout_s = timeout_s
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None, **query: Any) -> Any:
-        params = {k: v for k, v in query.items() if v is not None}
+    def _call(
+        self, verb: str, path: str, body: dict[str, Any] | None = None, query: dict[str, Any] | None = None
+    ) -> Any:
+        params = {k: v for k, v in (query or {}).items() if v is not None}
         url = f"{self.origin}/admin{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
-            url, data=data, method=method, headers={"Content-Type": "application/json"}
+            url, data=data, method=verb, headers={"Content-Type": "application/json"}
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 text = response.read()
         except urllib.error.HTTPError as exc:
-            raise AdminError(f"{method} /admin{path}: {exc.code} {exc.read().decode()}") from None
+            raise AdminError(f"{verb} /admin{path}: {exc.code} {exc.read().decode()}") from None
         return json.loads(text) if text else None
 
     # -- state ------------------------------------------------------------------------------
@@ -68,7 +70,7 @@ class AdminClient:
 
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         """Every Web API call received, in order: method, params, token, status, response, fault, at."""
-        return self._call("GET", "/calls", method=method)
+        return self._call("GET", "/calls", query={"method": method})
 
     def call_count(self, method: str) -> int:
         return len(self.calls(method))
@@ -95,7 +97,8 @@ class AdminClient:
         trigger_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """View records in open order: {id, type, user_id, trigger_id, status, errors, …, view}."""
-        return self._call("GET", "/views", user_id=user_id, type=kind, status=status, trigger_id=trigger_id)
+        query = {"user_id": user_id, "type": kind, "status": status, "trigger_id": trigger_id}
+        return self._call("GET", "/views", query=query)
 
     def view(self, view_id: str) -> dict[str, Any]:
         return self._call("GET", f"/views/{view_id}")
@@ -104,15 +107,19 @@ class AdminClient:
         """The user closes the modal: views.update on it answers not_found from now on."""
         return self._call("POST", f"/views/{view_id}/close", {"reason": reason})
 
-    def answer_view(self, view_id: str, *, state: dict[str, Any] | None, status: int, body: Any) -> dict[str, Any]:
+    def answer_view(
+        self, view_id: str, *, state: dict[str, Any] | None, status: int, body: Any
+    ) -> dict[str, Any]:
         """Apply an app's answer to a view_submission; returns {outcome, problem, record, pushed}."""
-        return self._call("POST", f"/views/{view_id}/answer", {"state": state, "status": status, "body": body})
+        return self._call(
+            "POST", f"/views/{view_id}/answer", {"state": state, "status": status, "body": body}
+        )
 
     def messages(
         self, *, channel: str | None = None, user: str | None = None, kind: str | None = None
     ) -> list[dict[str, Any]]:
         """What the app posted: {kind, channel, user, ts, text, blocks, attachments, thread_ts, params}."""
-        return self._call("GET", "/messages", channel=channel, user=user, kind=kind)
+        return self._call("GET", "/messages", query={"channel": channel, "user": user, "kind": kind})
 
     def home_views(self, user_id: str) -> list[dict[str, Any]]:
         """Every App Home view published to the user, oldest first."""

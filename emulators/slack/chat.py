@@ -13,6 +13,7 @@ from typing import Any
 from emulators.slack.config import EmulatorConfig
 from emulators.slack.errors import SlackError, ratelimited
 from emulators.slack.ids import Mint, is_user_id
+from emulators.slack.validation import with_ids
 
 
 @dataclass
@@ -94,13 +95,14 @@ class ChatStore:
 
     def record(self, kind: str, channel_id: str, user_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
         """Keep a message the app sent: kind "message", "ephemeral" or "response_url"."""
+        blocks = args.get("blocks")
         message = {
             "kind": kind,
             "channel": channel_id,
             "user": user_id,  # the DM's user, or an ephemeral message's recipient
             "ts": self._mint.ts(),
             "text": args.get("text"),
-            "blocks": args.get("blocks"),
+            "blocks": with_ids(blocks, self._mint) if isinstance(blocks, list) else blocks,
             "attachments": args.get("attachments"),
             "thread_ts": args.get("thread_ts"),
             "metadata": args.get("metadata"),
@@ -110,7 +112,9 @@ class ChatStore:
         self.messages.append(message)
         return message
 
-    def find(self, *, channel: str | None = None, user: str | None = None, kind: str | None = None) -> list[Any]:
+    def find(
+        self, *, channel: str | None = None, user: str | None = None, kind: str | None = None
+    ) -> list[Any]:
         return [
             m
             for m in self.messages

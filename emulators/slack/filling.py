@@ -92,22 +92,29 @@ def entered(element: dict[str, Any], given: Any) -> Any:
     return given
 
 
-def _entry(element: dict[str, Any], given: Any, supplied: bool) -> dict[str, Any]:
+def _entry(
+    element: dict[str, Any], given: Any, supplied: bool, kept: dict[str, Any] | None
+) -> dict[str, Any]:
     key, initial_key = VALUE_KEYS[element["type"]]
-    value = entered(element, given) if supplied else copy.deepcopy(element.get(initial_key))
-    return {"type": element["type"], key: value}
+    if supplied:
+        return {"type": element["type"], key: entered(element, given)}
+    if kept is not None and kept.get("type") == element["type"]:
+        return copy.deepcopy(kept)
+    return {"type": element["type"], key: copy.deepcopy(element.get(initial_key))}
 
 
 def _empty(entry: dict[str, Any]) -> bool:
     return all(value in (None, "", []) for key, value in entry.items() if key != "type")
 
 
-def state_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def state_values(view: dict[str, Any], values: dict[str, Any], kept: Any = None) -> dict[str, dict[str, Any]]:
     """state.values for submitting `view` with `values` ({block_id: value} or {block_id: {action_id: value}}).
 
-    Every input block is included (untouched ones with their initial value); other blocks only when
-    given a value. Select values are option values ("buy"), not option objects.
+    Every input block is included; an untouched one sends what it shows: its entry in `kept` (the
+    state of an earlier submission of this view), else its initial value. Other blocks are included
+    only when given a value. Select values are option values ("buy"), not option objects.
     """
+    kept = kept if isinstance(kept, dict) else {}
     blocks = {block.get("block_id"): block for block in view["blocks"]}
     unknown = set(values) - set(blocks)
     if unknown:
@@ -129,7 +136,15 @@ def state_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, dict
         stray = set(per_action) - {e["action_id"] for e in elements}
         if stray:
             raise ValueError(f"block {block_id} has no elements {sorted(stray)}")
-        entries = {e["action_id"]: _entry(e, per_action.get(e["action_id"]), e["action_id"] in per_action) for e in elements}
+        entries = {
+            e["action_id"]: _entry(
+                e,
+                per_action.get(e["action_id"]),
+                e["action_id"] in per_action,
+                kept.get(block_id, {}).get(e["action_id"]),
+            )
+            for e in elements
+        }
         if block.get("type") == "input" and not block.get("optional") and all(map(_empty, entries.values())):
             raise ValueError(f"block {block_id} is required: Slack's client would not submit the view")
         if entries:
@@ -145,7 +160,9 @@ def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[dict[str
     raise ValueError(f"no element with action_id {action_id!r}")
 
 
-def block_action(block: dict[str, Any], element: dict[str, Any], value: Any, action_ts: str) -> dict[str, Any]:
+def block_action(
+    block: dict[str, Any], element: dict[str, Any], value: Any, action_ts: str
+) -> dict[str, Any]:
     """One entry of a block_actions payload's `actions`: a button's text and value, or what was picked."""
     action: dict[str, Any] = {
         "action_id": element["action_id"],

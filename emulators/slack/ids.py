@@ -6,7 +6,7 @@ import random
 import re
 import string
 import time
-from typing import Any
+from typing import Any, TypeGuard
 
 ID_CHARS = string.ascii_uppercase + string.digits
 MIXED_CHARS = string.ascii_letters + string.digits
@@ -14,9 +14,11 @@ MIXED_CHARS = string.ascii_letters + string.digits
 TRIGGER_ID = re.compile(r"^\d+\.\d+\.[0-9a-f]+$")
 
 
-def is_user_id(value: Any) -> bool:
+def is_user_id(value: Any) -> TypeGuard[str]:
     """U… or W… (Enterprise Grid) user ids, like "U0BPQUNTA"."""
-    return isinstance(value, str) and len(value) > 1 and value[0] in "UW" and value.isalnum() and value.isupper()
+    return (
+        isinstance(value, str) and len(value) > 1 and value[0] in "UW" and value.isalnum() and value.isupper()
+    )
 
 
 class Mint:

@@ -90,7 +90,7 @@ def chat_post_message(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         "text": args.get("text", ""),
         "team": c.team_id,
     }
-    shown.update({k: args[k] for k in ("blocks", "attachments", "thread_ts", "metadata") if args.get(k)})
+    shown.update({k: message[k] for k in ("blocks", "attachments", "thread_ts", "metadata") if message[k]})
     return {"ok": True, "channel": channel_id, "ts": message["ts"], "message": shown}
 
 
@@ -122,7 +122,9 @@ def conversations_open(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"ok": True}
     if existed:
         answer.update(no_op=True, already_open=True)
-    answer["channel"] = ws.chat.im_object(channel_id) if _truthy(args.get("return_im")) else {"id": channel_id}
+    answer["channel"] = (
+        ws.chat.im_object(channel_id) if _truthy(args.get("return_im")) else {"id": channel_id}
+    )
     return answer
 
 

@@ -31,7 +31,11 @@ def _too_long(limit: int, pointer: str) -> str:
 def _check_text(value: Any, pointer: str, problems: list[str]) -> None:
     if value is None:
         return
-    if not isinstance(value, dict) or value.get("type") != "plain_text" or not isinstance(value.get("text"), str):
+    if (
+        not isinstance(value, dict)
+        or value.get("type") != "plain_text"
+        or not isinstance(value.get("text"), str)
+    ):
         problems.append(f"[ERROR] must be a plain_text object [json-pointer:{pointer}]")  # (emulator wording)
     elif len(value["text"]) > TEXT_MAX:
         problems.append(_too_long(TEXT_MAX, f"{pointer}/text"))
@@ -68,7 +72,9 @@ def _check_blocks(blocks: Any, *, modal_submit: bool, problems: list[str]) -> No
             seen.add(block_id)
         if block["type"] == "input":
             if not modal_submit:
-                problems.append("[ERROR] must provide submit property when using input blocks [json-pointer:/view]")
+                problems.append(
+                    "[ERROR] must provide submit property when using input blocks [json-pointer:/view]"
+                )
                 modal_submit = True  # said once
             if block.get("label") is None:
                 problems.append(f"[ERROR] missing required field: label [json-pointer:{pointer}]")

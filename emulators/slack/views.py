@@ -152,43 +152,51 @@ class ViewStore:
         return record
 
     def answer(self, view_id: str, state: dict[str, Any] | None, status: int, body: Any) -> dict[str, Any]:
-        """Apply the app's answer to a view_submission the way Slack's client does."""
+        """Apply the app's answer to a view_submission the way Slack's client does; returns
+        {outcome, problem, record, pushed}."""
         record = self._records[view_id]
         record.submissions += 1
         if state is not None:
             record.view["state"] = {"values": state}
         action = body.get("response_action") if isinstance(body, dict) else None
-        outcome, problem, pushed = action or "close", None, None
+        problem, pushed = None, None
         if status != 200:
-            outcome, problem = "app_error", f"the app answered HTTP {status}"
+            problem = f"the app answered HTTP {status}"
+        elif isinstance(body, str) and body.strip():
+            problem = "the app answered with a body that is not JSON"
         elif action is None:
             self.close(view_id, "submitted")
         elif action == "errors":
-            errors = body.get("errors")
-            unknown = set(errors or {}) - _input_block_ids(record.view) if isinstance(errors, dict) else {"?"}
-            if not errors or unknown:
-                outcome, problem = "invalid_response", f"errors must name input block_ids; not {sorted(unknown)}"
-            else:
-                record.errors = errors
+            problem = self._show_errors(record, body.get("errors"))
         elif action in ("update", "push"):
             try:
                 source = check_view(body.get("view"), types=("modal",))
             except SlackError as refusal:
-                outcome, problem = "invalid_response", f"{refusal.error}: {refusal.messages}"
+                problem = f"{refusal.error}: {refusal.messages}"
             else:
                 if action == "update":
                     self._replace(record, source)
                 else:
-                    root = record.view["root_view_id"]
-                    view = self._build(source, self._mint.slack_id("V"), root, view_id)
+                    view = self._build(source, self._mint.slack_id("V"), record.view["root_view_id"], view_id)
                     pushed = self._add(view, record.user_id, None, "open").to_json()
         elif action == "clear":
             for other in self._records.values():
                 if other.view["root_view_id"] == record.view["root_view_id"]:
                     self.close(other.view["id"], "cleared")
         else:
-            outcome, problem = "invalid_response", f"unknown response_action {action!r}"
+            problem = f"unknown response_action {action!r}"
+        outcome = "app_error" if status != 200 else "invalid_response" if problem else action or "close"
         return {"outcome": outcome, "problem": problem, "record": record.to_json(), "pushed": pushed}
+
+    def _show_errors(self, record: ViewRecord, errors: Any) -> str | None:
+        """Show `errors` on the modal; the problem when Slack would refuse them (not input block ids)."""
+        if not isinstance(errors, dict) or not errors:
+            return "errors must be an object of block_id: message"
+        unknown = set(errors) - _input_block_ids(record.view)
+        if unknown:
+            return f"errors must name input block_ids; not {sorted(unknown)}"
+        record.errors = errors
+        return None
 
     def _find(self, view_id: str | None, external_id: str | None) -> ViewRecord | None:
         if view_id:

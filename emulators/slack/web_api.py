@@ -73,7 +73,9 @@ def _refusal(error: SlackError) -> Answer:
     return error.status, error.body(), error.headers
 
 
-async def _through_fault(request: web.Request, process: Callable[[], Answer], fault: Fault | None) -> Answer | None:
+async def _through_fault(
+    request: web.Request, process: Callable[[], Answer], fault: Fault | None
+) -> Answer | None:
     """The call answered through the fault; None means the connection was dropped."""
     if fault is None:
         return process()
