@@ -186,3 +186,52 @@ def alpaca_down_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]
         "TRADEFLOW_ALPACA_TIMEOUT_S": "1",
     }
     yield from _stack(env, spans, "workers.app:rabbitmq")
+
+
+@dataclass
+class SlackStack:
+    stack: Stack
+    slack: Any  # the Slack emulator
+    driver: Any  # Slack's side: signed requests to the ingress
+    ingress: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+def slack_stack(
+    stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any, slack_emulator: Any
+) -> Iterator[SlackStack]:
+    """The whole flow from Slack's side: the ingress, workers notifying on Slack, trades on Alpaca."""
+    from emulators.slack.driver import SlackDriver
+    from workers.ops.up import start_process
+    from workers.store.local import free_port
+
+    env, spans = stack_env
+    port = free_port()
+    env = {
+        **env,
+        **alpaca_emulator.environment(),
+        **slack_emulator.environment(),
+        "ALPACA_PAPER_ENABLED": "true",
+        "TRADEFLOW_NOTIFIER": "slack",
+        "TRADEFLOW_INGRESS_PORT": str(port),
+        "TRADEFLOW_FILL_TIMEOUT_S": "5",
+    }
+    ingress = start_process(
+        [sys.executable, "-m", "workers.cli", "ingress"],
+        env=env,
+        host="127.0.0.1",
+        port=port,
+        log=Path(env["TRADEFLOW_DATA_DIR"]) / "ingress.log",
+    )
+    try:
+        for stack in _stack(env, spans, "workers.app:rabbitmq"):
+            stack.emulator = alpaca_emulator
+            driver = SlackDriver(
+                f"http://127.0.0.1:{port}/slack/events",
+                slack_emulator.signing_secret,
+                slack_emulator,
+                user_id="U123",
+            )
+            yield SlackStack(stack, slack_emulator, driver, ingress)
+    finally:
+        _stop(ingress)

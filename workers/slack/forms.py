@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,7 @@ SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TIME_IN_FORCE = (
     "stop_price",
     "time_in_force",
 )
+SYMBOL_PATTERN = re.compile(r"^[A-Z]{1,5}(\.[A-Z]{1,2})?$")  # as messages.types.Symbol
 ORDER_TYPES = {"market": "Market", "limit": "Limit", "stop": "Stop", "stop_limit": "Stop limit"}
 TIMES_IN_FORCE = {
     "day": "Day",
@@ -196,6 +198,8 @@ def read_submission(
     symbol = (values.get(SYMBOL) or "").upper()
     if not symbol:
         errors[SYMBOL] = "Enter a ticker, e.g. AAPL."
+    elif not SYMBOL_PATTERN.match(symbol):
+        errors[SYMBOL] = "Use a ticker of 1-5 capital letters, e.g. AAPL or BRK.B."
     quantity = _decimal(values.get(QUANTITY))
     if quantity is None or quantity <= 0:
         errors[QUANTITY] = "Enter a number of shares greater than 0, e.g. 100."

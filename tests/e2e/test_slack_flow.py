@@ -1,0 +1,107 @@
+"""The seed's user interaction from Slack's side over real sockets: /trade, the modal, Execute, the DM."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import SlackStack
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+SUCCESS_FIELDS = (
+    "Trade Executed Successfully",
+    "Symbol",
+    "AAPL",
+    "Type",
+    "BUY",
+    "Quantity",
+    "10",
+    "Trade ID",
+    "Method",
+    "Alpaca Paper Trading",
+    "Alpaca Order ID",
+    "Execution Price",
+    "Execution Time",
+    "Slippage",
+    "App Home",
+)
+FAILURE_FIELDS = (
+    "Symbol",
+    "Type",
+    "Quantity",
+    "Trade ID",
+    "Error",
+    "Market is closed",
+    "Error Code",
+    "MARKET_CLOSED",
+    "Next Steps",
+    "Check market hours",
+    "Reference Trade ID",
+)
+
+
+def _message_text(message: dict[str, object]) -> str:
+    """Everything the trader sees in a DM: the blocks' texts and the fallback text."""
+    import json
+
+    return json.dumps(message.get("blocks"), ensure_ascii=False) + str(message.get("text"))
+
+
+async def _trade(flow: SlackStack, text: str) -> str:
+    """`/trade TEXT`, then Execute Trade on the prefilled modal; returns the trade id."""
+    import json
+
+    command = await flow.driver.slash_command(text)
+    assert command.status == 200 and command.elapsed_s < 3
+    view = eventually(lambda: flow.driver.opened_view(command.trigger_id), timeout=10)
+    answer = await flow.driver.submit_view(view)
+    assert answer.status == 200 and answer.elapsed_s < 3
+    assert answer.body["response_action"] == "update"
+    assert "Submitting" in json.dumps(answer.body["view"])
+    return str(json.loads(view["private_metadata"])["trade_id"])
+
+
+async def test_a_slash_command_trade_ends_in_a_dm_with_every_field_of_the_seed(
+    slack_stack: SlackStack,
+) -> None:
+    trade_id = await _trade(slack_stack, "buy 10 AAPL")
+    dms = eventually(lambda: slack_stack.driver.messages_to("U123"), timeout=60)
+    [dm] = dms
+    text = _message_text(dm)
+    for field in (*SUCCESS_FIELDS, trade_id):
+        assert field in text, field
+    [order] = slack_stack.stack.emulator.admin.orders(trade_id)
+    assert order["id"] in text
+    home = eventually(lambda: slack_stack.driver.home_view("U123"), timeout=20)
+    assert "AAPL" in str(home)
+
+
+async def test_a_market_closed_trade_gets_a_dm_with_every_field_of_the_seeds_failure(
+    slack_stack: SlackStack,
+) -> None:
+    slack_stack.stack.emulator.admin.close_market()
+    trade_id = await _trade(slack_stack, "buy 1 AAPL")
+    [dm] = eventually(lambda: slack_stack.driver.messages_to("U123"), timeout=60)
+    text = _message_text(dm)
+    for field in (*FAILURE_FIELDS, trade_id):
+        assert field in text, field
+
+
+async def test_a_dm_answered_429_twice_then_200_arrives_once(slack_stack: SlackStack) -> None:
+    slack_stack.slack.admin.rate_limit("chat.postMessage", times=2, retry_after_s=1)
+    await _trade(slack_stack, "buy 2 MSFT")
+    eventually(lambda: slack_stack.driver.messages_to("U123"), timeout=60)
+    posts = slack_stack.slack.admin.calls("chat.postMessage")
+    assert [call["status"] for call in posts] == [429, 429, 200]
+    assert len(slack_stack.driver.messages_to("U123")) == 1
+
+
+async def test_a_bad_form_gets_errors_under_the_right_blocks(slack_stack: SlackStack) -> None:
+    command = await slack_stack.driver.slash_command("")
+    view = eventually(lambda: slack_stack.driver.opened_view(command.trigger_id), timeout=10)
+    answer = await slack_stack.driver.submit_view(
+        view, {"side": "buy", "symbol": "aa$", "quantity": "-3", "order_type": "limit"}
+    )
+    assert answer.body["response_action"] == "errors"
+    assert {"symbol", "quantity", "limit_price"} <= set(answer.body["errors"])
