@@ -105,3 +105,36 @@ async def test_a_bad_form_gets_errors_under_the_right_blocks(slack_stack: SlackS
     )
     assert answer.body["response_action"] == "errors"
     assert {"symbol", "quantity", "limit_price"} <= set(answer.body["errors"])
+
+
+async def test_submitting_the_same_modal_twice_is_one_trade(slack_stack: SlackStack) -> None:
+    import json
+
+    from emulators.slack import filling, payloads
+
+    command = await slack_stack.driver.slash_command("buy 3 AAPL")
+    view = eventually(lambda: slack_stack.driver.opened_view(command.trigger_id), timeout=10)
+    # The same submission delivered twice (a double click, or Slack retrying a slow ack)
+    admin = slack_stack.slack.admin
+    state = filling.state_values(view, {}, kept=view["state"]["values"])
+    payload = payloads.view_submission(admin.config(), view, state, user=("U123", "trader"), trigger_id="T1")
+    body = payloads.interactive(payload)
+    first = await slack_stack.driver.post_signed(body, payloads.FORM)
+    second = await slack_stack.driver.post_signed(body, payloads.FORM)
+    assert first.status == second.status == 200
+    trade_id = json.loads(view["private_metadata"])["trade_id"]
+    eventually(lambda: slack_stack.driver.messages_to("U123"), timeout=60)
+    assert len(slack_stack.stack.emulator.admin.orders(trade_id)) == 1
+    assert len(slack_stack.driver.messages_to("U123")) == 1
+
+
+async def test_the_app_home_shows_the_portfolio_and_opens_a_new_trade(slack_stack: SlackStack) -> None:
+    await _trade(slack_stack, "buy 5 AAPL")
+    eventually(lambda: slack_stack.driver.messages_to("U123"), timeout=60)
+    await slack_stack.driver.app_home_opened("U123")
+    home = eventually(lambda: slack_stack.driver.home_view("U123"), timeout=20)
+    assert "AAPL" in str(home) and "New trade" in str(home)
+    clicked = await slack_stack.driver.block_action(home, "new_trade")
+    assert clicked.status == 200
+    opened = eventually(lambda: slack_stack.driver.opened_view(clicked.trigger_id), timeout=10)
+    assert opened["callback_id"] == "trade_modal"
