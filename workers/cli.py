@@ -37,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("ingress", help="serve the Slack ingress (POST /slack/events, /healthz, /readyz)")
 
+    slack = sub.add_parser("slack", help="play Slack's side against the running stack (the Slack emulator)")
+    slack_sub = slack.add_subparsers(dest="slack_command", required=True)
+    slack_trade = slack_sub.add_parser(
+        "trade", help="/trade TEXT, Execute Trade, and print what the trader saw"
+    )
+    slack_trade.add_argument("words", nargs="+", help="e.g. buy 10 AAPL")
+    slack_trade.add_argument("--user", default="U123")
+    slack_trade.add_argument("--timeout", type=float, default=60.0)
+
     submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY SYMBOL")
     submit.add_argument("--user", required=True, help="the trader's Slack user id")
     submit.add_argument("--channel", default=None, help="the origin Slack channel id")
@@ -142,6 +151,14 @@ def _ingress(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.ingress import run_ingress
 
     return run_ingress(settings)
+
+
+def _slack(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.ops.slack_trade import play_trade
+
+    code, lines = asyncio.run(play_trade(settings, " ".join(args.words), args.user, args.timeout))
+    print("\n".join(lines))
+    return code
 
 
 def _submit(args: argparse.Namespace, settings: Settings) -> int:
@@ -257,6 +274,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "up": _up,
     "worker": _worker,
     "ingress": _ingress,
+    "slack": _slack,
     "submit": _submit,
     "trade": _trade,
     "positions": _positions,

@@ -201,8 +201,11 @@ def run_stack(
         report.show("Ingress", f"http://{host}:{port}/slack/events", url=f"http://{host}:{port}/slack/events")
         queues = _stage_queues(settings)
         report.show("Workers", f"{processes} process(es) on queues {', '.join(queues)}", queues=queues)
-        outbox = data_dir / "notifications.log"
-        report.show("Notifications", str(outbox), file=str(outbox))
+        if settings.tradeflow_notifier == "log":
+            outbox = data_dir / "notifications.log"
+            report.show("Notifications", str(outbox), file=str(outbox))
+        else:
+            report.show("Notifications", "Slack DMs; try: tradeflow slack trade buy 10 AAPL --user U123")
         report.ready()
         return _wait(workers)
 
