@@ -2,58 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from emulators.admin_http import AdminError, AdminHttp
 
-class AdminError(RuntimeError):
-    """The admin API refused a request (HTTP 400) or could not be reached."""
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
+__all__ = ["AdminClient", "AdminError"]
 
 
-class AdminClient:
-    def __init__(self, origin: str, *, timeout_s: float = 10.0) -> None:
-        self.origin = origin.rstrip("/")
-        self.timeout_s = timeout_s
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = None if body is None else json.dumps(body, default=_encode).encode()
-        request = urllib.request.Request(
-            f"{self.origin}/admin{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                text = response.read()
-        except urllib.error.HTTPError as exc:
-            raise AdminError(f"{method} /admin{path}: {exc.code} {exc.read().decode()}") from None
-        return json.loads(text) if text else None
-
+class AdminClient(AdminHttp):
     # -- state ------------------------------------------------------------------------------
-
-    def status(self) -> dict[str, Any]:
-        return self._call("GET", "/status")
-
-    def reset(self, **config: Any) -> None:
-        """Back to the start state; keyword arguments change the config until the next reset."""
-        self._call("POST", "/reset", config)
-
-    def config(self) -> dict[str, Any]:
-        return self._call("GET", "/config")
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         """E.g. configure(fill_delay_ms=10, partial_fills=3, tick_interval_ms=0, non_tradable=["XYZ"])."""
