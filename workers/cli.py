@@ -7,86 +7,19 @@ import asyncio
 import json
 import os
 import sys
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from workers.cli_args import build_parser
 from workers.settings import Settings, SettingsError, load_settings
 from workers.store.port import TradeStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tradeflow", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    up = sub.add_parser(
-        "up", help="start DynamoDB Local, the trace sink and workers on loopback; Ctrl-C stops all"
-    )
-    up.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
-    up.add_argument("--threads", type=int, default=None, help="threads per worker process")
-    up.add_argument("--json", action="store_true", help="print what started as one JSON object")
-
-    worker = sub.add_parser("worker", help="run the five stage actors (dramatiq workers)")
-    worker.add_argument("--processes", "-p", type=int, default=1)
-    worker.add_argument("--threads", "-t", type=int, default=None)
-    worker.add_argument("--queues", "-Q", nargs="*", default=None, help="stages to consume (default: all)")
-    worker.add_argument("--app", default="workers.app:rabbitmq", help="dramatiq app (module:attribute)")
-
-    sub.add_parser("ingress", help="serve the Slack ingress (POST /slack/events, /healthz, /readyz)")
-
-    slack = sub.add_parser("slack", help="play Slack's side against the running stack (the Slack emulator)")
-    slack_sub = slack.add_subparsers(dest="slack_command", required=True)
-    slack_trade = slack_sub.add_parser(
-        "trade", help="/trade TEXT, Execute Trade, and print what the trader saw"
-    )
-    slack_trade.add_argument("words", nargs="+", help="e.g. buy 10 AAPL")
-    slack_trade.add_argument("--user", default="U123")
-    slack_trade.add_argument("--timeout", type=float, default=60.0)
-
-    submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY SYMBOL")
-    submit.add_argument("--user", required=True, help="the trader's Slack user id")
-    submit.add_argument("--channel", default=None, help="the origin Slack channel id")
-    submit.add_argument("side", help="buy or sell")
-    submit.add_argument("quantity", help="shares, e.g. 10 or 0.5")
-    submit.add_argument("symbol", help="ticker, e.g. AAPL")
-    submit.add_argument(
-        "--type", dest="order_type", default="market", help="market, limit, stop or stop_limit"
-    )
-    submit.add_argument("--limit-price", default=None)
-    submit.add_argument("--stop-price", default=None)
-    submit.add_argument("--tif", dest="time_in_force", default="day", help="day, gtc, ioc or fok")
-    submit.add_argument(
-        "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"
-    )
-    submit.add_argument("--wait", action="store_true", help="wait for the outcome; exit 1 unless executed")
-    submit.add_argument("--timeout", type=float, default=60.0, help="seconds --wait waits (default 60)")
-    submit.add_argument("--json", action="store_true")
-
-    trade = sub.add_parser("trade", help="inspect a trade")
-    trade_sub = trade.add_subparsers(dest="trade_command", required=True)
-    show = trade_sub.add_parser("show", help="the trade and its audit trail")
-    show.add_argument("trade_id", type=uuid.UUID)
-    show.add_argument("--json", action="store_true")
-
-    positions = sub.add_parser("positions", help="a trader's positions")
-    positions.add_argument("user_id")
-    positions.add_argument("--json", action="store_true")
-
-    for name, text in (("halt", "engage the kill switch: refuse every new trade"), ("resume", "release it")):
-        control = sub.add_parser(name, help=text)
-        control.add_argument("--reason", default="")
-        control.add_argument(
-            "--as", dest="operator", default=os.environ.get("TRADEFLOW_OPERATOR", "operator")
-        )
-        control.add_argument("--json", action="store_true")
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -225,6 +158,47 @@ def _render_outcome(doc: dict[str, Any]) -> str:
     return f"{line}\ntrace id: {doc['trace_id']}"
 
 
+def _dlq(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.ops import dlq
+
+    def ask(count: int) -> bool:
+        if args.yes:
+            return True
+        answer = input(f"Purge {count} dead letters from {args.queue}? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    try:
+        if args.dlq_command == "list":
+            doc, render = dlq.list_dead_letters(settings, args.queue), dlq.render_list
+        elif args.dlq_command == "show":
+            doc, render = dlq.show_dead_letter(settings, args.queue, args.message_id), dlq.render_show
+        elif args.dlq_command == "replay":
+            if bool(args.all) == bool(args.message_id):
+                print("tradeflow dlq replay: give a MESSAGE_ID or --all", file=sys.stderr)
+                return EXIT_USAGE
+            message_id = None if args.all else args.message_id
+            doc = dlq.replay_dead_letters(settings, args.queue, message_id, operator=args.operator)
+            render = dlq.render_replay
+        else:
+            doc, render = dlq.purge_dead_letters(settings, args.queue, confirm=ask), dlq.render_purge
+    except dlq.UnknownQueue as exc:
+        print(f"tradeflow dlq: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except dlq.DlqError as exc:
+        print(f"tradeflow dlq: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    _print(doc, args.json, render)
+    return EXIT_FAILED if doc.get("found") is False else EXIT_OK
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.ops.health import render_health, run_health
+
+    healthy, checks = run_health(settings)
+    _print({"healthy": healthy, "checks": checks} if args.json else checks, args.json, render_health)
+    return EXIT_OK if healthy else EXIT_FAILED
+
+
 def _trade(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.inspect import render_trade, trade_document
 
@@ -277,6 +251,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "slack": _slack,
     "submit": _submit,
     "trade": _trade,
+    "health": _health,
+    "dlq": _dlq,
     "positions": _positions,
     "halt": _kill_switch(True),
     "resume": _kill_switch(False),

@@ -70,3 +70,23 @@ def test_poison_messages_are_dead_lettered_with_their_reason(stack: Stack) -> No
     done = stack.cli("submit", "--user", "U123", "buy", "2", "AAPL", "--wait", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "executed"
+
+
+def test_operators_list_show_and_replay_dead_letters_from_the_cli(stack: Stack) -> None:
+    execution = stack.queue("execution")
+    unknown = build_command(user_id="U123", side="buy", quantity="1", symbol="AAPL").trade
+    recorded = TradeRecorded(trade=unknown, recorded_at=unknown.submitted_at)
+    stack.queues.publish_raw(execution, _envelope(execution, "execution", to_payload(recorded)))
+    eventually(lambda: stack.queues.count(f"{execution}.XQ") == 1)
+
+    listed = json.loads(stack.cli("dlq", "list", "execution", "--json").stdout)
+    [line] = [m for q in listed["queues"] for m in q["messages"]]
+    assert line["trade_id"] == str(unknown.trade_id) and "never recorded" in line["reason"]
+    shown = json.loads(stack.cli("dlq", "show", "execution", line["message_id"], "--json").stdout)
+    assert "UnknownTrade" in shown["traceback"]
+
+    replayed = stack.cli("dlq", "replay", "execution", line["message_id"], "--as", "OPS1", "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    # the trade is still unknown, so the replay fails again and is dead-lettered again: nothing is lost
+    eventually(lambda: stack.queues.count(f"{execution}.XQ") == 1, timeout=20)
+    assert stack.cli("dlq", "replay", "execution").returncode == 2  # neither an id nor --all

@@ -1,0 +1,103 @@
+"""The `tradeflow` command line: every subcommand and its options."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import uuid
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tradeflow", description="tradeflow: the trade-execution back end of a Slack trading bot"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser(
+        "up", help="start DynamoDB Local, the trace sink and workers on loopback; Ctrl-C stops all"
+    )
+    up.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
+    up.add_argument("--threads", type=int, default=None, help="threads per worker process")
+    up.add_argument("--json", action="store_true", help="print what started as one JSON object")
+
+    worker = sub.add_parser("worker", help="run the five stage actors (dramatiq workers)")
+    worker.add_argument("--processes", "-p", type=int, default=1)
+    worker.add_argument("--threads", "-t", type=int, default=None)
+    worker.add_argument("--queues", "-Q", nargs="*", default=None, help="stages to consume (default: all)")
+    worker.add_argument("--app", default="workers.app:rabbitmq", help="dramatiq app (module:attribute)")
+
+    sub.add_parser("ingress", help="serve the Slack ingress (POST /slack/events, /healthz, /readyz)")
+
+    slack = sub.add_parser("slack", help="play Slack's side against the running stack (the Slack emulator)")
+    slack_sub = slack.add_subparsers(dest="slack_command", required=True)
+    slack_trade = slack_sub.add_parser(
+        "trade", help="/trade TEXT, Execute Trade, and print what the trader saw"
+    )
+    slack_trade.add_argument("words", nargs="+", help="e.g. buy 10 AAPL")
+    slack_trade.add_argument("--user", default="U123")
+    slack_trade.add_argument("--timeout", type=float, default=60.0)
+
+    submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY SYMBOL")
+    submit.add_argument("--user", required=True, help="the trader's Slack user id")
+    submit.add_argument("--channel", default=None, help="the origin Slack channel id")
+    submit.add_argument("side", help="buy or sell")
+    submit.add_argument("quantity", help="shares, e.g. 10 or 0.5")
+    submit.add_argument("symbol", help="ticker, e.g. AAPL")
+    submit.add_argument(
+        "--type", dest="order_type", default="market", help="market, limit, stop or stop_limit"
+    )
+    submit.add_argument("--limit-price", default=None)
+    submit.add_argument("--stop-price", default=None)
+    submit.add_argument("--tif", dest="time_in_force", default="day", help="day, gtc, ioc or fok")
+    submit.add_argument(
+        "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"
+    )
+    submit.add_argument("--wait", action="store_true", help="wait for the outcome; exit 1 unless executed")
+    submit.add_argument("--timeout", type=float, default=60.0, help="seconds --wait waits (default 60)")
+    submit.add_argument("--json", action="store_true")
+
+    dlq = sub.add_parser("dlq", help="inspect, replay or purge dead letters (<queue>.XQ)")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_list = dlq_sub.add_parser("list", help="counts and one line per dead letter")
+    dlq_list.add_argument("queue", nargs="?", default=None)
+    dlq_show = dlq_sub.add_parser("show", help="body, reason, traceback and history of one dead letter")
+    dlq_show.add_argument("queue")
+    dlq_show.add_argument("message_id")
+    dlq_replay = dlq_sub.add_parser(
+        "replay", help="re-enqueue with retries reset; removed only once confirmed"
+    )
+    dlq_replay.add_argument("queue")
+    dlq_replay.add_argument("message_id", nargs="?", default=None)
+    dlq_replay.add_argument("--all", action="store_true", help="replay every dead letter of the queue")
+    dlq_purge = dlq_sub.add_parser("purge", help="delete a queue's dead letters (asks first)")
+    dlq_purge.add_argument("queue")
+    dlq_purge.add_argument("--yes", action="store_true", help="do not ask")
+    for command in (dlq_list, dlq_show, dlq_replay, dlq_purge):
+        command.add_argument("--json", action="store_true")
+        command.add_argument(
+            "--as", dest="operator", default=os.environ.get("TRADEFLOW_OPERATOR", "operator")
+        )
+
+    health = sub.add_parser(
+        "health", help="check RabbitMQ, queues, DynamoDB, Alpaca and Slack; exit 1 if unwell"
+    )
+    health.add_argument("--json", action="store_true")
+
+    trade = sub.add_parser("trade", help="inspect a trade")
+    trade_sub = trade.add_subparsers(dest="trade_command", required=True)
+    show = trade_sub.add_parser("show", help="the trade and its audit trail")
+    show.add_argument("trade_id", type=uuid.UUID)
+    show.add_argument("--json", action="store_true")
+
+    positions = sub.add_parser("positions", help="a trader's positions")
+    positions.add_argument("user_id")
+    positions.add_argument("--json", action="store_true")
+
+    for name, text in (("halt", "engage the kill switch: refuse every new trade"), ("resume", "release it")):
+        control = sub.add_parser(name, help=text)
+        control.add_argument("--reason", default="")
+        control.add_argument(
+            "--as", dest="operator", default=os.environ.get("TRADEFLOW_OPERATOR", "operator")
+        )
+        control.add_argument("--json", action="store_true")
+    return parser
