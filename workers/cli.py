@@ -210,6 +210,17 @@ def _trade(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _trace(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from workers.ops.trace import render_trace, trace_document
+
+    spans = Path(args.spans) if args.spans else settings.data_dir / "spans.jsonl"
+    doc = trace_document(spans, args.trade_id)
+    _print(doc, args.json, render_trace)
+    return EXIT_OK if doc["spans"] else EXIT_FAILED
+
+
 def _positions(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.inspect import positions_document, render_positions
 
@@ -254,6 +265,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "health": _health,
     "dlq": _dlq,
     "positions": _positions,
+    "trace": _trace,
     "halt": _kill_switch(True),
     "resume": _kill_switch(False),
 }

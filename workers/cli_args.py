@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("trade_id", type=uuid.UUID)
     show.add_argument("--json", action="store_true")
 
+    trace = sub.add_parser("trace", help="a trade's spans as a tree (the trace id is the trade id)")
+    trace.add_argument("trade_id", type=uuid.UUID)
+    trace.add_argument("--spans", default=None, help="span file (default: DATA_DIR/spans.jsonl)")
+    trace.add_argument("--json", action="store_true")
+
     positions = sub.add_parser("positions", help="a trader's positions")
     positions.add_argument("user_id")
     positions.add_argument("--json", action="store_true")

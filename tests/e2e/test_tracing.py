@@ -42,3 +42,21 @@ def test_all_spans_of_a_trade_share_the_trade_id_as_trace_id(stack: Stack) -> No
     # each stage's span hangs under the span that published its message
     for span in consumers:
         assert span["parent_span_id"] in by_id
+
+
+def test_tradeflow_trace_prints_the_trades_span_tree(stack: Stack) -> None:
+    done = stack.cli("submit", "--user", "U123", "buy", "2", "MSFT", "--wait", "--json")
+    trade_id = json.loads(done.stdout)["trade_id"]
+
+    def tree() -> dict[str, object] | None:
+        shown = stack.cli("trace", trade_id, "--spans", str(stack.spans_path), "--json")
+        doc = json.loads(shown.stdout)
+        return doc if shown.returncode == 0 and doc["spans"] >= 6 else None
+
+    doc = eventually(tree, timeout=20)
+    assert doc is not None and doc["trace_id"] == trade_id.replace("-", "") and doc["errors"] == 0
+    names, node = [], doc["tree"][0]  # type: ignore[index]
+    while node:
+        names.append(node["name"])
+        node = node["children"][0] if node["children"] else None
+    assert names == ["trade submit", *(f"{stack.queue(s)} process" for s in STAGES)]
