@@ -80,6 +80,10 @@ class AlpacaPaperBroker:
         # alpaca-py answers Model | RawData; with raw_data off it is always the model.
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
 
+    async def account(self) -> Any:
+        """Alpaca's account (alpaca-py's TradeAccount): number, cash, buying power, portfolio value."""
+        return await self._reach(self.trading.get_account)
+
     async def verify(self) -> str:
         """Run the four safety checks against the live account; returns the account number."""
         self.guard.check_configuration()

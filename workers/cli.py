@@ -210,6 +210,14 @@ def _trade(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.ops.doctor import run_doctor
+
+    ok, lines = asyncio.run(run_doctor(settings))
+    print("\n".join(lines))
+    return EXIT_OK if ok else EXIT_FAILED
+
+
 def _trace(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -266,6 +274,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "dlq": _dlq,
     "positions": _positions,
     "trace": _trace,
+    "doctor": _doctor,
     "halt": _kill_switch(True),
     "resume": _kill_switch(False),
 }

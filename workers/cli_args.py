@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("trade_id", type=uuid.UUID)
     show.add_argument("--json", action="store_true")
 
+    sub.add_parser(
+        "doctor", help="the seed's test_enhanced_execution checks: Alpaca, database, one execution"
+    )
+
     trace = sub.add_parser("trace", help="a trade's spans as a tree (the trace id is the trade id)")
     trace.add_argument("trade_id", type=uuid.UUID)
     trace.add_argument("--spans", default=None, help="span file (default: DATA_DIR/spans.jsonl)")

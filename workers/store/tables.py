@@ -17,6 +17,10 @@ OPEN_SORT_ATTRIBUTE = "open_sort_key"
 USER_TRADES_INDEX = "user-trades"
 USER_ATTRIBUTE = "user_id"
 USER_SORT_ATTRIBUTE = "user_sort_key"
+# The trades-by-day index: every trade item carries both, so a time window reads one partition per UTC day.
+TRADES_BY_DAY_INDEX = "trades-by-day"
+TRADE_DAY_ATTRIBUTE = "trade_day"
+DAY_SORT_ATTRIBUTE = "day_sort_key"
 
 # DynamoDB table names are 3-255 of [A-Za-z0-9_.-]; the longest suffix we add is "-positions".
 _PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
@@ -91,7 +95,10 @@ OPEN_TRADES = GlobalIndex(
     name=OPEN_TRADES_INDEX, hash_key=OPEN_STATUS_ATTRIBUTE, range_key=OPEN_SORT_ATTRIBUTE
 )
 USER_TRADES = GlobalIndex(name=USER_TRADES_INDEX, hash_key=USER_ATTRIBUTE, range_key=USER_SORT_ATTRIBUTE)
-TRADE_INDEXES = (OPEN_TRADES, USER_TRADES)
+TRADES_BY_DAY = GlobalIndex(
+    name=TRADES_BY_DAY_INDEX, hash_key=TRADE_DAY_ATTRIBUTE, range_key=DAY_SORT_ATTRIBUTE
+)
+TRADE_INDEXES = (OPEN_TRADES, USER_TRADES, TRADES_BY_DAY)
 
 
 def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
@@ -123,8 +130,9 @@ def _create_request(
 def table_definitions(names: TableNames) -> tuple[TableDefinition, ...]:
     """Every table tradeflow needs; trades and audit expire through TTL on `expires_at`.
 
-    The trades table carries the sparse `open-trades` index (open trades by status, oldest first) and the
-    `user-trades` index (a trader's trades by submission time).
+    The trades table carries the sparse `open-trades` index (open trades by status, oldest first), the
+    `user-trades` index (a trader's trades by submission time) and the `trades-by-day` index (every trade
+    under its UTC submission day, by submission time).
     """
     return (
         TableDefinition(
