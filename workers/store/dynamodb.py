@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import aioboto3
@@ -15,14 +16,30 @@ from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
 from messages.types import OPEN_STATUSES
 from workers.store.dynamo_requests import get_item, put_if, put_request, query, transact
 from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
-from workers.store.items import from_attributes, key, to_attributes, trade_attributes, trade_from_attributes
-from workers.store.port import PositionWrite, StoreUnavailable, check_limit, open_statuses_to_list
+from workers.store.items import (
+    day_sort_bounds,
+    from_attributes,
+    key,
+    to_attributes,
+    trade_attributes,
+    trade_from_attributes,
+)
+from workers.store.port import (
+    PositionWrite,
+    StoreUnavailable,
+    check_limit,
+    open_statuses_to_list,
+    trade_window,
+)
 from workers.store.schema import create_tables
 from workers.store.tables import (
+    DAY_SORT_ATTRIBUTE,
     KILL_SWITCH_KEY,
     OPEN_SORT_ATTRIBUTE,
     OPEN_STATUS_ATTRIBUTE,
     OPEN_TRADES_INDEX,
+    TRADE_DAY_ATTRIBUTE,
+    TRADES_BY_DAY_INDEX,
     USER_ATTRIBUTE,
     USER_TRADES_INDEX,
     TableNames,
@@ -164,6 +181,30 @@ class DynamoTradeStore:
             "ScanIndexForward": False,  # newest first; a GSI cannot be read consistently
         }
         items = await query(self._client, request, limit=check_limit(limit))
+        return [trade_from_attributes(item) for item in items[:limit]]
+
+    async def list_trades_since(
+        self, since: datetime, until: datetime | None = None, limit: int = 100_000
+    ) -> list[TradeRecord]:
+        """Query the trades-by-day index once per UTC day, oldest first; see the port for its consistency."""
+        days, lower, upper = day_sort_bounds(*trade_window(since, until, limit))
+        items: list[dict[str, Any]] = []
+        for day in days:
+            request = {
+                "TableName": self._tables.trades,
+                "IndexName": TRADES_BY_DAY_INDEX,
+                "KeyConditionExpression": "#day = :day AND #sort BETWEEN :lower AND :upper",
+                "ExpressionAttributeNames": {"#day": TRADE_DAY_ATTRIBUTE, "#sort": DAY_SORT_ATTRIBUTE},
+                "ExpressionAttributeValues": {
+                    ":day": {"S": day},
+                    ":lower": {"S": lower},
+                    ":upper": {"S": upper},
+                },
+                "ScanIndexForward": True,  # oldest first; a GSI cannot be read consistently
+            }
+            items.extend(await query(self._client, request, limit=limit - len(items)))
+            if len(items) >= limit:
+                break
         return [trade_from_attributes(item) for item in items[:limit]]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -12,7 +12,13 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from messages.codec import from_item, to_item
 from messages.records import TradeRecord
-from workers.store.tables import OPEN_SORT_ATTRIBUTE, OPEN_STATUS_ATTRIBUTE, USER_SORT_ATTRIBUTE
+from workers.store.tables import (
+    DAY_SORT_ATTRIBUTE,
+    OPEN_SORT_ATTRIBUTE,
+    OPEN_STATUS_ATTRIBUTE,
+    TRADE_DAY_ATTRIBUTE,
+    USER_SORT_ATTRIBUTE,
+)
 
 T = TypeVar("T")
 
@@ -45,27 +51,32 @@ def from_attributes(attributes: dict[str, Any], kind: type[T]) -> T:
     return from_item(item, kind)
 
 
-_INDEX_ATTRIBUTES = (OPEN_STATUS_ATTRIBUTE, OPEN_SORT_ATTRIBUTE, USER_SORT_ATTRIBUTE)
+_INDEX_ATTRIBUTES = (
+    OPEN_STATUS_ATTRIBUTE,
+    OPEN_SORT_ATTRIBUTE,
+    USER_SORT_ATTRIBUTE,
+    TRADE_DAY_ATTRIBUTE,
+    DAY_SORT_ATTRIBUTE,
+)
 
 
 def trade_attributes(record: TradeRecord) -> dict[str, Any]:
-    """The trade item with its index keys: the user-trades sort key always, and while the trade is open
-    the keys of the sparse open-trades index.
+    """The trade item with its index keys: the user-trades and trades-by-day keys always, and while the
+    trade is open the keys of the sparse open-trades index.
 
     Every put of a trade goes through here, so an item is in the open-trades index exactly while its status
-    is open, and in the user-trades index from its first put (under `user_id`, which the record carries).
+    is open, and in the user-trades (under `user_id`, which the record carries) and trades-by-day indexes
+    from its first put.
     """
     sort_key = submitted_sort_key(record)
-    if not record.is_open:
-        return to_attributes(record, **{USER_SORT_ATTRIBUTE: sort_key})
-    return to_attributes(
-        record,
-        **{
-            OPEN_STATUS_ATTRIBUTE: record.status,
-            OPEN_SORT_ATTRIBUTE: sort_key,
-            USER_SORT_ATTRIBUTE: sort_key,
-        },
-    )
+    keys = {
+        USER_SORT_ATTRIBUTE: sort_key,
+        TRADE_DAY_ATTRIBUTE: trade_day(record.timestamp),
+        DAY_SORT_ATTRIBUTE: sort_key,
+    }
+    if record.is_open:
+        keys |= {OPEN_STATUS_ATTRIBUTE: record.status, OPEN_SORT_ATTRIBUTE: sort_key}
+    return to_attributes(record, **keys)
 
 
 def trade_from_attributes(attributes: dict[str, Any]) -> TradeRecord:
@@ -78,9 +89,34 @@ def submitted_sort_key(record: TradeRecord) -> str:
     """Fixed-width UTC submission time, then the trade id: sorts by time and never ties.
 
     The record's own `timestamp` string does not sort by time (offsets vary; msgspec drops a zero fraction).
-    Both trade indexes sort on it: open trades oldest first, a trader's trades newest first.
+    Every trade index sorts on it: open trades oldest first, a trader's trades newest first, a day's trades
+    oldest first.
     """
-    return f"{_as_utc(record.timestamp):%Y-%m-%dT%H:%M:%S.%f}Z#{record.trade_id}"
+    return f"{_moment_key(record.timestamp)}#{record.trade_id}"
+
+
+def trade_day(moment: datetime) -> str:
+    """The UTC date of `moment`, "YYYY-MM-DD": the trades-by-day partition a trade submitted then is in."""
+    return f"{_as_utc(moment):%Y-%m-%d}"
+
+
+def day_sort_bounds(since: datetime, until: datetime) -> tuple[list[str], str, str]:
+    """The UTC days a window [since, until) touches, oldest first, and its bounds on `submitted_sort_key`.
+
+    A sort key is a moment key plus "#<trade id>", so it sorts after its own moment's key: every key from
+    `since` on is >= the lower bound, and every key before `until` is < the upper bound, none equal to it.
+    Both bounds hold on every day, so a Query per day can use one BETWEEN.
+    """
+    if until <= since:
+        return [], _moment_key(since), _moment_key(until)
+    first = _as_utc(since).date()
+    last = (_as_utc(until) - timedelta(microseconds=1)).date()  # `until` itself is outside the window
+    days = [f"{first + timedelta(days=n):%Y-%m-%d}" for n in range((last - first).days + 1)]
+    return days, _moment_key(since), _moment_key(until)
+
+
+def _moment_key(moment: datetime) -> str:
+    return f"{_as_utc(moment):%Y-%m-%dT%H:%M:%S.%f}Z"
 
 
 def _as_utc(moment: datetime) -> datetime:

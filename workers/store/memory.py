@@ -5,15 +5,28 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
 
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
-from workers.store.items import from_attributes, to_attributes, trade_attributes, trade_from_attributes
-from workers.store.port import PositionWrite, check_limit, open_statuses_to_list
-from workers.store.tables import OPEN_SORT_ATTRIBUTE, OPEN_STATUS_ATTRIBUTE, USER_SORT_ATTRIBUTE
+from workers.store.items import (
+    day_sort_bounds,
+    from_attributes,
+    to_attributes,
+    trade_attributes,
+    trade_from_attributes,
+)
+from workers.store.port import PositionWrite, check_limit, open_statuses_to_list, trade_window
+from workers.store.tables import (
+    DAY_SORT_ATTRIBUTE,
+    OPEN_SORT_ATTRIBUTE,
+    OPEN_STATUS_ATTRIBUTE,
+    TRADE_DAY_ATTRIBUTE,
+    USER_SORT_ATTRIBUTE,
+)
 
 T = TypeVar("T")
 
@@ -110,6 +123,21 @@ class MemoryTradeStore:
         async with self._lock:
             items = [item for item in self._trades.values() if item["user_id"]["S"] == user_id]
         items.sort(key=lambda item: str(item[USER_SORT_ATTRIBUTE]["S"]), reverse=True)
+        return [trade_from_attributes(item) for item in items[:limit]]
+
+    async def list_trades_since(
+        self, since: datetime, until: datetime | None = None, limit: int = 100_000
+    ) -> list[TradeRecord]:
+        days, lower, upper = day_sort_bounds(*trade_window(since, until, limit))
+        wanted = set(days)
+        async with self._lock:
+            items = [
+                item
+                for item in self._trades.values()
+                if item.get(TRADE_DAY_ATTRIBUTE, {}).get("S") in wanted
+                and lower <= item[DAY_SORT_ATTRIBUTE]["S"] <= upper
+            ]
+        items.sort(key=lambda item: str(item[DAY_SORT_ATTRIBUTE]["S"]))
         return [trade_from_attributes(item) for item in items[:limit]]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
@@ -78,6 +79,18 @@ class TradeStore(Protocol):
         Raises ValueError for a limit below 1.
         """
 
+    async def list_trades_since(
+        self, since: datetime, until: datetime | None = None, limit: int = 100_000
+    ) -> list[TradeRecord]:
+        """Up to `limit` trades submitted (`timestamp`) in [since, until), oldest first, in any status.
+
+        `until` defaults to now; a naive datetime is read as UTC. Reads the trades-by-day index, one
+        partition per UTC day of the window, never the whole table. On DynamoDB the index is eventually
+        consistent (a trade just written may be missing or show its previous status), and a trade an older
+        version wrote, and that has not been written since, lacks the index key and is not listed.
+        Raises ValueError for `until` before `since` or a limit below 1.
+        """
+
     async def get_position(self, user_id: str, symbol: str) -> Position | None: ...
 
     async def list_positions(self, user_id: str) -> list[Position]: ...
@@ -131,3 +144,17 @@ def open_statuses_to_list(statuses: Collection[str], limit: int) -> tuple[str, .
         )
     check_limit(limit)
     return wanted
+
+
+def trade_window(since: datetime, until: datetime | None, limit: int) -> tuple[datetime, datetime]:
+    """Check `list_trades_since`' arguments; the window as aware UTC datetimes, `until` defaulting to now."""
+    check_limit(limit)
+    start = _as_utc(since)
+    end = datetime.now(UTC) if until is None else _as_utc(until)
+    if end < start:
+        raise ValueError(f"until ({end.isoformat()}) is before since ({start.isoformat()})")
+    return start, end
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
