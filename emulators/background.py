@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import signal
 import threading
 from typing import Self
 
+import msgspec
 from aiohttp import web
 
 SHUTDOWN_TIMEOUT_S = 1.0
@@ -87,3 +91,25 @@ class BackgroundServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+async def serve_until_signalled(
+    runner: web.AppRunner, title: str, urls: dict[str, str], config: object, *, as_json: bool
+) -> None:
+    """Print where clients connect, then serve in the foreground until SIGINT or SIGTERM."""
+    if as_json:
+        print(json.dumps(urls), flush=True)
+    else:
+        print(title, flush=True)
+        for name, value in urls.items():
+            print(f"  {name}={value}", flush=True)
+        print(f"  config: {json.dumps(msgspec.to_builtins(config))}", flush=True)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopped.set)
+    try:
+        await stopped.wait()
+    finally:
+        await runner.cleanup()

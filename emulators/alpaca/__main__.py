@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
-import signal
 from decimal import Decimal
-
-import msgspec
 
 from emulators.alpaca.brokerage import Brokerage
 from emulators.alpaca.config import EmulatorConfig, starting_cash_from_env
 from emulators.alpaca.runner import open_site
+from emulators.background import serve_until_signalled
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,22 +50,13 @@ async def serve(args: argparse.Namespace) -> None:
         "stream_url": f"ws://{args.host}:{port}/paper/stream",
         "admin_url": f"{origin}/admin",
     }
-    if args.json:
-        print(json.dumps(urls), flush=True)
-    else:
-        print(f"Alpaca emulator (paper, placeholder credentials) on {origin}", flush=True)
-        for name, value in urls.items():
-            print(f"  {name}={value}", flush=True)
-        print(f"  config: {json.dumps(msgspec.to_builtins(config))}", flush=True)
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stopped.set)
-    try:
-        await stopped.wait()
-    finally:
-        await runner.cleanup()
+    await serve_until_signalled(
+        runner,
+        f"Alpaca emulator (paper, placeholder credentials) on {origin}",
+        urls,
+        config,
+        as_json=args.json,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
-import signal
 
-import msgspec
-
+from emulators.background import serve_until_signalled
 from emulators.slack.config import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, EmulatorConfig
 from emulators.slack.runner import open_site
 from emulators.slack.workspace import Workspace
@@ -51,22 +47,9 @@ async def serve(args: argparse.Namespace) -> None:
         "SLACK_SIGNING_SECRET": config.signing_secret,
         "admin_url": f"{origin}/admin",
     }
-    if args.json:
-        print(json.dumps(urls), flush=True)
-    else:
-        print(f"Slack emulator (placeholder credentials) on {origin}", flush=True)
-        for name, value in urls.items():
-            print(f"  {name}={value}", flush=True)
-        print(f"  config: {json.dumps(msgspec.to_builtins(config))}", flush=True)
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stopped.set)
-    try:
-        await stopped.wait()
-    finally:
-        await runner.cleanup()
+    await serve_until_signalled(
+        runner, f"Slack emulator (placeholder credentials) on {origin}", urls, config, as_json=args.json
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,7 @@ from workers.store.faults import (
     error_code,
     transient_faults_as_unavailable,
 )
+from workers.store.tables import DAY_SORT_ATTRIBUTE, TRADE_DAY_ATTRIBUTE, TRADES_BY_DAY_INDEX
 
 
 def put_request(
@@ -79,3 +80,15 @@ async def query(client: Any, request: dict[str, Any], limit: int | None = None) 
             if "LastEvaluatedKey" not in page or (limit is not None and len(items) >= limit):
                 return items
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def trades_by_day_request(table: str, day: str, lower: str, upper: str) -> dict[str, Any]:
+    """The Query for one UTC day's trades whose submission sort key is in [lower, upper], oldest first."""
+    return {
+        "TableName": table,
+        "IndexName": TRADES_BY_DAY_INDEX,
+        "KeyConditionExpression": "#day = :day AND #sort BETWEEN :lower AND :upper",
+        "ExpressionAttributeNames": {"#day": TRADE_DAY_ATTRIBUTE, "#sort": DAY_SORT_ATTRIBUTE},
+        "ExpressionAttributeValues": {":day": {"S": day}, ":lower": {"S": lower}, ":upper": {"S": upper}},
+        "ScanIndexForward": True,  # oldest first; a GSI cannot be read consistently
+    }

@@ -14,7 +14,14 @@ from aiobotocore.config import AioConfig
 
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
 from messages.types import OPEN_STATUSES
-from workers.store.dynamo_requests import get_item, put_if, put_request, query, transact
+from workers.store.dynamo_requests import (
+    get_item,
+    put_if,
+    put_request,
+    query,
+    trades_by_day_request,
+    transact,
+)
 from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
 from workers.store.items import (
     day_sort_bounds,
@@ -33,13 +40,10 @@ from workers.store.port import (
 )
 from workers.store.schema import create_tables
 from workers.store.tables import (
-    DAY_SORT_ATTRIBUTE,
     KILL_SWITCH_KEY,
     OPEN_SORT_ATTRIBUTE,
     OPEN_STATUS_ATTRIBUTE,
     OPEN_TRADES_INDEX,
-    TRADE_DAY_ATTRIBUTE,
-    TRADES_BY_DAY_INDEX,
     USER_ATTRIBUTE,
     USER_TRADES_INDEX,
     TableNames,
@@ -190,18 +194,7 @@ class DynamoTradeStore:
         days, lower, upper = day_sort_bounds(*trade_window(since, until, limit))
         items: list[dict[str, Any]] = []
         for day in days:
-            request = {
-                "TableName": self._tables.trades,
-                "IndexName": TRADES_BY_DAY_INDEX,
-                "KeyConditionExpression": "#day = :day AND #sort BETWEEN :lower AND :upper",
-                "ExpressionAttributeNames": {"#day": TRADE_DAY_ATTRIBUTE, "#sort": DAY_SORT_ATTRIBUTE},
-                "ExpressionAttributeValues": {
-                    ":day": {"S": day},
-                    ":lower": {"S": lower},
-                    ":upper": {"S": upper},
-                },
-                "ScanIndexForward": True,  # oldest first; a GSI cannot be read consistently
-            }
+            request = trades_by_day_request(self._tables.trades, day, lower, upper)
             items.extend(await query(self._client, request, limit=limit - len(items)))
             if len(items) >= limit:
                 break
