@@ -10,6 +10,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.errors import DecodeError
 from dramatiq.middleware import AsyncIO, CurrentMessage, ShutdownNotifications, TimeLimit
 
+from telemetry.metrics import StageMetrics
 from telemetry.middleware import TracingMiddleware
 from workers.dead_letters import DeadLetters, is_permanent
 from workers.settings import Settings
@@ -45,6 +46,7 @@ def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -
         CurrentMessage(),
         AsyncIO(),
         TracingMiddleware(),
+        StageMetrics(),
         DeadLetters(
             max_retries=settings.tradeflow_max_retries,
             min_backoff_ms=settings.tradeflow_min_backoff_ms,

@@ -10,10 +10,11 @@ import pytest
 
 from messages.records import TradeRecord, pending_record
 from tests.unit.fakes import NOW, trade
-from workers.store.items import trade_attributes, trade_from_attributes
+from workers.store.items import day_sort_bounds, trade_attributes, trade_from_attributes
 from workers.store.tables import (
     KILL_SWITCH_KEY,
     OPEN_TRADES,
+    TRADES_BY_DAY,
     TTL_ATTRIBUTE,
     USER_TRADES,
     TableNames,
@@ -69,12 +70,13 @@ def test_each_table_has_its_keys_and_pays_per_request() -> None:
         assert {a["AttributeName"] for a in request["AttributeDefinitions"]} == key_names
 
 
-def test_only_trades_have_indexes_the_open_trades_and_user_trades_projecting_whole_items() -> None:
+def test_only_trades_have_indexes_open_trades_user_trades_and_by_day_projecting_whole_items() -> None:
     definitions = {d.name: d for d in table_definitions(TableNames.from_prefix("p"))}
     assert {name: indexes_of(d.create_request) for name, d in definitions.items()} == {
         "p-trades": {
             "open-trades": [("open_status", "HASH", "S"), ("open_sort_key", "RANGE", "S")],
             "user-trades": [("user_id", "HASH", "S"), ("user_sort_key", "RANGE", "S")],
+            "trades-by-day": [("trade_day", "HASH", "S"), ("day_sort_key", "RANGE", "S")],
         },
         "p-positions": {},
         "p-audit": {},
@@ -84,7 +86,7 @@ def test_only_trades_have_indexes_the_open_trades_and_user_trades_projecting_who
     for index in trades.create_request["GlobalSecondaryIndexes"]:
         assert index["Projection"] == {"ProjectionType": "ALL"}
         assert "ProvisionedThroughput" not in index  # on-demand: the index pays per request too
-    assert trades.indexes == (OPEN_TRADES, USER_TRADES)
+    assert trades.indexes == (OPEN_TRADES, USER_TRADES, TRADES_BY_DAY)
     assert {name: d.indexes for name, d in definitions.items() if name != "p-trades"} == {
         "p-positions": (),
         "p-audit": (),
@@ -92,7 +94,7 @@ def test_only_trades_have_indexes_the_open_trades_and_user_trades_projecting_who
     }
 
 
-@pytest.mark.parametrize("position", [0, 1])
+@pytest.mark.parametrize("position", [0, 1, 2])
 def test_a_missing_index_is_added_with_update_table_create(position: int) -> None:
     trades = table_definitions(TableNames.from_prefix("p"))[0]
     index = trades.indexes[position]
@@ -130,16 +132,19 @@ def test_an_open_trade_item_carries_the_index_keys_and_reads_back_without_them(s
     assert item["open_status"] == {"S": status}
     assert item["open_sort_key"] == {"S": f"2026-11-25T14:30:00.000000Z#{record.trade_id}"}
     assert item["user_sort_key"] == item["open_sort_key"]
+    assert item["trade_day"] == {"S": "2026-11-25"}
+    assert item["day_sort_key"] == item["open_sort_key"]
     assert trade_from_attributes(item) == record
 
 
 @pytest.mark.parametrize("status", ["executed", "failed", "rejected"])
-def test_a_terminal_trade_item_leaves_the_sparse_index_and_stays_in_the_users(status: str) -> None:
+def test_a_terminal_trade_item_leaves_the_sparse_index_and_stays_in_the_others(status: str) -> None:
     record = record_at(NOW, status)
     item = trade_attributes(record)
     assert "open_status" not in item and "open_sort_key" not in item
     assert item["user_id"] == {"S": "U123"}
     assert item["user_sort_key"] == {"S": f"2026-11-25T14:30:00.000000Z#{record.trade_id}"}
+    assert (item["trade_day"], item["day_sort_key"]) == ({"S": "2026-11-25"}, item["user_sort_key"])
     assert trade_from_attributes(item) == record
 
 
@@ -157,3 +162,23 @@ def test_the_index_sort_key_follows_time_across_offsets_and_fractions() -> None:
     user_keys = [trade_attributes(record_at(moment, "executed"))["user_sort_key"]["S"] for moment in moments]
     assert sorted(user_keys) == user_keys
     assert keys[4].startswith(f"{datetime(2026, 11, 25, 14, 30, 2, tzinfo=UTC):%Y-%m-%dT%H:%M:%S}.000000Z#")
+
+
+def test_the_trade_day_is_the_utc_date_of_the_submission() -> None:
+    late_in_new_york = datetime(2026, 11, 25, 21, 30, tzinfo=timezone(timedelta(hours=-5)))
+    early_in_tokyo = datetime(2026, 11, 26, 8, 0, tzinfo=timezone(timedelta(hours=9)))
+    days = [
+        trade_attributes(record_at(moment))["trade_day"]["S"] for moment in (late_in_new_york, early_in_tokyo)
+    ]
+    assert days == ["2026-11-26", "2026-11-25"]
+    assert trade_attributes(record_at(datetime(2026, 11, 25, 23, 59, 59)))["trade_day"] == {"S": "2026-11-25"}
+
+
+def test_a_window_touches_each_utc_day_once_and_not_the_day_it_ends_at_midnight() -> None:
+    midnight = datetime(2026, 11, 26, tzinfo=UTC)
+    days, lower, upper = day_sort_bounds(midnight - timedelta(days=1, hours=1), midnight + timedelta(days=1))
+    assert days == ["2026-11-24", "2026-11-25", "2026-11-26"]
+    assert (lower, upper) == ("2026-11-24T23:00:00.000000Z", "2026-11-27T00:00:00.000000Z")
+    record = record_at(midnight + timedelta(days=1))  # exactly `until`: sorts after the upper bound
+    assert trade_attributes(record)["day_sort_key"]["S"] > upper
+    assert day_sort_bounds(midnight, midnight)[0] == []

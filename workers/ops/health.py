@@ -57,6 +57,25 @@ def check_rabbitmq(settings: Settings) -> list[Check]:
     return checks
 
 
+def queue_depths(settings: Settings) -> list[tuple[str, int, int]]:
+    """(queue, ready, dead letters) per stage, for the metrics gauges; empty while RabbitMQ is away."""
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    except Exception:
+        return []
+    try:
+        return [
+            (
+                settings.queue(s),
+                _depth(connection, settings.queue(s))[0],
+                _depth(connection, settings.queue(s) + ".XQ")[0],
+            )
+            for s in STAGE_NAMES
+        ]
+    finally:
+        connection.close()
+
+
 def _depth(connection: pika.BlockingConnection, queue: str) -> tuple[int, int]:
     channel = connection.channel()
     try:
