@@ -210,6 +210,24 @@ def _trade(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _metrics(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+
+    from workers.ops.metrics import execution_metrics, parse_since, render_metrics
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"tradeflow metrics: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    doc = _with_store(settings, lambda store: execution_metrics(store, since))
+    if args.json:
+        print(msgspec.json.format(msgspec.json.encode(doc)).decode())
+    else:
+        print(render_metrics(doc))
+    return EXIT_OK
+
+
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.doctor import run_doctor
 
@@ -275,6 +293,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "positions": _positions,
     "trace": _trace,
     "doctor": _doctor,
+    "metrics": _metrics,
     "halt": _kill_switch(True),
     "resume": _kill_switch(False),
 }

@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("trade_id", type=uuid.UUID)
     show.add_argument("--json", action="store_true")
 
+    metrics = sub.add_parser("metrics", help="the seed's execution metrics from the store")
+    metrics.add_argument("--since", default="1h", help="1h, 30m, 2d or an ISO time (default 1h)")
+    metrics.add_argument("--json", action="store_true")
+
     sub.add_parser(
         "doctor", help="the seed's test_enhanced_execution checks: Alpaca, database, one execution"
     )

@@ -78,3 +78,16 @@ def test_a_good_submit_without_workers_waits_in_the_queue(idle_stack: Stack) -> 
 def test_unknown_trade_show_is_an_error(stack: Stack) -> None:
     done = stack.cli("trade", "show", str(uuid.uuid4()))
     assert done.returncode == 1 and "no trade" in done.stderr
+
+
+def test_metrics_report_the_seeds_execution_figures(stack: Stack) -> None:
+    assert stack.cli("submit", "--user", "U123", "buy", "3", "AAPL", "--wait").returncode == 0
+    assert stack.cli("submit", "--user", "U999", "buy", "1", "AAPL", "--wait").returncode == 1  # rejected
+    done = stack.cli("metrics", "--since", "1h", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["total_executions"] == 1 and doc["executed"] == 1 and doc["rejected"] == 1
+    assert float(doc["success_rate_pct"]) == 100.0
+    assert doc["execution_methods"]["simulation"]["count"] == 1
+    assert doc["average_execution_time_ms"] is not None and doc["average_slippage_bps"] is not None
+    assert stack.cli("metrics", "--since", "soon").returncode == 2
