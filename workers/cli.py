@@ -96,7 +96,13 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
 
 def _submit(args: argparse.Namespace, settings: Settings) -> int:
     from telemetry.tracing import configure_tracing, shutdown_tracing
-    from workers.ops.submit import InvalidTrade, build_command, outcome_document, wait_for_outcome
+    from workers.ops.submit import (
+        InvalidTrade,
+        build_command,
+        outcome_document,
+        render_outcome,
+        wait_for_outcome,
+    )
     from workers.publisher import Publisher
 
     try:
@@ -139,23 +145,8 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
         return outcome_document(record, trade_id, notified=notified)
 
     doc = _with_store(settings, wait)
-    _print(doc, args.json, _render_outcome)
+    _print(doc, args.json, render_outcome)
     return EXIT_OK if doc.get("status") == "executed" else EXIT_FAILED
-
-
-def _render_outcome(doc: dict[str, Any]) -> str:
-    status = doc.get("status", "unknown")
-    line = f"Trade {doc['trade_id']}: {status.upper()}"
-    if status == "executed":
-        line += (
-            f" via {doc['execution_method']} at ${doc['execution_price']}"
-            f" ({doc['slippage_bps']} bps slippage, {doc['execution_time_ms']} ms)"
-        )
-    elif doc.get("error_message"):
-        line += f": {doc['error_message']}"
-    elif status in ("pending", "unknown"):
-        line += " (no outcome before the timeout; the trade may still complete)"
-    return f"{line}\ntrace id: {doc['trace_id']}"
 
 
 def _dlq(args: argparse.Namespace, settings: Settings) -> int:

@@ -82,3 +82,18 @@ def outcome_document(record: TradeRecord | None, trade_id: uuid.UUID, *, notifie
     doc = {k: v for k, v in doc.items() if v not in (None, [], ())}
     doc.update(trace_id=trade_id.hex, notified=notified)
     return doc
+
+
+def render_outcome(doc: dict[str, Any]) -> str:
+    status = doc.get("status", "unknown")
+    line = f"Trade {doc['trade_id']}: {status.upper()}"
+    if status == "executed":
+        line += (
+            f" via {doc['execution_method']} at ${doc['execution_price']}"
+            f" ({doc['slippage_bps']} bps slippage, {doc['execution_time_ms']} ms)"
+        )
+    elif doc.get("error_message"):
+        line += f": {doc['error_message']}"
+    elif status in ("pending", "unknown"):
+        line += " (no outcome before the timeout; the trade may still complete)"
+    return f"{line}\ntrace id: {doc['trace_id']}"

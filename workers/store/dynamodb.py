@@ -12,8 +12,9 @@ import aioboto3
 import msgspec
 from aiobotocore.config import AioConfig
 
-from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
+from messages.records import AuditEvent, Position, TradeRecord
 from messages.types import OPEN_STATUSES
+from workers.store.dynamo_control import ControlItems
 from workers.store.dynamo_requests import (
     get_item,
     put_if,
@@ -22,7 +23,7 @@ from workers.store.dynamo_requests import (
     trades_by_day_request,
     transact,
 )
-from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
+from workers.store.faults import CONDITION_FAILED
 from workers.store.items import (
     day_sort_bounds,
     from_attributes,
@@ -40,7 +41,6 @@ from workers.store.port import (
 )
 from workers.store.schema import create_tables
 from workers.store.tables import (
-    KILL_SWITCH_KEY,
     OPEN_SORT_ATTRIBUTE,
     OPEN_STATUS_ATTRIBUTE,
     OPEN_TRADES_INDEX,
@@ -55,7 +55,7 @@ _OPEN_VALUES = {f":{status}": {"S": status} for status in sorted(OPEN_STATUSES)}
 _IS_OPEN = f"#status IN ({', '.join(_OPEN_VALUES)})"
 
 
-class DynamoTradeStore:
+class DynamoTradeStore(ControlItems):
     """Trades, positions, audit and the kill switch in four DynamoDB tables (see tables.py).
 
     Every write is conditional, so redelivered messages and racing workers cannot double-apply anything.
@@ -242,32 +242,6 @@ class DynamoTradeStore:
     async def list_audit(self, trade_id: uuid.UUID) -> list[AuditEvent]:
         items = await self._query(self._tables.audit, "trade_id = :t", {":t": {"S": str(trade_id)}})
         return [from_attributes(item, AuditEvent) for item in items]
-
-    async def get_kill_switch(self) -> KillSwitch:
-        switch = await self._get(self._tables.control, key(key=KILL_SWITCH_KEY), KillSwitch)
-        return switch or KillSwitch(engaged=False)
-
-    async def set_kill_switch(self, switch: KillSwitch) -> None:
-        with transient_faults_as_unavailable("set_kill_switch"):
-            await self._client.put_item(
-                TableName=self._tables.control, Item=to_attributes(switch, key=KILL_SWITCH_KEY)
-            )
-
-    async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
-        until_ms = now_ms + lease_ms
-        item = {
-            "key": {"S": f"lease#{name}"},
-            "lease_until_ms": {"N": str(until_ms)},
-            "expires_at": {"N": str(until_ms // 1000 + 86_400)},
-        }
-        lease_put = put_request(
-            self._tables.control,
-            item,
-            "attribute_not_exists(#k) OR lease_until_ms < :now",
-            names={"#k": "key"},
-            values={":now": {"N": str(now_ms)}},
-        )
-        return await put_if(self._client, "claim_lease", lease_put)
 
     async def _get(self, table: str, item_key: dict[str, Any], kind: type[Any]) -> Any:
         item = await get_item(self._client, table, item_key)

@@ -1,0 +1,45 @@
+"""The control table's items on DynamoDB: the kill switch and the leases (a mixin of DynamoTradeStore)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from messages.records import KillSwitch
+from workers.store.dynamo_requests import put_if, put_request
+from workers.store.faults import transient_faults_as_unavailable
+from workers.store.items import key, to_attributes
+from workers.store.tables import KILL_SWITCH_KEY, TableNames
+
+
+class ControlItems:
+    _client: Any
+    _tables: TableNames
+
+    async def _get(self, table: str, item_key: dict[str, Any], kind: type[Any]) -> Any:
+        raise NotImplementedError  # DynamoTradeStore's consistent GetItem
+
+    async def get_kill_switch(self) -> KillSwitch:
+        switch = await self._get(self._tables.control, key(key=KILL_SWITCH_KEY), KillSwitch)
+        return switch or KillSwitch(engaged=False)
+
+    async def set_kill_switch(self, switch: KillSwitch) -> None:
+        with transient_faults_as_unavailable("set_kill_switch"):
+            await self._client.put_item(
+                TableName=self._tables.control, Item=to_attributes(switch, key=KILL_SWITCH_KEY)
+            )
+
+    async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
+        until_ms = now_ms + lease_ms
+        item = {
+            "key": {"S": f"lease#{name}"},
+            "lease_until_ms": {"N": str(until_ms)},
+            "expires_at": {"N": str(until_ms // 1000 + 86_400)},
+        }
+        lease_put = put_request(
+            self._tables.control,
+            item,
+            "attribute_not_exists(#k) OR lease_until_ms < :now",
+            names={"#k": "key"},
+            values={":now": {"N": str(now_ms)}},
+        )
+        return await put_if(self._client, "claim_lease", lease_put)
