@@ -38,6 +38,7 @@ from brokers.alpaca_stream import TradeUpdates
 from brokers.paper_guard import PaperGuard
 from brokers.port import BrokerResult, BrokerUnavailable, MarketConditions
 from messages.trade import TradeRequest
+from telemetry.client_spans import client_span
 
 logger = logging.getLogger("tradeflow.alpaca")
 
@@ -78,7 +79,8 @@ class AlpacaPaperBroker:
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         # alpaca-py answers Model | RawData; with raw_data off it is always the model.
-        return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
+        with client_span("alpaca", fn.__name__, **{"server.address": self.trading._base_url}):
+            return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
 
     async def account(self) -> Any:
         """Alpaca's account (alpaca-py's TradeAccount): number, cash, buying power, portfolio value."""

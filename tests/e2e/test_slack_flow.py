@@ -76,6 +76,18 @@ async def test_a_slash_command_trade_ends_in_a_dm_with_every_field_of_the_seed(
     home = eventually(lambda: slack_stack.driver.home_view("U123"), timeout=20)
     assert "AAPL" in str(home)
 
+    from telemetry.otlp_sink import read_spans
+
+    def client_calls() -> set[str]:
+        spans = read_spans(slack_stack.stack.spans_path)
+        names = {
+            s["name"] for s in spans if s["trace_id"] == trade_id.replace("-", "") and s["kind"] == "CLIENT"
+        }
+        return names if {"alpaca submit_order", "slack chat.postMessage"} <= names else set()
+
+    calls = eventually(client_calls, timeout=20)  # the trade's trace holds its Alpaca and Slack calls
+    assert any(name.startswith("DynamoDB ") for name in calls)
+
 
 async def test_a_market_closed_trade_gets_a_dm_with_every_field_of_the_seeds_failure(
     slack_stack: SlackStack,

@@ -58,5 +58,22 @@ def test_tradeflow_trace_prints_the_trades_span_tree(stack: Stack) -> None:
     names, node = [], doc["tree"][0]  # type: ignore[index]
     while node:
         names.append(node["name"])
-        node = node["children"][0] if node["children"] else None
+        stages = [child for child in node["children"] if child["name"].endswith(" process")]
+        node = stages[0] if stages else None
     assert names == ["trade submit", *(f"{stack.queue(s)} process" for s in STAGES)]
+
+
+def test_each_stage_shows_its_dynamodb_calls_as_client_spans(stack: Stack) -> None:
+    done = stack.cli("submit", "--user", "U123", "buy", "1", "AAPL", "--wait", "--json")
+    trace_id = json.loads(done.stdout)["trade_id"].replace("-", "")
+
+    def persistence_calls() -> list[dict[str, object]]:
+        spans = [s for s in read_spans(stack.spans_path) if s["trace_id"] == trace_id]
+        [stage] = [s for s in spans if s["name"] == f"{stack.queue('persistence')} process"] or [None]
+        if stage is None:
+            return []
+        return [s for s in spans if s["parent_span_id"] == stage["span_id"] and s["kind"] == "CLIENT"]
+
+    calls = eventually(persistence_calls, timeout=20)
+    assert "DynamoDB TransactWriteItems" in {c["name"] for c in calls}
+    assert all(c["attributes"]["db.system"] == "dynamodb" for c in calls)

@@ -17,12 +17,13 @@ from workers.ops.up import rabbitmq_answers
 from workers.publisher import Publisher
 from workers.settings import Settings
 from workers.slack.ingress import Ingress
+from workers.slack.traced_client import TracedAsyncWebClient
 
 logger = logging.getLogger("tradeflow.ingress")
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    client = TracedAsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
 

@@ -35,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from workers.handlers.ports import NotifierUnavailable, Outcome
 from workers.slack.blocks import outcome_message, outcome_view
 from workers.slack.home import PriceLookup, publish_home
+from workers.slack.traced_client import TracedAsyncWebClient
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.notifications.slack")
@@ -125,7 +126,7 @@ class SlackNotifier:
         max_retry_after_s: float = 5.0,
     ) -> SlackNotifier:
         """A notifier on its own AsyncWebClient (`base_url` is Slack's, or the emulator's); sends nothing."""
-        client = AsyncWebClient(
+        client = TracedAsyncWebClient(
             token=token,
             base_url=base_url,
             timeout=timeout_s,

@@ -14,6 +14,7 @@ from aiobotocore.config import AioConfig
 
 from messages.records import AuditEvent, Position, TradeRecord
 from messages.types import OPEN_STATUSES
+from telemetry.client_spans import trace_dynamodb
 from workers.store.dynamo_control import ControlItems
 from workers.store.dynamo_requests import (
     get_item,
@@ -99,6 +100,7 @@ class DynamoTradeStore(ControlItems):
                 config=config,
             )
         )
+        trace_dynamodb(client)
         return cls(client, tables, exit_stack)
 
     @property
