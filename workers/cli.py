@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from workers.cli_args import build_parser
+from workers.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, print_doc, with_store
+from workers.cli_ops import OPERATOR_COMMANDS
 from workers.settings import Settings, SettingsError, load_settings
 from workers.store.port import TradeStore
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,23 +26,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     command: Callable[[argparse.Namespace, Settings], int] = COMMANDS[args.command]
     return command(args, settings)
-
-
-def _print(doc: Any, as_json: bool, render: Callable[[Any], str]) -> None:
-    print(json.dumps(doc, indent=2, default=str) if as_json else render(doc))
-
-
-def _with_store(settings: Settings, work: Callable[[TradeStore], Awaitable[Any]]) -> Any:
-    from workers.bootstrap import open_store
-
-    async def run() -> Any:
-        store = await open_store(settings)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
 
 
 def _up(args: argparse.Namespace, settings: Settings) -> int:
@@ -130,7 +112,7 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
         shutdown_tracing()
     trade_id = command.trade.trade_id
     if not args.wait:
-        _print(
+        print_doc(
             {"trade_id": str(trade_id), "status": "submitted", "trace_id": trade_id.hex},
             args.json,
             lambda d: f"Submitted trade {d['trade_id']} (trace {d['trace_id']})",
@@ -144,105 +126,27 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
         notified = await store.get_audit(trade_id, NOTIFIED_KEY) is not None
         return outcome_document(record, trade_id, notified=notified)
 
-    doc = _with_store(settings, wait)
-    _print(doc, args.json, render_outcome)
+    doc = with_store(settings, wait)
+    print_doc(doc, args.json, render_outcome)
     return EXIT_OK if doc.get("status") == "executed" else EXIT_FAILED
-
-
-def _dlq(args: argparse.Namespace, settings: Settings) -> int:
-    from workers.ops import dlq
-
-    def ask(count: int) -> bool:
-        if args.yes:
-            return True
-        answer = input(f"Purge {count} dead letters from {args.queue}? [y/N] ")
-        return answer.strip().lower() in ("y", "yes")
-
-    try:
-        if args.dlq_command == "list":
-            doc, render = dlq.list_dead_letters(settings, args.queue), dlq.render_list
-        elif args.dlq_command == "show":
-            doc, render = dlq.show_dead_letter(settings, args.queue, args.message_id), dlq.render_show
-        elif args.dlq_command == "replay":
-            if bool(args.all) == bool(args.message_id):
-                print("tradeflow dlq replay: give a MESSAGE_ID or --all", file=sys.stderr)
-                return EXIT_USAGE
-            message_id = None if args.all else args.message_id
-            doc = dlq.replay_dead_letters(settings, args.queue, message_id, operator=args.operator)
-            render = dlq.render_replay
-        else:
-            doc, render = dlq.purge_dead_letters(settings, args.queue, confirm=ask), dlq.render_purge
-    except dlq.UnknownQueue as exc:
-        print(f"tradeflow dlq: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except dlq.DlqError as exc:
-        print(f"tradeflow dlq: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    _print(doc, args.json, render)
-    return EXIT_FAILED if doc.get("found") is False else EXIT_OK
-
-
-def _health(args: argparse.Namespace, settings: Settings) -> int:
-    from workers.ops.health import render_health, run_health
-
-    healthy, checks = run_health(settings)
-    _print({"healthy": healthy, "checks": checks} if args.json else checks, args.json, render_health)
-    return EXIT_OK if healthy else EXIT_FAILED
 
 
 def _trade(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.inspect import render_trade, trade_document
 
-    doc = _with_store(settings, lambda store: trade_document(store, args.trade_id))
+    doc = with_store(settings, lambda store: trade_document(store, args.trade_id))
     if doc is None:
         print(f"tradeflow: no trade {args.trade_id}", file=sys.stderr)
         return EXIT_FAILED
-    _print(doc, args.json, render_trade)
+    print_doc(doc, args.json, render_trade)
     return EXIT_OK
-
-
-def _metrics(args: argparse.Namespace, settings: Settings) -> int:
-    import msgspec
-
-    from workers.ops.metrics import execution_metrics, parse_since, render_metrics
-
-    try:
-        since = parse_since(args.since)
-    except ValueError as exc:
-        print(f"tradeflow metrics: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    doc = _with_store(settings, lambda store: execution_metrics(store, since))
-    if args.json:
-        print(msgspec.json.format(msgspec.json.encode(doc)).decode())
-    else:
-        print(render_metrics(doc))
-    return EXIT_OK
-
-
-def _doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from workers.ops.doctor import run_doctor
-
-    ok, lines = asyncio.run(run_doctor(settings))
-    print("\n".join(lines))
-    return EXIT_OK if ok else EXIT_FAILED
-
-
-def _trace(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
-    from workers.ops.trace import render_trace, trace_document
-
-    spans = Path(args.spans) if args.spans else settings.data_dir / "spans.jsonl"
-    doc = trace_document(spans, args.trade_id)
-    _print(doc, args.json, render_trace)
-    return EXIT_OK if doc["spans"] else EXIT_FAILED
 
 
 def _positions(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.inspect import positions_document, render_positions
 
-    _print(
-        _with_store(settings, lambda store: positions_document(store, args.user_id)),
+    print_doc(
+        with_store(settings, lambda store: positions_document(store, args.user_id)),
         args.json,
         render_positions,
     )
@@ -260,9 +164,9 @@ def _kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]
         async def work(store: TradeStore) -> None:
             await store.set_kill_switch(switch)
 
-        _with_store(settings, work)
+        with_store(settings, work)
         state = "halted" if engaged else "resumed"
-        _print(
+        print_doc(
             {"trading": state, "reason": args.reason, "by": args.operator},
             args.json,
             lambda d: f"Trading {d['trading']} by {d['by']}" + (f": {d['reason']}" if d["reason"] else ""),
@@ -272,19 +176,15 @@ def _kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]
     return run
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+COMMANDS: dict[str, Command] = {
+    **OPERATOR_COMMANDS,
     "up": _up,
     "worker": _worker,
     "ingress": _ingress,
     "slack": _slack,
     "submit": _submit,
     "trade": _trade,
-    "health": _health,
-    "dlq": _dlq,
     "positions": _positions,
-    "trace": _trace,
-    "doctor": _doctor,
-    "metrics": _metrics,
     "halt": _kill_switch(True),
     "resume": _kill_switch(False),
 }

@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("trade_id", type=uuid.UUID)
     show.add_argument("--json", action="store_true")
 
+    reconcile = sub.add_parser(
+        "reconcile", help="settle open (working or unknown) trades with the stock broker now"
+    )
+    reconcile.add_argument("--json", action="store_true")
+
     metrics = sub.add_parser("metrics", help="the seed's execution metrics from the store")
     metrics.add_argument("--since", default="1h", help="1h, 30m, 2d or an ISO time (default 1h)")
     metrics.add_argument("--json", action="store_true")

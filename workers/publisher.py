@@ -6,7 +6,7 @@ import dramatiq
 from opentelemetry.trace import SpanKind
 
 from messages.codec import to_payload
-from messages.events import SubmitTrade
+from messages.events import AnyMessage, SubmitTrade
 from telemetry.tracing import trade_attributes, trade_root_span
 from workers.actors import Runtime, declare_stage_actors, publish
 from workers.bootstrap import close_deps, open_deps
@@ -29,6 +29,10 @@ class Publisher:
             attributes=trade_attributes(to_payload(command)),
         ):
             publish(self.rabbitmq, command)
+
+    def send(self, message: AnyMessage) -> None:
+        """Publish any chain message (an operator's ReconcileTrade, say) to the stage that consumes it."""
+        publish(self.rabbitmq, message)
 
     def close(self) -> None:
         self.rabbitmq.close()

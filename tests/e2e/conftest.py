@@ -159,8 +159,21 @@ def idle_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
 @pytest.fixture
 def alpaca_stack(stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any) -> Iterator[Stack]:
     """Workers that execute on the Alpaca emulator (the simulation only as its fallback)."""
+    yield from _alpaca_stack(stack_env, alpaca_emulator)
+
+
+@pytest.fixture
+def alpaca_polling_stack(stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any) -> Iterator[Stack]:
+    """As alpaca_stack, without the trade_updates stream: nothing settles a resting order by itself."""
+    yield from _alpaca_stack(stack_env, alpaca_emulator, TRADEFLOW_ALPACA_STREAM="false")
+
+
+def _alpaca_stack(
+    stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any, **extra: str
+) -> Iterator[Stack]:
     env, spans = stack_env
     env = {
+        **extra,
         **env,
         **alpaca_emulator.environment(),
         "ALPACA_PAPER_ENABLED": "true",

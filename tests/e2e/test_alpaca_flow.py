@@ -148,3 +148,43 @@ def test_alpaca_down_before_the_submit_executes_by_simulation_labelled_so(alpaca
     assert outcome["execution_method"] == "simulation" and "alpaca_order_id" not in outcome
     notice = alpaca_down_stack.outbox.read_text()
     assert "• Method: 🎲 Simulation" in notice and "Alpaca Order ID" not in notice
+
+
+def test_tradeflow_reconcile_queues_every_open_trade_for_settling(alpaca_polling_stack: Stack) -> None:
+    from tests.e2e.conftest import restart_workers, stop_workers
+
+    stack = alpaca_polling_stack
+    admin = stack.emulator.admin
+    mid = Decimal(str(admin.prices("AMZN")["AMZN"]["mid"]))
+    limit = (mid * Decimal("0.95")).quantize(Decimal("0.01"))
+    done = stack.cli(
+        "submit",
+        "--user",
+        "U123",
+        "buy",
+        "1",
+        "AMZN",
+        "--type",
+        "limit",
+        "--limit-price",
+        str(limit),
+        "--tif",
+        "gtc",
+        "--json",
+    )
+    trade_id = json.loads(done.stdout)["trade_id"]
+
+    def status() -> str:
+        return json.loads(stack.cli("trade", "show", trade_id, "--json").stdout)["trade"]["status"]
+
+    eventually(lambda: status() == "working", timeout=30)
+    stop_workers(stack)  # and with them the rechecks they held
+    for queue in (stack.queue("execution"), f"{stack.queue('execution')}.DQ"):
+        stack.queues.channel.queue_purge(queue)
+    admin.set_price("AMZN", limit - Decimal(1))
+    reconciled = json.loads(stack.cli("reconcile", "--json").stdout)
+    assert trade_id in reconciled["reconciling"]
+    assert stack.queues.count(stack.queue("execution")) == len(reconciled["reconciling"])
+    restart_workers(stack)
+    eventually(lambda: status() == "executed", timeout=60)
+    assert len(admin.orders(trade_id)) == 1

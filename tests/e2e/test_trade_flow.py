@@ -91,3 +91,14 @@ def test_metrics_report_the_seeds_execution_figures(stack: Stack) -> None:
     assert doc["execution_methods"]["simulation"]["count"] == 1
     assert doc["average_execution_time_ms"] is not None and doc["average_slippage_bps"] is not None
     assert stack.cli("metrics", "--since", "soon").returncode == 2
+
+
+def test_halted_a_trade_is_refused_with_the_reason_and_after_resume_it_goes_through(stack: Stack) -> None:
+    assert stack.cli("halt", "--reason", "exchange outage drill", "--as", "OPS1").returncode == 0
+    refused = stack.cli("submit", "--user", "U123", "buy", "1", "AAPL", "--wait", "--json")
+    outcome = json.loads(refused.stdout)
+    assert refused.returncode == 1 and outcome["error_code"] == "TRADING_HALTED"
+    assert "exchange outage drill" in outcome["error_message"]
+    assert stack.cli("resume", "--as", "OPS1").returncode == 0
+    done = stack.cli("submit", "--user", "U123", "buy", "1", "AAPL", "--wait", "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["status"] == "executed"

@@ -1,0 +1,121 @@
+"""The operators' commands of `tradeflow`: dead letters, health, traces, doctor, metrics, reconcile."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from workers.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, print_doc, with_store
+from workers.settings import Settings
+from workers.store.port import TradeStore
+
+
+def _dlq(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.ops import dlq
+
+    def ask(count: int) -> bool:
+        if args.yes:
+            return True
+        answer = input(f"Purge {count} dead letters from {args.queue}? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    try:
+        if args.dlq_command == "list":
+            doc, render = dlq.list_dead_letters(settings, args.queue), dlq.render_list
+        elif args.dlq_command == "show":
+            doc, render = dlq.show_dead_letter(settings, args.queue, args.message_id), dlq.render_show
+        elif args.dlq_command == "replay":
+            if bool(args.all) == bool(args.message_id):
+                print("tradeflow dlq replay: give a MESSAGE_ID or --all", file=sys.stderr)
+                return EXIT_USAGE
+            message_id = None if args.all else args.message_id
+            doc = dlq.replay_dead_letters(settings, args.queue, message_id, operator=args.operator)
+            render = dlq.render_replay
+        else:
+            doc, render = dlq.purge_dead_letters(settings, args.queue, confirm=ask), dlq.render_purge
+    except dlq.UnknownQueue as exc:
+        print(f"tradeflow dlq: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except dlq.DlqError as exc:
+        print(f"tradeflow dlq: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print_doc(doc, args.json, render)
+    return EXIT_FAILED if doc.get("found") is False else EXIT_OK
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.ops.health import render_health, run_health
+
+    healthy, checks = run_health(settings)
+    print_doc({"healthy": healthy, "checks": checks} if args.json else checks, args.json, render_health)
+    return EXIT_OK if healthy else EXIT_FAILED
+
+
+def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.publisher import Publisher
+    from workers.reconcile import SETTLE_STATUSES
+
+    async def open_trades(store: TradeStore) -> list[Any]:
+        return [record.request() for record in await store.list_open_trades(SETTLE_STATUSES)]
+
+    from messages.events import ReconcileTrade
+
+    trades = with_store(settings, open_trades)
+    publisher = Publisher(settings)
+    try:
+        for trade in trades:
+            publisher.send(ReconcileTrade(trade=trade, reason="tradeflow reconcile"))
+    finally:
+        publisher.close()
+    ids = [str(t.trade_id) for t in trades]
+    print_doc({"reconciling": ids}, args.json, lambda d: f"Reconciling {len(d['reconciling'])} open trade(s)")
+    return EXIT_OK
+
+
+def _metrics(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+
+    from workers.ops.metrics import execution_metrics, parse_since, render_metrics
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"tradeflow metrics: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    doc = with_store(settings, lambda store: execution_metrics(store, since))
+    if args.json:
+        print(msgspec.json.format(msgspec.json.encode(doc)).decode())
+    else:
+        print(render_metrics(doc))
+    return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.ops.doctor import run_doctor
+
+    ok, lines = asyncio.run(run_doctor(settings))
+    print("\n".join(lines))
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _trace(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from workers.ops.trace import render_trace, trace_document
+
+    spans = Path(args.spans) if args.spans else settings.data_dir / "spans.jsonl"
+    doc = trace_document(spans, args.trade_id)
+    print_doc(doc, args.json, render_trace)
+    return EXIT_OK if doc["spans"] else EXIT_FAILED
+
+
+OPERATOR_COMMANDS: dict[str, Command] = {
+    "dlq": _dlq,
+    "health": _health,
+    "reconcile": _reconcile,
+    "metrics": _metrics,
+    "doctor": _doctor,
+    "trace": _trace,
+}
