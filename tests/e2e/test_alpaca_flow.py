@@ -18,6 +18,42 @@ def _submit(stack: Stack, *args: str) -> tuple[int, dict[str, object]]:
     return done.returncode, json.loads(done.stdout)
 
 
+def _status(stack: Stack, trade_id: str) -> str:
+    shown = stack.cli("trade", "show", trade_id, "--json")
+    return str(json.loads(shown.stdout)["trade"]["status"]) if shown.returncode == 0 else ""
+
+
+def _resting_limit(stack: Stack, symbol: str, quantity: str) -> tuple[str, Decimal]:
+    """A gtc buy limit 5 % under the market, submitted and seen `working`; returns (trade id, limit)."""
+    mid = Decimal(str(stack.emulator.admin.prices(symbol)[symbol]["mid"]))
+    limit = (mid * Decimal("0.95")).quantize(Decimal("0.01"))
+    done = stack.cli(
+        "submit",
+        "--user",
+        "U123",
+        "buy",
+        quantity,
+        symbol,
+        "--type",
+        "limit",
+        "--limit-price",
+        str(limit),
+        "--tif",
+        "gtc",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    trade_id = str(json.loads(done.stdout)["trade_id"])
+    eventually(lambda: _status(stack, trade_id) == "working", timeout=30)
+    return trade_id, limit
+
+
+def _purge_rechecks(stack: Stack) -> None:
+    """Drop the execution queue's pending rechecks (workers stopped, so none is held in memory)."""
+    for queue in (stack.queue("execution"), f"{stack.queue('execution')}.DQ"):
+        stack.queues.channel.queue_purge(queue)
+
+
 def test_a_trade_executes_on_alpaca_with_its_order_id_and_slippage(alpaca_stack: Stack) -> None:
     code, outcome = _submit(alpaca_stack, "buy", "10", "AAPL")
     assert code == 0, outcome
@@ -66,34 +102,10 @@ def test_a_market_order_while_closed_fails_with_market_closed_and_next_steps(alp
 
 def test_a_resting_limit_order_that_fills_later_completes_the_trade(alpaca_stack: Stack) -> None:
     admin = alpaca_stack.emulator.admin
-    mid = Decimal(str(admin.prices("AAPL")["AAPL"]["mid"]))
-    limit = (mid * Decimal("0.95")).quantize(Decimal("0.01"))
-    done = alpaca_stack.cli(
-        "submit",
-        "--user",
-        "U123",
-        "buy",
-        "4",
-        "AAPL",
-        "--type",
-        "limit",
-        "--limit-price",
-        str(limit),
-        "--tif",
-        "gtc",
-        "--json",
-    )
-    assert done.returncode == 0, done.stderr
-    trade_id = json.loads(done.stdout)["trade_id"]
-
-    def status() -> str:
-        shown = alpaca_stack.cli("trade", "show", trade_id, "--json")
-        return json.loads(shown.stdout)["trade"]["status"] if shown.returncode == 0 else ""
-
-    eventually(lambda: status() == "working", timeout=30)
+    trade_id, limit = _resting_limit(alpaca_stack, "AAPL", "4")
     assert "Order Accepted, Working" in alpaca_stack.outbox.read_text()
     admin.set_price("AAPL", limit - Decimal(1))
-    eventually(lambda: status() == "executed", timeout=60)
+    eventually(lambda: _status(alpaca_stack, trade_id) == "executed", timeout=60)
     doc = json.loads(alpaca_stack.cli("trade", "show", trade_id, "--json").stdout)
     events = [a["event_type"] for a in doc["audit"]]
     assert events[-3:] == ["trade_executed", "position_updated", "trade_notified"]
@@ -107,38 +119,13 @@ def test_a_starting_worker_settles_an_order_that_filled_while_it_was_down(alpaca
     from tests.e2e.conftest import restart_workers, stop_workers
 
     admin = alpaca_stack.emulator.admin
-    mid = Decimal(str(admin.prices("MSFT")["MSFT"]["mid"]))
-    limit = (mid * Decimal("0.95")).quantize(Decimal("0.01"))
-    done = alpaca_stack.cli(
-        "submit",
-        "--user",
-        "U123",
-        "buy",
-        "2",
-        "MSFT",
-        "--type",
-        "limit",
-        "--limit-price",
-        str(limit),
-        "--tif",
-        "gtc",
-        "--json",
-    )
-    trade_id = json.loads(done.stdout)["trade_id"]
-
-    def status() -> str:
-        return json.loads(alpaca_stack.cli("trade", "show", trade_id, "--json").stdout)["trade"]["status"]
-
-    eventually(lambda: status() == "working", timeout=30)
+    trade_id, limit = _resting_limit(alpaca_stack, "MSFT", "2")
     stop_workers(alpaca_stack)
     admin.set_price("MSFT", limit - Decimal(1))  # it fills at Alpaca while no worker listens
     eventually(lambda: admin.orders(trade_id)[0]["status"] == "filled", timeout=10)
-    for queue in (alpaca_stack.queue("execution"), f"{alpaca_stack.queue('execution')}.DQ"):
-        alpaca_stack.queues.channel.queue_purge(
-            queue
-        )  # no recheck is left: only the start-up pass can settle it
+    _purge_rechecks(alpaca_stack)  # no recheck is left: only the start-up pass can settle it
     restart_workers(alpaca_stack)
-    eventually(lambda: status() == "executed", timeout=60)
+    eventually(lambda: _status(alpaca_stack, trade_id) == "executed", timeout=60)
     assert len(admin.orders(trade_id)) == 1
 
 
@@ -155,36 +142,13 @@ def test_tradeflow_reconcile_queues_every_open_trade_for_settling(alpaca_polling
 
     stack = alpaca_polling_stack
     admin = stack.emulator.admin
-    mid = Decimal(str(admin.prices("AMZN")["AMZN"]["mid"]))
-    limit = (mid * Decimal("0.95")).quantize(Decimal("0.01"))
-    done = stack.cli(
-        "submit",
-        "--user",
-        "U123",
-        "buy",
-        "1",
-        "AMZN",
-        "--type",
-        "limit",
-        "--limit-price",
-        str(limit),
-        "--tif",
-        "gtc",
-        "--json",
-    )
-    trade_id = json.loads(done.stdout)["trade_id"]
-
-    def status() -> str:
-        return json.loads(stack.cli("trade", "show", trade_id, "--json").stdout)["trade"]["status"]
-
-    eventually(lambda: status() == "working", timeout=30)
+    trade_id, limit = _resting_limit(stack, "AMZN", "1")
     stop_workers(stack)  # and with them the rechecks they held
-    for queue in (stack.queue("execution"), f"{stack.queue('execution')}.DQ"):
-        stack.queues.channel.queue_purge(queue)
+    _purge_rechecks(stack)
     admin.set_price("AMZN", limit - Decimal(1))
     reconciled = json.loads(stack.cli("reconcile", "--json").stdout)
     assert trade_id in reconciled["reconciling"]
     assert stack.queues.count(stack.queue("execution")) == len(reconciled["reconciling"])
     restart_workers(stack)
-    eventually(lambda: status() == "executed", timeout=60)
+    eventually(lambda: _status(stack, trade_id) == "executed", timeout=60)
     assert len(admin.orders(trade_id)) == 1
