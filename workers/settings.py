@@ -27,6 +27,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_env: Literal["development", "test", "staging", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     debug_mode: bool = False
+    tradeflow_log_format: Literal["text", "json"] = "text"
     tradeflow_data_dir: str = ".data"
 
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
