@@ -1,0 +1,101 @@
+"""The benchmark's one table, its goal ratios, and its picture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(goal, figure, target, met) for each goal of the benchmark issue."""
+    flow = results["tradeflow"]
+    best_tps = max(t["sustained_tps"] for t in flow["throughput"].values())
+    inline = results["inline_baseline"]
+    store = results["store_ceiling"]
+    e2e = flow["latency"]["end_to_end"]
+    ack = flow["ingress_ack"]
+    vs_inline = best_tps / inline["throughput_tps"]
+    vs_store = best_tps / store["throughput_tps"]
+    p50_margin = e2e["p50_ms"] - inline["latency"]["p50_ms"]
+    return [
+        ("throughput vs inline baseline", f"{vs_inline:.2f}×", "≥ 2×", vs_inline >= 2),
+        ("throughput vs store ceiling", f"{vs_store:.0%}", "≥ 70 %", vs_store >= 0.7),
+        ("p50 end-to-end − inline p50", f"{p50_margin:+.1f} ms", "≤ +10 ms", p50_margin <= 10),
+        ("p99 end-to-end", f"{e2e['p99_ms']:.1f} ms", "≤ 50 ms", e2e["p99_ms"] <= 50),
+        ("ingress ack p99", f"{ack['p99_ms']:.1f} ms", "≤ 100 ms", ack["p99_ms"] <= 100),
+    ]
+
+
+def render(results: dict[str, Any]) -> str:
+    flow = results["tradeflow"]
+    store, inline, noop = results["store_ceiling"], results["inline_baseline"], results["messaging_ceiling"]
+    rows = [("measurement", "throughput", "p50", "p95", "p99")]
+    for processes, figures in sorted(flow["throughput"].items()):
+        rows.append(
+            (f"tradeflow, {processes} worker process(es)", f"{figures['sustained_tps']}/s", "", "", "")
+        )
+    e2e = flow["latency"]["end_to_end"]
+    rows.append((f"tradeflow end to end at {flow['latency_rate_per_s']:g}/s", "", *_lat(e2e)))
+    for name, figures in flow["latency"].items():
+        if name != "end_to_end":
+            rows.append((f"  stage: {name}", "", *_lat(figures)))
+    ack = flow["ingress_ack"]
+    rows.append((f"ingress ack at {ack['rate_per_s']:g}/s", "", *_lat(ack)))
+    rows.append(("inline baseline (seed's shape)", f"{inline['throughput_tps']}/s", *_lat(inline["latency"])))
+    rows.append(("store ceiling (16 in flight)", f"{store['throughput_tps']}/s", *_lat(store["latency"])))
+    rows.append(
+        ("messaging ceiling (5 no-op actors)", f"{noop['throughput_cps']}/s", *_lat(noop["latency_at_20"]))
+    )
+    widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += [
+        "",
+        f"DynamoDB per trade: {store['write_requests_per_trade']} write requests, "
+        f"{store['items_written_per_trade']} items written; requests {store['requests_per_trade']}",
+        "",
+    ]
+    lines.append("goals:")
+    for goal, figure, target, met in goals(results):
+        lines.append(f"  {'✓' if met else '✗'} {goal:<32} {figure:>10}   goal {target}")
+    return "\n".join(lines)
+
+
+def _lat(summary: dict[str, Any]) -> tuple[str, str, str]:
+    if not summary.get("n"):
+        return ("–", "–", "–")
+    return (f"{summary['p50_ms']} ms", f"{summary['p95_ms']} ms", f"{summary['p99_ms']} ms")
+
+
+def write_png(results: dict[str, Any], path: Path) -> None:
+    """Left: the latency distribution per stage; right: throughput against worker processes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    flow = results["tradeflow"]
+    samples = flow["latency_samples_ms"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    names = list(samples)
+    left.boxplot([samples[n] or [0.0] for n in names], showfliers=False)
+    left.set_xticks(range(1, len(names) + 1), [n.replace("+", "+\n") for n in names], fontsize=8)
+    left.set_ylabel("ms")
+    left.set_title(f"latency per stage at {flow['latency_rate_per_s']:g} trades/s (p5–p95 whiskers)")
+    processes = sorted(int(p) for p in flow["throughput"])
+    right.plot(
+        processes, [flow["throughput"][str(p)]["sustained_tps"] for p in processes], "o-", label="tradeflow"
+    )
+    for label, value in (
+        ("inline baseline", results["inline_baseline"]["throughput_tps"]),
+        ("store ceiling", results["store_ceiling"]["throughput_tps"]),
+    ):
+        right.axhline(value, linestyle="--", label=label)
+    right.set_xticks(processes)
+    right.set_xlabel("worker processes")
+    right.set_ylabel("trades/s")
+    right.set_title("throughput against worker processes")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,190 @@
+"""`make bench`: tradeflow beside the ceilings it is judged against, measured in one run on this machine.
+
+1. the messaging ceiling: five no-op dramatiq actors in a chain on the same RabbitMQ;
+2. the store ceiling: the chain's DynamoDB calls, handlers inline, 16 trades in flight, no messaging;
+3. the synchronous inline baseline: the seed's shape, one trade after another, Slack included;
+4. tradeflow, full chain, through the ingress: throughput with 1 and 2 worker processes over --trades
+   trades, end-to-end latency split by stage at a steady --steady-rate, and the ingress ack at --ack-rate
+   while the chain is busy.
+It prints one table and the goal ratios, and writes bench/out/bench.json and bench/out/bench.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import chain
+from bench.inline import SilentNotifier, WriteCounter, bench_trade, run_inline
+from bench.load import SYMBOLS
+from bench.messaging import NoopChain
+from bench.report import render, write_png
+from bench.stack import BenchStack
+from bench.stats import latency_summary, rate
+from workers.bootstrap import close_deps, open_deps
+from workers.settings import Settings, load_settings
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--trades", type=int, default=1000, help="trades per throughput run (default 1000)")
+    parser.add_argument("--steady-rate", type=float, default=20.0, help="latency run rate (default 20/s)")
+    parser.add_argument("--steady-seconds", type=float, default=30.0)
+    parser.add_argument("--ack-rate", type=float, default=50.0, help="ingress ack run rate (default 50/s)")
+    parser.add_argument("--ack-seconds", type=float, default=20.0)
+    parser.add_argument("--baseline-trades", type=int, default=300)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--users", type=int, default=200, help="distinct traders the load spreads over")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    users = [f"UB{n:05d}" for n in range(args.users)]
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": _cpus(), "python": platform.python_version(), "platform": platform.platform()},
+        "args": vars(args),
+    }
+    stack = BenchStack(OUT, users).start()
+    try:
+        settings = load_settings({k: v for k, v in stack.env.items() if k.isupper()})
+        print("messaging ceiling: five no-op actors…", flush=True)
+        results["messaging_ceiling"] = messaging_ceiling(stack, args.trades)
+        print("store ceiling: the chain's DynamoDB calls, 16 in flight…", flush=True)
+        results["store_ceiling"] = asyncio.run(store_ceiling(settings, users, args.trades))
+        print("inline baseline: one trade after another…", flush=True)
+        results["inline_baseline"] = asyncio.run(inline_baseline(settings, users, args.baseline_trades))
+        results["tradeflow"] = tradeflow(stack, settings, users, args)
+    finally:
+        stack.close()
+    results["finished_at"] = datetime.now(UTC).isoformat()
+    OUT.mkdir(exist_ok=True)
+    (OUT / "bench.json").write_text(json.dumps(results, indent=2))
+    write_png(results, OUT / "bench.png")
+    print(render(results))
+    print(f"\nwrote {OUT / 'bench.json'} and {OUT / 'bench.png'}")
+
+
+def messaging_ceiling(stack: BenchStack, chains: int) -> dict[str, Any]:
+    noop = NoopChain(stack.env["RABBITMQ_URL"], f"{stack.prefix}noop-")
+    try:
+        flood = noop.run(chains)
+        steady = noop.run(200, rate_per_s=20)
+    finally:
+        noop.close()
+    return {
+        "chains": flood["chains"],
+        "throughput_cps": rate(flood["chains"], flood["elapsed_s"]),
+        "latency_at_20": latency_summary(steady["latencies_ms"]),
+    }
+
+
+async def store_ceiling(settings: Settings, users: list[str], trades: int) -> dict[str, Any]:
+    deps = await open_deps(settings)
+    counter = WriteCounter()
+    counter.attach(deps.store._client)  # type: ignore[attr-defined]  # the adapter's aiobotocore client
+    silent = dataclasses.replace(deps, notifier=SilentNotifier())
+    commands = [bench_trade(users[n % len(users)], SYMBOLS[n % len(SYMBOLS)]) for n in range(trades)]
+    try:
+        await run_inline(commands[:50], silent, 16)  # warm the connection pool
+        counter.calls.clear()
+        counter.items_written = 0
+        elapsed, latencies = await run_inline(commands[50:], silent, 16)
+    finally:
+        await close_deps(deps)
+    done = len(commands) - 50
+    return {
+        "trades": done,
+        "in_flight": 16,
+        "throughput_tps": rate(done, elapsed),
+        "latency": latency_summary(latencies),
+        "requests_per_trade": {op: round(n / done, 2) for op, n in sorted(counter.calls.items())},
+        "write_requests_per_trade": round(counter.write_requests / done, 2),
+        "items_written_per_trade": round(counter.items_written / done, 2),
+    }
+
+
+async def inline_baseline(settings: Settings, users: list[str], trades: int) -> dict[str, Any]:
+    deps = await open_deps(settings)
+    commands = [bench_trade(users[n % len(users)], SYMBOLS[n % len(SYMBOLS)]) for n in range(trades)]
+    try:
+        await run_inline(commands[:20], deps, 1)
+        elapsed, latencies = await run_inline(commands[20:], deps, 1)
+    finally:
+        await close_deps(deps)
+    return {
+        "trades": trades - 20,
+        "throughput_tps": rate(trades - 20, elapsed),
+        "latency": latency_summary(latencies),
+    }
+
+
+def tradeflow(
+    stack: BenchStack, settings: Settings, users: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    secret = settings.slack_signing_secret
+    out: dict[str, Any] = {"throughput": {}}
+    for processes in args.processes:
+        print(f"tradeflow: {args.trades} trades, {processes} worker process(es)…", flush=True)
+        stack.start_workers(processes)
+        asyncio.run(_flood(stack, secret, users, 50, None))  # warm every process
+        sent, times = asyncio.run(_flood(stack, secret, users, args.trades, None))
+        out["throughput"][str(processes)] = chain.throughput(sent, times)
+    stack.start_workers(1)
+    count = int(args.steady_rate * args.steady_seconds)
+    print(f"tradeflow: latency at a steady {args.steady_rate}/s ({count} trades), 1 process…", flush=True)
+    sent, times = asyncio.run(_flood(stack, secret, users, count, args.steady_rate))
+    split = chain.stage_latencies(sent, times)
+    out["latency_rate_per_s"] = args.steady_rate
+    out["latency"] = {name: latency_summary(values) for name, values in split.items()}
+    out["latency_samples_ms"] = {name: [round(v, 2) for v in values] for name, values in split.items()}
+    count = int(args.ack_rate * args.ack_seconds)
+    print(
+        f"tradeflow: ingress ack at {args.ack_rate}/s ({count} requests) while the chain works…", flush=True
+    )
+    sent, _ = asyncio.run(_flood(stack, secret, users, count, args.ack_rate))
+    out["ingress_ack"] = {
+        "rate_per_s": args.ack_rate,
+        **latency_summary(sent.ack_ms),
+        "answers": sent.answers,
+    }
+    stack.stop_workers()
+    return out
+
+
+async def _flood(
+    stack: BenchStack, secret: str, users: list[str], count: int, rate_per_s: float | None
+) -> tuple[chain.Sent, dict[Any, dict[str, float]]]:
+    from workers.bootstrap import open_store
+
+    sent = await chain.submit(stack.ingress_url, secret, users, count, rate_per_s=rate_per_s)
+    await chain.wait_notified(stack.slack_admin, set(sent.sent_at), timeout_s=max(120.0, count / 5))
+    settings = load_settings({k: v for k, v in stack.env.items() if k.isupper()})
+    store = await open_store(settings)
+    try:
+        times = await chain.audit_times(store, list(sent.sent_at))
+    finally:
+        await store.close()
+    return sent, times
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"bench took {time.perf_counter() - started:.0f} s")
