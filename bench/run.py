@@ -26,7 +26,7 @@ from bench.inline import SilentNotifier, WriteCounter, bench_trade, run_inline
 from bench.load import SYMBOLS
 from bench.messaging import NoopChain
 from bench.report import render, write_png
-from bench.stack import BenchStack
+from bench.stack import LoopbackStack
 from bench.stats import latency_summary, rate
 from workers.bootstrap import close_deps, open_deps
 from workers.settings import Settings, load_settings
@@ -55,9 +55,9 @@ def main() -> None:
         "machine": {"cpus": _cpus(), "python": platform.python_version(), "platform": platform.platform()},
         "args": vars(args),
     }
-    stack = BenchStack(OUT, users).start()
+    stack = LoopbackStack(OUT, users).start()
     try:
-        settings = load_settings({k: v for k, v in stack.env.items() if k.isupper()})
+        settings = load_settings(stack.settings_env())
         print("messaging ceiling: five no-op actors…", flush=True)
         results["messaging_ceiling"] = messaging_ceiling(stack, args.trades)
         print("store ceiling: the chain's DynamoDB calls, 16 in flight…", flush=True)
@@ -75,7 +75,7 @@ def main() -> None:
     print(f"\nwrote {OUT / 'bench.json'} and {OUT / 'bench.png'}")
 
 
-def messaging_ceiling(stack: BenchStack, chains: int) -> dict[str, Any]:
+def messaging_ceiling(stack: LoopbackStack, chains: int) -> dict[str, Any]:
     noop = NoopChain(stack.env["RABBITMQ_URL"], f"{stack.prefix}noop-")
     try:
         flood = noop.run(chains)
@@ -130,7 +130,7 @@ async def inline_baseline(settings: Settings, users: list[str], trades: int) -> 
 
 
 def tradeflow(
-    stack: BenchStack, settings: Settings, users: list[str], args: argparse.Namespace
+    stack: LoopbackStack, settings: Settings, users: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
     secret = settings.slack_signing_secret
     out: dict[str, Any] = {"throughput": {}}
@@ -163,13 +163,13 @@ def tradeflow(
 
 
 async def _flood(
-    stack: BenchStack, secret: str, users: list[str], count: int, rate_per_s: float | None
+    stack: LoopbackStack, secret: str, users: list[str], count: int, rate_per_s: float | None
 ) -> tuple[chain.Sent, dict[Any, dict[str, float]]]:
     from workers.bootstrap import open_store
 
     sent = await chain.submit(stack.ingress_url, secret, users, count, rate_per_s=rate_per_s)
-    await chain.wait_notified(stack.slack_admin, set(sent.sent_at), timeout_s=max(120.0, count / 5))
-    settings = load_settings({k: v for k, v in stack.env.items() if k.isupper()})
+    await chain.wait_notified(stack.slack_origin, set(sent.sent_at), timeout_s=max(120.0, count / 5))
+    settings = load_settings(stack.settings_env())
     store = await open_store(settings)
     try:
         times = await chain.audit_times(store, list(sent.sent_at))

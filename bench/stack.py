@@ -1,9 +1,11 @@
-"""The stack `make up` runs, started for the benchmark: DynamoDB Local `-inMemory`, both emulators, the
-OTLP sink, the workers and the ingress, on free loopback ports, with its own queue and table prefixes.
+"""The stack `make up` runs, started on free loopback ports with its own queue and table prefixes: DynamoDB
+Local, both emulators, the OTLP sink, the workers and the ingress. The benchmark and the fault campaign
+share it.
 
-The stock broker is the simulation with no delay (ALPACA_PAPER_ENABLED=false, TRADEFLOW_SIM_DELAY_MS=0), so
-the figures are tradeflow's and not the emulated market's. The Slack emulator's per-channel post limit is
-raised, so Slack's one-message-a-second rule does not throttle the run either.
+For the benchmark the stock broker is the simulation with no delay (`alpaca=False`), so the figures are
+tradeflow's and not the emulated market's; the fault campaign trades on the Alpaca emulator and keeps
+DynamoDB Local's data on disk (`db_path`), so it can restart it. The Slack emulator's per-channel post limit
+is raised, so Slack's one-message-a-second rule does not throttle a run (429s are injected on purpose).
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
+import pika
+
 from telemetry.otlp_sink import OtlpSink
 from workers.ops.up import ensure_rabbitmq, start_process
-from workers.store.local import start_local_dynamodb
+from workers.routing import STAGE_NAMES
+from workers.store.local import LocalDynamo, start_local_dynamodb
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_APP = "workers.app:rabbitmq"
 
 
 def free_port() -> int:
@@ -31,30 +37,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class BenchStack:
+class LoopbackStack:
     """Everything but RabbitMQ (the machine's own), started here and stopped on `close()`."""
 
-    def __init__(self, out_dir: Path, users: list[str]) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        users: list[str],
+        *,
+        alpaca: bool = False,
+        db_path: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.out_dir = out_dir
+        self.users = users
+        self.alpaca = alpaca
+        self.db_path = db_path
+        self.extra_env = extra_env or {}
         self.run_id = uuid.uuid4().hex[:8]
         self.prefix = f"bench{self.run_id}-"
-        self.users = users
         self._started = ExitStack()
-        self.workers: subprocess.Popen[bytes] | None = None
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}  # "all" or a stage name → its process
+        self.apps: dict[str, str] = {}
+        self.dynamo: LocalDynamo | None = None
         self.env: dict[str, str] = {}
 
-    def start(self) -> BenchStack:
+    def start(self) -> LoopbackStack:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         rabbitmq_url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
         ensure_rabbitmq(rabbitmq_url)
-        dynamo = start_local_dynamodb(
-            cache_dir=ROOT / ".cache", data_dir=None, port=free_port(), allow_moto=False
-        )
-        self._started.callback(dynamo.stop)
-        self.dynamodb_url = dynamo.endpoint_url
+        self.dynamo_port = free_port()
+        self.start_dynamodb()
+        self._started.callback(self.stop_dynamodb)
         slack_port, alpaca_port, otlp_port = free_port(), free_port(), free_port()
         self.ingress_port = free_port()
-        self.slack_admin = f"http://127.0.0.1:{slack_port}"
+        self.slack_origin = f"http://127.0.0.1:{slack_port}"
+        self.alpaca_origin = f"http://127.0.0.1:{alpaca_port}"
         self.spans_path = self.out_dir / "spans.jsonl"
         self.spans_path.unlink(missing_ok=True)
         sink = OtlpSink(self.spans_path, port=otlp_port)
@@ -65,19 +83,20 @@ class BenchStack:
             "RABBITMQ_URL": rabbitmq_url,
             "TRADEFLOW_QUEUE_PREFIX": self.prefix,
             "DYNAMODB_TABLE_PREFIX": f"bench{self.run_id}",
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_url,
-            "ALPACA_PAPER_ENABLED": "false",
-            "ALPACA_PAPER_BASE_URL": f"http://127.0.0.1:{alpaca_port}/paper",
-            "ALPACA_DATA_BASE_URL": f"http://127.0.0.1:{alpaca_port}",
+            "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{self.dynamo_port}",
+            "ALPACA_PAPER_ENABLED": "true" if self.alpaca else "false",
+            "ALPACA_PAPER_BASE_URL": f"{self.alpaca_origin}/paper",
+            "ALPACA_DATA_BASE_URL": self.alpaca_origin,
             "TRADEFLOW_SIM_DELAY_MS": "0",
             "TRADEFLOW_NOTIFIER": "slack",
-            "SLACK_API_URL": f"{self.slack_admin}/api/",
+            "SLACK_API_URL": f"{self.slack_origin}/api/",
             "TRADEFLOW_INGRESS_PORT": str(self.ingress_port),
             "TRADEFLOW_TRADERS": ",".join(self.users),
             "TRADEFLOW_DATA_DIR": str(self.out_dir),
             "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
             "OTEL_METRICS_EXPORTER": "none",
+            **self.extra_env,
         }
         alpaca = [sys.executable, "-m", "emulators.alpaca", "--host", "127.0.0.1", "--port", str(alpaca_port)]
         self._serve(alpaca, alpaca_port, "alpaca-emulator.log")
@@ -91,57 +110,91 @@ class BenchStack:
 
     def _serve(self, cmd: list[str], port: int, log: str) -> None:
         process = start_process(cmd, env=self.env, host="127.0.0.1", port=port, log=self.out_dir / log)
-        self._started.callback(_stop, process)
+        self._started.callback(stop, process)
 
     @property
     def ingress_url(self) -> str:
         return f"http://127.0.0.1:{self.ingress_port}/slack/events"
 
-    def start_workers(self, processes: int) -> None:
-        """(Re)start the workers with `processes` processes; wait until each stage queue has its consumers."""
-        self.stop_workers()
-        cmd = [sys.executable, "-m", "workers.cli", "worker", "--processes", str(processes)]
-        log = (self.out_dir / "workers.log").open("ab")
-        self.workers = subprocess.Popen(
-            cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+    def settings_env(self) -> dict[str, str]:
+        """The stack's variables only, for `load_settings` in this process."""
+        return {k: v for k, v in self.env.items() if k.isupper()}
+
+    # -- DynamoDB Local ---------------------------------------------------------------------------
+
+    def start_dynamodb(self) -> None:
+        self.dynamo = start_local_dynamodb(
+            cache_dir=ROOT / ".cache", data_dir=self.db_path, port=self.dynamo_port, allow_moto=False
         )
-        log.close()
-        _wait_for_consumers(self.env, processes)
+
+    def stop_dynamodb(self) -> None:
+        if self.dynamo is not None:
+            self.dynamo.stop()
+            self.dynamo = None
+
+    # -- workers ----------------------------------------------------------------------------------
+
+    def start_workers(self, processes: int, app: str = DEFAULT_APP) -> None:
+        """(Re)start one worker for every stage with `processes` processes; wait until they consume."""
+        self.stop_workers()
+        self.workers["all"] = self._worker(["--processes", str(processes), "--app", app])
+        wait_for_consumers(self.env, list(STAGE_NAMES), processes)
+
+    def start_stage_workers(self, apps: dict[str, str]) -> None:
+        """One single-process worker per stage (as compose runs them), each with its dramatiq app."""
+        self.stop_workers()
+        self.apps = {stage: apps.get(stage, DEFAULT_APP) for stage in STAGE_NAMES}
+        for stage in STAGE_NAMES:
+            self.start_stage(stage)
+
+    def start_stage(self, stage: str) -> None:
+        self.workers[stage] = self._worker(["--queues", stage, "--app", self.apps.get(stage, DEFAULT_APP)])
+        wait_for_consumers(self.env, [stage], 1)
+
+    def kill_stage(self, stage: str) -> None:
+        """kill -9 the stage's worker: its main process and every process it forked, mid-message."""
+        process = self.workers.pop(stage)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def _worker(self, args: list[str]) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "workers.cli", "worker", *args]
+        with (self.out_dir / "workers.log").open("ab") as log:
+            return subprocess.Popen(
+                cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+            )
 
     def stop_workers(self) -> None:
-        if self.workers is not None:
-            _stop(self.workers)
-            self.workers = None
+        for process in self.workers.values():
+            stop(process)
+        self.workers.clear()
 
     def close(self) -> None:
         self.stop_workers()
         self._started.close()
-        _delete_queues(self.prefix)
+        delete_queues(self.prefix)
 
 
-def _wait_for_consumers(env: dict[str, str], processes: int, timeout_s: float = 90) -> None:
-    import pika
-
-    from workers.routing import STAGE_NAMES
-
-    queues = [f"{env['TRADEFLOW_QUEUE_PREFIX']}{stage}" for stage in STAGE_NAMES]
+def wait_for_consumers(env: dict[str, str], stages: list[str], count: int, timeout_s: float = 90) -> None:
+    queues = [f"{env['TRADEFLOW_QUEUE_PREFIX']}{stage}" for stage in stages]
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        connection = pika.BlockingConnection(pika.URLParameters(env["RABBITMQ_URL"]))
+        try:
+            connection = pika.BlockingConnection(pika.URLParameters(env["RABBITMQ_URL"]))
+        except pika.exceptions.AMQPConnectionError:
+            time.sleep(0.5)
+            continue
         try:
             counts = [_consumers(connection, queue) for queue in queues]
         finally:
             connection.close()
-        if all(count >= processes for count in counts):
+        if all(n >= count for n in counts):
             return
         time.sleep(0.5)
-    raise TimeoutError(f"the workers did not start consuming within {timeout_s}s")
+    raise TimeoutError(f"{', '.join(stages)}: no {count} consumer(s) within {timeout_s}s")
 
 
-def _consumers(connection: object, queue: str) -> int:
-    import pika
-
-    assert isinstance(connection, pika.BlockingConnection)
+def _consumers(connection: pika.BlockingConnection, queue: str) -> int:
     channel = connection.channel()
     try:
         return int(channel.queue_declare(queue, passive=True).method.consumer_count)
@@ -152,7 +205,7 @@ def _consumers(connection: object, queue: str) -> int:
             channel.close()
 
 
-def _stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)  # only the main process: dramatiq forwards it to its children
@@ -163,7 +216,7 @@ def _stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
         process.wait()
 
 
-def _delete_queues(prefix: str) -> None:
+def delete_queues(prefix: str) -> None:
     listed = subprocess.run(
         ["rabbitmqctl", "-q", "list_queues", "name"], capture_output=True, text=True, check=False
     )
