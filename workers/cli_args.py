@@ -98,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--since", default="1h", help="1h, 30m, 2d or an ISO time (default 1h)")
     metrics.add_argument("--json", action="store_true")
 
+    report = sub.add_parser(
+        "report", help="the regulatory export: every trade of a window with fills, stages and audit trail"
+    )
+    report.add_argument(
+        "--from", dest="since", required=True, help="window start: ISO date/time (UTC if naive) or 7d, 24h"
+    )
+    report.add_argument("--to", dest="until", default=None, help="window end, excluded (default: now)")
+    report.add_argument("--format", dest="report_format", choices=("csv", "jsonl"), default="csv")
+    report.add_argument("--output", "-o", default=None, help="file to write (default: stdout)")
+
     sub.add_parser(
         "doctor", help="the seed's test_enhanced_execution checks: Alpaca, database, one execution"
     )

@@ -92,6 +92,40 @@ def _metrics(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+    from pathlib import Path
+
+    from telemetry.redaction import secrets_of
+    from workers.ops.report import export_report, parse_window
+
+    try:
+        since, until = parse_window(args.since, args.until)
+    except ValueError as exc:
+        print(f"tradeflow report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    output = None if args.output in (None, "-") else Path(args.output)
+
+    async def export(store: TradeStore) -> dict[str, Any]:
+        return await export_report(
+            store,
+            since=since,
+            until=until,
+            report_format=args.report_format,
+            secrets=secrets_of(settings),
+            output=output,
+        )
+
+    try:
+        doc = with_store(settings, export)
+    except BrokenPipeError:  # `tradeflow report … | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
+    where = doc["output"] or "stdout"
+    print(f"{doc['rows']} trades ({doc['since']} to {doc['until']}) written to {where}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops.doctor import run_doctor
 
@@ -116,6 +150,7 @@ OPERATOR_COMMANDS: dict[str, Command] = {
     "health": _health,
     "reconcile": _reconcile,
     "metrics": _metrics,
+    "report": _report,
     "doctor": _doctor,
     "trace": _trace,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from workers.store.dynamo_requests import (
     trades_by_day_request,
     transact,
 )
-from workers.store.faults import CONDITION_FAILED
+from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
 from workers.store.items import (
     day_sort_bounds,
     from_attributes,
@@ -201,6 +201,22 @@ class DynamoTradeStore(ControlItems):
             if len(items) >= limit:
                 break
         return [trade_from_attributes(item) for item in items[:limit]]
+
+    async def iter_trades(
+        self, since: datetime, until: datetime | None = None, *, page_size: int = 500
+    ) -> AsyncIterator[TradeRecord]:
+        """Query the trades-by-day index a page at a time, day after day; see the port."""
+        days, lower, upper = day_sort_bounds(*trade_window(since, until, page_size))
+        for day in days:
+            request = {**trades_by_day_request(self._tables.trades, day, lower, upper), "Limit": page_size}
+            while True:
+                with transient_faults_as_unavailable(f"Query {self._tables.trades}"):
+                    page = await self._client.query(**request)
+                for item in page.get("Items", []):
+                    yield trade_from_attributes(item)
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:
         return await self._get(self._tables.positions, key(user_id=user_id, symbol=symbol), Position)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -139,6 +140,32 @@ class MemoryTradeStore:
             ]
         items.sort(key=lambda item: str(item[DAY_SORT_ATTRIBUTE]["S"]))
         return [trade_from_attributes(item) for item in items[:limit]]
+
+    async def iter_trades(
+        self, since: datetime, until: datetime | None = None, *, page_size: int = 500
+    ) -> AsyncIterator[TradeRecord]:
+        days, lower, upper = day_sort_bounds(*trade_window(since, until, page_size))
+        wanted = set(days)
+        after = ""  # the sort key of the last trade yielded; every key sorts after ""
+        while True:
+            # Each page is a fresh read under the lock, resuming after the last key, as a Query page does.
+            async with self._lock:
+                page = heapq.nsmallest(
+                    page_size,
+                    (
+                        item
+                        for item in self._trades.values()
+                        if item.get(TRADE_DAY_ATTRIBUTE, {}).get("S") in wanted
+                        and lower <= item[DAY_SORT_ATTRIBUTE]["S"] <= upper
+                        and item[DAY_SORT_ATTRIBUTE]["S"] > after
+                    ),
+                    key=lambda item: str(item[DAY_SORT_ATTRIBUTE]["S"]),
+                )
+            for item in page:
+                yield trade_from_attributes(item)
+            if len(page) < page_size:
+                return
+            after = page[-1][DAY_SORT_ATTRIBUTE]["S"]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:
         async with self._lock:

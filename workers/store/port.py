@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -90,6 +90,18 @@ class TradeStore(Protocol):
         version wrote, and that has not been written since, lacks the index key and is not listed.
         Raises ValueError for `until` before `since` or a limit below 1.
         """
+
+    def iter_trades(
+        self, since: datetime, until: datetime | None = None, *, page_size: int = 500
+    ) -> AsyncIterator[TradeRecord]:
+        """Every trade submitted in [since, until), oldest first, in any status, fetched a page at a time.
+
+        The streaming form of `list_trades_since`, for windows too large to hold: it reads the same
+        trades-by-day index, one UTC day after another, `page_size` items per request, never the whole
+        table, and holds one page at a time. The same consistency notes apply. Arguments are checked on the
+        first step: ValueError for `until` before `since` or a page_size below 1.
+        """
+        ...
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None: ...
 
