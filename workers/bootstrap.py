@@ -121,7 +121,7 @@ NOTIFIERS: dict[str, Callable[[Settings, TradeStore, StockBroker], Notifier]] = 
 def trading_policy(settings: Settings) -> TradingPolicy:
     return TradingPolicy(
         symbols=settings.symbols,
-        traders=settings.traders,
+        traders=settings.traders | {settings.tradeflow_doctor_user},  # doctor's check trades are real
         max_quantity=settings.tradeflow_max_quantity,
         max_notional=settings.tradeflow_max_notional,
         allow_short=settings.tradeflow_allow_short,
@@ -130,7 +130,11 @@ def trading_policy(settings: Settings) -> TradingPolicy:
 
 async def open_store(settings: Settings) -> TradeStore:
     store = await STORES[settings.tradeflow_store](settings)
-    await store.create_tables()
+    try:
+        await store.create_tables()
+    except BaseException:
+        await store.close()  # else its HTTP session leaks when the store cannot be reached
+        raise
     return store
 
 

@@ -70,6 +70,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     tradeflow_symbols: str = DEFAULT_SYMBOLS
     tradeflow_traders: str = "U123"
+    # Who `tradeflow doctor` trades as: always a trader (its 1-share paper buys land in its own position)
+    # and DMed like one, so on real Slack set it to an operators' account.
+    tradeflow_doctor_user: str = "UDOCTOR"
     tradeflow_max_quantity: Decimal = Decimal(10_000)
     tradeflow_max_notional: Decimal = Decimal(1_000_000)
     tradeflow_allow_short: bool = False

@@ -248,3 +248,35 @@ def slack_stack(
             yield SlackStack(stack, slack_emulator, driver, ingress)
     finally:
         _stop(ingress)
+
+
+@pytest.fixture
+def own_dynamodb_local() -> Iterator[Any]:
+    """A DynamoDB Local of this test's own (in memory), which the test may stop; the session's is shared."""
+    import shutil
+
+    from tests.fixtures_dynamo import CACHE_DIR, unavailable
+    from workers.store.local import find_dynamodb_local, free_port, start_local_dynamodb
+
+    if shutil.which("java") is None:
+        unavailable("DynamoDB Local needs Java 17+, and `java` is not on PATH")
+    if shutil.which("npm") is None and find_dynamodb_local(CACHE_DIR) is None:
+        unavailable("DynamoDB Local is not in .cache and `npm` is not on PATH to fetch it")
+    try:
+        local = start_local_dynamodb(cache_dir=CACHE_DIR, data_dir=None, port=free_port(), allow_moto=False)
+    except Exception as exc:  # any reason it could not start is reported the same way
+        unavailable(f"DynamoDB Local did not start: {exc}")
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture
+def own_dynamodb_stack(
+    stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any, own_dynamodb_local: Any
+) -> Iterator[Stack]:
+    """As alpaca_stack, on `own_dynamodb_local`: stopping that takes the store away from this stack only."""
+    env, spans = stack_env
+    env = {**env, "AWS_ENDPOINT_URL_DYNAMODB": own_dynamodb_local.endpoint_url}
+    yield from _alpaca_stack((env, spans), alpaca_emulator)

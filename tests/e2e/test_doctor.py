@@ -1,16 +1,29 @@
-"""`tradeflow doctor`: the seed's three checks against Alpaca (emulated) and DynamoDB Local."""
+"""`tradeflow doctor`: the seed's three checks on the whole stack, the last one through the real chain."""
 
 from __future__ import annotations
 
+import re
+import uuid
+from typing import Any
+
 import pytest
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import SlackStack, Stack
 
 pytestmark = pytest.mark.e2e
 
+DOCTOR = "UDOCTOR"  # TRADEFLOW_DOCTOR_USER's default: the workers admit it as a trader
 
-def test_doctor_passes_the_seeds_three_checks_on_alpaca(alpaca_stack: Stack) -> None:
-    done = alpaca_stack.cli("doctor")
+
+def _submitted_trade_id(stdout: str) -> str:
+    found = re.search(r"Submitted trade ([0-9a-f-]{36}) as", stdout)
+    assert found, stdout
+    return found.group(1)
+
+
+def test_doctor_passes_the_seeds_three_checks_through_the_real_chain(slack_stack: SlackStack) -> None:
+    stack = slack_stack.stack
+    done = stack.cli("doctor")
     assert done.returncode == 0, done.stdout + done.stderr
     for expected in (
         "✅ Alpaca Paper Trading is AVAILABLE",
@@ -18,15 +31,58 @@ def test_doctor_passes_the_seeds_three_checks_on_alpaca(alpaca_stack: Stack) -> 
         "Cash: $500,000.00",
         "✅ Trade logged to database successfully",
         "✅ Trade retrieved from database successfully",
+        "📊 Execution Results:",
         "Method: alpaca",
+        f"✅ Position updated and {DOCTOR} notified",
+        "Alpaca Service: ✅ PASS",
+        "Database Logging: ✅ PASS",
+        "Enhanced Execution: ✅ PASS",
         "📊 Overall Results: 3/3 tests passed",
     ):
         assert expected in done.stdout, expected
-    [order] = [o for o in alpaca_stack.emulator.admin.orders() if o["symbol"] == "SPY"]
-    assert order["id"] in done.stdout
+    trade_id = _submitted_trade_id(done.stdout)
+    # The workers placed it on Alpaca under the trade id, once, and the doctor printed Alpaca's order id.
+    [order] = stack.emulator.admin.orders(trade_id)
+    assert order["symbol"] == "SPY" and f"Alpaca Order ID: {order['id']}" in done.stdout
+
+    async def records(store: Any) -> tuple[Any, Any, list[Any], list[str]]:
+        trade = await store.get_trade(uuid.UUID(trade_id))
+        audit = [a.event_type for a in await store.list_audit(trade.trade_id)]
+        return trade, await store.get_position(DOCTOR, "SPY"), await store.list_positions("U123"), audit
+
+    trade, position, traders_positions, audit = stack.store_call(records)
+    assert trade.status == "executed" and trade.user_id == DOCTOR and trade.source == "doctor"
+    assert f"Execution ID: {trade.execution_id}" in done.stdout
+    assert audit == [
+        "trade_submitted",
+        "trade_recorded",
+        "trade_executed",
+        "position_updated",
+        "trade_notified",
+    ]
+    assert position is not None and position.quantity == 1  # the doctor's own position moved...
+    assert traders_positions == []  # ...and no real trader's did
+    assert len(slack_stack.driver.messages_to(DOCTOR)) == 1  # the notification the doctor waited for
 
 
-def test_doctor_fails_when_the_paper_guard_refuses(alpaca_stack: Stack) -> None:
+def test_doctor_fails_the_database_check_when_dynamodb_local_is_stopped(
+    own_dynamodb_stack: Stack, own_dynamodb_local: Any
+) -> None:
+    own_dynamodb_local.stop()
+    done = own_dynamodb_stack.cli("doctor", timeout=90)  # bounded: the store's calls fail fast
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Alpaca Service: ✅ PASS" in done.stdout
+    assert "Database Logging: ❌ FAIL" in done.stdout
+    assert "❌ Database logging failed: StoreUnavailable" in done.stdout
+    assert "Enhanced Execution: ❌ FAIL" in done.stdout
+    assert "📊 Overall Results: 1/3 tests passed" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    # No trade was published into a chain that could not record it.
+    assert own_dynamodb_stack.queues.count(own_dynamodb_stack.queue("validation")) == 0
+    assert own_dynamodb_stack.emulator.admin.orders() == []
+
+
+def test_doctor_fails_the_alpaca_check_when_the_paper_guard_refuses(alpaca_stack: Stack) -> None:
     import subprocess
     import sys
 
@@ -43,4 +99,6 @@ def test_doctor_fails_when_the_paper_guard_refuses(alpaca_stack: Stack) -> None:
     )
     assert done.returncode == 1
     assert "DISABLED" in done.stdout and "Alpaca Service: ❌ FAIL" in done.stdout
-    assert alpaca_stack.emulator.admin.orders() == []  # the simulation ran the execution check, not Alpaca
+    # The doctor's own Alpaca client was refused; the workers (with their paper keys) still execute.
+    assert "Enhanced Execution: ✅ PASS" in done.stdout
+    assert "📊 Overall Results: 2/3 tests passed" in done.stdout
