@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test lint format lock dynamodb-local clean
+.PHONY: up test lint format lock dynamodb-local traces clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,27 @@ dynamodb-local: $(STAMP)
 
 up: $(STAMP) dynamodb-local
 	$(BIN)/tradeflow up
+
+# Arize Phoenix, a tracing UI, in a venv of its own (never the project's, never requirements.lock). It serves
+# the UI and OTLP/HTTP on 127.0.0.1:6006 in the foreground, its data in .data/phoenix; a `make up` started
+# after it sends every span there too (or any time, with TRADEFLOW_TRACES_BACKEND=phoenix). Phoenix also
+# opens OTLP/gRPC on port 4317 of every interface, which it cannot turn off. Its extras (an LLM assistant
+# with server-side bash, an MCP server, telemetry, web fonts) stay off: here it is only a trace viewer.
+PHOENIX_VERSION := 20.26.1
+PHOENIX_VENV := .cache/phoenix-venv
+PHOENIX_STAMP := $(PHOENIX_VENV)/.installed-$(PHOENIX_VERSION)
+PHOENIX_ENV := PHOENIX_HOST=127.0.0.1 PHOENIX_PORT=6006 PHOENIX_WORKING_DIR=$(CURDIR)/.data/phoenix \
+	PHOENIX_DISABLE_AGENT_ASSISTANT=true PHOENIX_AGENTS_DISABLE_BASH=true PHOENIX_ENABLE_MCP_SERVER=false \
+	PHOENIX_TELEMETRY_ENABLED=false PHOENIX_ALLOW_EXTERNAL_RESOURCES=false PHOENIX_LOG_MIGRATIONS=false
+
+$(PHOENIX_STAMP):
+	test -x $(PHOENIX_VENV)/bin/python || $(PYTHON) -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/python -m pip install --quiet --disable-pip-version-check arize-phoenix==$(PHOENIX_VERSION)
+	touch $@
+
+traces: $(PHOENIX_STAMP)
+	mkdir -p .data/phoenix
+	$(PHOENIX_ENV) $(PHOENIX_VENV)/bin/phoenix serve
 
 test: $(STAMP) dynamodb-local
 	$(BIN)/python -m pytest -q

@@ -24,19 +24,27 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from telemetry.otlp_forward import OtlpForwarder
+
 TRACES_PATH = "/v1/traces"
 # OTLP/JSON writes ids as hex where protobuf's JSON mapping expects base64.
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
 
 
 class OtlpSink:
-    """An OTLP/HTTP trace receiver on a loopback port that appends every span it gets to `out_path`."""
+    """An OTLP/HTTP trace receiver on a loopback port that appends every span it gets to `out_path`.
 
-    def __init__(self, out_path: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    With `forward_to` (an upstream's traces URL: Phoenix, Jaeger) it also passes every request on.
+    """
+
+    def __init__(
+        self, out_path: Path, host: str = "127.0.0.1", port: int = 0, forward_to: str | None = None
+    ) -> None:
         self.out_path = Path(out_path)
         self._host = host
         self._port = port
         self._write_lock = threading.Lock()
+        self.forwarder = OtlpForwarder(forward_to) if forward_to else None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -58,6 +66,8 @@ class OtlpSink:
         if self._server is not None:
             return self
         self.out_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.forwarder is not None:
+            self.forwarder.start()
         self._server = ThreadingHTTPServer((self._host, self._port), _handler_for(self))
         self._server.daemon_threads = True
         # A short poll interval so that stop() returns promptly.
@@ -77,6 +87,8 @@ class OtlpSink:
             self._thread.join()
         self._server = None
         self._thread = None
+        if self.forwarder is not None:
+            self.forwarder.stop()
 
     def __enter__(self) -> OtlpSink:
         return self.start()
@@ -111,6 +123,8 @@ def _handler_for(sink: OtlpSink) -> type[BaseHTTPRequestHandler]:
                 self._answer(HTTPStatus.BAD_REQUEST, "text/plain", f"bad OTLP request: {error}\n".encode())
                 return
             sink.append(request)
+            if sink.forwarder is not None:
+                sink.forwarder.submit(request)
             if is_json:
                 self._answer(HTTPStatus.OK, "application/json", b"{}")
             else:
@@ -225,12 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4318)
     parser.add_argument("--out", type=Path, default=Path(".data/spans.jsonl"))
+    parser.add_argument("--forward", default=None, help="also POST each request to this OTLP traces URL")
     args = parser.parse_args(argv)
     stopped = threading.Event()
     # SIGTERM too, so that `tradeflow up` can stop it cleanly.
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopped.set())
-    sink = OtlpSink(args.out, host=args.host, port=args.port).start()
+    sink = OtlpSink(args.out, host=args.host, port=args.port, forward_to=args.forward).start()
     print(f"OTLP sink on {sink.endpoint} (POST {TRACES_PATH}), writing {args.out}", flush=True)
     try:
         while not stopped.wait(0.5):

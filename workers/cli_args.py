@@ -114,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     trace = sub.add_parser("trace", help="a trade's spans as a tree (the trace id is the trade id)")
     trace.add_argument("trade_id", type=uuid.UUID)
+    trace.add_argument(
+        "--backend",
+        choices=("file", "jaeger", "phoenix"),
+        default=None,
+        help="where the spans are (default: TRADEFLOW_TRACES_BACKEND, else file)",
+    )
+    trace.add_argument(
+        "--url",
+        default=None,
+        help="Jaeger's or Phoenix's URL (default: TRADEFLOW_TRACES_QUERY_URL, else :16686 / :6006)",
+    )
     trace.add_argument("--spans", default=None, help="span file (default: DATA_DIR/spans.jsonl)")
     trace.add_argument("--json", action="store_true")
 

@@ -138,9 +138,18 @@ def _trace(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from workers.ops.trace import render_trace, trace_document
+    from workers.ops.traces import TraceBackendError, open_backend
 
-    spans = Path(args.spans) if args.spans else settings.data_dir / "spans.jsonl"
-    doc = trace_document(spans, args.trade_id)
+    backend = open_backend(
+        args.backend or settings.tradeflow_traces_backend,
+        url=args.url or settings.tradeflow_traces_query_url,
+        spans_path=Path(args.spans) if args.spans else settings.data_dir / "spans.jsonl",
+    )
+    try:
+        doc = trace_document(backend, args.trade_id)
+    except TraceBackendError as exc:
+        print(f"tradeflow trace: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print_doc(doc, args.json, render_trace)
     return EXIT_OK if doc["spans"] else EXIT_FAILED
 

@@ -68,6 +68,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_ingress_host: str = "127.0.0.1"
     tradeflow_ingress_port: int = 3000
 
+    # Where `tradeflow trace` reads a trade's spans: the file `up`'s sink writes, Jaeger's query API or
+    # Phoenix's REST API. No URL: the backend's loopback default (Jaeger 16686 as in compose.yaml, Phoenix
+    # 6006 as `make traces` runs it). With phoenix, `up`'s sink also forwards every span there.
+    tradeflow_traces_backend: Literal["file", "jaeger", "phoenix"] = "file"
+    tradeflow_traces_query_url: str | None = None
+
     tradeflow_symbols: str = DEFAULT_SYMBOLS
     tradeflow_traders: str = "U123"
     # Who `tradeflow doctor` trades as: always a trader (its 1-share paper buys land in its own position)

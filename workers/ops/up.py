@@ -150,11 +150,17 @@ def run_stack(
             otlp_port = urlparse(env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")).port or OTLP_PORT
             otlp = f"http://127.0.0.1:{otlp_port}"
             env.update(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=otlp)
-            if not port_open("127.0.0.1", otlp_port):
-                sink = OtlpSink(spans, port=otlp_port)
+            if port_open("127.0.0.1", otlp_port):
+                report.show("Traces", f"OTLP {otlp} (already listening: Jaeger, or another sink)", url=otlp)
+            else:
+                upstream = traces_upstream(settings)
+                sink = OtlpSink(spans, port=otlp_port, forward_to=upstream)
                 sink.start()
                 started.callback(sink.stop)
-            report.show("Traces", f"OTLP {otlp} → {spans}", url=otlp, file=str(spans))
+                also = f", forwarded to {upstream}" if upstream else ""
+                report.show(
+                    "Traces", f"OTLP {otlp} → {spans}{also}", url=otlp, file=str(spans), forward=upstream
+                )
 
         slack = urlparse(settings.slack_api_url)
         if settings.tradeflow_notifier == "slack" and slack.hostname in ("127.0.0.1", "localhost"):
@@ -223,6 +229,17 @@ def start_process(
             raise SystemExit(f"{' '.join(cmd[:3])} did not start on {host}:{port}; see {log}")
         time.sleep(0.1)
     return process
+
+
+def traces_upstream(settings: Settings) -> str | None:
+    """Phoenix's OTLP traces URL when it is the trace backend, or when it answers (`make traces`)."""
+    from workers.ops.traces import phoenix
+
+    if settings.tradeflow_traces_backend == "phoenix":
+        return (settings.tradeflow_traces_query_url or phoenix.DEFAULT_URL).rstrip("/") + "/v1/traces"
+    if settings.tradeflow_traces_backend == "file" and phoenix.phoenix_answers(phoenix.DEFAULT_URL):
+        return phoenix.DEFAULT_URL + "/v1/traces"
+    return None
 
 
 async def _create_tables(settings: Settings) -> None:
