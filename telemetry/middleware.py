@@ -15,6 +15,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
+from telemetry.outcomes import describe_outcome, is_error
 from telemetry.tracing import (
     extract_context,
     inject_context,
@@ -56,6 +57,7 @@ class TracingMiddleware(dramatiq.Middleware):
         trade_id = trade_id_of(payload)
         current = trace.get_current_span().get_span_context()
         if trade_id is None or (current.is_valid and current.trace_id == trace_id_of(trade_id)):
+            describe_outcome(trace.get_current_span(), payload)  # a stage sending what it decided
             message.options[TRACE_CONTEXT_OPTION] = inject_context()
             return
         attributes = _messaging_attributes(queue_name, message, operation="publish", operation_type="send")
@@ -113,7 +115,7 @@ class TracingMiddleware(dramatiq.Middleware):
                 span.record_exception(exception)
                 span.set_attribute("error.type", type(exception).__qualname__)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exception).__name__}: {exception}"))
-            else:
+            elif not is_error(span):  # a failed trade's outcome already made it ERROR
                 span.set_status(Status(StatusCode.OK))
             if message.failed:
                 span.set_attribute("messaging.dramatiq.dead_lettered", True)

@@ -186,7 +186,8 @@ def test_a_retry_is_a_second_attempt_under_the_same_parent(
     broker.join("execution")
     worker.join()
 
-    first, second = consumer_spans(exporter, "execution")
+    # In start order: the retry may end before the first attempt's span does.
+    first, second = sorted(consumer_spans(exporter, "execution"), key=lambda s: s.start_time or 0)
     assert first.parent is not None and second.parent is not None
     assert first.parent.span_id == second.parent.span_id
     assert first.context.trace_id == second.context.trace_id

@@ -1,0 +1,175 @@
+"""One trace per trade across processes: the Slack ingress and the workers export to an OTLP sink.
+
+The trade comes in as Slack would send it (the emulator's driver, signed, to the ingress process), executes
+on the Alpaca emulator and is told on the Slack emulator, so every kind of span a trade makes is here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from telemetry.otlp_sink import read_spans
+from tests.e2e.conftest import SlackStack
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+STAGES = ("validation", "persistence", "execution", "positions", "notifications")
+Span = dict[str, Any]
+
+
+async def _trade(flow: SlackStack, text: str) -> str:
+    """`/trade TEXT`, then Execute Trade on the prefilled modal; returns the trade id."""
+    command = await flow.driver.slash_command(text)
+    view = eventually(lambda: flow.driver.opened_view(command.trigger_id), timeout=10)
+    answer = await flow.driver.submit_view(view)
+    assert answer.status == 200 and answer.body["response_action"] == "update"
+    return str(json.loads(view["private_metadata"])["trade_id"])
+
+
+def _trace(flow: SlackStack, trade_id: str, ready: Callable[[list[Span]], bool]) -> list[Span]:
+    """The trade's spans (trace id = trade id) once `ready` says every expected one was exported."""
+    trace_id = trade_id.replace("-", "")
+
+    def spans() -> list[Span]:
+        found = [s for s in read_spans(flow.stack.spans_path) if s["trace_id"] == trace_id]
+        return found if ready(found) else []
+
+    return eventually(spans, timeout=60)
+
+
+def _named(spans: list[Span], name: str) -> list[Span]:
+    return [s for s in spans if s["name"] == name]
+
+
+def _stage(flow: SlackStack, spans: list[Span], stage: str) -> list[Span]:
+    return _named(spans, f"{flow.stack.queue(stage)} process")
+
+
+def _children(spans: list[Span], parent: Span, kind: str = "CLIENT") -> list[Span]:
+    return [s for s in spans if s["parent_span_id"] == parent["span_id"] and s["kind"] == kind]
+
+
+def _exceptions(span: Span) -> list[str]:
+    """The class names (without their module) of the exceptions recorded on a span."""
+    events = [e for e in span["events"] if e["name"] == "exception"]
+    return [e["attributes"]["exception.type"].rsplit(".", 1)[-1] for e in events]
+
+
+async def test_a_slack_trade_is_one_trace_from_the_ingress_through_five_stages_and_their_clients(
+    slack_stack: SlackStack,
+) -> None:
+    flow = slack_stack
+    trade_id = await _trade(flow, "buy 4 AAPL")
+    eventually(lambda: flow.driver.messages_to("U123"), timeout=60)
+
+    def complete(spans: list[Span]) -> bool:
+        names = {s["name"] for s in spans}
+        return (
+            all(_stage(flow, spans, stage) for stage in STAGES)
+            and {
+                "trade submit",
+                "alpaca submit_order",
+                "slack chat.postMessage",
+            }
+            <= names
+        )
+
+    spans = _trace(flow, trade_id, complete)
+    assert {s["trace_id"] for s in spans} == {trade_id.replace("-", "")}
+    assert all(s["status_code"] != "ERROR" for s in spans), [
+        s["name"] for s in spans if s["status_code"] == "ERROR"
+    ]
+
+    # The root: opened in the ingress process, the trade's first span.
+    [root] = [s for s in spans if s["parent_span_id"] is None]
+    assert root["name"] == "trade submit" and root["kind"] == "PRODUCER"
+    assert root["service_name"] == "tradeflow-ingress"
+    assert root["attributes"]["trade.id"] == trade_id and root["attributes"]["trade.symbol"] == "AAPL"
+
+    # The parent chain: each stage's CONSUMER span hangs under the span that sent its message.
+    parent = root
+    for stage in STAGES:
+        [span] = _stage(flow, spans, stage)
+        assert span["kind"] == "CONSUMER" and span["service_name"] == "tradeflow-worker", stage
+        assert span["parent_span_id"] == parent["span_id"], stage
+        assert span["attributes"]["messaging.system"] == "rabbitmq"
+        assert span["attributes"]["trade.id"] == trade_id and span["attributes"]["trade.quantity"] == "4"
+        parent = span
+    [execution] = _stage(flow, spans, "execution")
+    assert execution["attributes"]["trade.status"] == "executed"
+    assert execution["attributes"]["trade.method"] == "alpaca"
+
+    # CLIENT spans under the stage that made the call: DynamoDB, Alpaca (requests), Slack (slack-sdk).
+    stage_ids = {s["span_id"]: s["name"] for stage in STAGES for s in _stage(flow, spans, stage)}
+    dynamodb = [s for s in spans if s["name"].startswith("DynamoDB ") and s["kind"] == "CLIENT"]
+    assert dynamodb and all(s["parent_span_id"] in stage_ids for s in dynamodb)
+    assert all(s["attributes"]["db.system"] == "dynamodb" for s in dynamodb)
+    [order] = _named(spans, "alpaca submit_order")
+    assert order["kind"] == "CLIENT" and order["parent_span_id"] == execution["span_id"]
+    [notifications] = _stage(flow, spans, "notifications")
+    [dm] = _named(spans, "slack chat.postMessage")
+    assert dm["kind"] == "CLIENT" and dm["parent_span_id"] == notifications["span_id"]
+
+
+async def test_a_trade_alpaca_refuses_makes_its_execution_span_error_over_the_recorded_refusal(
+    slack_stack: SlackStack,
+) -> None:
+    flow = slack_stack
+    flow.stack.emulator.admin.add_fault(
+        "refuse_buying_power"
+    )  # the next order: 403 insufficient buying power
+    trade_id = await _trade(flow, "buy 2 MSFT")
+    eventually(lambda: flow.driver.messages_to("U123"), timeout=60)  # the failure DM
+
+    def told(spans: list[Span]) -> bool:
+        return bool(_stage(flow, spans, "notifications") and _named(spans, "slack chat.postMessage"))
+
+    spans = _trace(flow, trade_id, told)
+    [execution] = _stage(flow, spans, "execution")
+    # The business failure: the stage that decided it is ERROR, with the failure code.
+    assert execution["status_code"] == "ERROR"
+    assert execution["status_message"].startswith("INSUFFICIENT_BUYING_POWER: ")
+    assert execution["attributes"]["error.type"] == "INSUFFICIENT_BUYING_POWER"
+    assert execution["attributes"]["trade.status"] == "failed"
+    # The exception behind it is recorded on the Alpaca call that raised it.
+    [order] = _named(spans, "alpaca submit_order")
+    assert order["parent_span_id"] == execution["span_id"]
+    assert order["status_code"] == "ERROR" and _exceptions(order) == ["APIError"]
+    # Nothing else failed: telling the trader is a success, and no position was touched.
+    errors = {s["name"] for s in spans if s["status_code"] == "ERROR"}
+    assert errors == {execution["name"], "alpaca submit_order"}
+    assert not _stage(flow, spans, "positions")
+
+
+async def test_an_attempt_that_raises_is_error_with_its_exception_and_its_retry_a_sibling(
+    slack_stack: SlackStack,
+) -> None:
+    flow = slack_stack
+    # Alpaca rate-limits the order request and alpaca-py's own three resends: the first attempt raises
+    # BrokerBusy (nothing was placed) and the queue retries the message, whose second attempt executes.
+    flow.stack.emulator.admin.add_fault("http_error", status=429, method="POST", path="/v2/orders", times=4)
+    trade_id = await _trade(flow, "buy 3 AAPL")
+    eventually(lambda: flow.driver.messages_to("U123"), timeout=60)
+
+    def retried(spans: list[Span]) -> bool:
+        return len(_stage(flow, spans, "execution")) == 2 and bool(_stage(flow, spans, "notifications"))
+
+    spans = _trace(flow, trade_id, retried)
+    first, second = sorted(_stage(flow, spans, "execution"), key=lambda s: s["start_time_unix_nano"])
+    [persistence] = _stage(flow, spans, "persistence")
+    assert first["parent_span_id"] == second["parent_span_id"] == persistence["span_id"]  # siblings
+    assert first["status_code"] == "ERROR" and _exceptions(first) == ["BrokerBusy"]
+    assert first["attributes"]["error.type"] == "BrokerBusy"
+    assert second["status_code"] == "OK" and second["attributes"]["messaging.dramatiq.retries"] == 1
+    assert second["attributes"]["trade.status"] == "executed"
+    # The refused order call is ERROR under the first attempt; the accepted one is OK under the second.
+    [refused] = [c for c in _children(spans, first) if c["name"] == "alpaca submit_order"]
+    [placed] = [c for c in _children(spans, second) if c["name"] == "alpaca submit_order"]
+    assert refused["status_code"] == "ERROR" and _exceptions(refused) == ["APIError"]
+    assert placed["status_code"] != "ERROR"
+    assert len(flow.stack.emulator.admin.orders(trade_id)) == 1
