@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from telemetry.redaction import secrets_of
 from workers.ops.dlq_channel import DeadLetterChannel, PublishRefused, dead_letter_channel
 from workers.ops.dlq_letters import (
     NOT_REPLAYABLE,
@@ -23,7 +24,7 @@ from workers.ops.dlq_letters import (
     resolve_queue,
     stage_queues,
 )
-from workers.ops.dlq_render import render_list, render_purge, render_replay, render_show
+from workers.ops.dlq_render import redact_document, render_list, render_purge, render_replay, render_show
 from workers.routing import STAGE_NAMES
 from workers.settings import Settings
 
@@ -36,7 +37,8 @@ def list_dead_letters(settings: Settings, queue: str | None, *, limit: int = LIS
     now = _now_ms()
     with dead_letter_channel(settings) as rabbitmq:
         queues = [_queue_listing(rabbitmq, stage, now, limit) for stage in stages]
-    return {"queues": queues, "total": sum(q["dead_letters"] for q in queues)}
+    doc = {"queues": queues, "total": sum(q["dead_letters"] for q in queues)}
+    return redact_document(doc, secrets_of(settings))  # a reason may quote a token
 
 
 def _queue_listing(rabbitmq: DeadLetterChannel, stage: StageQueues, now: int, limit: int) -> dict[str, Any]:
@@ -64,7 +66,8 @@ def show_dead_letter(settings: Settings, queue: str, message_id: str) -> dict[st
         for delivery in held:
             letter = DeadLetter.read(delivery.properties, delivery.body)
             if letter.message_id == message_id:
-                return {"queue": stage.dead_letter_queue, "found": True, **letter.detail(now)}
+                doc = {"queue": stage.dead_letter_queue, "found": True, **letter.detail(now)}
+                return redact_document(doc, secrets_of(settings))  # the body or traceback may hold a token
     return {"queue": stage.dead_letter_queue, "found": False, "message_id": message_id}
 
 
@@ -119,7 +122,7 @@ def replay_dead_letters(
             replayed.add(letter.message_id)
             doc["replayed"].append({**entry, "message_type": letter.message_type, "reason": letter.reason})
     doc["found"] = any(doc[key] for key in ("replayed", "duplicates_removed", "skipped", "failed"))
-    return doc
+    return redact_document(doc, secrets_of(settings))  # only what is shown: the replayed bodies are intact
 
 
 def purge_dead_letters(settings: Settings, queue: str, *, confirm: Callable[[int], bool]) -> dict[str, Any]:

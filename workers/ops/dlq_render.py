@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from telemetry.redaction import redact
+
 REASON_WIDTH = 70
+
+
+def redact_document(doc: Any, secrets: Iterable[str]) -> Any:
+    """Return `doc` with every string in it masked: a dead letter's body, reason or traceback may hold a
+    token. A base64 body (one that is not text) is masked in its bytes and encoded again."""
+    secrets = tuple(secrets)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value, secrets)
+        if isinstance(value, list | tuple):
+            return [clean(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        cleaned = {clean(key): clean(item) for key, item in value.items()}
+        if value.get("body_encoding") == "base64" and isinstance(value.get("body"), str):
+            raw = base64.b64decode(value["body"]).decode("latin-1")  # one char per byte, both ways
+            cleaned["body"] = base64.b64encode(redact(raw, secrets).encode("latin-1")).decode()
+        return cleaned
+
+    return clean(doc)
 
 
 def render_list(doc: dict[str, Any]) -> str:
