@@ -45,12 +45,16 @@ def _execution_span(
     broker: StubBroker, exporter: InMemorySpanExporter, outcome: dict[str, Any]
 ) -> ReadableSpan:
     """Run an "execution" actor that sends `outcome` on to "notifications"; return the execution span."""
-    notifications = dramatiq.actor(lambda payload: None, broker=broker, queue_name="notifications")
+
+    def tell(payload: dict[str, Any]) -> None:
+        pass
+
+    notifications = dramatiq.actor(broker=broker, queue_name="notifications")(tell)
 
     def execute(payload: dict[str, Any]) -> None:
         notifications.send({**outcome, "trade": payload["trade"]})
 
-    execution = dramatiq.actor(execute, broker=broker, queue_name="execution", actor_name="execute")
+    execution = dramatiq.actor(broker=broker, queue_name="execution", actor_name="execute")(execute)
     worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=1)
     worker.start()
     try:
