@@ -164,6 +164,10 @@ class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str
     details: dict[str, Any] = {}
     expires_at: int
+    # The trade's hash chain (workers/store/audit_chain.py): set by the store when it writes the item.
+    chain_seq: int | None = None
+    prev_hash: str | None = None
+    chain_hash: str | None = None
 
 
 class KillSwitch(msgspec.Struct, frozen=True, kw_only=True):

@@ -82,6 +82,15 @@ def audit(trade_id: uuid.UUID, event_key: str, details: dict[str, Any] | None = 
     )
 
 
+def unchained(event: AuditEvent) -> AuditEvent:
+    """The event as its writer made it, without the chain fields the store adds."""
+    return msgspec.structs.replace(event, chain_seq=None, prev_hash=None, chain_hash=None)
+
+
+def event_types(events: list[AuditEvent]) -> list[str]:
+    return [event.event_type for event in events]
+
+
 def position(trade_id: uuid.UUID, quantity: str, *, user_id: str = "U123", symbol: str = "AAPL") -> Position:
     return Position(
         user_id=user_id,

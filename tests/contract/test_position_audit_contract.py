@@ -17,9 +17,11 @@ from tests.contract.builders import (
     SUBMITTED,
     a_trade,
     audit,
+    event_types,
     executed,
     pending,
     position,
+    unchained,
 )
 from workers.store.port import PositionWrite, TradeStore
 
@@ -81,7 +83,20 @@ async def test_audit_is_append_only(store: TradeStore) -> None:
     original = audit(trade_id, "050#trade_notified", {"channel": "C1"})
     assert await store.append_audit(original) is True
     assert await store.append_audit(audit(trade_id, "050#trade_notified", {"channel": "C2"})) is False
-    assert await store.get_audit(trade_id, "050#trade_notified") == original
+    stored = await store.get_audit(trade_id, "050#trade_notified")
+    assert stored is not None and unchained(stored) == original
+
+    # The attempt to change it is itself audited, on the same trade's chain; the same fact again is not.
+    assert await store.append_audit(audit(trade_id, "050#trade_notified", {"channel": "C1"})) is False
+    events = await store.list_audit(trade_id)
+    assert event_types(events) == ["trade_notified", "change_refused"]
+    refusal = events[1].details
+    assert refusal["operation"] == "append_audit" and refusal["event_key"] == "050#trade_notified"
+    assert (refusal["stored"]["details"], refusal["attempted"]["details"]) == (
+        {"channel": "C1"},
+        {"channel": "C2"},
+    )
+    assert [event.chain_seq for event in events] == [1, 2]
 
 
 async def test_audit_is_listed_in_event_key_order(store: TradeStore) -> None:
@@ -142,8 +157,8 @@ async def test_nested_details_and_rejection_reasons_round_trip(store: TradeStore
     event = audit(uuid.uuid4(), "020#trade_rejected", details)
     assert await store.append_audit(event) is True
     stored_event = await store.get_audit(event.trade_id, event.event_key)
-    assert stored_event == event
     assert stored_event is not None
+    assert unchained(stored_event) == event
     levels = stored_event.details["limits"]["levels"]
     assert [type(value) for value in levels] == [Decimal, Decimal, str, bool, type(None)]
 

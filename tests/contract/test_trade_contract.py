@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import msgspec
@@ -13,13 +14,16 @@ from messages.trade import Rejection
 from tests.contract.builders import (
     EXECUTED,
     FAILED,
+    NOW,
     POSITION_GUARD,
     SUBMITTED,
     audit,
+    event_types,
     executed,
     failed,
     pending,
     position,
+    unchained,
 )
 from workers.store.dynamodb import DynamoTradeStore
 from workers.store.local import free_port
@@ -47,11 +51,28 @@ async def test_a_duplicate_new_trade_returns_the_stored_one_and_writes_no_audit(
     first_audit = audit(record.trade_id, SUBMITTED, {"attempt": 1})
     assert await store.put_new_trade(record, [first_audit]) is None
 
-    redelivered = msgspec.structs.replace(record, quantity=Decimal(99))
+    redelivered = msgspec.structs.replace(record, recorded_at=NOW + timedelta(seconds=1))
     again = [audit(record.trade_id, SUBMITTED, {"attempt": 2}), audit(record.trade_id, "020#trade_recorded")]
     assert await store.put_new_trade(redelivered, again) == record
     assert await store.get_trade(record.trade_id) == record
-    assert await store.list_audit(record.trade_id) == [first_audit]
+    assert [unchained(event) for event in await store.list_audit(record.trade_id)] == [first_audit]
+
+
+async def test_another_order_under_an_existing_trade_id_is_refused_and_audited(store: TradeStore) -> None:
+    record = pending()
+    assert await store.put_new_trade(record, [audit(record.trade_id, SUBMITTED)]) is None
+
+    reused = msgspec.structs.replace(record, quantity=Decimal(99))
+    assert await store.put_new_trade(reused, [audit(record.trade_id, SUBMITTED, {"attempt": 2})]) == record
+    assert await store.get_trade(record.trade_id) == record
+    events = await store.list_audit(record.trade_id)
+    assert event_types(events) == ["trade_submitted", "change_refused"]
+    assert events[1].details["stage"] == "persistence"
+    assert events[1].details["fields"] == ["quantity"]
+    assert (events[1].details["stored"]["quantity"], events[1].details["attempted"]["quantity"]) == (
+        "10",
+        "99",
+    )
 
 
 async def test_an_outcome_is_recorded_once(store: TradeStore) -> None:
@@ -61,9 +82,16 @@ async def test_an_outcome_is_recorded_once(store: TradeStore) -> None:
     assert await store.record_outcome(done, audit(record.trade_id, EXECUTED)) is None
     assert await store.get_trade(record.trade_id) == done
 
+    # The same outcome again is a redelivery; another one is an attempt to change a terminal trade: audited.
+    assert await store.record_outcome(executed(record), audit(record.trade_id, EXECUTED)) == done
+    assert [event.event_key for event in await store.list_audit(record.trade_id)] == [SUBMITTED, EXECUTED]
     assert await store.record_outcome(failed(record), audit(record.trade_id, FAILED)) == done
     assert await store.get_trade(record.trade_id) == done
-    assert [event.event_key for event in await store.list_audit(record.trade_id)] == [SUBMITTED, EXECUTED]
+    events = await store.list_audit(record.trade_id)
+    assert event_types(events) == ["trade_submitted", "trade_executed", "change_refused"]
+    refusal = events[2].details
+    assert (refusal["operation"], refusal["stage"]) == ("record_outcome", "execution")
+    assert (refusal["stored"]["status"], refusal["attempted"]["status"]) == ("executed", "failed")
 
 
 async def test_an_outcome_for_an_unknown_trade_raises_key_error(store: TradeStore) -> None:
@@ -117,7 +145,11 @@ async def test_concurrent_duplicates_take_effect_once(store: TradeStore) -> None
         *(store.record_outcome(o, audit(record.trade_id, f"030#trade_{o.status}")) for o in outcomes)
     )
     assert recorded.count(None) == 1
-    assert len(await store.list_audit(record.trade_id)) == 2
+    winner = outcomes[recorded.index(None)]
+    # Each loser whose outcome differs from the winner's (4 of the 7) is a refused change, audited.
+    assert sorted(event_types(await store.list_audit(record.trade_id))) == sorted(
+        ["trade_submitted", f"trade_{winner.status}"] + ["change_refused"] * 4
+    )
 
     trade_ids = [uuid.uuid4() for _ in range(8)]
     writes = await asyncio.gather(

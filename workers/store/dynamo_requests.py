@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from workers.store.faults import (
     CONDITION_FAILED,
+    TRANSACTION_CONFLICT,
     cancellation_reasons,
     error_code,
     transient_faults_as_unavailable,
@@ -44,8 +45,15 @@ async def put_if(client: Any, operation: str, request: dict[str, Any]) -> bool:
     return True
 
 
-async def transact(client: Any, operation: str, items: list[dict[str, Any]]) -> list[str] | None:
-    """Write `items` atomically: None when written, else each item's cancellation reason code."""
+async def transact(
+    client: Any, operation: str, items: list[dict[str, Any]], *, conflicts_as_reasons: bool = False
+) -> list[str] | None:
+    """Write `items` atomically: None when written, else each item's cancellation reason code.
+
+    With `conflicts_as_reasons`, a TransactionConflict (another transaction was writing one of the items)
+    is returned as a reason too, for a caller that retries at once (the audit chain's head).
+    """
+    expected = {"None", CONDITION_FAILED, *([TRANSACTION_CONFLICT] if conflicts_as_reasons else [])}
     with transient_faults_as_unavailable(operation):
         try:
             await client.transact_write_items(TransactItems=items)
@@ -54,7 +62,7 @@ async def transact(client: Any, operation: str, items: list[dict[str, Any]]) -> 
             if error_code(exc) != "TransactionCanceledException":
                 raise
             reasons = cancellation_reasons(exc)
-            if len(reasons) != len(items) or not set(reasons) <= {"None", CONDITION_FAILED}:
+            if len(reasons) != len(items) or not set(reasons) <= expected:
                 raise  # transient reasons become StoreUnavailable; anything else is a bug of ours
             return reasons
 

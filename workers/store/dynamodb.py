@@ -15,6 +15,8 @@ from aiobotocore.config import AioConfig
 from messages.records import AuditEvent, Position, TradeRecord
 from messages.types import OPEN_STATUSES
 from telemetry.client_spans import trace_dynamodb
+from workers.store.audit_chain import CHAIN_HEAD_KEY
+from workers.store.dynamo_audit import ChainedAudit
 from workers.store.dynamo_control import ControlItems
 from workers.store.dynamo_requests import (
     get_item,
@@ -22,7 +24,6 @@ from workers.store.dynamo_requests import (
     put_request,
     query,
     trades_by_day_request,
-    transact,
 )
 from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
 from workers.store.items import (
@@ -56,7 +57,7 @@ _OPEN_VALUES = {f":{status}": {"S": status} for status in sorted(OPEN_STATUSES)}
 _IS_OPEN = f"#status IN ({', '.join(_OPEN_VALUES)})"
 
 
-class DynamoTradeStore(ControlItems):
+class DynamoTradeStore(ControlItems, ChainedAudit):
     """Trades, positions, audit and the kill switch in four DynamoDB tables (see tables.py).
 
     Every write is conditional, so redelivered messages and racing workers cannot double-apply anything.
@@ -119,25 +120,26 @@ class DynamoTradeStore(ControlItems):
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
         trade_put = put_request(self._tables.trades, trade_attributes(record), _ABSENT)
-        reasons = await transact(self._client, "put_new_trade", [trade_put, *map(self._put_audit, audit)])
+        reasons = await self._transact_chained("put_new_trade", [trade_put], audit, new_trade=True)
         if reasons is None:
             return None
         if reasons[0] == CONDITION_FAILED:
             stored = await self.get_trade(record.trade_id)
             if stored is None:
                 raise RuntimeError(f"trade {record.trade_id} existed a moment ago and is gone")
+            await self._refuse_trade_change("put_new_trade", stored, record)
             return stored
         raise RuntimeError(f"an audit event of trade {record.trade_id} exists but the trade does not")
 
     async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
         if not record.is_terminal:
             raise ValueError(f"record_outcome needs a terminal record, got status {record.status!r}")
-        items = [self._open_trade_put(record), self._put_audit(audit)]
-        reasons = await transact(self._client, "record_outcome", items)
+        reasons = await self._transact_chained("record_outcome", [self._open_trade_put(record)], [audit])
         if reasons is None:
             return None
         stored = await self._stored_trade(record.trade_id)
         if stored.is_terminal:
+            await self._refuse_trade_change("record_outcome", stored, record)
             return stored
         if reasons[0] != CONDITION_FAILED:
             raise RuntimeError(f"trade {record.trade_id} is open but its audit {audit.event_key!r} exists")
@@ -148,7 +150,7 @@ class DynamoTradeStore(ControlItems):
             raise ValueError(f"record_progress needs an open record, got status {record.status!r}")
         trade_put = self._open_trade_put(record)
         if audit is not None:
-            reasons = await transact(self._client, "record_progress", [trade_put, self._put_audit(audit)])
+            reasons = await self._transact_chained("record_progress", [trade_put], [audit])
             if reasons is None:
                 return None
             if reasons[0] == CONDITION_FAILED:
@@ -239,18 +241,16 @@ class DynamoTradeStore(ControlItems):
                 names={"#v": "version"},
                 values={":expected": {"N": str(expected_version)}},
             )
-        reasons = await transact(self._client, "apply_position", [position_put, self._put_audit(audit)])
+        reasons = await self._transact_chained("apply_position", [position_put], [audit])
         if reasons is None:
             return PositionWrite.APPLIED
-        if reasons[1] == CONDITION_FAILED:
-            return PositionWrite.ALREADY_APPLIED
         # An engine may report only the first failed condition: ask the guard itself before a conflict.
-        if await self.get_audit(audit.trade_id, audit.event_key) is not None:
+        guard = reasons[1] == CONDITION_FAILED or await self.get_audit(audit.trade_id, audit.event_key)
+        if guard:
+            await self._refuse_audit_change("apply_position", audit)
             return PositionWrite.ALREADY_APPLIED
         return PositionWrite.VERSION_CONFLICT
 
-    async def append_audit(self, event: AuditEvent) -> bool:
-        return await put_if(self._client, "append_audit", self._put_audit(event))
 
     async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None:
         return await self._get(
@@ -259,7 +259,8 @@ class DynamoTradeStore(ControlItems):
 
     async def list_audit(self, trade_id: uuid.UUID) -> list[AuditEvent]:
         items = await self._query(self._tables.audit, "trade_id = :t", {":t": {"S": str(trade_id)}})
-        return [from_attributes(item, AuditEvent) for item in items]
+        links = [item for item in items if item["event_key"]["S"] != CHAIN_HEAD_KEY]  # the head is no event
+        return [from_attributes(item, AuditEvent) for item in links]
 
     async def _get(self, table: str, item_key: dict[str, Any], kind: type[Any]) -> Any:
         item = await get_item(self._client, table, item_key)
@@ -284,6 +285,7 @@ class DynamoTradeStore(ControlItems):
     async def _terminal_or_retry(self, record: TradeRecord) -> TradeRecord:
         stored = await self._stored_trade(record.trade_id)
         if stored.is_terminal:
+            await self._refuse_trade_change("record_progress", stored, record)
             return stored
         raise _appeared(record, "progress")
 
@@ -295,9 +297,6 @@ class DynamoTradeStore(ControlItems):
             names={"#status": "status"},
             values=_OPEN_VALUES,
         )
-
-    def _put_audit(self, event: AuditEvent) -> dict[str, Any]:
-        return put_request(self._tables.audit, to_attributes(event), _ABSENT)
 
 
 def _appeared(record: TradeRecord, what: str) -> StoreUnavailable:

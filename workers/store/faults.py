@@ -30,6 +30,7 @@ TRANSIENT_CANCELLATION_REASONS = frozenset(
     {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded"}
 )
 CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
 
 
 def error_code(exc: ClientError) -> str:

@@ -66,8 +66,11 @@ def trade_attributes(record: TradeRecord) -> dict[str, Any]:
 
     Every put of a trade goes through here, so an item is in the open-trades index exactly while its status
     is open, and in the user-trades (under `user_id`, which the record carries) and trades-by-day indexes
-    from its first put.
+    from its first put. A trade without `expires_at` is refused: every trade is kept for the retention
+    period and no longer (TTL), so none may be written that TTL would keep forever.
     """
+    if record.expires_at is None:
+        raise ValueError(f"trade {record.trade_id} has no expires_at: set it from the retention period")
     sort_key = submitted_sort_key(record)
     keys = {
         USER_SORT_ATTRIBUTE: sort_key,

@@ -20,6 +20,7 @@ from workers.store.items import (
     trade_attributes,
     trade_from_attributes,
 )
+from workers.store.memory_audit import MemoryChainedAudit
 from workers.store.port import PositionWrite, check_limit, open_statuses_to_list, trade_window
 from workers.store.tables import (
     DAY_SORT_ATTRIBUTE,
@@ -34,7 +35,7 @@ T = TypeVar("T")
 _Item = dict[str, Any]
 
 
-class MemoryTradeStore:
+class MemoryTradeStore(MemoryChainedAudit):
     """Keeps items as DynamoDB would (serialized, so floats are refused and Decimals stay exact).
 
     One lock makes every method atomic, as a DynamoDB transaction is.
@@ -57,54 +58,57 @@ class MemoryTradeStore:
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
         item = _stored_trade(record)
-        audit_items = [(event, _stored_attributes(event)) for event in audit]
+        audit_items = [to_attributes(event) for event in audit]
         if len({(event.trade_id, event.event_key) for event in audit}) != len(audit):
             raise ValueError("put_new_trade got two audit events with the same (trade_id, event_key)")
         async with self._lock:
-            stored = self._trades.get(record.trade_id)
-            if stored is not None:
-                return _load_trade(stored)
-            for event, _ in audit_items:
-                if self._audit_exists(event):
-                    raise RuntimeError(
-                        f"audit {event.event_key!r} exists for trade {event.trade_id} but the trade does not"
-                    )
-            self._trades[record.trade_id] = item
-            for event, event_item in audit_items:
-                self._audit.setdefault(event.trade_id, {})[event.event_key] = event_item
-            return None
+            stored = _load_trade(self._trades.get(record.trade_id))
+            if stored is None:
+                for event in audit:
+                    if self._audit_exists(event):
+                        raise RuntimeError(
+                            f"audit {event.event_key!r} exists for trade {event.trade_id}, the trade does not"
+                        )
+                self._trades[record.trade_id] = item
+                self._link(audit, audit_items)
+                return None
+        await self._refuse_trade_change("put_new_trade", stored, record)
+        return stored
 
     async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
         if not record.is_terminal:
             raise ValueError(f"record_outcome needs a terminal record, got status {record.status!r}")
         item = _stored_trade(record)
-        audit_item = _stored_attributes(audit)
+        audit_item = to_attributes(audit)
         async with self._lock:
             current = self._existing_trade(record.trade_id)
-            if current.is_terminal:
-                return current
-            if self._audit_exists(audit):
-                raise RuntimeError(
-                    f"trade {record.trade_id} is open but its audit {audit.event_key!r} exists"
-                )
-            self._trades[record.trade_id] = item
-            self._audit.setdefault(audit.trade_id, {})[audit.event_key] = audit_item
-            return None
+            if not current.is_terminal:
+                if self._audit_exists(audit):
+                    raise RuntimeError(
+                        f"trade {record.trade_id} is open but its audit {audit.event_key!r} exists"
+                    )
+                self._trades[record.trade_id] = item
+                self._link([audit], [audit_item])
+                return None
+        await self._refuse_trade_change("record_outcome", current, record)
+        return current
 
     async def record_progress(self, record: TradeRecord, audit: AuditEvent | None) -> TradeRecord | None:
         if not record.is_open:
             raise ValueError(f"record_progress needs an open record, got status {record.status!r}")
         item = _stored_trade(record)
-        audit_items = [] if audit is None else [(audit, _stored_attributes(audit))]
+        # An existing audit item is a redelivery's, or an earlier progress in the same state: kept.
+        events = [] if audit is None else [audit]
+        audit_items = [to_attributes(event) for event in events]
         async with self._lock:
             current = self._existing_trade(record.trade_id)
-            if current.is_terminal:
-                return current
-            self._trades[record.trade_id] = item
-            for event, event_item in audit_items:
-                if not self._audit_exists(event):  # an existing audit item is a redelivery's: kept
-                    self._audit.setdefault(event.trade_id, {})[event.event_key] = event_item
-            return None
+            if not current.is_terminal:
+                self._trades[record.trade_id] = item
+                if events and not self._audit_exists(events[0]):
+                    self._link(events, audit_items)
+                return None
+        await self._refuse_trade_change("record_progress", current, record)
+        return current
 
     async def list_open_trades(
         self, statuses: Collection[str] = ("working", "unknown"), limit: int = 500
@@ -181,38 +185,23 @@ class MemoryTradeStore:
     ) -> PositionWrite:
         new_position = msgspec.structs.replace(position, version=expected_version + 1)
         item = _stored_attributes(new_position)
-        audit_item = _stored_attributes(audit)
+        audit_item = to_attributes(audit)
         key = (position.user_id, position.symbol)
         async with self._lock:
-            if self._audit_exists(audit):
-                return PositionWrite.ALREADY_APPLIED
-            stored = _load(self._positions.get(key), Position)
-            if expected_version == 0:
-                conflict = stored is not None
-            else:
-                conflict = stored is None or stored.version != expected_version
-            if conflict:
-                return PositionWrite.VERSION_CONFLICT
-            self._positions[key] = item
-            self._audit.setdefault(audit.trade_id, {})[audit.event_key] = audit_item
-            return PositionWrite.APPLIED
-
-    async def append_audit(self, event: AuditEvent) -> bool:
-        item = _stored_attributes(event)
-        async with self._lock:
-            if self._audit_exists(event):
-                return False
-            self._audit.setdefault(event.trade_id, {})[event.event_key] = item
-            return True
-
-    async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None:
-        async with self._lock:
-            return _load(self._audit.get(trade_id, {}).get(event_key), AuditEvent)
-
-    async def list_audit(self, trade_id: uuid.UUID) -> list[AuditEvent]:
-        async with self._lock:
-            events = self._audit.get(trade_id, {})
-            return [from_attributes(events[key], AuditEvent) for key in sorted(events)]
+            applied = self._audit_exists(audit)
+            if not applied:
+                stored = _load(self._positions.get(key), Position)
+                if expected_version == 0:
+                    conflict = stored is not None
+                else:
+                    conflict = stored is None or stored.version != expected_version
+                if conflict:
+                    return PositionWrite.VERSION_CONFLICT
+                self._positions[key] = item
+                self._link([audit], [audit_item])
+                return PositionWrite.APPLIED
+        await self._refuse_audit_change("apply_position", audit)
+        return PositionWrite.ALREADY_APPLIED
 
     async def get_kill_switch(self) -> KillSwitch:
         async with self._lock:
@@ -240,8 +229,8 @@ class MemoryTradeStore:
             raise KeyError(trade_id)
         return stored
 
-    def _audit_exists(self, event: AuditEvent) -> bool:
-        return event.event_key in self._audit.get(event.trade_id, {})
+    def _as_stored(self, item: _Item) -> _Item:
+        return {name: _normalize(value) for name, value in item.items()}
 
 
 def _stored_attributes(record: msgspec.Struct) -> _Item:

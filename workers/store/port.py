@@ -10,6 +10,7 @@ from typing import Protocol
 
 from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
 from messages.types import OPEN_STATUSES
+from workers.store.audit_chain import AuditChain
 
 
 class StoreUnavailable(Exception):
@@ -27,6 +28,11 @@ class TradeStore(Protocol):
 
     Conditions, not reads-then-writes, make every method safe under redelivery and concurrency.
     Implementations raise StoreUnavailable for transient faults and nothing else for business outcomes.
+
+    Every audit event a method writes is linked onto its trade's hash chain (store/audit_chain.py) in the
+    same atomic write; an event key that exists adds no link. A write refused because it would change a
+    terminal trade or an existing audit item, other than a redelivery of the same, is itself audited as a
+    `change_refused` event on the trade's chain (store/refusals.py).
     """
 
     async def create_tables(self) -> None:
@@ -118,6 +124,9 @@ class TradeStore(Protocol):
 
     async def append_audit(self, event: AuditEvent) -> bool:
         """Put an audit event unless its (trade_id, event_key) exists. True when written."""
+
+    async def read_audit_chain(self, trade_id: uuid.UUID) -> AuditChain:
+        """The trade's audit items and chain head exactly as stored, read consistently, for verification."""
 
     async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None: ...
 
