@@ -32,6 +32,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     tradeflow_queue_prefix: str = ""
+    # Replicated quorum queues (RabbitMQ 3.10+, which the XQ's TTL needs) unless told otherwise; a queue
+    # already declared with the other type stops the process with its name (workers/rabbitmq.py says why).
+    tradeflow_queue_type: Literal["quorum", "classic"] = "quorum"
     tradeflow_max_retries: int = 5
     tradeflow_min_backoff_ms: int = 200
     tradeflow_max_backoff_ms: int = 30_000

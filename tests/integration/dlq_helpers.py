@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import dramatiq
+import pika
 
 from messages.codec import to_payload
 from messages.events import AnyMessage, SubmitTrade, TradeRecorded
@@ -75,6 +76,17 @@ def a_trade() -> TradeRequest:
         quantity=Decimal(10),
         submitted_at=datetime.now(UTC),
     )
+
+
+def as_stored(messages: list[tuple[pika.BasicProperties, bytes]]) -> list[tuple[dict[str, Any], bytes]]:
+    """Each message's properties and body as the queue keeps them, without the count of its deliveries
+    (a quorum queue's `x-delivery-count` header, which every look at it increases)."""
+    stored = []
+    for properties, body in messages:
+        fields = {k: v for k, v in vars(properties).items() if v is not None}
+        fields["headers"] = {k: v for k, v in (properties.headers or {}).items() if k != "x-delivery-count"}
+        stored.append((fields, body))
+    return stored
 
 
 def xq(settings: Settings, stage: str) -> str:

@@ -6,10 +6,16 @@ not deliberately removed. Why this and not a consumer: a consumer's prefetch cap
 and cancelling it returns the in-flight deliveries on their own; `basic_get` holds any number, and bounding
 it by the starting depth means a dead letter that arrives meanwhile (even one of our own replays failing
 again) is never read, so a run always ends. RabbitMQ puts requeued messages back at their original
-positions in a classic queue, so the XQ's order (which its head-first TTL relies on) is unchanged. If the
-command dies halfway, the connection closes and RabbitMQ requeues every unacked message the same way:
-reading never loses a dead letter, and only an explicit ack (after a confirmed replay, or a confirmed
-purge) removes one.
+positions in a classic queue, so the XQ's order (which its head-first TTL relies on) is unchanged. A
+quorum queue (TRADEFLOW_QUEUE_TYPE, the default) puts messages taken by `basic_get` and nacked back at its
+tail, in their order, and adds an `x-delivery-count` header: a read of the whole XQ leaves its order as it
+was, but a dead letter that arrived during the read, or the rest of a queue read only in part (`list`'s
+line limit), now stands ahead of them; RabbitMQ expires messages at the head, so the ones moved behind
+expire later (when those ahead of them have), never sooner. This tool declares queues only passively,
+which matches any type and arguments: the queues' arguments live in workers/rabbitmq.py alone.
+If the command dies halfway, the connection closes and RabbitMQ requeues every unacked message: reading
+never loses a dead letter, and only an explicit ack (after a confirmed replay, or a confirmed purge)
+removes one.
 """
 
 from __future__ import annotations
