@@ -68,7 +68,8 @@ class Account:
         ids = uuid.UUID(int=uuid.uuid5(uuid.NAMESPACE_URL, f"alpaca-emulator/{seed}").int)
         self.id = str(ids)
         # Alpaca paper account numbers are "PA" + 10 characters; a test may pose as a live account.
-        self.account_number = account_number or "PA" + ids.hex[:10].upper()
+        self.paper_number = "PA" + ids.hex[:10].upper()
+        self.account_number = account_number or self.paper_number
         self.created_at_ns = now_ns()
         self.cash = starting_cash
         self.last_equity = starting_cash

@@ -72,6 +72,8 @@ class Brokerage:
         """Change settings now; starting_cash and seed take effect at the next reset."""
         config = updated(self.config, changes)
         self.config = config
+        if "account_number" in changes:  # the account turns live (or paper again) at once, orders kept
+            self.account.account_number = config.account_number or self.account.paper_number
         self.prices.configure(step_bps=config.step_bps, spread_bps=config.spread_bps)
         self.assets = AssetCatalog(non_tradable=config.non_tradable, extra_symbols=config.extra_symbols)
         if "market_open" in changes and config.market_open != self.clock.is_open:

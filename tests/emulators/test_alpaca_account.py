@@ -31,6 +31,18 @@ def test_account_is_an_active_paper_margin_account(alpaca_trading_client: Tradin
     assert account.trading_blocked is False
 
 
+def test_the_account_turns_live_and_back_at_once_when_configured(
+    alpaca_emulator: AlpacaEmulator, alpaca_trading_client: TradingClient
+) -> None:
+    paper = alpaca_trading_client.get_account().account_number
+
+    alpaca_emulator.admin.configure(account_number="LA00LIVE01")
+    assert alpaca_trading_client.get_account().account_number == "LA00LIVE01"
+
+    alpaca_emulator.admin.configure(account_number=None)
+    assert alpaca_trading_client.get_account().account_number == paper
+
+
 def test_routes_answer_with_and_without_the_paper_prefix(alpaca_emulator: AlpacaEmulator) -> None:
     assert "/paper" in alpaca_emulator.base_url
     bare = TradingClient(
