@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -21,6 +21,8 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import Link, Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
+
+from telemetry.span_redaction import RedactingSpanExporter
 
 EXPORTER_VARIABLE = "OTEL_TRACES_EXPORTER"
 EXPORTERS = frozenset({"otlp", "console", "none"})
@@ -94,15 +96,19 @@ def _put_text(
         attributes[key] = str(value)[:_MAX_ATTRIBUTE_CHARS]
 
 
-def build_tracer_provider(service_name: str, exporter: str | None = None) -> TracerProvider:
+def build_tracer_provider(
+    service_name: str, exporter: str | None = None, *, secrets: Iterable[str] = ()
+) -> TracerProvider:
     """Build a provider with trade-id trace ids and the chosen exporters, without making it global.
 
     `exporter` (else `OTEL_TRACES_EXPORTER`, else "otlp" as in the OpenTelemetry spec) is a comma-separated
     list of "otlp" (OTLP/HTTP, configured by the standard `OTEL_EXPORTER_OTLP_*` variables, batched),
     "console" or "none". `OTEL_SERVICE_NAME` (or service.name in `OTEL_RESOURCE_ATTRIBUTES`) overrides
-    `service_name`, so an operator can rename a deployment without a code change.
+    `service_name`, so an operator can rename a deployment without a code change. Every exporter is
+    wrapped so that no span leaves with one of `secrets` (or anything shaped like a token) in it.
     """
     names = _exporter_names(exporter)
+    secrets = tuple(secrets)
     provider = TracerProvider(
         sampler=ALWAYS_ON, resource=_resource(service_name), id_generator=TradeIdGenerator()
     )
@@ -110,13 +116,17 @@ def build_tracer_provider(service_name: str, exporter: str | None = None) -> Tra
         # Imported here so that a process exporting nothing never loads the HTTP stack.
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(OTLPSpanExporter(), secrets)))
     if "console" in names:
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        provider.add_span_processor(
+            SimpleSpanProcessor(RedactingSpanExporter(ConsoleSpanExporter(), secrets))
+        )
     return provider
 
 
-def configure_tracing(service_name: str, exporter: str | None = None) -> TracerProvider:
+def configure_tracing(
+    service_name: str, exporter: str | None = None, *, secrets: Iterable[str] = ()
+) -> TracerProvider:
     """Build the process's provider (see `build_tracer_provider`) and make it global, once.
 
     A second call returns the provider already set, whatever its arguments; so does a call made after
@@ -131,7 +141,7 @@ def configure_tracing(service_name: str, exporter: str | None = None) -> TracerP
         if isinstance(existing, TracerProvider):
             _configured = existing
             return existing
-        provider = build_tracer_provider(service_name, exporter)
+        provider = build_tracer_provider(service_name, exporter, secrets=secrets)
         trace.set_tracer_provider(provider)
         _configured = provider
         return provider

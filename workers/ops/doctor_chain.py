@@ -15,6 +15,7 @@ import msgspec
 
 from messages.events import SubmitTrade
 from messages.records import TradeRecord
+from telemetry.redaction import secrets_of
 from telemetry.tracing import configure_tracing, shutdown_tracing
 from workers.bootstrap import open_store
 from workers.handlers.audit import NOTIFIED_KEY
@@ -64,7 +65,7 @@ async def check_chain_execution(settings: Settings, lines: list[str]) -> bool:
 def _publish(settings: Settings, command: SubmitTrade) -> None:
     # The doctor's trade gets its root span like any trade; the provider is shut down (flushed) before
     # the wait, so the polling reads below do not litter the tracing backend with root spans of their own.
-    configure_tracing("tradeflow-doctor")
+    configure_tracing("tradeflow-doctor", secrets=secrets_of(settings))
     publisher = Publisher(settings)
     try:
         publisher.submit(command)
