@@ -196,4 +196,5 @@ def configure_logging(
     root.setLevel(log_level(settings, at_least))
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET if settings.debug_mode else logging.WARNING)
+    logging.captureWarnings(True)  # a Python warning is an event too: one line, in the same format
     return handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from workers.handlers.errors import InvariantViolation
 from workers.reconcile import consumes_execution, on_order_done, reconcile_open_trades
 from workers.routing import STAGES, Stage, next_stage, outputs
 from workers.settings import Settings
+
+logger = logging.getLogger("tradeflow.actors")
 
 
 class Runtime(dramatiq.Middleware):
@@ -72,6 +75,8 @@ def _stage_actor(
     rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime, stage: Stage
 ) -> dramatiq.Actor:
     def process(payload: Any) -> None:
+        if settings.debug_mode:
+            logger.debug("%s received a message", stage.name, extra={"payload": payload})
         message = from_payload(payload)
         if not isinstance(message, stage.consumes):
             raise InvariantViolation(f"{type(message).__name__} does not belong on the {stage.name} queue")

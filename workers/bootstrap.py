@@ -159,13 +159,15 @@ async def close_deps(deps: Deps) -> None:
 
 def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> dramatiq.Broker:
     """Compose a worker process: RabbitMQ with the middleware stack and the five stage actors."""
+    from telemetry.logs import configure_logging
     from telemetry.metrics import configure_metrics, observe_queues
     from telemetry.tracing import configure_tracing
     from workers.actors import Runtime, declare_stage_actors
     from workers.ops.health import queue_depths
     from workers.rabbitmq import build_rabbitmq
 
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Runs in each worker process after dramatiq's CLI set up its logging there: ours replaces it.
+    configure_logging(settings, "tradeflow-worker")
     configure_tracing("tradeflow-worker")
     if configure_metrics("tradeflow-worker") is not None:
         observe_queues(lambda: queue_depths(settings))

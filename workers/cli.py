@@ -24,6 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"tradeflow: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command not in ("worker", "ingress"):  # each of those configures its own processes
+        from telemetry.logs import configure_logging
+
+        # An operator command's stdout is its answer: only its warnings, on stderr. `up` logs as a service.
+        if args.command == "up":
+            configure_logging(settings, "tradeflow-up")
+        else:
+            configure_logging(settings, "tradeflow-cli", at_least="WARNING")
     command: Callable[[argparse.Namespace, Settings], int] = COMMANDS[args.command]
     return command(args, settings)
 
@@ -47,6 +55,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         str(args.processes),
         "--threads",
         str(threads),
+        "--skip-logging",  # each worker process logs our way (build_worker); dramatiq's format would mix in
     ]
     stages = args.queues or list(STAGE_NAMES)
     unknown = sorted(set(stages) - set(STAGE_NAMES))

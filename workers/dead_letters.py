@@ -21,6 +21,7 @@ from dramatiq.common import xq_name
 
 from brokers.port import BrokerUnavailable
 from messages.codec import MessageDecodeError
+from telemetry.tracing import trade_id_of
 from workers.handlers.errors import Deferred, PermanentError
 from workers.handlers.ports import NotifierUnavailable
 from workers.store.port import StoreUnavailable
@@ -60,6 +61,13 @@ class DeadLetters(dramatiq.Middleware):
         if exception is None:
             return
         if isinstance(exception, Deferred):
+            self.logger.info(
+                "Deferring message %s by %d ms: %s",
+                message.message_id,
+                exception.retry_after_ms,
+                exception,
+                extra=_log_context(message),
+            )
             broker.enqueue(message, delay=exception.retry_after_ms)
             return
         retries = int(message.options.get("retries", 0))
@@ -74,7 +82,13 @@ class DeadLetters(dramatiq.Middleware):
             return
         delay = self._backoff(retries)
         message.options.update(retries=retries + 1, traceback=tb, failures=history)
-        self.logger.warning("Retrying message %s in %d ms after %s", message.message_id, delay, error)
+        self.logger.warning(
+            "Retrying message %s in %d ms after %s",
+            message.message_id,
+            delay,
+            error,
+            extra=_log_context(message),
+        )
         broker.enqueue(message, delay=delay)
 
     def _backoff(self, retries: int) -> int:
@@ -106,8 +120,24 @@ class DeadLetters(dramatiq.Middleware):
             )
         except Exception:
             self.logger.exception(
-                "Could not publish dead letter for %s; nacking it instead", message.message_id
+                "Could not publish dead letter for %s; nacking it instead",
+                message.message_id,
+                extra=_log_context(message),
             )
             message.fail()
             return
-        self.logger.error("Dead-lettered message %s from %s: %s", message.message_id, queue, reason)
+        self.logger.error(
+            "Dead-lettered message %s from %s: %s",
+            message.message_id,
+            queue,
+            reason,
+            extra=_log_context(message),
+        )
+
+
+def _log_context(message: Any) -> dict[str, Any]:
+    # Named explicitly: a garbage payload has no trade, and these hooks may run outside the trade's span.
+    args = message.args
+    trade_id = trade_id_of(args[0]) if isinstance(args, tuple | list) and args else None
+    context = {"queue": message.queue_name, "retries": int(message.options.get("retries", 0))}
+    return {**context, "trade_id": trade_id} if trade_id else context

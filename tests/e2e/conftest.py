@@ -86,9 +86,12 @@ def stack_env(
         yield env, spans
 
 
-def _start_workers(env: dict[str, str], app: str) -> subprocess.Popen[bytes]:
+def _start_workers(env: dict[str, str], app: str, log: Path | None = None) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "workers.cli", "worker", "--app", app, "--processes", "1", "--threads", "4"]
-    return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True)
+    if log is None:
+        return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True)
+    with log.open("ab") as stderr:
+        return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True, stderr=stderr)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -119,10 +122,12 @@ def _wait_for_consumers(queues: QueueReader, settings: Settings) -> None:
     eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
 
 
-def _stack(env: dict[str, str], spans: Path, app: str | None) -> Iterator[Stack]:
+def _stack(
+    env: dict[str, str], spans: Path, app: str | None, worker_log: Path | None = None
+) -> Iterator[Stack]:
     settings = load_settings(env)
     queues = QueueReader(env["RABBITMQ_URL"])
-    workers = [_start_workers(env, app)] if app else []
+    workers = [_start_workers(env, app, worker_log)] if app else []
     try:
         if workers:  # ready when every stage queue has a consumer
             _wait_for_consumers(queues, settings)
@@ -136,10 +141,19 @@ def _stack(env: dict[str, str], spans: Path, app: str | None) -> Iterator[Stack]
 
 
 @pytest.fixture
-def stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
+def worker_log() -> Path | None:
+    """Where `stack`'s worker process writes its stderr (its logs); None: the test's own stderr.
+
+    Override it in a test module to read the worker's logs.
+    """
+    return None
+
+
+@pytest.fixture
+def stack(stack_env: tuple[dict[str, str], Path], worker_log: Path | None) -> Iterator[Stack]:
     """One worker process running the five stages, in its own process."""
     env, spans = stack_env
-    yield from _stack(env, spans, "workers.app:rabbitmq")
+    yield from _stack(env, spans, "workers.app:rabbitmq", worker_log)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import uuid
+import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,7 @@ def restore_logging() -> Iterator[None]:
     root.setLevel(level)
     for name, noisy_level in noisy.items():
         logging.getLogger(name).setLevel(noisy_level)
+    logging.captureWarnings(False)
 
 
 def configure(log_format: str = "json", at_least: str | None = None, **settings: Any) -> io.StringIO:
@@ -184,6 +186,14 @@ def test_noisy_libraries_stay_at_warning_unless_debug_mode() -> None:
     out = configure(log_level="INFO", debug_mode=True)
     logging.getLogger("botocore.endpoint").debug("request")
     assert [line["message"] for line in json_lines(out)] == ["request"]
+
+
+def test_a_python_warning_is_one_log_line_too() -> None:
+    out = configure()
+    warnings.warn("this call is deprecated", UserWarning, stacklevel=1)
+    [line] = json_lines(out)
+    assert line["logger"] == "py.warnings" and line["level"] == "WARNING"
+    assert "UserWarning: this call is deprecated" in line["message"]
 
 
 def test_configuring_again_replaces_the_handler_rather_than_adding_one() -> None:

@@ -7,6 +7,7 @@ the order up: it never places a second one (DESIGN §4, invariant 4).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from messages.events import ReconcileTrade, TradeExecuted, TradeFailed, TradeRecorded, TradeWorking
@@ -17,6 +18,9 @@ from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation, UnknownTrade
 from workers.handlers.records import executed_record, failed_record, open_record, outcome_of
 from workers.handlers.sameness import ensure_same_trade
+
+logger = logging.getLogger("tradeflow.stage.execution")
+_DUPLICATE = {"outcome": "duplicate"}
 
 Outcome = TradeExecuted | TradeFailed
 MAX_RECHECK_MS = 60_000
@@ -34,10 +38,13 @@ async def execute_trade(
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
     ensure_same_trade(record, trade)
     if record.is_terminal:
+        logger.info("Trade already %s: publishing its outcome again", record.status, extra=_DUPLICATE)
         return outcome_of(record)
     if record.status == "pending":
         if isinstance(event, ReconcileTrade):
-            return None  # its TradeRecorded is still queued or in flight: that delivery places the order
+            # Its TradeRecorded is still queued or in flight: that delivery places the order.
+            logger.info("Trade not placed yet: nothing to reconcile", extra={"outcome": "pending"})
+            return None
         result = await deps.broker.execute(trade)
     else:
         result = await deps.broker.resume(trade, record.alpaca_order_id)
@@ -73,6 +80,29 @@ async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps:
             },
         )
     stored = await deps.store.record_outcome(decided, audit)
+    if stored is not None:
+        logger.info(
+            "Trade already %s by another delivery: publishing that outcome", stored.status, extra=_DUPLICATE
+        )
+    elif isinstance(result, Execution):
+        logger.info(
+            "Trade executed: %s %s at %s via %s (slippage %s bps, %s ms)",
+            result.filled_quantity,
+            trade.symbol,
+            result.execution_price,
+            result.execution_method,
+            result.slippage_bps,
+            result.execution_time_ms,
+            extra={"outcome": "executed", "alpaca_order_id": result.alpaca_order_id},
+        )
+    else:
+        logger.warning(
+            "Trade failed: %s: %s (via %s)",
+            result.code,
+            result.message,
+            result.execution_method,
+            extra={"outcome": "failed", "error_code": result.code, "alpaca_order_id": result.alpaca_order_id},
+        )
     return outcome_of(stored if stored is not None else decided)
 
 
@@ -97,6 +127,11 @@ async def _keep_open(
     stored = await deps.store.record_progress(progressed, audit)
     if stored is not None:
         if stored.is_terminal:
+            logger.info(
+                "Trade already %s by another delivery: publishing that outcome",
+                stored.status,
+                extra=_DUPLICATE,
+            )
             return outcome_of(stored)
         raise InvariantViolation(f"trade {trade.trade_id} is {stored.status}: progress was not recorded")
     attempt = event.attempt + 1 if isinstance(event, ReconcileTrade) else 0
@@ -107,7 +142,19 @@ async def _keep_open(
         delay_ms=min(MAX_RECHECK_MS, 1000 * 2 ** min(attempt, 6)),
     )
     if progressed.status == record.status:
+        logger.debug(
+            "Trade still %s (%s): rechecking in %d ms", pending.state, pending.reason, recheck.delay_ms
+        )
         return recheck
+    logger.log(
+        logging.WARNING if pending.state == "unknown" else logging.INFO,
+        "Trade %s: %s (order %s); rechecking in %d ms",
+        pending.state,
+        pending.reason,
+        pending.alpaca_order_id,
+        recheck.delay_ms,
+        extra={"outcome": pending.state, "alpaca_order_id": pending.alpaca_order_id},
+    )
     working = TradeWorking(
         trade=trade,
         state=pending.state,

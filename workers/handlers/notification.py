@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
 from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
 from workers.handlers.ports import Outcome
+
+logger = logging.getLogger("tradeflow.stage.notifications")
+_DUPLICATE = {"outcome": "duplicate"}
 
 # Longer than a notifier call may take (its own timeouts bound it); a dead holder delays a notice this long.
 NOTIFY_LEASE_MS = 30_000
@@ -30,9 +35,11 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
     trade = event.trade
     audit_type, key, outcome = _kind(event)
     if await deps.store.get_audit(trade.trade_id, key) is not None:
+        logger.info("Trader already told %s: this duplicate changes nothing", outcome, extra=_DUPLICATE)
         return None
     if isinstance(event, TradeWorking) and await deps.store.get_audit(trade.trade_id, NOTIFIED_KEY):
-        return None  # the outcome was already told: "working" would be stale news
+        logger.info("Trader already told the outcome: %s is stale news", outcome, extra=_DUPLICATE)
+        return None
     if await deps.store.get_trade(trade.trade_id) is None:
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
     now_ms = int(deps.clock().timestamp() * 1000)
@@ -49,5 +56,12 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
             retention_days=deps.retention_days,
             details={"notifier": deps.notifier.name, "outcome": outcome},
         )
+    )
+    logger.info(
+        "Trader %s notified: %s (via %s)",
+        trade.user_id,
+        outcome,
+        deps.notifier.name,
+        extra={"outcome": "notified", "notice": outcome},
     )
     return None

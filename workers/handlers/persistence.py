@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from messages.events import TradeRecorded, TradeValidated
 from messages.records import pending_record
 from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
 from workers.handlers.sameness import ensure_same_trade
+
+logger = logging.getLogger("tradeflow.stage.persistence")
+_DUPLICATE = {"outcome": "duplicate"}
 
 
 async def record_trade(event: TradeValidated, deps: Deps) -> TradeRecorded | None:
@@ -23,9 +28,12 @@ async def record_trade(event: TradeValidated, deps: Deps) -> TradeRecorded | Non
     ]
     existing = await deps.store.put_new_trade(record, audit)
     if existing is None:
+        logger.info("Trade recorded as PENDING", extra={"outcome": "recorded"})
         return TradeRecorded(trade=trade, recorded_at=now)
     ensure_same_trade(existing, trade)
     if existing.status == "pending":
         # An earlier delivery wrote it and may have died before publishing; execution is idempotent.
+        logger.info("Trade already recorded by an earlier delivery: publishing it again", extra=_DUPLICATE)
         return TradeRecorded(trade=trade, recorded_at=existing.recorded_at or now)
+    logger.info("Trade already %s: this duplicate changes nothing", existing.status, extra=_DUPLICATE)
     return None

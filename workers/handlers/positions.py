@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 
 from messages.events import PositionUpdated, TradeExecuted
@@ -12,6 +14,8 @@ from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation, UnknownTrade
 from workers.handlers.position_math import apply_fill
 from workers.store.port import PositionWrite, StoreUnavailable
+
+logger = logging.getLogger("tradeflow.stage.positions")
 
 MAX_VERSION_CONFLICTS = 20
 
@@ -52,8 +56,22 @@ async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
         )
         written = await deps.store.apply_position(after, current.version, audit)
         if written is PositionWrite.APPLIED:
+            logger.info(
+                "Position updated: %s %s %s -> %s (average cost %s, realized P&L %s)",
+                trade.user_id,
+                trade.symbol,
+                current.quantity,
+                after.quantity,
+                after.average_cost,
+                after.realized_pnl,
+                extra={"outcome": "position_updated"},
+            )
             return PositionUpdated(trade=trade, execution=execution, position=after)
         if written is PositionWrite.ALREADY_APPLIED:
+            logger.info(
+                "Position already updated by an earlier delivery: publishing it again",
+                extra={"outcome": "duplicate"},
+            )
             return await _already_applied(event, execution, deps)
     raise StoreUnavailable(
         f"position {trade.user_id}/{trade.symbol} kept moving under {MAX_VERSION_CONFLICTS} tries"

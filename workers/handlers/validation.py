@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 
 from messages.events import SubmitTrade, TradeRejected, TradeValidated
@@ -11,6 +13,9 @@ from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
 from workers.handlers.rules import check_trade
 from workers.handlers.sameness import ensure_same_trade
+
+logger = logging.getLogger("tradeflow.stage.validation")
+_DUPLICATE = {"outcome": "duplicate"}
 
 
 async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | TradeRejected | None:
@@ -32,6 +37,14 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
     )
     now = deps.clock()
     if not reasons:
+        logger.info(
+            "Trade validated: %s %s %s for %s",
+            trade.side,
+            trade.quantity,
+            trade.symbol,
+            trade.user_id,
+            extra={"outcome": "validated"},
+        )
         return TradeValidated(trade=trade, validated_at=now)
     return await _record_rejection(command, tuple(reasons), deps)
 
@@ -55,11 +68,21 @@ async def _record_rejection(
     ]
     existing = await deps.store.put_new_trade(record, audit)
     if existing is None:
+        logger.info(
+            "Trade rejected: %s",
+            record.error_message,
+            extra={"outcome": "rejected", "error_code": record.error_code},
+        )
         return TradeRejected(trade=trade, reasons=reasons, rejected_at=now)
     ensure_same_trade(existing, trade)
     if existing.status == "rejected":
         # Recorded by an earlier delivery that may have crashed before publishing: publish again.
+        logger.info("Trade already rejected by an earlier delivery: publishing it again", extra=_DUPLICATE)
         return TradeRejected(
             trade=trade, reasons=existing.rejection_reasons, rejected_at=existing.recorded_at or now
         )
-    return None  # the same trade was accepted by an earlier delivery; this duplicate changes nothing
+    # The same trade was accepted by an earlier delivery; this duplicate changes nothing.
+    logger.info(
+        "Trade already %s: this duplicate rejection changes nothing", existing.status, extra=_DUPLICATE
+    )
+    return None

@@ -11,6 +11,7 @@ from aiohttp import web
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from telemetry.logs import configure_logging
 from telemetry.tracing import configure_tracing, shutdown_tracing
 from workers.bootstrap import open_broker, open_store
 from workers.ops.up import rabbitmq_answers
@@ -29,7 +30,7 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 
 
 def run_ingress(settings: Settings) -> int:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings, "tradeflow-ingress")
     configure_tracing("tradeflow-ingress")
     publisher = Publisher(settings)
     try:

@@ -107,9 +107,16 @@ class Ingress:
         try:
             await asyncio.get_running_loop().run_in_executor(self._pool, self.publish, command)
         except Exception:
-            logger.exception("Trade %s NOT submitted: the publish was not confirmed", command.trade_id)
+            logger.exception(
+                "Trade %s NOT submitted: the publish was not confirmed",
+                command.trade_id,
+                extra={"trade_id": command.trade_id},
+            )
             await ack(response_action="errors", errors={SYMBOL: NOT_SUBMITTED})
             return
+        logger.info(
+            "Trade submitted from Slack by %s", command.trade.user_id, extra={"trade_id": command.trade_id}
+        )
         await ack(response_action="update", view=submitting_view(command.trade))
 
     async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
