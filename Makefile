@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test lint format lock dynamodb-local traces clean
+.PHONY: up test lint format lock dynamodb-local traces clean compose-check
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,11 @@ traces: $(PHOENIX_STAMP)
 test: $(STAMP) dynamodb-local
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+# compose.yaml against the Compose Specification check-jsonschema ships with it (works offline).
+compose-check: $(STAMP)
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+
+lint: $(STAMP) compose-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
