@@ -31,6 +31,7 @@ async def _dynamodb_store(settings: Settings) -> TradeStore:
         endpoint_url=settings.aws_endpoint_url_dynamodb,
         access_key_id=settings.aws_access_key_id,
         secret_access_key=settings.aws_secret_access_key,
+        kms_key_id=settings.tradeflow_dynamodb_kms_key_id,
     )
 
 

@@ -47,6 +47,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     aws_access_key_id: str = "local"
     aws_secret_access_key: str = "local"
     tradeflow_audit_retention_days: int = SEVEN_YEARS_DAYS
+    # The KMS key the tables are encrypted with on AWS (id, ARN or alias); unset: the AWS managed key.
+    tradeflow_dynamodb_kms_key_id: str | None = None
 
     # Alpaca paper trading, preferred when enabled; the defaults point at the emulator `up` starts. The key
     # and secret below are the emulator's placeholders, not credentials: real ones come from the environment.

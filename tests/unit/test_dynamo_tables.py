@@ -110,10 +110,15 @@ def test_a_missing_index_is_added_with_update_table_create(position: int) -> Non
     ]
 
 
-def test_trades_and_audit_expire_on_expires_at() -> None:
+def test_trades_audit_and_control_items_expire_on_expires_at_positions_never() -> None:
     ttl = {d.name: d.ttl_attribute for d in table_definitions(TableNames.from_prefix("p"))}
     assert TTL_ATTRIBUTE == "expires_at"
-    assert ttl == {"p-trades": "expires_at", "p-positions": None, "p-audit": "expires_at", "p-control": None}
+    assert ttl == {
+        "p-trades": "expires_at",
+        "p-positions": None,
+        "p-audit": "expires_at",
+        "p-control": "expires_at",
+    }
 
 
 def test_the_kill_switch_lives_under_a_fixed_key() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from messages.records import AuditEvent
 from messages.trade import TradeRequest
+from workers.settings import SEVEN_YEARS_DAYS
 
 # The key orders a trade's events as the chain runs; one key per fact makes a redelivered write a no-op.
 EVENT_KEYS = {
@@ -28,7 +29,9 @@ WORKING_NOTIFIED_KEY = EVENT_KEYS["working_notified"]
 
 
 def expires_at(now: datetime, retention_days: int) -> int:
-    """The epoch second at which DynamoDB's TTL may delete the item."""
+    """The epoch second at which DynamoDB's TTL may delete the item; never before the regulatory minimum."""
+    if retention_days < SEVEN_YEARS_DAYS:
+        raise ValueError(f"retention of {retention_days} days is below the {SEVEN_YEARS_DAYS}-day minimum")
     return int((now + timedelta(days=retention_days)).timestamp())
 
 

@@ -48,7 +48,9 @@ from workers.store.tables import (
     OPEN_TRADES_INDEX,
     USER_ATTRIBUTE,
     USER_TRADES_INDEX,
+    Encryption,
     TableNames,
+    encryption_for,
 )
 
 _ABSENT = "attribute_not_exists(trade_id)"
@@ -63,10 +65,18 @@ class DynamoTradeStore(ControlItems, ChainedAudit):
     Every write is conditional, so redelivered messages and racing workers cannot double-apply anything.
     """
 
-    def __init__(self, client: Any, tables: TableNames, exit_stack: contextlib.AsyncExitStack) -> None:
+    def __init__(
+        self,
+        client: Any,
+        tables: TableNames,
+        exit_stack: contextlib.AsyncExitStack,
+        *,
+        encryption: Encryption | None = None,
+    ) -> None:
         self._client = client
         self._tables = tables
         self._exit_stack = exit_stack
+        self._encryption = encryption  # what create_tables asks for at rest (tables.encryption_for)
 
     @classmethod
     async def open(
@@ -81,8 +91,13 @@ class DynamoTradeStore(ControlItems, ChainedAudit):
         read_timeout_s: float = 5.0,
         max_attempts: int = 4,
         max_connections: int = 50,
+        kms_key_id: str | None = None,
     ) -> DynamoTradeStore:
-        """Open the client once; call `close()` when done. No request is sent here."""
+        """Open the client once; call `close()` when done. No request is sent here.
+
+        On AWS (no endpoint, or an amazonaws.com one) `create_tables` creates the tables encrypted with
+        KMS: the key `kms_key_id` names, or the AWS managed key.
+        """
         tables = TableNames.from_prefix(table_prefix)
         config = AioConfig(
             connect_timeout=connect_timeout_s,
@@ -102,7 +117,7 @@ class DynamoTradeStore(ControlItems, ChainedAudit):
             )
         )
         trace_dynamodb(client)
-        return cls(client, tables, exit_stack)
+        return cls(client, tables, exit_stack, encryption=encryption_for(endpoint_url, kms_key_id))
 
     @property
     def tables(self) -> TableNames:
@@ -112,7 +127,7 @@ class DynamoTradeStore(ControlItems, ChainedAudit):
         await self._exit_stack.aclose()
 
     async def create_tables(self) -> None:
-        await create_tables(self._client, self._tables)
+        await create_tables(self._client, self._tables, self._encryption)
 
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None:
         item = await get_item(self._client, self._tables.trades, key(trade_id=str(trade_id)))

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from workers.store.faults import error_code, is_transient, transient_faults_as_unavailable
 from workers.store.port import StoreUnavailable
-from workers.store.tables import GlobalIndex, TableDefinition, TableNames, table_definitions
+from workers.store.tables import Encryption, GlobalIndex, TableDefinition, TableNames, table_definitions
 
 TABLE_TIMEOUT_S = 120.0
 # Building an index over an existing table takes minutes on DynamoDB (seconds on DynamoDB Local).
@@ -21,13 +21,15 @@ INDEX_TIMEOUT_S = 900.0
 _INDEX_RACE_CODES = frozenset({"ValidationException", "ResourceInUseException", "LimitExceededException"})
 
 
-async def create_tables(client: Any, tables: TableNames) -> None:
+async def create_tables(client: Any, tables: TableNames, encryption: Encryption | None = None) -> None:
     """Create the missing tables and indexes, wait until they are ACTIVE, and enable TTL where asked.
+
+    A table is created encrypted with `encryption` (KMS) when given; a table that exists is left as it is.
 
     A table made by an older version lacks the newer indexes: they are added with UpdateTable. Several
     processes may run this at once; the losers of each race wait for the winner's table or index.
     """
-    definitions = table_definitions(tables)
+    definitions = table_definitions(tables, encryption)
     with transient_faults_as_unavailable("create_tables"):
         for definition in definitions:
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -108,8 +109,39 @@ def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
     return key_schema
 
 
+class Encryption(msgspec.Struct, frozen=True, kw_only=True):
+    """Encryption at rest with KMS: the AWS managed key (aws/dynamodb), or the customer managed key named."""
+
+    kms_key_id: str | None = None
+
+    @property
+    def sse_specification(self) -> dict[str, Any]:
+        """CreateTable's SSESpecification."""
+        specification: dict[str, Any] = {"Enabled": True, "SSEType": "KMS"}
+        if self.kms_key_id:
+            specification["KMSMasterKeyId"] = self.kms_key_id
+        return specification
+
+
+def encryption_for(endpoint_url: str | None, kms_key_id: str | None) -> Encryption | None:
+    """KMS encryption when the tables are on AWS (no endpoint, or an amazonaws.com host), else none.
+
+    DynamoDB Local accepts an SSESpecification and ignores it (its DescribeTable reports none) and encrypts
+    nothing, so tradeflow sends it only where it means something.
+    """
+    if endpoint_url is None:
+        return Encryption(kms_key_id=kms_key_id)
+    host = (urlsplit(endpoint_url).hostname or "").lower()
+    on_aws = host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+    return Encryption(kms_key_id=kms_key_id) if on_aws else None
+
+
 def _create_request(
-    name: str, hash_key: str, range_key: str | None = None, indexes: tuple[GlobalIndex, ...] = ()
+    name: str,
+    hash_key: str,
+    range_key: str | None = None,
+    indexes: tuple[GlobalIndex, ...] = (),
+    encryption: Encryption | None = None,
 ) -> dict[str, Any]:
     key_attributes = [hash_key, *([range_key] if range_key else [])]
     for index in indexes:
@@ -124,11 +156,16 @@ def _create_request(
     }
     if indexes:
         request["GlobalSecondaryIndexes"] = [index.create_request for index in indexes]
+    if encryption is not None:
+        request["SSESpecification"] = encryption.sse_specification
     return request
 
 
-def table_definitions(names: TableNames) -> tuple[TableDefinition, ...]:
-    """Every table tradeflow needs; trades and audit expire through TTL on `expires_at`.
+def table_definitions(names: TableNames, encryption: Encryption | None = None) -> tuple[TableDefinition, ...]:
+    """Every table tradeflow needs, encrypted at rest with KMS when `encryption` is given.
+
+    Trades, audit items and control items expire through TTL on `expires_at` (an item without it never
+    does: the kill switch, the roles); positions do not, being what a trader holds now.
 
     The trades table carries the sparse `open-trades` index (open trades by status, oldest first), the
     `user-trades` index (a trader's trades by submission time) and the `trades-by-day` index (every trade
@@ -137,21 +174,24 @@ def table_definitions(names: TableNames) -> tuple[TableDefinition, ...]:
     return (
         TableDefinition(
             name=names.trades,
-            create_request=_create_request(names.trades, "trade_id", indexes=TRADE_INDEXES),
+            create_request=_create_request(
+                names.trades, "trade_id", indexes=TRADE_INDEXES, encryption=encryption
+            ),
             indexes=TRADE_INDEXES,
             ttl_attribute=TTL_ATTRIBUTE,
         ),
         TableDefinition(
             name=names.positions,
-            create_request=_create_request(names.positions, "user_id", "symbol"),
+            create_request=_create_request(names.positions, "user_id", "symbol", encryption=encryption),
         ),
         TableDefinition(
             name=names.audit,
-            create_request=_create_request(names.audit, "trade_id", "event_key"),
+            create_request=_create_request(names.audit, "trade_id", "event_key", encryption=encryption),
             ttl_attribute=TTL_ATTRIBUTE,
         ),
         TableDefinition(
             name=names.control,
-            create_request=_create_request(names.control, "key"),
+            create_request=_create_request(names.control, "key", encryption=encryption),
+            ttl_attribute=TTL_ATTRIBUTE,  # leases expire; the kill switch and the roles have no expires_at
         ),
     )
