@@ -108,7 +108,7 @@ class JsonFormatter(_RedactingFormatter):
             "ts": _utc_iso(record.created),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": self._redact(record.getMessage()),
             "service": self.service_name,
             "pid": record.process,
         }
@@ -118,10 +118,10 @@ class JsonFormatter(_RedactingFormatter):
                 document[key] = str(value)
         exception = self._exception_text(record)
         if exception is not None:
-            document["exc"] = exception
+            document["exc"] = self._redact(exception)
         for key, value in extra_fields(record).items():
-            document.setdefault(key, value)
-        return json.dumps(self._clean(document), ensure_ascii=False, separators=(",", ":"))
+            document.setdefault(key, self._clean(value))
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
     def _clean(self, value: Any) -> Any:
         """Make a value JSON-ready with every string in it redacted."""

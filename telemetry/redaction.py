@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Protocol
 
 MASK = "***"
@@ -16,13 +17,16 @@ MASK = "***"
 # garble ordinary words in every line ("DynamoDB Local").
 MIN_SECRET_LENGTH = 8
 
-_TOKEN_SHAPES = (
-    # Slack bot, user, app, refresh and config tokens.
-    re.compile(r"\bxox[abeoprs]-[A-Za-z0-9-]+"),
-    re.compile(r"\bxapp-[A-Za-z0-9-]+"),
+# Credential shapes, whatever their value: Slack bot, user, app, refresh and config tokens; the token of
+# an Authorization header; the password of a URL. A named group keeps what precedes the secret.
+_SHAPES = re.compile(
+    r"\bxox[abeoprs]-[A-Za-z0-9-]+"
+    r"|\bxapp-[A-Za-z0-9-]+"
+    r"|(?P<bearer>(?i:\bBearer\s+))[^\s\"',;]+"
+    r"|(?P<userinfo>(?i:\b[a-z][a-z0-9+.-]*://[^\s:/@]*:))[^\s/@]+(?=@)"
 )
-_BEARER = re.compile(r"\b(Bearer\s+)[^\s\"',;]+", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/@]+@", re.IGNORECASE)
+# Each shape contains one of these (lower-cased): text with none is spared the regular expression.
+_HINTS = ("xox", "xapp-", "bearer", "://")
 
 
 class SecretSettings(Protocol):
@@ -53,10 +57,20 @@ def secrets_of(settings: SecretSettings) -> tuple[str, ...]:
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Return `text` with each secret value, and anything shaped like a credential, replaced by `***`."""
+    for value in _masked_values(tuple(secrets)):
+        if value in text:
+            text = text.replace(value, MASK)
+    lowered = text.lower()
+    if any(hint in lowered for hint in _HINTS):
+        text = _SHAPES.sub(_mask, text)
+    return text
+
+
+@lru_cache(maxsize=64)
+def _masked_values(secrets: tuple[str, ...]) -> tuple[str, ...]:
     # Longest first, so a secret that contains another is masked whole.
-    for secret in sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    for shape in _TOKEN_SHAPES:
-        text = shape.sub(MASK, text)
-    text = _BEARER.sub(rf"\g<1>{MASK}", text)
-    return _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
+    return tuple(sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True))
+
+
+def _mask(match: re.Match[str]) -> str:
+    return (match.group("bearer") or match.group("userinfo") or "") + MASK
