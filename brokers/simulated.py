@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from brokers.costs import BPS_PER_UNIT, MS_QUANTUM, adverse_bps, market_impact_bps
 from brokers.port import BrokerUnavailable, MarketConditions
 from brokers.price_walk import PriceWalk, stable_hash
-from messages.trade import Execution, ExecutionError, Fill, TradeRequest
+from messages.trade import Execution, ExecutionError, Fill, OrderPending, TradeRequest
 from messages.types import NEEDS_LIMIT_PRICE, NEEDS_STOP_PRICE, Side
 
 PRICE_TICK = Decimal("0.0001")
@@ -76,8 +76,16 @@ class SimulatedBroker:
         # Shielded so a cancelled caller does not cancel the answer a redelivery will be given.
         return await asyncio.shield(outcome)
 
-    async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> Execution | ExecutionError:
-        """A simulated trade never rests: there is no order anywhere to settle."""
+    async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> OrderPending:
+        """Looked up by client order id, the simulation finds no order: it keeps none.
+
+        A simulated execution exists only once the execution stage recorded it, so a trade still pending
+        was never executed here. An order id is another stock broker's order, which only it can settle.
+        """
+        if broker_order_id is None:
+            return OrderPending(
+                state="unknown", execution_method="simulation", reason="the simulation keeps no orders"
+            )
         raise BrokerUnavailable(
             f"trade {trade.trade_id} has an order at the stock broker ({broker_order_id}), "
             "but only the simulation is configured: enable Alpaca to settle it"

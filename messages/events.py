@@ -62,6 +62,19 @@ class ReconcileTrade(Message, tag="ReconcileTrade", frozen=True, kw_only=True):
     reason: str = ""
     attempt: int = 0
     delay_ms: int = 0  # how long the queue holds the message before delivering it
+    # False: look once and stop, even if the order still rests (the sender, the sweeper, looks again itself).
+    recheck: bool = True
+
+
+class SweepOpenTrades(msgspec.Struct, tag="SweepOpenTrades", tag_field="type", frozen=True, kw_only=True):
+    """Send a ReconcileTrade for each trade stuck open past the deadline, then sweep again an interval later.
+
+    Carries no trade: it is the sweeper's own tick. A lease in the store lets one chain of ticks live.
+    """
+
+    reason: str = ""
+    seeded: bool = False  # a worker's boot seed: finding the lease held, it waits the lease out once
+    delay_ms: int = 0
 
 
 class PositionUpdated(Message, tag="PositionUpdated", frozen=True, kw_only=True):
@@ -79,4 +92,5 @@ AnyMessage = (
     | TradeWorking
     | ReconcileTrade
     | PositionUpdated
+    | SweepOpenTrades
 )

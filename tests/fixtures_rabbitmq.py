@@ -10,7 +10,7 @@ import pika
 import pytest
 
 from tests.fixtures_dynamo import unavailable
-from workers.routing import STAGE_NAMES
+from workers.routing import QUEUE_NAMES
 
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
@@ -31,7 +31,7 @@ def queue_prefix(rabbitmq_url: str) -> Iterator[str]:
     yield prefix
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     channel = connection.channel()
-    for stage in STAGE_NAMES:
+    for stage in QUEUE_NAMES:
         for suffix in ("", ".DQ", ".XQ"):
             channel.queue_delete(f"{prefix}{stage}{suffix}")
     connection.close()

@@ -9,14 +9,15 @@ from typing import Any
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from opentelemetry import context as otel_context
+from opentelemetry.context import Context
 
 from messages.codec import from_payload, to_payload
-from messages.events import AnyMessage
+from messages.events import AnyMessage, SweepOpenTrades
 from telemetry.middleware import run_with_context
 from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation
-from workers.reconcile import consumes_execution, on_order_done, reconcile_open_trades
-from workers.routing import STAGES, Stage, next_stage, outputs
+from workers.reconcile import consumes, on_order_done, reconcile_open_trades, seed_sweep
+from workers.routing import SERVICES, STAGES, Stage, next_stage, outputs
 from workers.settings import Settings
 
 logger = logging.getLogger("tradeflow.actors")
@@ -43,8 +44,10 @@ class Runtime(dramatiq.Middleware):
                 on_order_done(self.deps.store, run, send)(client_order_id)
 
         self.deps = run(self._open_deps(self.settings, order_done))
-        if consumes_execution(worker, self.settings.queue("execution")):
+        if consumes(worker, self.settings.queue("execution")):
             reconcile_open_trades(self.deps.store, run, send)
+        if consumes(worker, self.settings.queue("sweeper")):
+            seed_sweep(self.settings, send)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         if self.deps is not None:
@@ -62,13 +65,22 @@ def _loop() -> Any:
 def publish(rabbitmq: dramatiq.Broker, message: AnyMessage) -> None:
     """Send a message to the stage that consumes its type (publisher-confirmed), after its delay if any."""
     delay = getattr(message, "delay_ms", 0) or None
-    rabbitmq.get_actor(next_stage(message)).send_with_options(args=(to_payload(message),), delay=delay)
+    actor = rabbitmq.get_actor(next_stage(message))
+    if not isinstance(message, SweepOpenTrades):
+        actor.send_with_options(args=(to_payload(message),), delay=delay)
+        return
+    # Each sweep is a trace of its own: sent under the previous sweep's span, the sweeps would nest forever.
+    token = otel_context.attach(Context())
+    try:
+        actor.send_with_options(args=(to_payload(message),), delay=delay)
+    finally:
+        otel_context.detach(token)
 
 
 def declare_stage_actors(
     rabbitmq: dramatiq.Broker, settings: Settings, runtime: Runtime
 ) -> dict[str, dramatiq.Actor]:
-    return {stage.name: _stage_actor(rabbitmq, settings, runtime, stage) for stage in STAGES}
+    return {stage.name: _stage_actor(rabbitmq, settings, runtime, stage) for stage in (*STAGES, *SERVICES)}
 
 
 def _stage_actor(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import dramatiq
 
@@ -13,7 +14,7 @@ from brokers.fallback import FallbackBroker
 from brokers.paper_guard import PaperGuard, PaperGuardFailed
 from brokers.port import BrokerUnavailable, StockBroker
 from brokers.simulated import SimulatedBroker
-from workers.handlers.deps import Deps, TradingPolicy
+from workers.handlers.deps import Deps, ReconcilePolicy, TradingPolicy
 from workers.handlers.ports import Notifier
 from workers.notify.log import LogNotifier
 from workers.settings import Settings
@@ -129,6 +130,16 @@ def trading_policy(settings: Settings) -> TradingPolicy:
     )
 
 
+def reconcile_policy(settings: Settings) -> ReconcilePolicy:
+    from workers.rabbitmq import TIME_LIMIT_MARGIN_S
+
+    return ReconcilePolicy(
+        stuck_after=timedelta(seconds=settings.tradeflow_stuck_after_s),
+        sweep_interval=timedelta(seconds=settings.tradeflow_sweep_interval_s),
+        attempt_limit=timedelta(seconds=settings.tradeflow_fill_timeout_s + TIME_LIMIT_MARGIN_S),
+    )
+
+
 async def open_store(settings: Settings) -> TradeStore:
     store = await STORES[settings.tradeflow_store](settings)
     try:
@@ -149,6 +160,7 @@ async def open_deps(settings: Settings, on_order_done: Callable[[str], None] | N
         notifier=NOTIFIERS[settings.tradeflow_notifier](settings, store, broker),
         policy=trading_policy(settings),
         retention_days=settings.tradeflow_audit_retention_days,
+        reconcile=reconcile_policy(settings),
     )
 
 

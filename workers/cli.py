@@ -43,7 +43,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from workers.routing import STAGE_NAMES
+    from workers.routing import QUEUE_NAMES
 
     threads = args.threads or settings.tradeflow_worker_threads
     cmd = [
@@ -57,11 +57,11 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         str(threads),
         "--skip-logging",  # each worker process logs our way (build_worker); dramatiq's format would mix in
     ]
-    stages = args.queues or list(STAGE_NAMES)
-    unknown = sorted(set(stages) - set(STAGE_NAMES))
+    stages = args.queues or list(QUEUE_NAMES)
+    unknown = sorted(set(stages) - set(QUEUE_NAMES))
     if unknown:
         print(
-            f"tradeflow worker: unknown stage {unknown[0]} (stages: {', '.join(STAGE_NAMES)})",
+            f"tradeflow worker: unknown stage {unknown[0]} (stages: {', '.join(QUEUE_NAMES)})",
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -90,8 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
 
     reconcile = sub.add_parser(
-        "reconcile", help="settle open (working or unknown) trades with the stock broker now"
+        "reconcile",
+        help="send stuck open trades (pending, working, unknown) to be settled with the stock broker",
     )
+    age = reconcile.add_mutually_exclusive_group()
+    age.add_argument(
+        "--older-than",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="only trades recorded at least this long ago (default: TRADEFLOW_STUCK_AFTER_S, as the sweeper)",
+    )
+    age.add_argument("--all", action="store_true", help="every open trade, whatever its age")
     reconcile.add_argument("--json", action="store_true")
 
     metrics = sub.add_parser("metrics", help="the seed's execution metrics from the store")

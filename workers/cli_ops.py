@@ -54,23 +54,16 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    from workers.publisher import Publisher
-    from workers.reconcile import SETTLE_STATUSES
+    from datetime import timedelta
 
-    async def open_trades(store: TradeStore) -> list[Any]:
-        return [record.request() for record in await store.list_open_trades(SETTLE_STATUSES)]
+    from workers.ops.reconcile import reconcile_now, render_reconcile
 
-    from messages.events import ReconcileTrade
-
-    trades = with_store(settings, open_trades)
-    publisher = Publisher(settings)
-    try:
-        for trade in trades:
-            publisher.send(ReconcileTrade(trade=trade, reason="tradeflow reconcile"))
-    finally:
-        publisher.close()
-    ids = [str(t.trade_id) for t in trades]
-    print_doc({"reconciling": ids}, args.json, lambda d: f"Reconciling {len(d['reconciling'])} open trade(s)")
+    if args.older_than is not None and args.older_than < 0:
+        print("tradeflow reconcile: --older-than must be 0 or more seconds", file=sys.stderr)
+        return EXIT_USAGE
+    seconds = settings.tradeflow_stuck_after_s if args.older_than is None else args.older_than
+    doc = reconcile_now(settings, None if args.all else timedelta(seconds=seconds))
+    print_doc(doc, args.json, render_reconcile)
     return EXIT_OK
 
 

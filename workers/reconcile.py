@@ -1,4 +1,5 @@
-"""Reconciliation: settle open trades with the stock broker when a worker starts and when an order is done.
+"""Reconciliation: settle open trades with the stock broker when a worker starts, when an order is done,
+and periodically (the sweeper's chain, seeded here at boot; workers/handlers/sweeper.py sweeps).
 
 It only publishes ReconcileTrade messages; the execution stage does the settling, by looking the order up
 by client order id, so a reconciliation can never place an order (DESIGN §4, invariant 4).
@@ -13,14 +14,15 @@ from typing import Any
 
 import dramatiq
 
-from messages.events import ReconcileTrade
+from messages.events import AnyMessage, ReconcileTrade, SweepOpenTrades
+from workers.settings import Settings
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.reconcile")
 
 SETTLE_STATUSES = ("working", "unknown")
 
-Publish = Callable[[ReconcileTrade], None]
+Publish = Callable[[AnyMessage], None]
 RunOnLoop = Callable[[Any], Any]
 
 
@@ -49,6 +51,15 @@ def on_order_done(store: TradeStore, run: RunOnLoop, publish: Publish) -> Callab
     return settle
 
 
-def consumes_execution(worker: dramatiq.Worker, queue: str) -> bool:
+def seed_sweep(settings: Settings, publish: Publish) -> bool:
+    """Start a sweep chain from this worker process, unless sweeping is off; the lease ends duplicates."""
+    if settings.tradeflow_sweep_interval_s <= 0:
+        return False
+    publish(SweepOpenTrades(reason="worker boot", seeded=True))
+    return True
+
+
+def consumes(worker: dramatiq.Worker, queue: str) -> bool:
+    """Whether this worker consumes `queue` (no `--queues` given: it consumes every queue)."""
     whitelist = getattr(worker, "consumer_whitelist", None)
     return whitelist is None or queue in whitelist

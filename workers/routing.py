@@ -11,6 +11,7 @@ from messages.events import (
     PositionUpdated,
     ReconcileTrade,
     SubmitTrade,
+    SweepOpenTrades,
     TradeExecuted,
     TradeFailed,
     TradeRecorded,
@@ -23,6 +24,7 @@ from workers.handlers.execution import execute_trade
 from workers.handlers.notification import notify_trader
 from workers.handlers.persistence import record_trade
 from workers.handlers.positions import update_position
+from workers.handlers.sweeper import sweep_open_trades
 from workers.handlers.validation import validate_trade
 
 # A handler returns the next message, several (each routed on its own), or nothing.
@@ -45,9 +47,17 @@ STAGES: tuple[Stage, ...] = (
     Stage("notifications", (PositionUpdated, TradeFailed, TradeRejected, TradeWorking), notify_trader),
 )
 
-# Each message type goes to exactly one stage.
-NEXT_STAGE: dict[type[AnyMessage], str] = {kind: stage.name for stage in STAGES for kind in stage.consumes}
+# Beside the chain: actors on their own queues that feed the chain; no stage's outcome goes to them.
+SERVICES: tuple[Stage, ...] = (Stage("sweeper", (SweepOpenTrades,), sweep_open_trades),)
+
+# Each message type goes to exactly one stage or service.
+NEXT_STAGE: dict[type[AnyMessage], str] = {
+    kind: stage.name for stage in (*STAGES, *SERVICES) for kind in stage.consumes
+}
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
+SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
+# Every queue a worker consumes (`tradeflow worker` by default), each with its .DQ and .XQ.
+QUEUE_NAMES: tuple[str, ...] = STAGE_NAMES + SERVICE_NAMES
 
 
 def next_stage(message: AnyMessage) -> str:

@@ -64,6 +64,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_sim_seed: int = 42
     tradeflow_sim_delay_ms: int = 25
     tradeflow_fill_timeout_s: float = 30.0
+    # An open trade recorded this long ago is stuck: the sweeper settles it, and a pending one is never placed
+    # late. The sweeper looks every interval (0: never; `tradeflow reconcile` still works on demand).
+    tradeflow_stuck_after_s: float = 300.0
+    tradeflow_sweep_interval_s: float = 60.0
 
     tradeflow_notifier: Literal["slack", "log"] = "slack"
     # Slack; the defaults point at the emulator `up` starts, and are its placeholders, not credentials.
@@ -156,5 +160,9 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_FILL_TIMEOUT_S must be greater than 0")
     if settings.tradeflow_alpaca_timeout_s <= 0:
         raise SettingsError("TRADEFLOW_ALPACA_TIMEOUT_S must be greater than 0")
+    if settings.tradeflow_stuck_after_s <= 0:
+        raise SettingsError("TRADEFLOW_STUCK_AFTER_S must be greater than 0")
+    if settings.tradeflow_sweep_interval_s < 0:
+        raise SettingsError("TRADEFLOW_SWEEP_INTERVAL_S must be 0 (no sweeps) or more")
     if not settings.rabbitmq_url.startswith(("amqp://", "amqps://")):
         raise SettingsError("RABBITMQ_URL must be an amqp:// or amqps:// URL")

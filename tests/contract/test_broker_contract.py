@@ -9,7 +9,7 @@ import pytest
 
 from brokers.port import StockBroker
 from brokers.simulated import SimulatedBroker
-from messages.trade import Execution
+from messages.trade import Execution, OrderPending
 from tests.fixtures_alpaca import make_broker
 from tests.unit.fakes import trade
 
@@ -60,3 +60,12 @@ async def test_a_limit_far_from_the_market_does_not_fill_now(broker: StockBroker
 async def test_a_known_symbol_is_tradable_while_the_market_is_open(broker: StockBroker) -> None:
     market = await broker.conditions("AAPL")
     assert market.tradable and market.market_open
+
+
+async def test_looking_up_a_trade_never_placed_finds_no_order_and_places_none(broker: StockBroker) -> None:
+    never_placed = trade()
+    found = await broker.resume(never_placed, None)
+    assert isinstance(found, OrderPending) and found.state == "unknown" and found.alpaca_order_id is None
+    assert found.execution_method == broker.name
+    again = await broker.resume(never_placed, None)  # a lookup leaves nothing behind: still no order
+    assert isinstance(again, OrderPending) and again.state == "unknown"

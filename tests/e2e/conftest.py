@@ -182,6 +182,14 @@ def alpaca_polling_stack(stack_env: tuple[dict[str, str], Path], alpaca_emulator
     yield from _alpaca_stack(stack_env, alpaca_emulator, TRADEFLOW_ALPACA_STREAM="false")
 
 
+@pytest.fixture
+def alpaca_sweeping_stack(stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any) -> Iterator[Stack]:
+    """As alpaca_polling_stack, with the sweeper looking for stuck trades every second."""
+    yield from _alpaca_stack(
+        stack_env, alpaca_emulator, TRADEFLOW_ALPACA_STREAM="false", TRADEFLOW_SWEEP_INTERVAL_S="1"
+    )
+
+
 def _alpaca_stack(
     stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any, **extra: str
 ) -> Iterator[Stack]:

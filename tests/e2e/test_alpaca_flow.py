@@ -146,7 +146,7 @@ def test_tradeflow_reconcile_queues_every_open_trade_for_settling(alpaca_polling
     stop_workers(stack)  # and with them the rechecks they held
     _purge_rechecks(stack)
     admin.set_price("AMZN", limit - Decimal(1))
-    reconciled = json.loads(stack.cli("reconcile", "--json").stdout)
+    reconciled = json.loads(stack.cli("reconcile", "--all", "--json").stdout)  # seconds old: --all
     assert trade_id in reconciled["reconciling"]
     assert stack.queues.count(stack.queue("execution")) == len(reconciled["reconciling"])
     restart_workers(stack)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from brokers.port import StockBroker
@@ -23,6 +23,17 @@ class TradingPolicy:
     allow_short: bool = False
 
 
+@dataclass(frozen=True)
+class ReconcilePolicy:
+    """When an open trade is stuck, and how often the sweeper looks for stuck trades."""
+
+    stuck_after: timedelta = timedelta(minutes=5)
+    sweep_interval: timedelta = timedelta(minutes=1)  # zero: no sweeps
+    # The longest one execution attempt runs (its stage's time limit): an attempt that began before the
+    # deadline may still send its order until this much after it.
+    attempt_limit: timedelta = timedelta(seconds=90)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -35,3 +46,4 @@ class Deps:
     policy: TradingPolicy
     retention_days: int
     clock: Callable[[], datetime] = field(default=utc_now)
+    reconcile: ReconcilePolicy = field(default_factory=ReconcilePolicy)

@@ -3,20 +3,25 @@
 An order that rests at the stock broker, or whose request may have arrived but cannot be found yet, leaves
 the trade open (`working` or `unknown`) and schedules a ReconcileTrade, which settles it later by looking
 the order up: it never places a second one (DESIGN §4, invariant 4).
+
+A trade still pending past the deadline (`ReconcilePolicy.stuck_after`: its TradeRecorded sat in a dead-letter
+queue, or a worker died mid-order) is never placed late: its order is looked up by client order id and
+settled if it exists; if none exists once no attempt can still send one, the trade fails NOT_EXECUTED_IN_TIME.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from brokers.port import BrokerResult
 from messages.events import ReconcileTrade, TradeExecuted, TradeFailed, TradeRecorded, TradeWorking
 from messages.records import TradeRecord
 from messages.trade import Execution, ExecutionError, OrderPending
 from workers.handlers.audit import audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation, UnknownTrade
-from workers.handlers.records import executed_record, failed_record, open_record, outcome_of
+from workers.handlers.records import executed_record, failed_record, open_record, outcome_of, recorded_since
 from workers.handlers.sameness import ensure_same_trade
 
 logger = logging.getLogger("tradeflow.stage.execution")
@@ -26,6 +31,8 @@ Outcome = TradeExecuted | TradeFailed
 MAX_RECHECK_MS = 60_000
 # An order that still cannot be found this long after the trade was recorded never reached the stock broker.
 UNKNOWN_GIVE_UP = timedelta(minutes=15)
+# A late trade's verdict message arrives this much after the moment it waits for (clocks differ a little).
+VERDICT_MARGIN_MS = 1_000
 
 
 async def execute_trade(
@@ -40,7 +47,12 @@ async def execute_trade(
     if record.is_terminal:
         logger.info("Trade already %s: publishing its outcome again", record.status, extra=_DUPLICATE)
         return outcome_of(record)
-    if record.status == "pending":
+    if record.status == "pending" and deps.clock() - recorded_since(record) >= deps.reconcile.stuck_after:
+        late = await _look_up_late(record, event, deps)
+        if late is None or isinstance(late, ReconcileTrade):
+            return late
+        result = late
+    elif record.status == "pending":
         if isinstance(event, ReconcileTrade):
             # Its TradeRecorded is still queued or in flight: that delivery places the order.
             logger.info("Trade not placed yet: nothing to reconcile", extra={"outcome": "pending"})
@@ -51,6 +63,32 @@ async def execute_trade(
     if isinstance(result, OrderPending):
         return await _keep_open(record, result, event, deps)
     return await _decide(record, result, deps)
+
+
+async def _look_up_late(
+    record: TradeRecord, event: TradeRecorded | ReconcileTrade, deps: Deps
+) -> BrokerResult | ReconcileTrade | None:
+    """A pending trade past the deadline: settle its order if one exists, never place one now.
+
+    No order found is a verdict only once no attempt that began before the deadline can still send one;
+    until then a TradeRecorded comes back as a ReconcileTrade at that moment, and any other sender (the
+    sweeper, an operator) looks again itself.
+    """
+    trade, policy = record.request(), deps.reconcile
+    result = await deps.broker.resume(trade, record.alpaca_order_id)
+    if not (isinstance(result, OrderPending) and result.state == "unknown"):
+        return result  # an order exists: settle it as found
+    wait = recorded_since(record) + policy.stuck_after + policy.attempt_limit - deps.clock()
+    if wait <= timedelta(0):
+        return _not_executed_in_time(result, policy.stuck_after)
+    if isinstance(event, ReconcileTrade):
+        return None
+    return ReconcileTrade(
+        trade=trade,
+        reason="not executed in time: its order is looked for once no attempt can still send one",
+        delay_ms=int(wait.total_seconds() * 1000) + VERDICT_MARGIN_MS,
+        recheck=False,
+    )
 
 
 async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps: Deps) -> Outcome:
@@ -108,9 +146,10 @@ async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps:
 
 async def _keep_open(
     record: TradeRecord, pending: OrderPending, event: TradeRecorded | ReconcileTrade, deps: Deps
-) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade:
+) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade | None:
     trade, now = record.request(), deps.clock()
-    if pending.state == "unknown" and record.status == "unknown" and now - _since(record) > UNKNOWN_GIVE_UP:
+    given_up = now - recorded_since(record) > UNKNOWN_GIVE_UP
+    if pending.state == "unknown" and record.status == "unknown" and given_up:
         return await _decide(record, _never_arrived(pending), deps)
     progressed = open_record(record, pending)
     audit = audit_event(
@@ -145,7 +184,8 @@ async def _keep_open(
         logger.debug(
             "Trade still %s (%s): rechecking in %d ms", pending.state, pending.reason, recheck.delay_ms
         )
-        return recheck
+        # Nothing new: keep rechecking, unless the sender looks again itself (the sweeper).
+        return recheck if not isinstance(event, ReconcileTrade) or event.recheck else None
     logger.log(
         logging.WARNING if pending.state == "unknown" else logging.INFO,
         "Trade %s: %s (order %s); rechecking in %d ms",
@@ -165,10 +205,6 @@ async def _keep_open(
     return (working, recheck)
 
 
-def _since(record: TradeRecord) -> datetime:
-    return record.recorded_at or record.timestamp
-
-
 def _never_arrived(pending: OrderPending) -> ExecutionError:
     return ExecutionError(
         code="BROKER_UNAVAILABLE",
@@ -176,6 +212,23 @@ def _never_arrived(pending: OrderPending) -> ExecutionError:
         next_steps=("Submit the trade again",),
         execution_method="alpaca",
     )
+
+
+def _not_executed_in_time(pending: OrderPending, deadline: timedelta) -> ExecutionError:
+    return ExecutionError(
+        code="NOT_EXECUTED_IN_TIME",
+        message=(
+            f"The trade was not executed within {_spoken(deadline)} of being recorded and no order exists "
+            "for it at the stock broker: nothing was executed, and it will not be executed late"
+        ),
+        next_steps=("Check the market price, then submit the trade again if you still want it",),
+        execution_method=pending.execution_method,
+    )
+
+
+def _spoken(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    return f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.0f} minutes"
 
 
 def _execution_details(execution: Execution) -> dict[str, object]:

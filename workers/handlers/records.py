@@ -24,6 +24,11 @@ def outcome_of(record: TradeRecord) -> TradeExecuted | TradeFailed:
     raise InvariantViolation(f"trade {record.trade_id} is {record.status}; only a recorded trade executes")
 
 
+def recorded_since(record: TradeRecord) -> datetime:
+    """When the trade was recorded: an open trade's age, against the deadlines, counts from here."""
+    return record.recorded_at or record.timestamp
+
+
 def open_record(record: TradeRecord, pending: OrderPending) -> TradeRecord:
     return msgspec.structs.replace(
         record,

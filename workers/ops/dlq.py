@@ -25,7 +25,7 @@ from workers.ops.dlq_letters import (
     stage_queues,
 )
 from workers.ops.dlq_render import redact_document, render_list, render_purge, render_replay, render_show
-from workers.routing import STAGE_NAMES
+from workers.routing import QUEUE_NAMES
 from workers.settings import Settings
 
 LIST_LIMIT = 1000  # lines per queue; the counts are always whole
@@ -33,7 +33,7 @@ LIST_LIMIT = 1000  # lines per queue; the counts are always whole
 
 def list_dead_letters(settings: Settings, queue: str | None, *, limit: int = LIST_LIMIT) -> dict[str, Any]:
     """Count every stage's dead letters (or one stage's) and describe each, leaving all of them in place."""
-    stages = [resolve_queue(settings, queue)] if queue else [stage_queues(settings, s) for s in STAGE_NAMES]
+    stages = [resolve_queue(settings, queue)] if queue else [stage_queues(settings, s) for s in QUEUE_NAMES]
     now = _now_ms()
     with dead_letter_channel(settings) as rabbitmq:
         queues = [_queue_listing(rabbitmq, stage, now, limit) for stage in stages]

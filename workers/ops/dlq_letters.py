@@ -13,7 +13,7 @@ import msgspec
 from dramatiq.errors import DecodeError
 
 from workers.rabbitmq import MsgspecEnvelopeEncoder
-from workers.routing import STAGE_NAMES
+from workers.routing import QUEUE_NAMES
 from workers.settings import Settings
 
 # What workers/dead_letters.py adds to a failed message's options; a replay starts clean without them.
@@ -50,8 +50,8 @@ def resolve_queue(settings: Settings, name: str) -> StageQueues:
     bare = name.removesuffix(".XQ")
     prefix = settings.tradeflow_queue_prefix
     stage = bare.removeprefix(prefix) if prefix and bare.startswith(prefix) else bare
-    if stage not in STAGE_NAMES:
-        raise UnknownQueue(f"no stage queue {name!r} (stages: {', '.join(STAGE_NAMES)}, or their .XQ)")
+    if stage not in QUEUE_NAMES:
+        raise UnknownQueue(f"no stage queue {name!r} (stages: {', '.join(QUEUE_NAMES)}, or their .XQ)")
     return stage_queues(settings, stage)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pika
 
-from workers.routing import STAGE_NAMES
+from workers.routing import QUEUE_NAMES
 from workers.settings import Settings
 
 
@@ -23,14 +23,14 @@ class Check:
 
 
 def check_rabbitmq(settings: Settings) -> list[Check]:
-    """Connection, and per stage: depth, delayed, dead letters, and whether anything consumes it."""
+    """Connection, and per queue (stages and the sweeper): depth, delayed, dead letters, consumers."""
     try:
         connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
     except Exception as exc:
         return [Check("rabbitmq", False, f"unreachable: {type(exc).__name__}")]
     checks = [Check("rabbitmq", True, "connected")]
     try:
-        for stage in STAGE_NAMES:
+        for stage in QUEUE_NAMES:
             counts = {
                 suffix or "ready": _depth(connection, settings.queue(stage) + suffix)
                 for suffix in ("", ".DQ", ".XQ")
@@ -58,7 +58,7 @@ def check_rabbitmq(settings: Settings) -> list[Check]:
 
 
 def queue_depths(settings: Settings) -> list[tuple[str, int, int]]:
-    """(queue, ready, dead letters) per stage, for the metrics gauges; empty while RabbitMQ is away."""
+    """(queue, ready, dead letters) per queue, for the metrics gauges; empty while RabbitMQ is away."""
     try:
         connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
     except Exception:
@@ -70,7 +70,7 @@ def queue_depths(settings: Settings) -> list[tuple[str, int, int]]:
                 _depth(connection, settings.queue(s))[0],
                 _depth(connection, settings.queue(s) + ".XQ")[0],
             )
-            for s in STAGE_NAMES
+            for s in QUEUE_NAMES
         ]
     finally:
         connection.close()

@@ -248,9 +248,9 @@ async def _create_tables(settings: Settings) -> None:
 
 
 def _stage_queues(settings: Settings) -> list[str]:
-    from workers.routing import STAGE_NAMES
+    from workers.routing import QUEUE_NAMES
 
-    return [settings.queue(s) for s in STAGE_NAMES]
+    return [settings.queue(s) for s in QUEUE_NAMES]
 
 
 def _wait(workers: subprocess.Popen[bytes]) -> int:

@@ -1,0 +1,185 @@
+"""The execution stage and a trade pending past the deadline: looked up, settled or failed, never placed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from messages.events import ReconcileTrade, TradeExecuted, TradeFailed, TradeRecorded, TradeWorking
+from messages.trade import Execution, OrderPending
+from tests.unit.fakes import NOW, CountingBroker, ScriptedBroker, make_deps, submit
+from workers.handlers.deps import Deps, ReconcilePolicy
+from workers.handlers.execution import VERDICT_MARGIN_MS, execute_trade
+from workers.handlers.persistence import record_trade
+from workers.handlers.validation import validate_trade
+
+RECORDED_AT = NOW
+POLICY = ReconcilePolicy(stuck_after=timedelta(minutes=5), attempt_limit=timedelta(seconds=90))
+NO_ORDER = OrderPending(
+    state="unknown", execution_method="alpaca", reason="no order found for this trade yet"
+)
+RESTING = OrderPending(state="working", execution_method="alpaca", alpaca_order_id="ord-9", reason="resting")
+VERDICT = POLICY.stuck_after + POLICY.attempt_limit  # no attempt begun in time can still send its order
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = RECORDED_AT
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _deps(broker: object) -> tuple[Deps, Clock]:
+    clock = Clock()
+    return make_deps(broker=broker, clock=clock, reconcile=POLICY), clock
+
+
+async def _recorded(deps: Deps) -> TradeRecorded:
+    validated = await validate_trade(submit(), deps)
+    recorded = await record_trade(validated, deps)  # type: ignore[arg-type]
+    assert isinstance(recorded, TradeRecorded)
+    return recorded
+
+
+def _filled() -> Execution:
+    return Execution(
+        execution_id=uuid.uuid4(),
+        execution_method="alpaca",
+        execution_price=Decimal("100.01"),
+        filled_quantity=Decimal(10),
+        execution_timestamp=RECORDED_AT,
+        execution_time_ms=Decimal(90),
+        reference_price=Decimal(100),
+        slippage_bps=Decimal(1),
+        market_impact_bps=Decimal("0.3"),
+        alpaca_order_id="ord-9",
+    )
+
+
+async def test_a_stuck_pending_trade_with_no_order_fails_not_executed_in_time_audited() -> None:
+    broker = ScriptedBroker(NO_ORDER)
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += VERDICT + timedelta(seconds=1)
+
+    failed = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
+
+    assert isinstance(failed, TradeFailed) and failed.error.code == "NOT_EXECUTED_IN_TIME"
+    assert "within 5 minutes" in failed.error.message and "nothing was executed" in failed.error.message
+    assert failed.error.next_steps == (
+        "Check the market price, then submit the trade again if you still want it",
+    )
+    assert broker.calls == ["resume:None"]  # looked up, never placed
+    record = await deps.store.get_trade(recorded.trade.trade_id)
+    assert record is not None and record.status == "failed" and record.error_code == "NOT_EXECUTED_IN_TIME"
+    [audit] = [
+        a for a in await deps.store.list_audit(recorded.trade.trade_id) if a.event_type == "trade_failed"
+    ]
+    assert audit.details["error_code"] == "NOT_EXECUTED_IN_TIME"
+
+
+async def test_its_original_trade_recorded_redelivered_later_executes_nothing() -> None:
+    broker = ScriptedBroker(NO_ORDER)
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += VERDICT + timedelta(seconds=1)
+    first = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
+
+    clock.now += timedelta(hours=2)  # the dead letter is replayed
+    again = await execute_trade(recorded, deps)
+
+    assert again == first  # the stored outcome, published again for the stages after
+    assert broker.calls == ["resume:None"]
+
+
+async def test_a_stuck_pending_trade_whose_order_exists_is_settled_not_placed_again() -> None:
+    broker = ScriptedBroker(_filled())
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += POLICY.stuck_after  # the worker died mid-order; the order filled at the stock broker
+
+    executed = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
+
+    assert isinstance(executed, TradeExecuted) and executed.execution.alpaca_order_id == "ord-9"
+    assert broker.calls == ["resume:None"]
+
+
+async def test_a_stuck_pending_trade_whose_order_rests_becomes_working_with_its_own_rechecks() -> None:
+    broker = ScriptedBroker(RESTING)
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += VERDICT
+
+    result = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
+
+    assert isinstance(result, tuple)
+    working, recheck = result
+    assert isinstance(working, TradeWorking) and working.alpaca_order_id == "ord-9"
+    assert isinstance(recheck, ReconcileTrade) and recheck.recheck and recheck.delay_ms > 0
+    record = await deps.store.get_trade(recorded.trade.trade_id)
+    assert record is not None and record.status == "working"
+
+
+async def test_a_late_trade_recorded_is_not_placed_and_comes_back_when_the_verdict_is_safe() -> None:
+    broker = ScriptedBroker(NO_ORDER, NO_ORDER)
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += POLICY.stuck_after + timedelta(seconds=30)  # an attempt begun in time may still send one
+
+    later = await execute_trade(recorded, deps)
+
+    assert isinstance(later, ReconcileTrade) and not later.recheck
+    assert later.delay_ms == 60_000 + VERDICT_MARGIN_MS
+    record = await deps.store.get_trade(recorded.trade.trade_id)
+    assert record is not None and record.status == "pending"
+    clock.now += timedelta(milliseconds=later.delay_ms)
+    failed = await execute_trade(later, deps)
+    assert isinstance(failed, TradeFailed) and failed.error.code == "NOT_EXECUTED_IN_TIME"
+    assert broker.calls == ["resume:None", "resume:None"]
+
+
+async def test_a_sweep_before_the_verdict_is_safe_leaves_the_trade_pending_for_the_next_sweep() -> None:
+    broker = ScriptedBroker(NO_ORDER)
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += POLICY.stuck_after + timedelta(seconds=30)
+
+    assert await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps) is None
+    record = await deps.store.get_trade(recorded.trade.trade_id)
+    assert record is not None and record.status == "pending"
+
+
+async def test_a_pending_trade_before_the_deadline_is_placed_as_usual() -> None:
+    broker = ScriptedBroker(_filled())
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += POLICY.stuck_after - timedelta(seconds=1)
+    assert isinstance(await execute_trade(recorded, deps), TradeExecuted)
+    assert broker.calls == ["execute"]
+
+
+async def test_a_one_look_reconcile_of_a_still_resting_order_starts_no_recheck_chain() -> None:
+    broker = ScriptedBroker(RESTING, RESTING, RESTING)
+    deps, _ = _deps(broker)
+    recorded = await _recorded(deps)
+    await execute_trade(recorded, deps)  # working, with its own recheck chain
+
+    assert await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps) is None
+    assert isinstance(await execute_trade(ReconcileTrade(trade=recorded.trade), deps), ReconcileTrade)
+
+
+async def test_on_the_simulation_a_stuck_pending_trade_was_never_executed_and_fails() -> None:
+    clock = Clock()
+    deps = make_deps(clock=clock, reconcile=POLICY)  # on the simulation, which keeps no orders
+    broker = deps.broker
+    assert isinstance(broker, CountingBroker)
+    recorded = await _recorded(deps)
+    clock.now += VERDICT
+
+    failed = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
+
+    assert isinstance(failed, TradeFailed) and failed.error.code == "NOT_EXECUTED_IN_TIME"
+    assert failed.error.execution_method == "simulation"
+    assert broker.calls == [] and broker.resumed == [recorded.trade.trade_id]

@@ -1,0 +1,121 @@
+"""The sweeper: find the trades stuck open past the deadline and send each a ReconcileTrade, on a lease.
+
+One chain of SweepOpenTrades ticks runs however many worker processes consume the sweeper queue: a tick
+sweeps only if it takes the store's lease, and only a tick that swept schedules the next one, an interval
+later. A duplicate chain (every worker process seeds one at boot) finds the lease held and ends. A boot seed
+that finds it held waits the lease out once, so a holder that crashed is replaced when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from messages.events import ReconcileTrade, SweepOpenTrades
+from messages.records import TradeRecord
+from messages.types import OPEN_STATUSES
+from workers.handlers.deps import Deps
+from workers.handlers.records import recorded_since
+from workers.store.port import StoreUnavailable, TradeStore
+
+logger = logging.getLogger("tradeflow.sweeper")
+
+SWEEP_LEASE = "sweeper"
+# The lease is 3/4 of the interval: the chain's own next tick (a whole interval after its claim) finds it
+# expired, while a second chain would need two claims a lease apart within every interval to keep going.
+LEASE_SHARE = 0.75
+SWEEP_LIMIT = 500  # open trades read per sweep, oldest first
+
+Sweep = tuple[SweepOpenTrades | ReconcileTrade, ...] | SweepOpenTrades | None
+
+
+@dataclass(frozen=True)
+class StuckTrade:
+    """An open trade, as re-read from the store, and how long ago it was recorded."""
+
+    record: TradeRecord
+    age: timedelta
+
+    @property
+    def reason(self) -> str:
+        return f"{self.record.status} for {spoken(self.age)}"
+
+
+async def find_stuck_trades(
+    store: TradeStore, *, now: datetime, older_than: timedelta | None, limit: int = SWEEP_LIMIT
+) -> list[StuckTrade]:
+    """Open trades (pending, working, unknown) recorded at least `older_than` ago; every one when None.
+
+    The record keeps no time of its last change, so a trade's age counts from when it was recorded. The
+    open-trades index may lag the table: each candidate is re-read, consistently, and kept only if it is
+    still open and old enough.
+    """
+    listed = await store.list_open_trades(sorted(OPEN_STATUSES), limit)
+    stuck = []
+    for candidate in listed:
+        if older_than is not None and now - recorded_since(candidate) < older_than:
+            continue
+        record = await store.get_trade(candidate.trade_id)
+        if record is None or not record.is_open:
+            continue
+        age = now - recorded_since(record)
+        if older_than is None or age >= older_than:
+            stuck.append(StuckTrade(record, age))
+    return stuck
+
+
+def reconcile_message(stuck: StuckTrade, sender: str) -> ReconcileTrade:
+    """One look at the trade's order: the sender sweeps again later, so no recheck chain is started."""
+    return ReconcileTrade(trade=stuck.record.request(), reason=f"{sender}: {stuck.reason}", recheck=False)
+
+
+async def sweep_open_trades(event: SweepOpenTrades, deps: Deps) -> Sweep:
+    """Sweep if this tick takes the lease, then schedule the next tick; a tick that loses ends its chain."""
+    interval = deps.reconcile.sweep_interval
+    if interval <= timedelta(0):
+        return None  # sweeping is off where this tick landed
+    lease = interval * LEASE_SHARE
+    claimed_at = deps.clock()
+    try:
+        claimed = await deps.store.claim_lease(SWEEP_LEASE, now_ms=_ms(claimed_at), lease_ms=_span_ms(lease))
+    except StoreUnavailable as exc:
+        # Whether the claim was written is unknown: come back once any lease it took has run out.
+        logger.warning("Sweep lease unavailable (%s): trying again in %s", exc, spoken(lease))
+        return SweepOpenTrades(reason="the store was unavailable", delay_ms=_span_ms(lease))
+    if not claimed:
+        if event.seeded:  # the holder may have crashed: wait its lease out once, then take over or end
+            return SweepOpenTrades(reason="boot seed waiting out the lease", delay_ms=_span_ms(lease))
+        return None
+    try:
+        stuck = await find_stuck_trades(deps.store, now=claimed_at, older_than=deps.reconcile.stuck_after)
+    except StoreUnavailable as exc:
+        logger.warning("Sweep skipped, the store is unavailable (%s): the next sweep tries again", exc)
+        stuck = []
+    if stuck:
+        logger.info("Sweep: %d stuck trade(s) sent to be settled with the stock broker", len(stuck))
+    next_tick = SweepOpenTrades(
+        reason="scheduled", delay_ms=max(0, _span_ms(interval - (deps.clock() - claimed_at)))
+    )
+    return (next_tick, *(reconcile_message(s, "sweeper") for s in stuck))
+
+
+def spoken(span: timedelta) -> str:
+    """A duration the way an operator reads it: 45s, 12m, 3h05m, 2d04h."""
+    seconds = int(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes}m"
+    if days == 0:
+        return f"{hours}h{minutes % 60:02d}m"
+    return f"{days}d{hours % 24:02d}h"
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _span_ms(span: timedelta) -> int:
+    return int(span.total_seconds() * 1000)
