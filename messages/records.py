@@ -1,11 +1,11 @@
-"""What the store keeps: the trade record, the position, audit events and the kill switch."""
+"""What the store keeps: the trade record, the position, audit events, the kill switch, roles, the journal."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -177,3 +177,63 @@ class KillSwitch(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
     changed_by: str = ""
     changed_at: datetime | None = None
+
+
+# Who may do what: trader submits, viewer sees their App Home, operator halts, resumes, replays, purges and
+# reconciles, admin manages roles. No role implies another.
+Role = Literal["trader", "viewer", "operator", "admin"]
+ROLES: tuple[Role, ...] = ("trader", "viewer", "operator", "admin")
+
+
+class RoleGrant(msgspec.Struct, frozen=True, kw_only=True):
+    """A role a user holds: who granted it (an admin's user id, or the setting that seeded it) and when."""
+
+    role: Role
+    granted_by: str
+    granted_at: datetime
+
+
+class RoleRemoval(msgspec.Struct, frozen=True, kw_only=True):
+    """A role an admin removed: remembered so that seeding from the settings never grants it back."""
+
+    role: Role
+    removed_by: str
+    removed_at: datetime
+
+
+class UserRoles(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: str
+    grants: tuple[RoleGrant, ...] = ()
+    removals: tuple[RoleRemoval, ...] = ()
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(grant.role for grant in self.grants)
+
+
+class Roster(msgspec.Struct, frozen=True, kw_only=True):
+    """Every user's roles, kept as one item and replaced under an optimistic version check."""
+
+    users: dict[str, UserRoles] = {}
+    version: int = 0
+
+    def roles_of(self, user_id: str) -> frozenset[str]:
+        entry = self.users.get(user_id)
+        return frozenset() if entry is None else entry.roles
+
+
+# ops: what operators and admins did; session: every Slack interaction; access: every refusal.
+ActivityStream = Literal["ops", "session", "access"]
+ACTIVITY_STREAMS: tuple[ActivityStream, ...] = ("ops", "session", "access")
+
+
+class ActivityEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of the activity journal: an action outside a trade's own audit trail, append-only."""
+
+    stream: ActivityStream
+    event_type: str
+    actor: str  # the user id who acted or was refused; "settings" for seeding, "" when nobody is known
+    at: datetime
+    event_id: uuid.UUID
+    details: dict[str, Any] = {}
+    expires_at: int

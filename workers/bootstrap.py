@@ -14,8 +14,10 @@ from brokers.fallback import FallbackBroker
 from brokers.paper_guard import PaperGuard, PaperGuardFailed
 from brokers.port import BrokerUnavailable, StockBroker
 from brokers.simulated import SimulatedBroker
+from workers.access import CachedRoles, seed_from_settings
 from workers.handlers.deps import Deps, ReconcilePolicy, TradingPolicy
 from workers.handlers.ports import Notifier
+from workers.journal import Journal
 from workers.notify.log import LogNotifier
 from workers.settings import Settings
 from workers.store.port import TradeStore
@@ -111,6 +113,7 @@ def _slack_notifier(settings: Settings, store: TradeStore, broker: StockBroker) 
         base_url=settings.slack_api_url,
         store=store,
         prices=broker.reference_price,
+        roles=CachedRoles(store, ttl_s=settings.tradeflow_role_cache_s),
     )
 
 
@@ -123,7 +126,6 @@ NOTIFIERS: dict[str, Callable[[Settings, TradeStore, StockBroker], Notifier]] = 
 def trading_policy(settings: Settings) -> TradingPolicy:
     return TradingPolicy(
         symbols=settings.symbols,
-        traders=settings.traders | {settings.tradeflow_doctor_user},  # doctor's check trades are real
         max_quantity=settings.tradeflow_max_quantity,
         max_notional=settings.tradeflow_max_notional,
         allow_short=settings.tradeflow_allow_short,
@@ -150,9 +152,17 @@ async def open_store(settings: Settings) -> TradeStore:
     return store
 
 
+async def open_roles(settings: Settings, store: TradeStore) -> CachedRoles:
+    """Seed the roster from the settings (workers/access.py says how), and read it through a cache."""
+    journal = Journal(store, settings.tradeflow_audit_retention_days)
+    await seed_from_settings(store, journal, settings)
+    return CachedRoles(store, ttl_s=settings.tradeflow_role_cache_s)
+
+
 async def open_deps(settings: Settings, on_order_done: Callable[[str], None] | None = None) -> Deps:
     """Open every adapter the handlers need (on the event loop that will use them)."""
     store = await open_store(settings)
+    roles = await open_roles(settings, store)
     broker = await open_broker(settings, on_order_done)
     return Deps(
         store=store,
@@ -160,6 +170,7 @@ async def open_deps(settings: Settings, on_order_done: Callable[[str], None] | N
         notifier=NOTIFIERS[settings.tradeflow_notifier](settings, store, broker),
         policy=trading_policy(settings),
         retention_days=settings.tradeflow_audit_retention_days,
+        roles=roles,
         reconcile=reconcile_policy(settings),
     )
 

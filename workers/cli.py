@@ -7,9 +7,9 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
+from workers.cli_access import ACCESS_COMMANDS
 from workers.cli_args import build_parser
 from workers.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, print_doc, with_store
 from workers.cli_ops import OPERATOR_COMMANDS
@@ -163,20 +163,30 @@ def _positions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]:
+    """halt or resume, by an operator; the switch and its journal entry are written together."""
+    command = "halt" if engaged else "resume"
+
     def run(args: argparse.Namespace, settings: Settings) -> int:
         from messages.records import KillSwitch
+        from workers.journal import Journal
+        from workers.ops.authorize import AccessRefused, run_as
 
-        switch = KillSwitch(
-            engaged=engaged, reason=args.reason, changed_by=args.operator, changed_at=datetime.now(UTC)
-        )
+        async def work(store: TradeStore, journal: Journal, actor: str) -> str:
+            event = journal.entry(
+                "ops", "trading_halted" if engaged else "trading_resumed", actor, reason=args.reason or None
+            )
+            switch = KillSwitch(engaged=engaged, reason=args.reason, changed_by=actor, changed_at=event.at)
+            await store.set_kill_switch(switch, event)
+            return actor
 
-        async def work(store: TradeStore) -> None:
-            await store.set_kill_switch(switch)
-
-        with_store(settings, work)
+        try:
+            actor = run_as(settings, args.operator, "operator", command, work)
+        except AccessRefused as exc:
+            print(f"tradeflow {command}: {exc}", file=sys.stderr)
+            return exc.exit_code
         state = "halted" if engaged else "resumed"
         print_doc(
-            {"trading": state, "reason": args.reason, "by": args.operator},
+            {"trading": state, "reason": args.reason, "by": actor},
             args.json,
             lambda d: f"Trading {d['trading']} by {d['by']}" + (f": {d['reason']}" if d["reason"] else ""),
         )
@@ -187,6 +197,7 @@ def _kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]
 
 COMMANDS: dict[str, Command] = {
     **OPERATOR_COMMANDS,
+    **ACCESS_COMMANDS,
     "up": _up,
     "worker": _worker,
     "ingress": _ingress,

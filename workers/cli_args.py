@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import uuid
+from typing import Any
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,9 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_purge.add_argument("--yes", action="store_true", help="do not ask")
     for command in (dlq_list, dlq_show, dlq_replay, dlq_purge):
         command.add_argument("--json", action="store_true")
-        command.add_argument(
-            "--as", dest="operator", default=os.environ.get("TRADEFLOW_OPERATOR", "operator")
-        )
+        add_identity(command, "replay and purge need the operator role")
 
     health = sub.add_parser(
         "health", help="check RabbitMQ, queues, DynamoDB, Alpaca and Slack; exit 1 if unwell"
@@ -103,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     age.add_argument("--all", action="store_true", help="every open trade, whatever its age")
     reconcile.add_argument("--json", action="store_true")
+    add_identity(reconcile, "needs the operator role")
 
     metrics = sub.add_parser("metrics", help="the seed's execution metrics from the store")
     metrics.add_argument("--since", default="1h", help="1h, 30m, 2d or an ISO time (default 1h)")
@@ -145,8 +144,50 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("halt", "engage the kill switch: refuse every new trade"), ("resume", "release it")):
         control = sub.add_parser(name, help=text)
         control.add_argument("--reason", default="")
-        control.add_argument(
-            "--as", dest="operator", default=os.environ.get("TRADEFLOW_OPERATOR", "operator")
-        )
+        add_identity(control, "needs the operator role")
         control.add_argument("--json", action="store_true")
+
+    add_users_command(sub)
+    # Every audit subcommand goes under `audit_sub` (`tradeflow audit activity|…`).
+    audit = sub.add_parser("audit", help="the trades' audit trail and the activity journal")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    add_activity_command(audit_sub)
     return parser
+
+
+def add_identity(command: argparse.ArgumentParser, needs: str) -> None:
+    """`--as USER_ID`: who runs the command, checked for its role and named in the audit."""
+    command.add_argument(
+        "--as", dest="operator", default=None, metavar="USER_ID", help=f"default: TRADEFLOW_OPERATOR; {needs}"
+    )
+
+
+def add_users_command(sub: Any) -> None:
+    """`users add|remove|list`: admins manage roles."""
+    from messages.records import ROLES
+
+    users = sub.add_parser("users", help="who may trade, view, operate and manage roles (admins only)")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="grant roles to a user")
+    add.add_argument("user_id")
+    add.add_argument("--role", dest="roles", action="append", choices=ROLES, required=True)
+    remove = users_sub.add_parser("remove", help="remove a user's roles (all of them without --role)")
+    remove.add_argument("user_id")
+    remove.add_argument("--role", dest="roles", action="append", choices=ROLES, default=None)
+    listed = users_sub.add_parser("list", help="every user and their roles")
+    for command in (add, remove, listed):
+        command.add_argument("--json", action="store_true")
+        add_identity(command, "needs the admin role")
+
+
+def add_activity_command(audit_sub: Any) -> None:
+    """`audit activity`: the journal of operator actions, Slack sessions and refusals."""
+    from messages.records import ACTIVITY_STREAMS
+
+    activity = audit_sub.add_parser(
+        "activity", help="the journal: operator actions, Slack sessions, refusals (oldest first)"
+    )
+    activity.add_argument("--stream", choices=ACTIVITY_STREAMS, default=None, help="default: all three")
+    activity.add_argument("--since", default="1h", help="1h, 30m, 2d or an ISO time (default 1h)")
+    activity.add_argument("--json", action="store_true")
+

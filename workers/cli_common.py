@@ -12,6 +12,7 @@ from workers.settings import Settings
 from workers.store.port import TradeStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_REFUSED = 3  # the caller lacks the role the command needs (journaled)
 Command = Callable[[argparse.Namespace, Settings], int]
 
 

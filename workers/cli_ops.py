@@ -14,6 +14,8 @@ from workers.store.port import TradeStore
 
 def _dlq(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ops import dlq
+    from workers.ops.authorize import AccessRefused, operate
+    from workers.ops.ops_journal import purge_entry, replay_entry
 
     def ask(count: int) -> bool:
         if args.yes:
@@ -31,10 +33,26 @@ def _dlq(args: argparse.Namespace, settings: Settings) -> int:
                 print("tradeflow dlq replay: give a MESSAGE_ID or --all", file=sys.stderr)
                 return EXIT_USAGE
             message_id = None if args.all else args.message_id
-            doc = dlq.replay_dead_letters(settings, args.queue, message_id, operator=args.operator)
+            doc = operate(
+                settings,
+                args.operator,
+                "dlq replay",
+                lambda actor: dlq.replay_dead_letters(settings, args.queue, message_id, operator=actor),
+                replay_entry,
+            )
             render = dlq.render_replay
         else:
-            doc, render = dlq.purge_dead_letters(settings, args.queue, confirm=ask), dlq.render_purge
+            doc = operate(
+                settings,
+                args.operator,
+                "dlq purge",
+                lambda actor: dlq.purge_dead_letters(settings, args.queue, confirm=ask),
+                purge_entry,
+            )
+            render = dlq.render_purge
+    except AccessRefused as exc:
+        print(f"tradeflow dlq {args.dlq_command}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except dlq.UnknownQueue as exc:
         print(f"tradeflow dlq: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -56,13 +74,26 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
 def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
+    from workers.ops.authorize import AccessRefused, operate
+    from workers.ops.ops_journal import reconcile_entry
     from workers.ops.reconcile import reconcile_now, render_reconcile
 
     if args.older_than is not None and args.older_than < 0:
         print("tradeflow reconcile: --older-than must be 0 or more seconds", file=sys.stderr)
         return EXIT_USAGE
     seconds = settings.tradeflow_stuck_after_s if args.older_than is None else args.older_than
-    doc = reconcile_now(settings, None if args.all else timedelta(seconds=seconds))
+    older_than = None if args.all else timedelta(seconds=seconds)
+    try:
+        doc = operate(
+            settings,
+            args.operator,
+            "reconcile",
+            lambda actor: reconcile_now(settings, older_than),
+            reconcile_entry,
+        )
+    except AccessRefused as exc:
+        print(f"tradeflow reconcile: {exc}", file=sys.stderr)
+        return exc.exit_code
     print_doc(doc, args.json, render_reconcile)
     return EXIT_OK
 

@@ -84,7 +84,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_traces_query_url: str | None = None
 
     tradeflow_symbols: str = DEFAULT_SYMBOLS
+    # Roles live in the store (workers/access.py); these two only seed it: trader and admin.
     tradeflow_traders: str = "U123"
+    tradeflow_admins: str = ""
+    # Who runs a `tradeflow` command when it is not given `--as USER_ID`: the identity checked and audited.
+    tradeflow_operator: str | None = None
+    # How long a process answers role checks from the roster it last read (a missing role is re-read).
+    tradeflow_role_cache_s: float = 5.0
     # Who `tradeflow doctor` trades as: always a trader (its 1-share paper buys land in its own position)
     # and DMed like one, so on real Slack set it to an operators' account.
     tradeflow_doctor_user: str = "UDOCTOR"
@@ -99,6 +105,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def traders(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.tradeflow_traders.split(",") if u.strip())
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.tradeflow_admins.split(",") if u.strip())
 
     @property
     def alpaca_trade_stream_url(self) -> str:
@@ -156,6 +166,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_MAX_QUANTITY and TRADEFLOW_MAX_NOTIONAL must be greater than 0")
     if not settings.symbols:
         raise SettingsError("TRADEFLOW_SYMBOLS must list at least one symbol")
+    if settings.tradeflow_role_cache_s < 0:
+        raise SettingsError("TRADEFLOW_ROLE_CACHE_S must be 0 (no cache) or more")
     if settings.tradeflow_fill_timeout_s <= 0:
         raise SettingsError("TRADEFLOW_FILL_TIMEOUT_S must be greater than 0")
     if settings.tradeflow_alpaca_timeout_s <= 0:

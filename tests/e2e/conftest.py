@@ -20,6 +20,7 @@ from tests.waiting import eventually
 from workers.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+OPERATOR = "OPS1"  # an admin and an operator in every stack, and TRADEFLOW_OPERATOR
 
 
 @dataclass
@@ -78,6 +79,8 @@ def stack_env(
             TRADEFLOW_MAX_BACKOFF_MS="200",
             TRADEFLOW_MAX_RETRIES="2",
             TRADEFLOW_TRADERS="U123,U456",
+            TRADEFLOW_ADMINS=OPERATOR,
+            TRADEFLOW_OPERATOR=OPERATOR,  # `stack.cli` runs every operator command as OPERATOR
             OTEL_TRACES_EXPORTER="otlp",
             OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint,
             OTEL_BSP_SCHEDULE_DELAY="100",
@@ -122,10 +125,29 @@ def _wait_for_consumers(queues: QueueReader, settings: Settings) -> None:
     eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
 
 
+def _make_operator(settings: Settings) -> None:
+    """OPERATOR, the seeded admin, grants itself the operator role, as a deployment's first admin would."""
+    from workers.access import grant, seed_from_settings
+    from workers.bootstrap import open_store
+    from workers.journal import Journal
+
+    async def run() -> None:
+        store = await open_store(settings)
+        try:
+            journal = Journal(store, settings.tradeflow_audit_retention_days)
+            await seed_from_settings(store, journal, settings)
+            await grant(store, journal, OPERATOR, ["operator"], by=OPERATOR)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
 def _stack(
     env: dict[str, str], spans: Path, app: str | None, worker_log: Path | None = None
 ) -> Iterator[Stack]:
     settings = load_settings(env)
+    _make_operator(settings)
     queues = QueueReader(env["RABBITMQ_URL"])
     workers = [_start_workers(env, app, worker_log)] if app else []
     try:

@@ -85,10 +85,21 @@ class ScriptedBroker:
         return None
 
 
+class FakeRoles:
+    """The roles each user holds, as given; everyone else holds none."""
+
+    def __init__(self, **roles: set[str]) -> None:
+        self.roles = roles
+        self.asked: list[str] = []
+
+    async def has_role(self, user_id: str, *roles: str) -> bool:
+        self.asked.append(user_id)
+        return bool(self.roles.get(user_id, set()) & set(roles))
+
+
 def policy(**overrides: Any) -> TradingPolicy:
     values: dict[str, Any] = {
         "symbols": frozenset({"AAPL", "MSFT", "TSLA"}),
-        "traders": frozenset({"U123", "U456"}),
         "max_quantity": Decimal(1000),
         "max_notional": Decimal(500_000),
         "allow_short": False,
@@ -104,6 +115,7 @@ def make_deps(**overrides: Any) -> Deps:
         "notifier": FakeNotifier(),
         "policy": policy(),
         "retention_days": 2557,
+        "roles": FakeRoles(U123={"trader"}, U456={"trader"}),
     }
     values.update(overrides)
     return Deps(**values)

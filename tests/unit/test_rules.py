@@ -13,7 +13,7 @@ OFF = KillSwitch(engaged=False)
 
 def codes(**kwargs: object) -> list[str]:
     t = kwargs.pop("t", trade())
-    args = {"kill_switch": OFF, "position": None, "reference_price": Decimal(100)}
+    args = {"is_trader": True, "kill_switch": OFF, "position": None, "reference_price": Decimal(100)}
     args.update(kwargs)
     return [r.code for r in check_trade(t, kwargs.pop("p", policy()), **args)]  # type: ignore[arg-type]
 
@@ -23,7 +23,20 @@ def test_a_good_trade_passes() -> None:
 
 
 def test_only_traders_may_trade() -> None:
-    assert codes(t=trade(user_id="U999")) == ["NOT_A_TRADER"]
+    assert codes(is_trader=False) == ["NOT_A_TRADER"]
+
+
+def test_a_non_trader_is_told_to_ask_an_admin_for_the_role() -> None:
+    [reason] = check_trade(
+        trade(user_id="U999"),
+        policy(),
+        is_trader=False,
+        kill_switch=OFF,
+        position=None,
+        reference_price=Decimal(100),
+    )
+    assert reason.field == "user_id" and "U999" in reason.message
+    assert "ask an admin to grant you the trader role" in reason.message
 
 
 def test_the_kill_switch_refuses_everything() -> None:
@@ -49,6 +62,7 @@ def test_selling_more_than_held_is_refused_unless_shorting_is_enabled() -> None:
     reasons = check_trade(
         trade(side="sell", quantity=Decimal(6)),
         policy(allow_short=True),
+        is_trader=True,
         kill_switch=OFF,
         position=held,
         reference_price=Decimal(100),
@@ -60,6 +74,7 @@ def test_reasons_name_the_field_and_the_fix() -> None:
     [reason] = check_trade(
         trade(quantity=Decimal(2000), symbol="MSFT"),
         policy(max_notional=Decimal(10**9)),
+        is_trader=True,
         kill_switch=OFF,
         position=None,
         reference_price=Decimal(1),

@@ -8,16 +8,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from brokers.port import StockBroker
-from workers.handlers.ports import Notifier
+from workers.handlers.ports import Notifier, RoleReader
 from workers.store.port import TradeStore
 
 
 @dataclass(frozen=True)
 class TradingPolicy:
-    """Pre-trade limits, read from the settings."""
+    """Pre-trade limits, read from the settings. Who may trade is a role, read through Deps.roles."""
 
     symbols: frozenset[str]
-    traders: frozenset[str]
     max_quantity: Decimal
     max_notional: Decimal
     allow_short: bool = False
@@ -45,5 +44,6 @@ class Deps:
     notifier: Notifier
     policy: TradingPolicy
     retention_days: int
+    roles: RoleReader
     clock: Callable[[], datetime] = field(default=utc_now)
     reconcile: ReconcilePolicy = field(default_factory=ReconcilePolicy)

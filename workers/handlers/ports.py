@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
+from messages.records import Role
 
 # What a trader is told about: the final outcome, or that the order is working at the stock broker.
 Outcome = PositionUpdated | TradeFailed | TradeRejected | TradeWorking
@@ -22,3 +23,11 @@ class Notifier(Protocol):
     async def notify(self, outcome: Outcome) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class RoleReader(Protocol):
+    """Who holds which role: the handlers ask, the store (through a cache) answers."""
+
+    async def has_role(self, user_id: str, *roles: Role) -> bool:
+        """True when the user holds any of `roles`."""
+        ...

@@ -14,6 +14,7 @@ def check_trade(
     trade: TradeRequest,
     policy: TradingPolicy,
     *,
+    is_trader: bool,
     kill_switch: KillSwitch,
     position: Position | None,
     reference_price: Decimal | None,
@@ -21,12 +22,13 @@ def check_trade(
 ) -> list[Rejection]:
     """Every reason to refuse the trade, each saying what the trader can change; empty when it may go."""
     reasons: list[Rejection] = []
-    if trade.user_id not in policy.traders:
+    if not is_trader:
         reasons.append(
             Rejection(
                 field="user_id",
                 code="NOT_A_TRADER",
-                message=f"{trade.user_id} does not have the trader role. Ask an admin to grant it.",
+                message=f"You ({trade.user_id}) do not have the trader role, so this trade was not placed: "
+                "ask an admin to grant you the trader role.",
             )
         )
     if kill_switch.engaged:

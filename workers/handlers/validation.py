@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import msgspec
 
+from brokers.port import MarketConditions
 from messages.events import SubmitTrade, TradeRejected, TradeValidated
-from messages.records import pending_record
+from messages.records import Position, pending_record
 from messages.trade import Rejection
 from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
@@ -19,17 +21,23 @@ _DUPLICATE = {"outcome": "duplicate"}
 
 
 async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | TradeRejected | None:
-    """Check the trade against the policy, the kill switch and the trader's position."""
+    """Check the trader's role, the policy, the kill switch, the trader's position and the market."""
     trade = command.trade
+    is_trader = await deps.roles.has_role(trade.user_id, "trader")
     kill_switch = await deps.store.get_kill_switch()
-    position = await deps.store.get_position(trade.user_id, trade.symbol) if trade.side == "sell" else None
-    market = await deps.broker.conditions(trade.symbol)
-    reference = None
-    if trade.limit_price is None and trade.stop_price is None:
-        reference = await deps.broker.reference_price(trade.symbol)
+    position: Position | None = None
+    market: MarketConditions | None = None
+    reference: Decimal | None = None
+    if is_trader:  # someone who may not trade costs no position read and no stock-broker call
+        if trade.side == "sell":
+            position = await deps.store.get_position(trade.user_id, trade.symbol)
+        market = await deps.broker.conditions(trade.symbol)
+        if trade.limit_price is None and trade.stop_price is None:
+            reference = await deps.broker.reference_price(trade.symbol)
     reasons = check_trade(
         trade,
         deps.policy,
+        is_trader=is_trader,
         kill_switch=kill_switch,
         position=position,
         reference_price=reference,

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from telemetry.logs import configure_logging
 from telemetry.tracing import configure_tracing, shutdown_tracing
-from workers.bootstrap import open_broker, open_store
+from workers.bootstrap import open_broker, open_roles, open_store
 from workers.ops.up import rabbitmq_answers
 from workers.publisher import Publisher
 from workers.settings import Settings
@@ -43,6 +43,7 @@ def run_ingress(settings: Settings) -> int:
 
 async def _serve(settings: Settings, publisher: Publisher) -> None:
     store = await open_store(settings)
+    roles = await open_roles(settings, store)  # seeded from the settings, as the workers do
     # Prices for the App Home only: no trade_updates stream in the ingress.
     broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
     ingress = Ingress(
@@ -52,6 +53,8 @@ async def _serve(settings: Settings, publisher: Publisher) -> None:
         ready=lambda: rabbitmq_answers(settings.rabbitmq_url),
         store=store,
         prices=broker.reference_price,
+        roles=roles,
+        retention_days=settings.tradeflow_audit_retention_days,
     )
     runner = web.AppRunner(ingress.web_app(), access_log=None)
     await runner.setup()

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from messages.records import Position, TradeRecord
+from messages.records import Position, Role, TradeRecord
+from workers.handlers.ports import RoleReader
 from workers.notify.templates import METHOD_LABELS
 from workers.slack.blocks import (
     SECTION_TEXT_MAX,
@@ -34,6 +35,7 @@ logger = logging.getLogger("tradeflow.slack.home")
 PriceLookup = Callable[[str], Awaitable[Decimal | None]]
 
 NEW_TRADE_ACTION_ID = "new_trade"
+HOME_ROLES: tuple[Role, ...] = ("viewer", "trader")  # who may see their App Home
 RECENT_TRADES = 10
 PRICE_TIMEOUT_S = 3.0
 STATUS_EMOJI = {
@@ -85,6 +87,36 @@ def home_view(
         blocks.append({"type": "divider"})
         blocks += _recent_trades(recent_trades)
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
+
+
+def no_access_view(user_id: str) -> Block:
+    """The App Home of someone who may neither view nor trade: politely, what to ask for."""
+    return {
+        "type": "home",
+        "blocks": [
+            header("📈 Paper Trading"),
+            section(f"Hi <@{user_id}>. You do not have access to this trading app yet."),
+            section(
+                "To see your positions and trades here, ask an admin to grant you the *viewer* role, "
+                "or the *trader* role to place trades as well."
+            ),
+            context(f"For the admin: `tradeflow users add {user_id} --role viewer`"),
+        ],
+    }
+
+
+async def publish_home_for(
+    client: AsyncWebClient, store: TradeStore, prices: PriceLookup, roles: RoleReader, user_id: str
+) -> bool:
+    """Publish the user's App Home if they may see it (viewer or trader), else the no-access view.
+
+    True when they may see it. Store and Slack errors propagate, as publish_home's.
+    """
+    if await roles.has_role(user_id, *HOME_ROLES):
+        await publish_home(client, store, prices, user_id)
+        return True
+    await client.views_publish(user_id=user_id, view=no_access_view(user_id))
+    return False
 
 
 async def publish_home(

@@ -23,6 +23,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from messages.events import SubmitTrade
+from workers.access import CachedRoles
+from workers.handlers.ports import RoleReader
+from workers.journal import Journal
+from workers.settings import SEVEN_YEARS_DAYS
 from workers.slack.blocks import submitting_view
 from workers.slack.forms import (
     CALLBACK_ID,
@@ -34,7 +38,9 @@ from workers.slack.forms import (
     read_submission,
     trade_modal,
 )
-from workers.slack.home import publish_home
+from workers.slack.home import publish_home_for
+from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
+from workers.slack.payload_shape import shape_problem
 from workers.slack.signature import SignatureRefused, check_signature
 from workers.store.port import TradeStore
 
@@ -58,12 +64,16 @@ class Ingress:
         ready: Callable[[], bool],
         store: TradeStore,
         prices: Callable[[str], Awaitable[Decimal | None]],
+        roles: RoleReader | None = None,
+        retention_days: int = SEVEN_YEARS_DAYS,
     ) -> None:
         self.signing_secret = signing_secret
         self.publish = publish
         self.ready = ready
         self.store = store
         self.prices = prices
+        self.roles = roles or CachedRoles(store)  # who may see their App Home
+        self.session = SessionAudit(Journal(store, retention_days))
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="publish")
         self.bolt = AsyncApp(
             client=client,
@@ -79,31 +89,76 @@ class Ingress:
         bolt.view(CALLBACK_ID)(self.on_submission)
         bolt.event("app_home_opened")(self.on_home_opened)
 
-    async def on_trade_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_trade_command(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
         text = (body.get("text") or "").strip()
+        audit = {"command": body.get("command"), "text": text[:200]}
         if text.lower() in ("help", "?"):
             await ack(response_type="ephemeral", text=HELP)
+            await self.session.interaction("slash_command", context, **audit, outcome="help")
             return
         try:
             prefill = parse_trade_text(text)
         except BadTradeText as exc:
             await ack(response_type="ephemeral", text=f"{exc}\n\n{HELP}")
+            await self.session.interaction("slash_command", context, **audit, outcome="bad_text")
             return
         await ack()
-        view = trade_modal(uuid.uuid4(), body.get("channel_id"), prefill)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await self._open_modal(client, body, context, body.get("channel_id"), prefill, "slash_command", audit)
 
-    async def on_new_trade(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_new_trade(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
         await ack()
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=trade_modal(uuid.uuid4(), None, Prefill())
+        await self._open_modal(
+            client, body, context, None, Prefill(), "home_button", {"action_id": "new_trade"}
         )
 
-    async def on_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _open_modal(
+        self,
+        client: AsyncWebClient,
+        body: dict[str, Any],
+        context: dict[str, Any],
+        channel_id: str | None,
+        prefill: Prefill,
+        action: str,
+        audit: dict[str, Any],
+    ) -> None:
+        """Open the trade modal on the request's fresh trigger first (3 seconds), then journal both steps."""
+        trade_id = uuid.uuid4()
+        try:
+            opened = await client.views_open(
+                trigger_id=body["trigger_id"], view=trade_modal(trade_id, channel_id, prefill)
+            )
+        except Exception:
+            await self.session.interaction(action, context, **audit, outcome="modal_not_opened")
+            raise
+        await self.session.interaction(action, context, **audit, outcome="modal_opened")
+        view_id = (opened.get("view") or {}).get("id")
+        await self.session.interaction(
+            "modal_opened", context, trade_id=str(trade_id), view_id=view_id, via=action
+        )
+
+    async def on_submission(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         command = read_submission(view, user_id=body["user"]["id"])
         if isinstance(command, dict):
             await ack(response_action="errors", errors=command)
+            await self.session.interaction(
+                "view_submission",
+                context,
+                view_id=view.get("id"),
+                outcome="form_errors",
+                fields=sorted(command),
+            )
             return
+        submitted = {
+            "view_id": view.get("id"),
+            "trade_id": str(command.trade_id),
+            "origin_channel_id": command.trade.channel_id,
+        }
         try:
             await asyncio.get_running_loop().run_in_executor(self._pool, self.publish, command)
         except Exception:
@@ -113,24 +168,54 @@ class Ingress:
                 extra={"trade_id": command.trade_id},
             )
             await ack(response_action="errors", errors={SYMBOL: NOT_SUBMITTED})
+            await self.session.interaction("view_submission", context, **submitted, outcome="not_submitted")
             return
         logger.info(
             "Trade submitted from Slack by %s", command.trade.user_id, extra={"trade_id": command.trade_id}
         )
         await ack(response_action="update", view=submitting_view(command.trade))
+        await self.session.interaction("view_submission", context, **submitted, outcome="submitted")
 
-    async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab") == "home":
-            await publish_home(client, self.store, self.prices, event["user"])
+    async def on_home_opened(
+        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        tab = event.get("tab")
+        if tab != "home":
+            await self.session.interaction("app_home_opened", context, tab=tab, outcome="not_home")
+            return
+        allowed = await publish_home_for(client, self.store, self.prices, self.roles, event["user"])
+        await self.session.interaction(
+            "app_home_opened", context, tab=tab, outcome="published" if allowed else "no_access"
+        )
 
     async def slack_events(self, request: web.Request) -> web.Response:
-        body = await request.text()
+        try:
+            body = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            logger.warning("Refused a Slack request from %s: its body is not UTF-8", request.remote)
+            return web.json_response({"ok": False, "error": "invalid_body"}, status=400)
         try:
             check_signature(self.signing_secret, request.headers, body)
         except SignatureRefused as exc:
             logger.warning("Refused a Slack request from %s: %s", request.remote, exc)
+            await self.session.signature_refused(request.remote, request.headers, str(exc))
             return web.json_response({"ok": False, "error": "invalid_request_signature"}, status=401)
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+        context = {
+            SOURCE_ADDRESS: request.remote,
+            REQUEST_TS: request.headers.get("X-Slack-Request-Timestamp"),
+        }
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=dict(request.headers), context=context
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # a signed body that is not what its Content-Type says, or not shaped as Slack shapes it
+            logger.warning("Refused a signed Slack request from %s: malformed body (%s)", request.remote, exc)
+            return web.json_response({"ok": False, "error": "invalid_body"}, status=400)
+        problem = shape_problem(bolt_request.body)
+        if problem is not None:
+            logger.warning("Refused a signed Slack request from %s: %s", request.remote, problem)
+            return web.json_response({"ok": False, "error": "invalid_body", "detail": problem}, status=400)
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     async def healthz(self, request: web.Request) -> web.Response:

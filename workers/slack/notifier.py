@@ -32,9 +32,9 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from workers.handlers.ports import NotifierUnavailable, Outcome
+from workers.handlers.ports import NotifierUnavailable, Outcome, RoleReader
 from workers.slack.blocks import outcome_message, outcome_view
-from workers.slack.home import PriceLookup, publish_home
+from workers.slack.home import PriceLookup, publish_home, publish_home_for
 from workers.slack.traced_client import TracedAsyncWebClient
 from workers.store.port import TradeStore
 
@@ -103,6 +103,7 @@ class SlackNotifier:
         store: TradeStore,
         prices: PriceLookup,
         *,
+        roles: RoleReader | None = None,
         dm_deadline_s: float = 12.0,
         courtesy_deadline_s: float = 8.0,
     ) -> None:
@@ -110,6 +111,7 @@ class SlackNotifier:
         self.client = client
         self.store = store
         self.prices = prices
+        self.roles = roles  # who may see their App Home; None: whoever is notified
         self.dm_deadline_s = dm_deadline_s
         self.courtesy_deadline_s = courtesy_deadline_s
 
@@ -121,6 +123,7 @@ class SlackNotifier:
         base_url: str,
         store: TradeStore,
         prices: PriceLookup,
+        roles: RoleReader | None = None,
         timeout_s: int = 5,
         rate_limit_retries: int = 2,
         max_retry_after_s: float = 5.0,
@@ -137,7 +140,7 @@ class SlackNotifier:
                 ),
             ],
         )
-        return cls(client, store, prices)
+        return cls(client, store, prices, roles=roles)
 
     async def notify(self, outcome: Outcome) -> None:
         """DM the trader, then update their modal and App Home; only the DM's failure is raised."""
@@ -182,7 +185,10 @@ class SlackNotifier:
     async def _refresh_home(self, user_id: str) -> None:
         try:
             async with asyncio.timeout(self.courtesy_deadline_s):
-                await publish_home(self.client, self.store, self.prices, user_id)
+                if self.roles is None:
+                    await publish_home(self.client, self.store, self.prices, user_id)
+                else:
+                    await publish_home_for(self.client, self.store, self.prices, self.roles, user_id)
         except SlackApiError as exc:
             logger.warning("App Home of %s not refreshed: %s", user_id, slack_error(exc))
         except Exception as exc:  # a courtesy: the DM already told the trader

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from messages.records import KillSwitch
-from workers.store.dynamo_requests import put_if, put_request
+from messages.records import ActivityEvent, KillSwitch
+from workers.store.dynamo_requests import put_if, put_request, transact
 from workers.store.faults import transient_faults_as_unavailable
 from workers.store.items import key, to_attributes
 from workers.store.tables import KILL_SWITCH_KEY, TableNames
@@ -14,6 +15,7 @@ from workers.store.tables import KILL_SWITCH_KEY, TableNames
 class ControlItems:
     _client: Any
     _tables: TableNames
+    _activity_put: Callable[[ActivityEvent], dict[str, Any]]  # ActivityItems' put of a journal entry
 
     async def _get(self, table: str, item_key: dict[str, Any], kind: type[Any]) -> Any:
         raise NotImplementedError  # DynamoTradeStore's consistent GetItem
@@ -22,11 +24,15 @@ class ControlItems:
         switch = await self._get(self._tables.control, key(key=KILL_SWITCH_KEY), KillSwitch)
         return switch or KillSwitch(engaged=False)
 
-    async def set_kill_switch(self, switch: KillSwitch) -> None:
-        with transient_faults_as_unavailable("set_kill_switch"):
-            await self._client.put_item(
-                TableName=self._tables.control, Item=to_attributes(switch, key=KILL_SWITCH_KEY)
-            )
+    async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
+        item = to_attributes(switch, key=KILL_SWITCH_KEY)
+        if activity is None:
+            with transient_faults_as_unavailable("set_kill_switch"):
+                await self._client.put_item(TableName=self._tables.control, Item=item)
+            return
+        switch_put = {"Put": {"TableName": self._tables.control, "Item": item}}
+        if await transact(self._client, "set_kill_switch", [switch_put, self._activity_put(activity)]):
+            raise RuntimeError(f"journal entry {activity.event_id} exists already")
 
     async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
         until_ms = now_ms + lease_ms

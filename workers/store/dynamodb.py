@@ -16,6 +16,7 @@ from messages.records import AuditEvent, Position, TradeRecord
 from messages.types import OPEN_STATUSES
 from telemetry.client_spans import trace_dynamodb
 from workers.store.audit_chain import CHAIN_HEAD_KEY
+from workers.store.dynamo_activity import ActivityItems
 from workers.store.dynamo_audit import ChainedAudit
 from workers.store.dynamo_control import ControlItems
 from workers.store.dynamo_requests import (
@@ -25,6 +26,7 @@ from workers.store.dynamo_requests import (
     query,
     trades_by_day_request,
 )
+from workers.store.dynamo_roles import RosterItems
 from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
 from workers.store.items import (
     day_sort_bounds,
@@ -59,8 +61,8 @@ _OPEN_VALUES = {f":{status}": {"S": status} for status in sorted(OPEN_STATUSES)}
 _IS_OPEN = f"#status IN ({', '.join(_OPEN_VALUES)})"
 
 
-class DynamoTradeStore(ControlItems, ChainedAudit):
-    """Trades, positions, audit and the kill switch in four DynamoDB tables (see tables.py).
+class DynamoTradeStore(ControlItems, RosterItems, ActivityItems, ChainedAudit):
+    """Trades, positions, audit, the kill switch, roles and the journal in four DynamoDB tables (tables.py).
 
     Every write is conditional, so redelivered messages and racing workers cannot double-apply anything.
     """

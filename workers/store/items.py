@@ -118,6 +118,14 @@ def day_sort_bounds(since: datetime, until: datetime) -> tuple[list[str], str, s
     return days, _moment_key(since), _moment_key(until)
 
 
+def activity_key(stream: str, moment: datetime, event_id: object) -> tuple[str, str]:
+    """An activity journal entry's audit-table key: partition `<stream>#<UTC day>`, sort `<moment>#<id>`.
+
+    The sort key is `submitted_sort_key`'s shape, so `day_sort_bounds` bounds a window on it too.
+    """
+    return f"{stream}#{trade_day(moment)}", f"{_moment_key(moment)}#{event_id}"
+
+
 def _moment_key(moment: datetime) -> str:
     return f"{_as_utc(moment):%Y-%m-%dT%H:%M:%S.%f}Z"
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
+from messages.records import ActivityEvent, AuditEvent, KillSwitch, Position, TradeRecord
 from workers.store.items import (
     day_sort_bounds,
     from_attributes,
@@ -20,6 +20,7 @@ from workers.store.items import (
     trade_attributes,
     trade_from_attributes,
 )
+from workers.store.memory_access import MemoryAccessItems
 from workers.store.memory_audit import MemoryChainedAudit
 from workers.store.port import PositionWrite, check_limit, open_statuses_to_list, trade_window
 from workers.store.tables import (
@@ -35,7 +36,7 @@ T = TypeVar("T")
 _Item = dict[str, Any]
 
 
-class MemoryTradeStore(MemoryChainedAudit):
+class MemoryTradeStore(MemoryAccessItems, MemoryChainedAudit):
     """Keeps items as DynamoDB would (serialized, so floats are refused and Decimals stay exact).
 
     One lock makes every method atomic, as a DynamoDB transaction is.
@@ -48,6 +49,8 @@ class MemoryTradeStore(MemoryChainedAudit):
         self._audit: dict[uuid.UUID, dict[str, _Item]] = {}
         self._kill_switch: _Item | None = None
         self._leases: dict[str, int] = {}
+        self._roster: _Item | None = None
+        self._activity: dict[tuple[str, str], _Item] = {}
 
     async def create_tables(self) -> None:
         return None
@@ -207,9 +210,11 @@ class MemoryTradeStore(MemoryChainedAudit):
         async with self._lock:
             return _load(self._kill_switch, KillSwitch) or KillSwitch(engaged=False)
 
-    async def set_kill_switch(self, switch: KillSwitch) -> None:
+    async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
         item = _stored_attributes(switch)
         async with self._lock:
+            if activity is not None:
+                self._append_entry(activity)
             self._kill_switch = item
 
     async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:

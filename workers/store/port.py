@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from messages.records import AuditEvent, KillSwitch, Position, TradeRecord
+from messages.records import (
+    ActivityEvent,
+    ActivityStream,
+    AuditEvent,
+    KillSwitch,
+    Position,
+    Roster,
+    TradeRecord,
+)
 from messages.types import OPEN_STATUSES
 from workers.store.audit_chain import AuditChain
 
@@ -24,7 +32,7 @@ class PositionWrite(enum.Enum):
 
 
 class TradeStore(Protocol):
-    """Trades, positions, audit events and the kill switch.
+    """Trades, positions, audit events, the kill switch, roles and the activity journal.
 
     Conditions, not reads-then-writes, make every method safe under redelivery and concurrency.
     Implementations raise StoreUnavailable for transient faults and nothing else for business outcomes.
@@ -135,13 +143,42 @@ class TradeStore(Protocol):
 
     async def get_kill_switch(self) -> KillSwitch: ...
 
-    async def set_kill_switch(self, switch: KillSwitch) -> None: ...
+    async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
+        """Replace the kill switch; `activity`, the journal entry of who did it, in the same transaction."""
 
     async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
         """Take the named lease unless another holder's lease is still running. True when taken.
 
         A lease guards work that cannot be made idempotent by a condition alone (sending a message to a
         person): one holder does it; a crashed holder's lease runs out and the next delivery takes over.
+        """
+
+    async def get_roster(self) -> Roster:
+        """Every user's roles, read consistently; an empty roster (version 0) when none was ever written."""
+
+    async def put_roster(
+        self, roster: Roster, expected_version: int, activity: ActivityEvent | None = None
+    ) -> bool:
+        """Write `roster` as version `expected_version + 1` if the stored version is `expected_version`.
+
+        0 means "none stored yet". `activity`, the journal entry saying who changed what, is appended in
+        the same transaction: a role change is never without it. True when written; False (and nothing
+        written) when another writer got there first: re-read and apply the change again.
+        """
+
+    async def append_activity(self, event: ActivityEvent) -> bool:
+        """Put a journal entry unless its key (stream, UTC day, time, event id) exists. True when written.
+
+        Entries are only ever put under `attribute_not_exists`: never replaced, never deleted but by TTL.
+        """
+
+    async def list_activity(
+        self, stream: ActivityStream, since: datetime, until: datetime | None = None, limit: int = 10_000
+    ) -> list[ActivityEvent]:
+        """Up to `limit` entries of `stream` whose `at` is in [since, until), oldest first.
+
+        `until` defaults to now; a naive datetime is read as UTC. One partition per stream and UTC day,
+        read with one Query per day of the window, never a Scan. Raises ValueError as list_trades_since.
         """
 
     async def close(self) -> None: ...

@@ -10,6 +10,7 @@ import msgspec
 
 TTL_ATTRIBUTE = "expires_at"
 KILL_SWITCH_KEY = "kill_switch"
+ROSTER_KEY = "roles"  # the control-table item holding every user's roles
 # The sparse open-trades index: both attributes are on a trade item only while its status is open.
 OPEN_TRADES_INDEX = "open-trades"
 OPEN_STATUS_ATTRIBUTE = "open_status"

@@ -1,0 +1,70 @@
+"""Session audit: every Slack interaction the ingress handles is journaled in the "session" stream, and every
+request refused for its signature in the "access" stream, with the address it came from.
+
+Only named fields are written: the Slack user, team and channel, the action, Slack's request timestamp, the
+source address, and the trade or view concerned. Never the bot token, the signing secret, the request's
+signature, its body, a `response_url` (it lets anyone post to the channel for 30 minutes, no token needed)
+or a `trigger_id` (a 3-second capability to open a view as the app; worth nothing to an auditor).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from messages.records import ActivityStream
+from workers.journal import Journal
+
+logger = logging.getLogger("tradeflow.ingress.session")
+
+# What the ingress puts in each request's bolt context for the listeners to journal.
+SOURCE_ADDRESS = "tradeflow_source_address"
+REQUEST_TS = "tradeflow_request_ts"
+_HEADER_LIMIT = 64  # an unproven header is journaled, but never at length
+
+
+class SessionAudit:
+    """Journals interactions; a journal write that fails is logged and never fails the interaction."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    async def interaction(self, action: str, context: Mapping[str, Any], **details: Any) -> None:
+        """Journal `action` by the context's Slack user (bolt's context: user, team, channel)."""
+        await self._record(
+            "session",
+            action,
+            context.get("user_id") or "",
+            team_id=context.get("team_id"),
+            enterprise_id=context.get("enterprise_id"),
+            channel_id=context.get("channel_id"),
+            request_ts=context.get(REQUEST_TS),
+            source_address=context.get(SOURCE_ADDRESS),
+            **details,
+        )
+
+    async def signature_refused(
+        self, source_address: str | None, headers: Mapping[str, str], reason: str
+    ) -> None:
+        """Journal a request refused for its signature: where it came from and why, never what it carried."""
+        await self._record(
+            "access",
+            "signature_refused",
+            "",  # nobody is proven: the body's user id is not to be believed
+            source_address=source_address,
+            forwarded_for=_clip(headers.get("X-Forwarded-For")),
+            request_ts=_clip(headers.get("X-Slack-Request-Timestamp")),
+            user_agent=_clip(headers.get("User-Agent")),
+            reason=reason,
+        )
+
+    async def _record(self, stream: ActivityStream, event_type: str, actor: str, **details: Any) -> None:
+        try:
+            await self.journal.record(stream, event_type, actor, **details)
+        except Exception:
+            logger.exception("Session audit entry %s of %s NOT journaled", event_type, actor or "unknown")
+
+
+def _clip(value: str | None) -> str | None:
+    return None if value is None else value[:_HEADER_LIMIT]
