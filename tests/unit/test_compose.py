@@ -19,13 +19,13 @@ import yaml
 from emulators.alpaca.__main__ import parse_args as alpaca_args
 from emulators.slack.__main__ import parse_args as slack_args
 from workers.cli_args import build_parser
-from workers.routing import STAGE_NAMES
+from workers.routing import SERVICE_NAMES, STAGE_NAMES
 from workers.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
-WORKERS = STAGE_NAMES  # each queue a `tradeflow worker` consumes: a service of its own
+WORKERS = (*STAGE_NAMES, *SERVICE_NAMES)  # each queue a `tradeflow worker` consumes: a service of its own
 EMULATORS = {
     "alpaca-emulator": ("emulators.alpaca", alpaca_args),
     "slack-emulator": ("emulators.slack", slack_args),
