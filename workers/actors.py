@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,23 +32,43 @@ class Runtime(dramatiq.Middleware):
         self._open_deps = open_deps
         self._close_deps = close_deps
         self.deps: Deps | None = None
+        self._opening = threading.Lock()
+        self._broker: dramatiq.Broker | None = None
+        self._worker: dramatiq.Worker | None = None
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        # Before the consumers start: no message may arrive ahead of its dependencies.
-        run = _loop().run_coroutine
+        # Before the consumers start: no message should arrive ahead of its dependencies. dramatiq logs and
+        # swallows an exception raised here, so a store that is down at boot must not leave the process
+        # without dependencies for good: the first message opens them then (and retries until it can).
+        self._broker, self._worker = broker, worker
+        try:
+            self.open()
+        except Exception:
+            logger.exception("Could not open the worker's dependencies at boot; the next message retries")
 
-        def send(message: AnyMessage) -> None:
-            publish(broker, message)
-
-        def order_done(client_order_id: str) -> None:
+    def open(self) -> Deps:
+        """The dependencies, opened once per process (then the start-up reconciliation and sweep seed)."""
+        with self._opening:
             if self.deps is not None:
-                on_order_done(self.deps.store, run, send)(client_order_id)
+                return self.deps
+            broker, worker, run = self._broker, self._worker, _loop().run_coroutine
+            if broker is None or worker is None:
+                raise RuntimeError("the worker has not booted: its dependencies cannot be opened yet")
 
-        self.deps = run(self._open_deps(self.settings, order_done))
+            def send(message: AnyMessage) -> None:
+                publish(broker, message)
+
+            def order_done(client_order_id: str) -> None:
+                if self.deps is not None:
+                    on_order_done(self.deps.store, run, send)(client_order_id)
+
+            deps = run(self._open_deps(self.settings, order_done))
+            self.deps = deps
         if consumes(worker, self.settings.queue("execution")):
-            reconcile_open_trades(self.deps.store, run, send)
+            reconcile_open_trades(deps.store, run, send)
         if consumes(worker, self.settings.queue("sweeper")):
             seed_sweep(self.settings, send)
+        return deps
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         if self.deps is not None:
@@ -92,9 +113,8 @@ def _stage_actor(
         message = from_payload(payload)
         if not isinstance(message, stage.consumes):
             raise InvariantViolation(f"{type(message).__name__} does not belong on the {stage.name} queue")
-        if runtime.deps is None:
-            raise RuntimeError("worker dependencies are not open")
-        coroutine = run_with_context(otel_context.get_current(), stage.handler(message, runtime.deps))
+        deps = runtime.deps or runtime.open()
+        coroutine = run_with_context(otel_context.get_current(), stage.handler(message, deps))
         for outcome in outputs(_loop().run_coroutine(coroutine)):
             publish(rabbitmq, outcome)
 

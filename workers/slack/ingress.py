@@ -39,8 +39,8 @@ from workers.slack.forms import (
     trade_modal,
 )
 from workers.slack.home import publish_home_for
-from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.payload_shape import shape_problem
+from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
 from workers.store.port import TradeStore
 
