@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test lint format lock dynamodb-local traces clean compose-check
+.PHONY: up test bench faults lint format lock dynamodb-local traces clean compose-check
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ test: $(STAMP) dynamodb-local
 # compose.yaml against the Compose Specification check-jsonschema ships with it (works offline).
 compose-check: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+
+# Performance goals live here, never in the tests: tradeflow beside its ceilings, one table, JSON and a PNG.
+bench: $(STAMP) dynamodb-local
+	$(BIN)/python -m bench.run
+
+# The fault campaign with N = 1,000 trades (make test runs it with about 100); FAULT_SEED=S replays a run.
+faults: $(STAMP) dynamodb-local
+	$(BIN)/python -m tests.faults.campaign --trades 1000 $(if $(FAULT_SEED),--seed $(FAULT_SEED))
 
 lint: $(STAMP) compose-check
 	$(BIN)/ruff check .

@@ -145,11 +145,13 @@ class LoopbackStack:
         self.stop_workers()
         self.apps = {stage: apps.get(stage, DEFAULT_APP) for stage in STAGE_NAMES}
         for stage in STAGE_NAMES:
-            self.start_stage(stage)
+            self.start_stage(stage, wait=False)
+        wait_for_consumers(self.env, list(STAGE_NAMES), 1)
 
-    def start_stage(self, stage: str) -> None:
+    def start_stage(self, stage: str, *, wait: bool = True) -> None:
         self.workers[stage] = self._worker(["--queues", stage, "--app", self.apps.get(stage, DEFAULT_APP)])
-        wait_for_consumers(self.env, [stage], 1)
+        if wait:
+            wait_for_consumers(self.env, [stage], 1)
 
     def kill_stage(self, stage: str) -> None:
         """kill -9 the stage's worker: its main process and every process it forked, mid-message."""
@@ -165,7 +167,7 @@ class LoopbackStack:
             )
 
     def stop_workers(self) -> None:
-        for process in self.workers.values():
+        for process in list(self.workers.values()):
             stop(process)
         self.workers.clear()
 

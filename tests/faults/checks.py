@@ -1,0 +1,175 @@
+"""After a campaign: read every trade, order, message and position back, and count what went wrong.
+
+Each figure is a count that must be zero (except the ones that describe the run); `problems()` names them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
+from emulators.slack.admin_client import AdminClient as SlackAdmin
+from messages.records import TradeRecord
+from workers.handlers.audit import NOTIFIED_KEY
+from workers.store.port import TradeStore
+
+FINAL_DM_PREFIXES = ("✅ Trade Executed", "❌ Trade Execution Failed", "❌ Trade Rejected")
+GUARD_GRACE_S = 1.0  # an order whose check passed just before the account turned live may still land
+
+
+@dataclass
+class Figures:
+    trades: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)
+    lost: list[str] = field(default_factory=list)  # accepted, and no record or stuck without a reason
+    in_reconciliation: list[str] = field(default_factory=list)
+    duplicate_orders: list[str] = field(default_factory=list)
+    duplicate_notifications: list[str] = field(default_factory=list)
+    missing_notifications: list[str] = field(default_factory=list)
+    position_mismatches: list[str] = field(default_factory=list)
+    unexplained_dead_letters: list[str] = field(default_factory=list)
+    dead_letters_replayed: int = 0
+    orders_while_guard_failed: list[str] = field(default_factory=list)
+    orders_at_alpaca: int = 0
+
+    def problems(self) -> dict[str, list[str]]:
+        return {
+            name: values
+            for name, values in (
+                ("lost", self.lost),
+                ("duplicate orders", self.duplicate_orders),
+                ("duplicate notifications", self.duplicate_notifications),
+                ("missing notifications", self.missing_notifications),
+                ("position mismatches", self.position_mismatches),
+                ("unexplained dead letters", self.unexplained_dead_letters),
+                ("orders while the paper guard failed", self.orders_while_guard_failed),
+            )
+            if values
+        }
+
+    def lines(self) -> list[str]:
+        return [
+            f"trades accepted: {self.trades}  statuses: {dict(self.statuses)}  methods: {dict(self.methods)}",
+            f"orders at Alpaca: {self.orders_at_alpaca}",
+            f"lost: {len(self.lost)}  in reconciliation with a reason: {len(self.in_reconciliation)}",
+            f"duplicate orders: {len(self.duplicate_orders)}",
+            f"duplicate notifications: {len(self.duplicate_notifications)}  "
+            f"missing notifications: {len(self.missing_notifications)}",
+            f"position mismatches: {len(self.position_mismatches)}",
+            f"dead letters replayed: {self.dead_letters_replayed}  "
+            f"unexplained: {len(self.unexplained_dead_letters)}",
+            f"orders while the paper guard failed: {len(self.orders_while_guard_failed)}",
+        ]
+
+
+async def read_trades(store: TradeStore, trade_ids: set[uuid.UUID]) -> dict[uuid.UUID, TradeRecord | None]:
+    gate = asyncio.Semaphore(16)
+
+    async def one(trade_id: uuid.UUID) -> tuple[uuid.UUID, TradeRecord | None]:
+        async with gate:
+            return trade_id, await store.get_trade(trade_id)
+
+    return dict(await asyncio.gather(*(one(t) for t in trade_ids)))
+
+
+async def read_notified(store: TradeStore, trade_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The trades whose outcome notice was delivered (the notifier writes it after Slack's ok)."""
+    gate = asyncio.Semaphore(16)
+
+    async def one(trade_id: uuid.UUID) -> uuid.UUID | None:
+        async with gate:
+            return trade_id if await store.get_audit(trade_id, NOTIFIED_KEY) is not None else None
+
+    return {t for t in await asyncio.gather(*(one(t) for t in trade_ids)) if t is not None}
+
+
+def is_settled(record: TradeRecord | None) -> bool:
+    """Terminal, or left for reconciliation with a reason an operator can read."""
+    if record is None:
+        return False
+    return record.is_terminal or (
+        record.status in ("working", "unknown") and bool(record.error_message or record.order_status)
+    )
+
+
+async def check(
+    store: TradeStore,
+    trades: dict[uuid.UUID, TradeRecord | None],
+    alpaca: AlpacaAdmin,
+    slack: SlackAdmin,
+    guard_windows: list[tuple[float, float]],
+) -> Figures:
+    figures = Figures(trades=len(trades))
+    for trade_id, record in trades.items():
+        figures.statuses[record.status if record else "missing"] += 1
+        if record is not None and record.execution_method:
+            figures.methods[record.execution_method] += 1
+        if not is_settled(record):
+            figures.lost.append(f"{trade_id}: {record.status if record else 'no record'}")
+        elif record is not None and not record.is_terminal:
+            figures.in_reconciliation.append(f"{trade_id}: {record.status} ({record.error_message})")
+    _orders(figures, trades, alpaca.orders(), guard_windows)
+    _notifications(figures, trades, slack.messages())
+    await _positions(figures, store, trades)
+    return figures
+
+
+def _orders(
+    figures: Figures,
+    trades: dict[uuid.UUID, TradeRecord | None],
+    orders: list[dict[str, Any]],
+    guard_windows: list[tuple[float, float]],
+) -> None:
+    ours = {str(t) for t in trades}
+    per_trade = Counter(o["client_order_id"] for o in orders if o["client_order_id"] in ours)
+    figures.orders_at_alpaca = sum(per_trade.values())
+    figures.duplicate_orders = [f"{t}: {n} orders" for t, n in per_trade.items() if n > 1]
+    for order in orders:
+        created = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).timestamp()
+        if any(start + GUARD_GRACE_S < created < end for start, end in guard_windows):
+            figures.orders_while_guard_failed.append(f"{order['client_order_id']} at {order['created_at']}")
+
+
+def _notifications(
+    figures: Figures, trades: dict[uuid.UUID, TradeRecord | None], messages: list[dict[str, Any]]
+) -> None:
+    told: Counter[str] = Counter()
+    for message in messages:
+        text = message.get("text") or ""
+        if not text.startswith(FINAL_DM_PREFIXES):
+            continue
+        for trade_id in trades:
+            if str(trade_id) in text:
+                told[str(trade_id)] += 1
+                break
+    for trade_id, record in trades.items():
+        count = told[str(trade_id)]
+        if count > 1:
+            figures.duplicate_notifications.append(f"{trade_id}: {count} final DMs")
+        if record is not None and record.is_terminal and count == 0:
+            figures.missing_notifications.append(f"{trade_id}: {record.status}, never told")
+
+
+async def _positions(
+    figures: Figures, store: TradeStore, trades: dict[uuid.UUID, TradeRecord | None]
+) -> None:
+    expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for record in trades.values():
+        if record is not None and record.status == "executed" and record.filled_quantity:
+            signed = record.filled_quantity if record.trade_type == "buy" else -record.filled_quantity
+            expected[(record.user_id, record.symbol)] += signed
+    users = {user for user, _ in expected}
+    for user in sorted(users):
+        held = {p.symbol: p.quantity for p in await store.list_positions(user)}
+        for (owner, symbol), quantity in expected.items():
+            if owner == user and held.get(symbol, Decimal(0)) != quantity:
+                figures.position_mismatches.append(
+                    f"{user}/{symbol}: position {held.get(symbol, 0)}, fills sum {quantity}"
+                )
