@@ -185,6 +185,7 @@ def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> 
     """Compose a worker process: RabbitMQ with the middleware stack and the five stage actors."""
     from telemetry.logs import configure_logging
     from telemetry.metrics import configure_metrics, observe_queues
+    from telemetry.redaction import secrets_of
     from telemetry.tracing import configure_tracing
     from workers.actors import Runtime, declare_stage_actors
     from workers.ops.health import queue_depths
@@ -192,7 +193,7 @@ def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> 
 
     # Runs in each worker process after dramatiq's CLI set up its logging there: ours replaces it.
     configure_logging(settings, "tradeflow-worker")
-    configure_tracing("tradeflow-worker")
+    configure_tracing("tradeflow-worker", secrets=secrets_of(settings))
     if configure_metrics("tradeflow-worker") is not None:
         observe_queues(lambda: queue_depths(settings))
     runtime = Runtime(settings, open_deps, close_deps)

@@ -86,6 +86,7 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _submit(args: argparse.Namespace, settings: Settings) -> int:
+    from telemetry.redaction import secrets_of
     from telemetry.tracing import configure_tracing, shutdown_tracing
     from workers.ops.submit import (
         InvalidTrade,
@@ -112,7 +113,7 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidTrade as exc:
         print(f"tradeflow submit: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    configure_tracing("tradeflow-cli")
+    configure_tracing("tradeflow-cli", secrets=secrets_of(settings))
     publisher = Publisher(settings)
     try:
         publisher.submit(command)

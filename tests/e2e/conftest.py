@@ -255,7 +255,7 @@ class SlackStack:
 
 @pytest.fixture
 def slack_stack(
-    stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any, slack_emulator: Any
+    stack_env: tuple[dict[str, str], Path], alpaca_emulator: Any, slack_emulator: Any, worker_log: Path | None
 ) -> Iterator[SlackStack]:
     """The whole flow from Slack's side: the ingress, workers notifying on Slack, trades on Alpaca."""
     from emulators.slack.driver import SlackDriver
@@ -281,7 +281,7 @@ def slack_stack(
         log=Path(env["TRADEFLOW_DATA_DIR"]) / "ingress.log",
     )
     try:
-        for stack in _stack(env, spans, "workers.app:rabbitmq"):
+        for stack in _stack(env, spans, "workers.app:rabbitmq", worker_log):
             stack.emulator = alpaca_emulator
             driver = SlackDriver(
                 f"http://127.0.0.1:{port}/slack/events",

@@ -12,6 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from telemetry.logs import configure_logging
+from telemetry.redaction import secrets_of
 from telemetry.tracing import configure_tracing, shutdown_tracing
 from workers.bootstrap import open_broker, open_roles, open_store
 from workers.ops.up import rabbitmq_answers
@@ -31,7 +32,7 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 
 def run_ingress(settings: Settings) -> int:
     configure_logging(settings, "tradeflow-ingress")
-    configure_tracing("tradeflow-ingress")
+    configure_tracing("tradeflow-ingress", secrets=secrets_of(settings))
     publisher = Publisher(settings)
     try:
         asyncio.run(_serve(settings, publisher))
