@@ -89,7 +89,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_admins: str = ""
     # Who runs a `tradeflow` command when it is not given `--as USER_ID`: the identity checked and audited.
     tradeflow_operator: str | None = None
-    # How long a process answers role checks from the roster it last read (a missing role is re-read).
+    # How old a process's roster may get before it rereads it (workers/access.py: CachedRoles).
     tradeflow_role_cache_s: float = 5.0
     # Who `tradeflow doctor` trades as: always a trader (its 1-share paper buys land in its own position)
     # and DMed like one, so on real Slack set it to an operators' account.

@@ -21,6 +21,7 @@ from workers.access import (
 )
 from workers.journal import Journal
 from workers.store.memory import MemoryTradeStore
+from workers.store.port import StoreUnavailable
 
 TRADERS = Seed("trader", "TRADEFLOW_TRADERS", frozenset({"U123", "U456"}))
 ADMINS = Seed("admin", "TRADEFLOW_ADMINS", frozenset({"UADMIN"}))
@@ -121,7 +122,13 @@ class CountingStore(MemoryTradeStore):
         return await super().get_roster()
 
 
-async def test_the_cache_reads_the_roster_once_per_ttl_for_users_who_hold_the_role() -> None:
+async def settled() -> None:
+    """Let a background roster read run to its end (the memory store never waits on I/O)."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def test_the_cache_reads_the_roster_once_per_ttl_and_never_makes_a_busy_check_wait() -> None:
     store, now = CountingStore(), [0.0]
     await grant(store, Journal(store, 2557), "U123", ["trader"], by="UADMIN")
     store.reads = 0
@@ -130,11 +137,15 @@ async def test_the_cache_reads_the_roster_once_per_ttl_for_users_who_hold_the_ro
     assert store.reads == 1
     now[0] = 4.9
     assert await roles.has_role("U123", "trader") and store.reads == 1
-    now[0] = 5.0
-    assert await roles.has_role("U123", "trader") and store.reads == 2
+    now[0] = 5.0  # stale: answered at once, and read again in the background, once
+    assert all(await asyncio.gather(*(roles.has_role("U123", "trader") for _ in range(5))))
+    await settled()
+    assert store.reads == 2
+    now[0] = 15.0  # older than twice the TTL: read first
+    assert await roles.has_role("U123", "trader") and store.reads == 3
 
 
-async def test_a_missing_role_is_read_again_so_a_grant_counts_at_once() -> None:
+async def test_a_missing_role_is_read_again_so_a_grant_counts_at_once_and_a_removal_within_two_ttls() -> None:
     store, now = CountingStore(), [0.0]
     journal = Journal(store, 2557)
     roles = CachedRoles(store, ttl_s=5, clock=lambda: now[0])
@@ -144,8 +155,43 @@ async def test_a_missing_role_is_read_again_so_a_grant_counts_at_once() -> None:
     await remove(store, journal, "U999", ["trader"], by="UADMIN")
     assert await roles.has_role("U999", "trader") is True  # a removal waits for the TTL...
     now[0] = 5.0
-    assert await roles.has_role("U999", "trader") is False  # ...and no longer
+    assert await roles.has_role("U999", "trader") is True  # ...answered from the cache while it is reread
+    await settled()
+    assert await roles.has_role("U999", "trader") is False
     assert await roles.has_role("U999", "viewer", "trader") is False
+
+
+async def test_an_idle_cache_reads_before_it_answers() -> None:
+    store, now = CountingStore(), [0.0]
+    journal = Journal(store, 2557)
+    await grant(store, journal, "U999", ["trader"], by="UADMIN")
+    roles = CachedRoles(store, ttl_s=5, clock=lambda: now[0])
+    assert await roles.has_role("U999", "trader") is True
+    await remove(store, journal, "U999", ["trader"], by="UADMIN")
+    now[0] = 10.0
+    assert await roles.has_role("U999", "trader") is False
+
+
+class FailingOnce(MemoryTradeStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = False
+
+    async def get_roster(self) -> Roster:
+        if self.fail:
+            self.fail = False
+            raise StoreUnavailable("throttled")
+        return await super().get_roster()
+
+
+async def test_a_failed_read_is_not_taken_for_a_fresh_roster() -> None:
+    store, now = FailingOnce(), [0.0]
+    await grant(store, Journal(store, 2557), "U123", ["trader"], by="UADMIN")
+    roles = CachedRoles(store, ttl_s=5, clock=lambda: now[0])
+    store.fail = True
+    with pytest.raises(StoreUnavailable):
+        await roles.has_role("U123", "trader")
+    assert await roles.has_role("U123", "trader") is True  # read again, not answered from nothing
 
 
 async def test_a_user_with_any_of_the_roles_asked_has_a_role() -> None:
