@@ -172,3 +172,14 @@ def msgspec_builtins(entry: ActivityEvent) -> Any:
     import msgspec
 
     return msgspec.to_builtins(entry)
+
+
+async def test_a_body_that_cannot_be_read_is_refused_and_journaled(served: Served) -> None:
+    driver = served.driver("UTRADER")
+    unshaped = await driver.post_signed('{"no": "type"}', "application/json")
+    assert unshaped.status == 400
+    entries = await journaled(served.store, "access", lambda entries: len(entries) == 1)
+    assert [(e.event_type, e.details["reason"]) for e in entries] == [
+        ("body_refused", "the request has no type")
+    ]
+    assert entries[0].details["source_address"] == "127.0.0.1"

@@ -193,12 +193,13 @@ class Ingress:
             body = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
             logger.warning("Refused a Slack request from %s: its body is not UTF-8", request.remote)
+            await self.session.request_refused("body_refused", request.remote, request.headers, "not UTF-8")
             return web.json_response({"ok": False, "error": "invalid_body"}, status=400)
         try:
             check_signature(self.signing_secret, request.headers, body)
         except SignatureRefused as exc:
             logger.warning("Refused a Slack request from %s: %s", request.remote, exc)
-            await self.session.signature_refused(request.remote, request.headers, str(exc))
+            await self.session.request_refused("signature_refused", request.remote, request.headers, str(exc))
             return web.json_response({"ok": False, "error": "invalid_request_signature"}, status=401)
         context = {
             SOURCE_ADDRESS: request.remote,
@@ -211,10 +212,14 @@ class Ingress:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # a signed body that is not what its Content-Type says, or not shaped as Slack shapes it
             logger.warning("Refused a signed Slack request from %s: malformed body (%s)", request.remote, exc)
+            await self.session.request_refused(
+                "body_refused", request.remote, request.headers, "malformed body"
+            )
             return web.json_response({"ok": False, "error": "invalid_body"}, status=400)
         problem = shape_problem(bolt_request.body)
         if problem is not None:
             logger.warning("Refused a signed Slack request from %s: %s", request.remote, problem)
+            await self.session.request_refused("body_refused", request.remote, request.headers, problem)
             return web.json_response({"ok": False, "error": "invalid_body", "detail": problem}, status=400)
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 

@@ -44,13 +44,14 @@ class SessionAudit:
             **details,
         )
 
-    async def signature_refused(
-        self, source_address: str | None, headers: Mapping[str, str], reason: str
+    async def request_refused(
+        self, event_type: str, source_address: str | None, headers: Mapping[str, str], reason: str
     ) -> None:
-        """Journal a request refused for its signature: where it came from and why, never what it carried."""
+        """Journal a refused request (`signature_refused`, `body_refused`): where it came from and why,
+        never what it carried."""
         await self._record(
             "access",
-            "signature_refused",
+            event_type,
             "",  # nobody is proven: the body's user id is not to be believed
             source_address=source_address,
             forwarded_for=_clip(headers.get("X-Forwarded-For")),
