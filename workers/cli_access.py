@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from workers.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, print_doc, with_store
+from workers.cli_ops import audit_verify
 from workers.settings import Settings
 
 
@@ -57,7 +58,7 @@ def _audit_activity(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # `tradeflow audit SUBCOMMAND`: each audit subcommand's runner, by its name.
-AUDIT_COMMANDS: dict[str, Command] = {"activity": _audit_activity}
+AUDIT_COMMANDS: dict[str, Command] = {"activity": _audit_activity, "verify": audit_verify}
 
 
 def _audit(args: argparse.Namespace, settings: Settings) -> int:

@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the trades' audit trail and the activity journal")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     add_activity_command(audit_sub)
+    add_verify_command(audit_sub)
     return parser
 
 
@@ -191,3 +192,15 @@ def add_activity_command(audit_sub: Any) -> None:
     activity.add_argument("--since", default="1h", help="1h, 30m, 2d or an ISO time (default 1h)")
     activity.add_argument("--json", action="store_true")
 
+
+def add_verify_command(audit_sub: Any) -> None:
+    """`audit verify`: recompute each trade's audit hash chain and name the first event that breaks it."""
+    verify = audit_sub.add_parser(
+        "verify", help="recompute a trade's audit hash chain (or every trade's) and name where it breaks"
+    )
+    verify.add_argument("trade_id", nargs="?", type=uuid.UUID, default=None)
+    verify.add_argument("--all", action="store_true", help="every trade submitted in the window")
+    verify.add_argument(
+        "--since", default=None, help="with --all: 1h, 2d or an ISO time (default: the retention period)"
+    )
+    verify.add_argument("--json", action="store_true")

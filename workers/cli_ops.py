@@ -178,6 +178,32 @@ def _trace(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if doc["spans"] else EXIT_FAILED
 
 
+def audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """`tradeflow audit verify (TRADE_ID | --all)`: exit 1 when a chain is broken or the trade is unknown."""
+    from datetime import UTC, datetime, timedelta
+
+    from workers.ops import audit_verify as verify
+    from workers.ops.metrics import parse_since
+
+    if bool(args.all) == bool(args.trade_id):
+        print("tradeflow audit verify: give a TRADE_ID or --all", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.all:
+        verdict = with_store(settings, lambda store: verify.verify_trade(store, args.trade_id))
+        doc = verify.trade_document(verdict)
+        print_doc(doc, args.json, verify.render_trade)
+        return EXIT_OK if doc["ok"] else EXIT_FAILED
+    try:
+        retention = timedelta(days=settings.tradeflow_audit_retention_days)
+        since = parse_since(args.since) if args.since else datetime.now(UTC) - retention
+    except ValueError as exc:
+        print(f"tradeflow audit verify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    doc = with_store(settings, lambda store: verify.verify_all(store, since))
+    print_doc(doc, args.json, verify.render_all)
+    return EXIT_OK if doc["ok"] else EXIT_FAILED
+
+
 OPERATOR_COMMANDS: dict[str, Command] = {
     "dlq": _dlq,
     "health": _health,
