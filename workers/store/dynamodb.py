@@ -268,7 +268,6 @@ class DynamoTradeStore(ControlItems, RosterItems, ActivityItems, ChainedAudit):
             return PositionWrite.ALREADY_APPLIED
         return PositionWrite.VERSION_CONFLICT
 
-
     async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None:
         return await self._get(
             self._tables.audit, key(trade_id=str(trade_id), event_key=event_key), AuditEvent
