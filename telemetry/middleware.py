@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import dramatiq
 from dramatiq.common import q_name
+from dramatiq.errors import ActorNotFound
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -27,6 +28,8 @@ from telemetry.tracing import (
 
 # dramatiq's RabbitMQ broker sends no AMQP headers, so the W3C carrier rides in the message options.
 TRACE_CONTEXT_OPTION = "trace_context"
+# Set on a delivery that raised an exception its actor declares in `throws` (tradeflow's Deferred).
+DEFERRED_ATTRIBUTE = "tradeflow.deferred"
 
 T = TypeVar("T")
 
@@ -111,7 +114,12 @@ class TracingMiddleware(dramatiq.Middleware):
             return
         span, token = entry
         try:
-            if exception is not None:
+            if exception is not None and _thrown_on_purpose(broker, message, exception):
+                # Deferred ("come back later": another delivery holds the work's lease) answers the message
+                # without failing it: the status stays UNSET, and the span says it was deferred and why.
+                span.set_attribute(DEFERRED_ATTRIBUTE, True)
+                span.set_attribute(f"{DEFERRED_ATTRIBUTE}.reason", f"{type(exception).__name__}: {exception}")
+            elif exception is not None:
                 span.record_exception(exception)
                 span.set_attribute("error.type", type(exception).__qualname__)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exception).__name__}: {exception}"))
@@ -158,6 +166,19 @@ async def run_with_context(ctx: Context, coro: Awaitable[T]) -> T:
         return await coro
     finally:
         otel_context.detach(token)
+
+
+def _thrown_on_purpose(
+    broker: dramatiq.Broker, message: dramatiq.MessageProxy, exception: BaseException
+) -> bool:
+    """True when the actor declares it raises this (`throws`), as dramatiq's worker decides what to log."""
+    throws: Any = message.options.get("throws")
+    if not throws:
+        try:
+            throws = broker.get_actor(message.actor_name).options.get("throws")
+        except ActorNotFound:
+            return False
+    return bool(throws) and isinstance(exception, throws)
 
 
 def _payload(message: dramatiq.Message[Any] | dramatiq.MessageProxy) -> object:

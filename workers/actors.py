@@ -16,7 +16,7 @@ from messages.codec import from_payload, to_payload
 from messages.events import AnyMessage, SweepOpenTrades
 from telemetry.middleware import run_with_context
 from workers.handlers.deps import Deps
-from workers.handlers.errors import InvariantViolation
+from workers.handlers.errors import Deferred, InvariantViolation
 from workers.reconcile import consumes, on_order_done, reconcile_open_trades, seed_sweep
 from workers.routing import SERVICES, STAGES, Stage, next_stage, outputs
 from workers.settings import Settings
@@ -119,5 +119,8 @@ def _stage_actor(
             publish(rabbitmq, outcome)
 
     process.__name__ = stage.name
-    decorate = dramatiq.actor(actor_name=stage.name, queue_name=settings.queue(stage.name), broker=rabbitmq)
+    # Deferred is an answer ("come back later"), not a failure: no ERROR log with a traceback for it.
+    decorate = dramatiq.actor(
+        actor_name=stage.name, queue_name=settings.queue(stage.name), broker=rabbitmq, throws=(Deferred,)
+    )
     return decorate(process)

@@ -36,6 +36,12 @@ def is_permanent(exception: BaseException) -> bool:
 
 
 class DeadLetters(dramatiq.Middleware):
+    @property
+    def actor_options(self) -> set[str]:
+        # `throws` names what an actor raises on purpose (Deferred): dramatiq's worker logs it at INFO with
+        # no traceback, and the tracing middleware does not mark the delivery's span as an error.
+        return {"throws"}
+
     def __init__(
         self,
         *,

@@ -191,3 +191,21 @@ async def test_a_lease_has_one_holder_until_it_runs_out(store: TradeStore) -> No
         *(store.claim_lease("notify#t3", now_ms=5_000, lease_ms=500) for _ in range(8))
     )
     assert claims.count(True) == 1
+
+
+async def test_a_released_lease_can_be_claimed_at_once(store: TradeStore) -> None:
+    assert await store.claim_lease("notify#t1", now_ms=1_000, lease_ms=500) is True
+    assert await store.release_lease("notify#t1", claimed_at_ms=1_000, lease_ms=500) is True
+    assert await store.claim_lease("notify#t1", now_ms=1_001, lease_ms=500) is True  # not after 1_500
+    assert await store.release_lease("notify#t2", claimed_at_ms=1_000, lease_ms=500) is False  # never held
+
+
+async def test_only_the_holder_releases_a_lease(store: TradeStore) -> None:
+    assert await store.claim_lease("notify#t1", now_ms=1_000, lease_ms=500) is True
+    assert await store.claim_lease("notify#t1", now_ms=1_501, lease_ms=500) is True  # ran out: taken over
+    # The first holder, late with its failure, must not free the second holder's lease.
+    assert await store.release_lease("notify#t1", claimed_at_ms=1_000, lease_ms=500) is False
+    assert await store.claim_lease("notify#t1", now_ms=1_600, lease_ms=500) is False  # still held
+    assert await store.release_lease("notify#t1", claimed_at_ms=1_501, lease_ms=500) is True
+    assert await store.release_lease("notify#t1", claimed_at_ms=1_501, lease_ms=500) is False  # once
+    assert await store.claim_lease("notify#t1", now_ms=1_600, lease_ms=500) is True

@@ -42,12 +42,18 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
         return None
     if await deps.store.get_trade(trade.trade_id) is None:
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
-    now_ms = int(deps.clock().timestamp() * 1000)
-    if not await deps.store.claim_lease(f"{key}#{trade.trade_id}", now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS):
+    lease, now_ms = f"{key}#{trade.trade_id}", int(deps.clock().timestamp() * 1000)
+    if not await deps.store.claim_lease(lease, now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS):
         raise Deferred(
             f"trade {trade.trade_id} is being notified by another delivery", retry_after_ms=RECHECK_MS
         )
-    await deps.notifier.notify(event)
+    try:
+        await deps.notifier.notify(event)
+    except Exception:
+        # The notice did not go out: free the lease, so the retry claims it at once instead of waiting
+        # NOTIFY_LEASE_MS as Deferred. A notice that went out keeps it until its audit item is written.
+        await _release(deps, lease, claimed_at_ms=now_ms)
+        raise
     await deps.store.append_audit(
         audit_event(
             audit_type,
@@ -65,3 +71,12 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
         extra={"outcome": "notified", "notice": outcome},
     )
     return None
+
+
+async def _release(deps: Deps, lease: str, *, claimed_at_ms: int) -> None:
+    try:
+        await deps.store.release_lease(lease, claimed_at_ms=claimed_at_ms, lease_ms=NOTIFY_LEASE_MS)
+    except Exception:  # the notifier's failure is the one to report; the lease runs out by itself
+        logger.warning(
+            "Could not release the notification lease %s; it runs out by itself", lease, exc_info=True
+        )

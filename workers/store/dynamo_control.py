@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from messages.records import ActivityEvent, KillSwitch
 from workers.store.dynamo_requests import put_if, put_request, transact
-from workers.store.faults import transient_faults_as_unavailable
+from workers.store.faults import error_code, transient_faults_as_unavailable
 from workers.store.items import key, to_attributes
 from workers.store.tables import KILL_SWITCH_KEY, TableNames
 
@@ -49,3 +51,20 @@ class ControlItems:
             values={":now": {"N": str(now_ms)}},
         )
         return await put_if(self._client, "claim_lease", lease_put)
+
+    async def release_lease(self, name: str, *, claimed_at_ms: int, lease_ms: int) -> bool:
+        # The lease's end time identifies its holder: a later holder can only claim once this lease has
+        # run out, so its own lease always ends later than this one.
+        with transient_faults_as_unavailable("release_lease"):
+            try:
+                await self._client.delete_item(
+                    TableName=self._tables.control,
+                    Key={"key": {"S": f"lease#{name}"}},
+                    ConditionExpression="lease_until_ms = :until",
+                    ExpressionAttributeValues={":until": {"N": str(claimed_at_ms + lease_ms)}},
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True

@@ -224,6 +224,13 @@ class MemoryTradeStore(MemoryAccessItems, MemoryChainedAudit):
             self._leases[name] = now_ms + lease_ms
             return True
 
+    async def release_lease(self, name: str, *, claimed_at_ms: int, lease_ms: int) -> bool:
+        async with self._lock:
+            if self._leases.get(name) != claimed_at_ms + lease_ms:
+                return False
+            del self._leases[name]
+            return True
+
     async def close(self) -> None:
         return None
 

@@ -153,6 +153,14 @@ class TradeStore(Protocol):
         person): one holder does it; a crashed holder's lease runs out and the next delivery takes over.
         """
 
+    async def release_lease(self, name: str, *, claimed_at_ms: int, lease_ms: int) -> bool:
+        """Give up the lease `claim_lease(name, now_ms=claimed_at_ms, lease_ms=lease_ms)` took.
+
+        A holder whose work failed releases it, so the next delivery can claim it at once rather than
+        after it runs out. Only that holder's lease goes: once it ran out and another holder claimed the
+        name (that lease ends later), or it was released already, nothing changes. True when released.
+        """
+
     async def get_roster(self) -> Roster:
         """Every user's roles, read consistently; an empty roster (version 0) when none was ever written."""
 
