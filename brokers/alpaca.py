@@ -26,6 +26,7 @@ from brokers.alpaca_mapping import (
     DONE,
     DUPLICATE_CLIENT_ORDER_ID,
     api_error_code,
+    api_error_message,
     decimal_of,
     execution_of,
     fill_timeout_error,
@@ -45,6 +46,7 @@ logger = logging.getLogger("tradeflow.alpaca")
 POLL_INTERVAL_S = 0.5
 LOOKUP_INTERVAL_S = 0.5
 AUTH_FAILURES = frozenset({401, 403})
+ORDER_NOT_FOUND = 40410000  # with 404 and "order not found"; Alpaca uses the code for other 404s too
 
 
 class BrokerBusy(Exception):
@@ -157,14 +159,14 @@ class AlpacaPaperBroker:
             order: Order | None = await self._call(self.trading.submit_order, order_request(trade))
         except APIError as exc:
             if api_error_code(exc) == DUPLICATE_CLIENT_ORDER_ID:
-                order = await self._find(client_order_id, deadline=time.monotonic() + self.fill_timeout_s)
+                order = await self._find_or_unknown(client_order_id)
             elif exc.status_code == 429:
                 raise BrokerBusy("Alpaca rate limited the order; nothing was placed") from exc
             elif exc.status_code is not None and exc.status_code >= 500:
                 logger.warning(
                     "Alpaca answered %s to order %s: looking it up", exc.status_code, client_order_id
                 )
-                order = await self._find(client_order_id, deadline=time.monotonic() + self.fill_timeout_s)
+                order = await self._find_or_unknown(client_order_id)
             elif exc.status_code in AUTH_FAILURES and api_error_code(exc) != 40310000:
                 raise BrokerUnavailable(f"Alpaca refused the credentials ({exc.status_code})") from exc
             else:
@@ -175,7 +177,7 @@ class AlpacaPaperBroker:
             if never_left(exc):
                 raise BrokerUnavailable(f"Alpaca unreachable before the order was sent: {exc}") from exc
             logger.warning("Order %s may have reached Alpaca (%s): looking it up", client_order_id, exc)
-            order = await self._find(client_order_id, deadline=time.monotonic() + self.fill_timeout_s)
+            order = await self._find_or_unknown(client_order_id)
         if order is None:
             return pending_of(
                 None, "unknown", reason="the order request may have reached Alpaca", streamed=[]
@@ -195,19 +197,37 @@ class AlpacaPaperBroker:
         return await self._settle(trade, order, reference, None, wake, min(2.0, self.fill_timeout_s))
 
     async def _find(self, client_order_id: str, *, deadline: float) -> Order | None:
-        """Look the order up by client order id until it is found or the deadline passes."""
+        """Look the order up by client order id until it is found or the deadline passes.
+
+        None only when Alpaca's last answer was its 404 "order not found". An answer that is no answer
+        (5xx, 429, a timeout, a dropped connection) is no verdict: past the deadline it is raised, as
+        BrokerUnavailable or BrokerBusy, so a caller deciding "no order exists" retries instead.
+        """
         while True:
+            unanswered: BrokerUnavailable | BrokerBusy | None = None
             try:
-                return await self._call(self.trading.get_order_by_client_id, client_order_id)
+                return await self._reach(self.trading.get_order_by_client_id, client_order_id)
             except APIError as exc:
-                if exc.status_code != 404 and not (exc.status_code and exc.status_code >= 500):
+                if not _order_not_found(exc):
                     raise
-            except Exception as exc:
-                if not is_transport_error(exc):
-                    raise
+            except (BrokerUnavailable, BrokerBusy) as exc:
+                unanswered = exc
             if time.monotonic() >= deadline:
+                if unanswered is not None:
+                    raise unanswered
                 return None
             await asyncio.sleep(LOOKUP_INTERVAL_S)
+
+    async def _find_or_unknown(self, client_order_id: str) -> Order | None:
+        """After an order request that may have arrived: the order, or None while it stays unknown.
+
+        Never BrokerUnavailable: the request may have reached Alpaca, so the simulation must not run.
+        """
+        try:
+            return await self._find(client_order_id, deadline=time.monotonic() + self.fill_timeout_s)
+        except (BrokerUnavailable, BrokerBusy) as exc:
+            logger.warning("Order %s could not be looked up (%s): unknown for now", client_order_id, exc)
+            return None
 
     async def _settle(
         self,
@@ -275,6 +295,15 @@ class AlpacaPaperBroker:
         if self.updates is not None:
             self.updates.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _order_not_found(exc: APIError) -> bool:
+    """Alpaca's own answer that no order has this id, not a 404 from a proxy or a wrong URL."""
+    return (
+        exc.status_code == 404
+        and api_error_code(exc) == ORDER_NOT_FOUND
+        and "order not found" in api_error_message(exc).lower()
+    )
 
 
 def _elapsed_ms(order: Order, started: float | None) -> float:
