@@ -3,7 +3,9 @@
 Answer shapes follow each method's reference page (docs.slack.dev/reference/methods/<name>, whose
 examples slack-ruby/slack-api-ref keeps as JSON): auth.test {url, team, user, team_id, user_id, bot_id,
 is_enterprise_install}; views.* {view}; chat.postMessage {channel, ts, message}; chat.postEphemeral
-{message_ts}; conversations.open {channel: {id}} (+ no_op, already_open; the IM object with return_im).
+{message_ts}; conversations.open {channel: {id}} (+ no_op, already_open; the IM object with return_im);
+conversations.history {messages (newest first; metadata with include_all_metadata), has_more, pin_count,
+response_metadata: {next_cursor}}.
 """
 
 from __future__ import annotations
@@ -128,6 +130,53 @@ def conversations_open(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def conversations_history(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """Messages the app posted in a conversation, newest first, paged by cursor (reference page shape)."""
+    channel = args.get("channel")
+    if not isinstance(channel, str) or (
+        channel not in ws.chat.user_of_dm and channel not in ws.chat.channels
+    ):
+        raise SlackError("channel_not_found")
+    try:
+        limit = int(args.get("limit") or 100)
+        offset = int(args.get("cursor") or 0)
+    except ValueError:
+        raise SlackError("invalid_cursor") from None
+    if not 1 <= limit <= 999:
+        raise SlackError("invalid_limit")
+    inclusive = _truthy(args.get("inclusive"))
+    oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+
+    def inside(ts: float) -> bool:
+        return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+    found = [m for m in reversed(ws.chat.find(channel=channel, kind="message")) if inside(float(m["ts"]))]
+    page = found[offset : offset + limit]
+    metadata = _truthy(args.get("include_all_metadata"))
+    messages = [_history_message(ws, m, metadata) for m in page]
+    has_more = offset + limit < len(found)
+    answer: dict[str, Any] = {"ok": True, "messages": messages, "has_more": has_more, "pin_count": 0}
+    answer["response_metadata"] = {"next_cursor": str(offset + limit) if has_more else ""}
+    return answer
+
+
+def _history_message(ws: Workspace, message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+    c = ws.config
+    shown: dict[str, Any] = {
+        "type": "message",
+        "user": c.bot_user_id,
+        "bot_id": c.bot_id,
+        "app_id": c.app_id,
+        "text": message["text"] or "",
+        "ts": message["ts"],
+        "team": c.team_id,
+    }
+    shown.update({k: message[k] for k in ("blocks", "attachments", "thread_ts") if message[k]})
+    if with_metadata and message["metadata"]:
+        shown["metadata"] = message["metadata"]
+    return shown
+
+
 METHODS: dict[str, Method] = {
     "auth.test": auth_test,
     "views.open": views_open,
@@ -136,6 +185,7 @@ METHODS: dict[str, Method] = {
     "chat.postMessage": chat_post_message,
     "chat.postEphemeral": chat_post_ephemeral,
     "conversations.open": conversations_open,
+    "conversations.history": conversations_history,
 }
 
 

@@ -196,6 +196,35 @@ async def test_conversations_open_returns_the_dm(
     )
 
 
+async def test_conversations_history_pages_newest_first_with_metadata_on_request(
+    slack_client: AsyncWebClient,
+) -> None:
+    posted = [
+        await slack_client.chat_postMessage(
+            channel=TRADER,
+            text=f"notice {n}",
+            metadata={"event_type": "trade_outcome", "event_payload": {"n": n}},
+        )
+        for n in range(3)
+    ]
+    dm = posted[0]["channel"]
+
+    first = await slack_client.conversations_history(channel=dm, limit=2, include_all_metadata=True)
+    rest = await slack_client.conversations_history(
+        channel=dm, limit=2, cursor=first["response_metadata"]["next_cursor"]
+    )
+    plain = await slack_client.conversations_history(channel=dm, oldest=posted[0]["ts"])
+
+    assert [m["text"] for m in first["messages"]] == ["notice 2", "notice 1"] and first["has_more"]
+    assert [m["metadata"]["event_payload"]["n"] for m in first["messages"]] == [2, 1]
+    assert [m["ts"] for m in rest["messages"]] == [posted[0]["ts"]] and rest["has_more"] is False
+    assert [m["text"] for m in plain["messages"]] == ["notice 2", "notice 1"]  # oldest is exclusive
+    assert all("metadata" not in m for m in plain["messages"])
+    with pytest.raises(SlackApiError) as refused:
+        await slack_client.conversations_history(channel="D0NOTADM")
+    assert refused.value.response["error"] == "channel_not_found"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
