@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import dramatiq
 
@@ -19,21 +20,38 @@ from workers.handlers.deps import Deps, ReconcilePolicy, TradingPolicy
 from workers.handlers.ports import Notifier
 from workers.journal import Journal
 from workers.notify.log import LogNotifier
-from workers.settings import Settings
+from workers.settings import DYNAMODB_LOCAL_KEY, Settings
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.bootstrap")
 
 
+def dynamodb_keys(settings: Settings) -> tuple[str | None, str | None]:
+    """The key id and secret DynamoDB requests are signed with: (None, None) leaves it to boto.
+
+    The defaults are DynamoDB Local's placeholders. On AWS (no custom endpoint, or an amazonaws.com one)
+    they are not passed, so boto's default credential chain finds the real ones (an instance or task
+    role, a profile, SSO) instead of AWS refusing the placeholders.
+    """
+    keys = (settings.aws_access_key_id, settings.aws_secret_access_key)
+    endpoint = settings.aws_endpoint_url_dynamodb
+    host = (urlsplit(endpoint).hostname or "").lower() if endpoint is not None else ""
+    on_aws = endpoint is None or host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+    if on_aws and keys == (DYNAMODB_LOCAL_KEY, DYNAMODB_LOCAL_KEY):
+        return None, None
+    return keys
+
+
 async def _dynamodb_store(settings: Settings) -> TradeStore:
     from workers.store.dynamodb import DynamoTradeStore
 
+    access_key_id, secret_access_key = dynamodb_keys(settings)
     return await DynamoTradeStore.open(
         table_prefix=settings.dynamodb_table_prefix,
         region=settings.aws_region,
         endpoint_url=settings.aws_endpoint_url_dynamodb,
-        access_key_id=settings.aws_access_key_id,
-        secret_access_key=settings.aws_secret_access_key,
+        access_key_id=access_key_id,
+        secret_access_key=secret_access_key,
         kms_key_id=settings.tradeflow_dynamodb_kms_key_id,
     )
 

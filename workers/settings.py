@@ -15,6 +15,7 @@ DEFAULT_SYMBOLS = (
     "WMT,KO,PEP,DIS,XOM,CVX,SPY,QQQ,IWM,DIA,BRK.B"
 )
 SEVEN_YEARS_DAYS = 2557  # 7 × 365 + 2 leap days: the audit retention the seed promises
+DYNAMODB_LOCAL_KEY = "local"  # DynamoDB Local's placeholder key id and secret: never sent to AWS
 
 
 class SettingsError(ValueError):
@@ -43,9 +44,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_store: Literal["dynamodb", "memory"] = "dynamodb"
     dynamodb_table_prefix: str = "tradeflow"
     aws_region: str = "us-east-1"
+    # Absent: DynamoDB Local on loopback. Set but empty: no custom endpoint, AWS's regional one (and then
+    # the placeholder keys below are not sent: boto's default credential chain applies, see bootstrap.py).
     aws_endpoint_url_dynamodb: str | None = "http://127.0.0.1:8000"
-    aws_access_key_id: str = "local"
-    aws_secret_access_key: str = "local"
+    aws_access_key_id: str = DYNAMODB_LOCAL_KEY
+    aws_secret_access_key: str = DYNAMODB_LOCAL_KEY
     tradeflow_audit_retention_days: int = SEVEN_YEARS_DAYS
     # The KMS key the tables are encrypted with on AWS (id, ARN or alias); unset: the AWS managed key.
     tradeflow_dynamodb_kms_key_id: str | None = None
@@ -137,7 +140,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     unknown = sorted(k for k in env if k.startswith(_OWNED_PREFIXES) and k not in _FIELDS)
     if unknown:
         raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(_FIELDS))})")
-    raw = {field: env[var] for var, field in _FIELDS.items() if var in env and env[var] != ""}
+    raw: dict[str, str | None] = {
+        field: env[var] for var, field in _FIELDS.items() if var in env and env[var] != ""
+    }
+    if env.get("AWS_ENDPOINT_URL_DYNAMODB") == "":  # an empty value is the default, save here:
+        raw["aws_endpoint_url_dynamodb"] = None  # "no custom endpoint", AWS's regional one
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:

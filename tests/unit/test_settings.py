@@ -40,3 +40,26 @@ def test_values_are_converted() -> None:
 def test_a_bad_setting_fails_with_its_name(env: dict[str, str], name: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("env", "endpoint"),
+    [
+        ({}, "http://127.0.0.1:8000"),  # absent: DynamoDB Local on loopback
+        ({"AWS_ENDPOINT_URL_DYNAMODB": ""}, None),  # set but empty: no custom endpoint, AWS's own
+        ({"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8123"}, "http://127.0.0.1:8123"),
+    ],
+)
+def test_an_empty_dynamodb_endpoint_means_aws_and_an_absent_one_dynamodb_local(
+    env: dict[str, str], endpoint: str | None
+) -> None:
+    assert load_settings(env).aws_endpoint_url_dynamodb == endpoint
+
+
+def test_other_empty_settings_still_take_their_defaults() -> None:
+    settings = load_settings({"TRADEFLOW_MAX_RETRIES": "", "AWS_ACCESS_KEY_ID": "", "AWS_REGION": ""})
+    assert (settings.tradeflow_max_retries, settings.aws_access_key_id, settings.aws_region) == (
+        5,
+        "local",
+        "us-east-1",
+    )
