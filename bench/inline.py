@@ -34,6 +34,9 @@ class SilentNotifier:
     async def notify(self, outcome: Outcome) -> None:
         return None
 
+    async def already_told(self, outcome: Outcome) -> bool:
+        return False
+
     async def close(self) -> None:
         return None
 

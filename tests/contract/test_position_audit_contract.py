@@ -23,7 +23,7 @@ from tests.contract.builders import (
     position,
     unchained,
 )
-from workers.store.port import PositionWrite, TradeStore
+from workers.store.port import LeaseClaim, PositionWrite, TradeStore
 
 
 async def test_a_position_is_applied_once_per_trade_and_guarded_by_version(store: TradeStore) -> None:
@@ -198,6 +198,16 @@ async def test_a_released_lease_can_be_claimed_at_once(store: TradeStore) -> Non
     assert await store.release_lease("notify#t1", claimed_at_ms=1_000, lease_ms=500) is True
     assert await store.claim_lease("notify#t1", now_ms=1_001, lease_ms=500) is True  # not after 1_500
     assert await store.release_lease("notify#t2", claimed_at_ms=1_000, lease_ms=500) is False  # never held
+
+
+async def test_a_claim_says_whether_it_took_over_a_lease_that_ran_out(store: TradeStore) -> None:
+    assert await store.claim_lease_over("notify#t1", now_ms=1_000, lease_ms=500) is LeaseClaim.TAKEN
+    assert await store.claim_lease_over("notify#t1", now_ms=1_200, lease_ms=500) is LeaseClaim.HELD
+    # the holder died without a word: the next claim knows it may finish someone else's work
+    assert await store.claim_lease_over("notify#t1", now_ms=1_501, lease_ms=500) is LeaseClaim.TAKEN_OVER
+    assert await store.release_lease("notify#t1", claimed_at_ms=1_501, lease_ms=500) is True
+    # a released lease left nothing behind: the next claim is a fresh one
+    assert await store.claim_lease_over("notify#t1", now_ms=1_600, lease_ms=500) is LeaseClaim.TAKEN
 
 
 async def test_only_the_holder_releases_a_lease(store: TradeStore) -> None:

@@ -210,15 +210,18 @@ async def _check(stack: LoopbackStack, trade_ids: set[uuid.UUID], log: FaultLog)
 
 
 def _cli(stack: LoopbackStack, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        env={**stack.env, "TRADEFLOW_OPERATOR": OPERATOR},
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "workers.cli", *args],
+            env={**stack.env, "TRADEFLOW_OPERATOR": OPERATOR},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"tradeflow {' '.join(args)} took over 120 s; stderr: {exc.stderr!r}") from exc
     if done.returncode != 0:
         raise RuntimeError(f"tradeflow {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
     return done.stdout

@@ -214,3 +214,27 @@ async def test_a_burst_of_notifications_to_one_trader_all_arrive(
     for _ in range(3):
         await notifier.notify(failed(trade(user_id=TRADER)))
     assert len(dms(slack_emulator)) == 3
+
+
+async def test_a_posted_notice_is_found_again_by_its_metadata_and_no_other_is(
+    slack_emulator: SlackEmulator, store: MemoryTradeStore
+) -> None:
+    notifier = notifier_on(slack_emulator, store)
+    told, other = trade(user_id=TRADER), trade(user_id=TRADER)
+    assert await notifier.already_told(executed(told)) is False
+
+    await notifier.notify(executed(told))
+
+    assert await notifier.already_told(executed(told)) is True
+    assert await notifier.already_told(failed(told)) is True  # one outcome notice per trade, whatever it says
+    assert await notifier.already_told(executed(other)) is False
+    (dm,) = dms(slack_emulator)
+    assert dm["metadata"]["event_payload"] == {"trade_id": str(told.trade_id), "notice": "outcome"}
+
+
+async def test_an_unreadable_history_is_unavailable_never_not_told(
+    slack_emulator: SlackEmulator, store: MemoryTradeStore
+) -> None:
+    slack_emulator.admin.add_fault("http_error", status=500, method="conversations.history", times=5)
+    with pytest.raises(NotifierUnavailable):
+        await notifier_on(slack_emulator, store).already_told(executed(trade(user_id=TRADER)))

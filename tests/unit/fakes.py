@@ -12,7 +12,7 @@ from brokers.simulated import SimulatedBroker
 from messages.events import SubmitTrade
 from messages.trade import TradeRequest
 from workers.handlers.deps import Deps, TradingPolicy
-from workers.handlers.ports import Outcome
+from workers.handlers.ports import Outcome, notice_of
 from workers.store.memory import MemoryTradeStore
 
 
@@ -24,6 +24,12 @@ class FakeNotifier:
 
     async def notify(self, outcome: Outcome) -> None:
         self.sent.append(outcome)
+
+    async def already_told(self, outcome: Outcome) -> bool:
+        return any(
+            told.trade.trade_id == outcome.trade.trade_id and notice_of(told) == notice_of(outcome)
+            for told in self.sent
+        )
 
     async def close(self) -> None:
         return None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from messages.events import AnyMessage, PositionUpdated, SubmitTrade
-from tests.unit.fakes import make_deps, submit
+from tests.unit.fakes import FakeNotifier, make_deps, submit
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
+from workers.handlers.errors import Deferred
 from workers.handlers.notification import NOTIFY_LEASE_MS
 from workers.handlers.ports import NotifierUnavailable, Outcome
 from workers.routing import STAGES, next_stage
@@ -32,6 +36,9 @@ class FailingNotifier:
             self.failures -= 1
             raise self.error
         self.sent.append(outcome)
+
+    async def already_told(self, outcome: Outcome) -> bool:
+        return outcome in self.sent
 
     async def close(self) -> None:
         return None
@@ -85,3 +92,55 @@ async def test_a_lease_that_cannot_be_released_leaves_the_notifiers_error_to_ret
     notice = await notice_of(submit(), deps)
     with pytest.raises(NotifierUnavailable, match="Slack is down"):
         await HANDLERS["notifications"](notice, deps)
+
+
+class AuditOutageStore(MemoryTradeStore):
+    """DynamoDB unreachable once, just after the DM went out: the notice is sent but not recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outages = 1
+
+    async def append_audit(self, event: Any) -> bool:
+        if self.outages and event.event_key == NOTIFIED_KEY:
+            self.outages -= 1
+            raise StoreUnavailable("DynamoDB append_audit: EndpointConnectionError")
+        return await super().append_audit(event)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_notice_sent_but_not_recorded_is_not_sent_again_when_the_lease_is_taken_over() -> None:
+    notifier, clock = FakeNotifier(), Clock()
+    deps = make_deps(notifier=notifier, store=AuditOutageStore(), clock=clock)
+    notice = await notice_of(submit(), deps)
+
+    with pytest.raises(StoreUnavailable):
+        await HANDLERS["notifications"](notice, deps)  # sent, then the audit write failed: lease kept
+    with pytest.raises(Deferred):
+        await HANDLERS["notifications"](notice, deps)  # the lease still runs: wait
+    clock.now += timedelta(milliseconds=NOTIFY_LEASE_MS + 1)
+    await HANDLERS["notifications"](notice, deps)  # taken over: Slack already has it
+
+    assert notifier.sent == [notice]
+    assert await deps.store.get_audit(notice.trade.trade_id, NOTIFIED_KEY) is not None
+
+
+async def test_a_holder_that_died_before_sending_leaves_the_notice_to_its_successor() -> None:
+    notifier, clock = FakeNotifier(), Clock()
+    deps = make_deps(notifier=notifier, clock=clock)
+    notice = await notice_of(submit(), deps)
+    lease = f"{NOTIFIED_KEY}#{notice.trade.trade_id}"
+    now_ms = int(clock.now.timestamp() * 1000)
+    assert await deps.store.claim_lease(lease, now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS)  # ... then kill -9
+
+    clock.now += timedelta(milliseconds=NOTIFY_LEASE_MS + 1)
+    await HANDLERS["notifications"](notice, deps)
+
+    assert notifier.sent == [notice]

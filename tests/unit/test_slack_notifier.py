@@ -87,7 +87,15 @@ async def test_the_trader_gets_a_dm_their_modal_updated_and_their_home_refreshed
     await notifier(slack).notify(event)
     calls = dict(slack.calls)
     blocks, text = outcome_message(event)
-    assert calls["chat.postMessage"] == {"channel": "U123", "blocks": blocks, "text": text}
+    assert calls["chat.postMessage"] == {
+        "channel": "U123",
+        "blocks": blocks,
+        "text": text,
+        "metadata": {
+            "event_type": "tradeflow_trade_notice",
+            "event_payload": {"trade_id": str(event.trade.trade_id), "notice": "outcome"},
+        },
+    }
     assert calls["views.update"] == {"view_id": "V0MODAL", "view": outcome_view(event)}
     assert calls["views.publish"]["user_id"] == "U123"
     assert calls["views.publish"]["view"]["type"] == "home"

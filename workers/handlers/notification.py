@@ -9,6 +9,7 @@ from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_eve
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
 from workers.handlers.ports import Outcome
+from workers.store.port import LeaseClaim
 
 logger = logging.getLogger("tradeflow.stage.notifications")
 _DUPLICATE = {"outcome": "duplicate"}
@@ -43,12 +44,17 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
     if await deps.store.get_trade(trade.trade_id) is None:
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
     lease, now_ms = f"{key}#{trade.trade_id}", int(deps.clock().timestamp() * 1000)
-    if not await deps.store.claim_lease(lease, now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS):
+    claim = await deps.store.claim_lease_over(lease, now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS)
+    if claim is LeaseClaim.HELD:
         raise Deferred(
             f"trade {trade.trade_id} is being notified by another delivery", retry_after_ms=RECHECK_MS
         )
     try:
-        await deps.notifier.notify(event)
+        # An earlier holder died holding the lease: its notice may have gone out before it could say so.
+        if claim is LeaseClaim.TAKEN_OVER and await deps.notifier.already_told(event):
+            logger.info("The trader already has this notice (an earlier delivery sent it): not sent again")
+        else:
+            await deps.notifier.notify(event)
     except Exception:
         # The notice did not go out: free the lease, so the retry claims it at once instead of waiting
         # NOTIFY_LEASE_MS as Deferred. A notice that went out keeps it until its audit item is written.

@@ -15,12 +15,21 @@ class NotifierUnavailable(Exception):
     """The notification channel could not be reached: transient, worth a retry."""
 
 
+def notice_of(outcome: Outcome) -> str:
+    """Which of a trade's two notices this is: "working" (the order rests), or the "outcome"."""
+    return "working" if isinstance(outcome, TradeWorking) else "outcome"
+
+
 class Notifier(Protocol):
     """Tells the trader how their trade ended, in the seed's success and failure messages."""
 
     name: str
 
     async def notify(self, outcome: Outcome) -> None: ...
+
+    async def already_told(self, outcome: Outcome) -> bool:
+        """Whether this notice (see `notice_of`) already reached the trader; asked after a holder died."""
+        ...
 
     async def close(self) -> None: ...
 

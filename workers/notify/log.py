@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 
 from messages.events import PositionUpdated, TradeFailed, TradeWorking
-from workers.handlers.ports import Outcome
+from workers.handlers.ports import Outcome, notice_of
 from workers.notify.templates import failure_text, rejection_text, success_text, working_text
 
 logger = logging.getLogger("tradeflow.notifications")
+WORKING_MARKS = ("🕐", "⏳")  # the first character of working_text's two titles
 
 
 def render(outcome: Outcome) -> str:
@@ -37,6 +38,18 @@ class LogNotifier:
             self.outbox.parent.mkdir(parents=True, exist_ok=True)
             with self.outbox.open("a", encoding="utf-8") as out:
                 out.write(f"--- to {outcome.trade.user_id} · trade {outcome.trade_id}\n{text}\n\n")
+
+    async def already_told(self, outcome: Outcome) -> bool:
+        """Whether the outbox holds this notice for the trade (without an outbox, nobody can tell: no)."""
+        if self.outbox is None or not self.outbox.exists():
+            return False
+        header = f"{outcome.trade.user_id} · trade {outcome.trade_id}\n"
+        for entry in self.outbox.read_text(encoding="utf-8").split("--- to ")[1:]:
+            if entry.startswith(header):
+                body = entry[len(header) :]
+                if ("working" if body.startswith(WORKING_MARKS) else "outcome") == notice_of(outcome):
+                    return True
+        return False
 
     async def close(self) -> None:
         return None

@@ -32,7 +32,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from workers.handlers.ports import NotifierUnavailable, Outcome, RoleReader
+from workers.handlers.ports import NotifierUnavailable, Outcome, RoleReader, notice_of
 from workers.slack.blocks import outcome_message, outcome_view
 from workers.slack.home import PriceLookup, publish_home, publish_home_for
 from workers.slack.traced_client import TracedAsyncWebClient
@@ -46,6 +46,17 @@ TRANSIENT_ERRORS = frozenset(
 )
 # views.update on a modal the trader closed (or that Slack dropped): nothing left to update.
 MODAL_GONE_ERRORS = frozenset({"not_found", "view_not_found"})
+
+
+# Each DM carries Slack message metadata naming its trade and notice, so a retry can find what was posted.
+NOTICE_EVENT = "tradeflow_trade_notice"
+HISTORY_SLACK_S = 60.0  # read the DM history from a minute before the trade was submitted
+HISTORY_PAGES = 5
+
+
+def notice_payload(outcome: Outcome) -> dict[str, str]:
+    """What a DM's metadata says: which trade, and which notice ("working", or the "outcome")."""
+    return {"trade_id": str(outcome.trade.trade_id), "notice": notice_of(outcome)}
 
 
 class SlackRefused(Exception):
@@ -146,12 +157,47 @@ class SlackNotifier:
         """DM the trader, then update their modal and App Home; only the DM's failure is raised."""
         blocks, text = outcome_message(outcome)
         user_id = outcome.trade.user_id
+        metadata = {"event_type": NOTICE_EVENT, "event_payload": notice_payload(outcome)}
         try:
-            await self._send_dm(self.client.chat_postMessage(channel=user_id, blocks=blocks, text=text))
+            await self._send_dm(
+                self.client.chat_postMessage(channel=user_id, blocks=blocks, text=text, metadata=metadata)
+            )
         except SlackRefused:
             await self._update_modal(outcome)  # the trader may still be looking at "Submitting…"
             raise
         await asyncio.gather(self._update_modal(outcome), self._refresh_home(user_id))
+
+    async def already_told(self, outcome: Outcome) -> bool:
+        """Whether the trader's DM channel already holds this notice (found by its message metadata).
+
+        Asked only when an earlier attempt may have posted and died before recording it. A failure to
+        read the history raises NotifierUnavailable: the notice is retried, never posted blind.
+        """
+        trade, wanted = outcome.trade, notice_payload(outcome)
+        oldest = f"{trade.submitted_at.timestamp() - HISTORY_SLACK_S:.6f}"
+        try:
+            async with asyncio.timeout(self.dm_deadline_s):
+                opened = await self.client.conversations_open(users=trade.user_id)
+                channel, cursor = opened["channel"]["id"], None
+                for _ in range(HISTORY_PAGES):
+                    page = await self.client.conversations_history(
+                        channel=channel, oldest=oldest, limit=200, include_all_metadata=True, cursor=cursor
+                    )
+                    messages: list[dict[str, Any]] = page.get("messages") or []
+                    for message in messages:
+                        told = message.get("metadata") or {}
+                        if told.get("event_type") == NOTICE_EVENT and told.get("event_payload") == wanted:
+                            return True
+                    cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                    if not page.get("has_more") or not cursor:
+                        return False
+        except SlackApiError as exc:
+            raise NotifierUnavailable(f"Slack history of {trade.user_id}: {slack_error(exc)}") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise NotifierUnavailable(f"Slack history of {trade.user_id} unreadable: {exc!r}") from exc
+        raise NotifierUnavailable(
+            f"Slack history of {trade.user_id}: more than {HISTORY_PAGES} pages to read"
+        )
 
     async def close(self) -> None:
         return None  # the client opens an HTTP session per request: nothing held open

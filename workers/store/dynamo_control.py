@@ -8,9 +8,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from messages.records import ActivityEvent, KillSwitch
-from workers.store.dynamo_requests import put_if, put_request, transact
+from workers.store.dynamo_requests import transact
 from workers.store.faults import error_code, transient_faults_as_unavailable
 from workers.store.items import key, to_attributes
+from workers.store.port import LeaseClaim
 from workers.store.tables import KILL_SWITCH_KEY, TableNames
 
 
@@ -37,20 +38,29 @@ class ControlItems:
             raise RuntimeError(f"journal entry {activity.event_id} exists already")
 
     async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
+        return await self.claim_lease_over(name, now_ms=now_ms, lease_ms=lease_ms) is not LeaseClaim.HELD
+
+    async def claim_lease_over(self, name: str, *, now_ms: int, lease_ms: int) -> LeaseClaim:
         until_ms = now_ms + lease_ms
-        item = {
-            "key": {"S": f"lease#{name}"},
-            "lease_until_ms": {"N": str(until_ms)},
-            "expires_at": {"N": str(until_ms // 1000 + 86_400)},
-        }
-        lease_put = put_request(
-            self._tables.control,
-            item,
-            "attribute_not_exists(#k) OR lease_until_ms < :now",
-            names={"#k": "key"},
-            values={":now": {"N": str(now_ms)}},
-        )
-        return await put_if(self._client, "claim_lease", lease_put)
+        with transient_faults_as_unavailable("claim_lease"):
+            try:
+                answer = await self._client.put_item(
+                    TableName=self._tables.control,
+                    Item={
+                        "key": {"S": f"lease#{name}"},
+                        "lease_until_ms": {"N": str(until_ms)},
+                        "expires_at": {"N": str(until_ms // 1000 + 86_400)},
+                    },
+                    ConditionExpression="attribute_not_exists(#k) OR lease_until_ms < :now",
+                    ExpressionAttributeNames={"#k": "key"},
+                    ExpressionAttributeValues={":now": {"N": str(now_ms)}},
+                    ReturnValues="ALL_OLD",  # the run-out lease it replaced, if there was one
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return LeaseClaim.HELD
+                raise
+        return LeaseClaim.TAKEN_OVER if answer.get("Attributes") else LeaseClaim.TAKEN
 
     async def release_lease(self, name: str, *, claimed_at_ms: int, lease_ms: int) -> bool:
         # The lease's end time identifies its holder: a later holder can only claim once this lease has

@@ -22,7 +22,7 @@ from workers.store.items import (
 )
 from workers.store.memory_access import MemoryAccessItems
 from workers.store.memory_audit import MemoryChainedAudit
-from workers.store.port import PositionWrite, check_limit, open_statuses_to_list, trade_window
+from workers.store.port import LeaseClaim, PositionWrite, check_limit, open_statuses_to_list, trade_window
 from workers.store.tables import (
     DAY_SORT_ATTRIBUTE,
     OPEN_SORT_ATTRIBUTE,
@@ -218,11 +218,15 @@ class MemoryTradeStore(MemoryAccessItems, MemoryChainedAudit):
             self._kill_switch = item
 
     async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
+        return await self.claim_lease_over(name, now_ms=now_ms, lease_ms=lease_ms) is not LeaseClaim.HELD
+
+    async def claim_lease_over(self, name: str, *, now_ms: int, lease_ms: int) -> LeaseClaim:
         async with self._lock:
-            if self._leases.get(name, -1) >= now_ms:
-                return False
+            earlier = self._leases.get(name)
+            if earlier is not None and earlier >= now_ms:
+                return LeaseClaim.HELD
             self._leases[name] = now_ms + lease_ms
-            return True
+            return LeaseClaim.TAKEN if earlier is None else LeaseClaim.TAKEN_OVER
 
     async def release_lease(self, name: str, *, claimed_at_ms: int, lease_ms: int) -> bool:
         async with self._lock:

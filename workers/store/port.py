@@ -25,6 +25,12 @@ class StoreUnavailable(Exception):
     """The store could not be reached or throttled the request: transient, worth a retry."""
 
 
+class LeaseClaim(enum.Enum):
+    TAKEN = "taken"  # nobody held it
+    TAKEN_OVER = "taken_over"  # an earlier holder's lease ran out without being released
+    HELD = "held"  # another holder's lease is still running: not taken
+
+
 class PositionWrite(enum.Enum):
     APPLIED = "applied"
     ALREADY_APPLIED = "already_applied"  # this trade's position_updated audit item already exists
@@ -151,6 +157,13 @@ class TradeStore(Protocol):
 
         A lease guards work that cannot be made idempotent by a condition alone (sending a message to a
         person): one holder does it; a crashed holder's lease runs out and the next delivery takes over.
+        """
+
+    async def claim_lease_over(self, name: str, *, now_ms: int, lease_ms: int) -> LeaseClaim:
+        """`claim_lease`, also saying whether an earlier holder's lease (run out, never released) was there.
+
+        A taken-over lease means an earlier holder may have done part of the work and died before it said
+        so: a notice may have gone out whose audit item was never written. The new holder checks first.
         """
 
     async def release_lease(self, name: str, *, claimed_at_ms: int, lease_ms: int) -> bool:
