@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from workers.settings import SettingsError, load_settings
+from workers.settings import Settings, SettingsError, load_settings
 
 
 def test_defaults_need_no_environment() -> None:
@@ -63,3 +65,26 @@ def test_other_empty_settings_still_take_their_defaults() -> None:
         "local",
         "us-east-1",
     )
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env_example() -> dict[str, str]:
+    """.env.example's lines, commented defaults included, as an environment."""
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    pairs = (line.lstrip("# ").split("=", 1) for line in lines if re.match(r"#? ?[A-Z][A-Z0-9_]*=", line))
+    return {name: value for name, value in pairs}
+
+
+def test_env_example_lists_every_setting_with_a_value_tradeflow_accepts() -> None:
+    env = _env_example()
+    assert {name.upper() for name in Settings.__struct_fields__} <= env.keys()
+    load_settings(env)
+
+
+def test_the_readme_configuration_table_lists_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") :].split("\n## ", 1)[0]
+    missing = [name.upper() for name in Settings.__struct_fields__ if f"`{name.upper()}`" not in table]
+    assert missing == []
