@@ -146,7 +146,7 @@ class AlpacaPaperBroker:
                 return None
             raise
 
-    async def execute(self, trade: TradeRequest) -> BrokerResult:
+    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
         """Place the order (or find the one a crashed attempt placed) and wait for its fill."""
         await self.verify()  # the safety checks run before every order, and never send one on failure
         reference = await self.reference_price(trade.symbol)

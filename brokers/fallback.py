@@ -13,7 +13,7 @@ from brokers.alpaca import AlpacaPaperBroker
 from brokers.paper_guard import PaperGuardFailed
 from brokers.port import BrokerResult, BrokerUnavailable, MarketConditions
 from brokers.simulated import SimulatedBroker
-from messages.trade import TradeRequest
+from messages.trade import OrderPending, TradeRequest
 
 logger = logging.getLogger("tradeflow.fallback")
 
@@ -36,18 +36,46 @@ class FallbackBroker:
         logger.error("Alpaca paper trading DISABLED: %s. Trades run in simulation until restart.", reason)
         self.disabled_reason = reason
 
-    async def execute(self, trade: TradeRequest) -> BrokerResult:
-        if self.primary is None or self.disabled_reason:
+    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
+        if self.primary is None:
+            return await self.fallback.execute(trade)
+        if self.disabled_reason:
+            if not first_attempt:  # an earlier attempt may have an order at Alpaca: settle it there, later
+                raise BrokerUnavailable(
+                    f"Alpaca is disabled ({self.disabled_reason}) and trade "
+                    f"{trade.trade_id} may have an order there from an earlier attempt"
+                )
             return await self.fallback.execute(trade)
         try:
-            return await self.primary.execute(trade)
+            return await self.primary.execute(trade, first_attempt=first_attempt)
         except PaperGuardFailed as exc:
             self._disable(str(exc))
+            if not first_attempt:
+                raise BrokerUnavailable(f"Alpaca disabled ({exc}) with a possible earlier order") from exc
         except BrokerUnavailable as exc:
+            if not first_attempt:
+                return await self._settle_or_simulate(trade, exc)
             logger.warning(
                 "Alpaca unavailable before the order of %s was sent (%s): simulating", trade.trade_id, exc
             )
         return await self.fallback.execute(trade)
+
+    async def _settle_or_simulate(self, trade: TradeRequest, unavailable: BrokerUnavailable) -> BrokerResult:
+        """A later attempt, with Alpaca unreachable for its order: simulate only once Alpaca says no order.
+
+        The lookup raises BrokerUnavailable while Alpaca cannot answer: the trade is retried, never
+        simulated on a guess, so an order an earlier (killed) attempt sent is settled at Alpaca, once.
+        """
+        assert self.primary is not None
+        found = await self.primary.resume(trade, None)
+        if isinstance(found, OrderPending) and found.state == "unknown":
+            logger.warning(
+                "Alpaca unavailable for the order of %s (%s) and it holds none: simulating",
+                trade.trade_id,
+                unavailable,
+            )
+            return await self.fallback.execute(trade)
+        return found
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         # An order that may exist at Alpaca is settled there or nowhere: never simulated.

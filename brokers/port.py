@@ -38,8 +38,12 @@ class StockBroker(Protocol):
 
     name: str
 
-    async def execute(self, trade: TradeRequest) -> BrokerResult:
-        """Place the trade's order (or find the one already placed) and wait for its outcome."""
+    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
+        """Place the trade's order (or find the one already placed) and wait for its outcome.
+
+        `first_attempt` False: an earlier attempt at this trade may have sent an order (its worker died),
+        so a broker that could fall back elsewhere must first make sure no such order exists.
+        """
         ...
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:

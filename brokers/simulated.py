@@ -64,7 +64,7 @@ class SimulatedBroker:
         """Return the symbol's current reference price without moving the walk."""
         return self._walk.current(symbol)
 
-    async def execute(self, trade: TradeRequest) -> Execution | ExecutionError:
+    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> Execution | ExecutionError:
         """Execute the trade against the simulated market and return its fill, or why it did not fill."""
         outcome = self._outcomes.get(trade.trade_id)
         if outcome is None:

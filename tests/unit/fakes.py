@@ -44,11 +44,13 @@ class CountingBroker:
         self.inner = inner
         self.market = market
         self.calls: list[uuid.UUID] = []
+        self.first_attempts: list[bool] = []
         self.resumed: list[uuid.UUID] = []
 
-    async def execute(self, trade: TradeRequest) -> BrokerResult:
+    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
         self.calls.append(trade.trade_id)
-        return await self.inner.execute(trade)
+        self.first_attempts.append(first_attempt)
+        return await self.inner.execute(trade, first_attempt=first_attempt)
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         self.resumed.append(trade.trade_id)
@@ -73,7 +75,7 @@ class ScriptedBroker:
         self.script = list(results)
         self.calls: list[str] = []
 
-    async def execute(self, trade: TradeRequest) -> BrokerResult:
+    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
         self.calls.append("execute")
         return self.script.pop(0)
 

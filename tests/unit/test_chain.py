@@ -18,7 +18,7 @@ from messages.events import (
     TradeValidated,
 )
 from messages.records import KillSwitch
-from tests.unit.fakes import FakeNotifier, make_deps, submit, trade
+from tests.unit.fakes import CountingBroker, FakeNotifier, make_deps, submit, trade
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation, UnknownTrade
@@ -152,3 +152,35 @@ async def test_a_notification_in_progress_elsewhere_is_deferred_not_sent_twice()
     with pytest.raises(Deferred):  # another delivery holds the lease: wait, don't send
         await HANDLERS["notifications"](message, deps)
     assert deps.notifier.sent == []  # type: ignore[attr-defined]
+
+
+async def test_a_rejection_whose_publish_died_is_told_even_when_a_redelivery_then_passes() -> None:
+    deps = make_deps()
+    command = submit()
+    await deps.store.set_kill_switch(KillSwitch(engaged=True, reason="drill", changed_by="OPS1"))
+    first = await HANDLERS["validation"](command, deps)  # recorded REJECTED ... then the worker dies
+    assert isinstance(first, TradeRejected)
+    await deps.store.set_kill_switch(KillSwitch(engaged=False, reason="", changed_by="OPS1"))
+
+    passed = await HANDLERS["validation"](command, deps)  # RabbitMQ redelivers; the halt is over
+    assert isinstance(passed, TradeValidated)
+    told = await HANDLERS["persistence"](passed, deps)
+
+    assert isinstance(told, TradeRejected) and told.reasons == first.reasons  # the first decision stands
+    record = await deps.store.get_trade(command.trade.trade_id)
+    assert record is not None and record.status == "rejected"
+
+
+async def test_only_the_first_attempt_at_an_order_is_told_it_is_the_first() -> None:
+    deps = make_deps()
+    command = submit()
+    validated = await HANDLERS["validation"](command, deps)
+    recorded = await HANDLERS["persistence"](validated, deps)
+    assert isinstance(recorded, TradeRecorded)
+    broker = deps.broker
+    assert isinstance(broker, CountingBroker)
+    await deps.store.claim_lease_over(f"order#{command.trade.trade_id}", now_ms=0, lease_ms=1)  # a dead try
+
+    await HANDLERS["execution"](recorded, deps)
+
+    assert broker.first_attempts == [False]  # FallbackBroker may then not simulate without asking Alpaca

@@ -189,7 +189,7 @@ class OrderBook:
     def hold(self, trade_id: uuid.UUID, result: BrokerResult) -> None:
         self.orders[trade_id] = result
 
-    async def execute(self, trade: TradeRequest) -> BrokerResult:
+    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
         raise AssertionError(f"trade {trade.trade_id} was placed late")
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:

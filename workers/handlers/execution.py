@@ -23,6 +23,7 @@ from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation, UnknownTrade
 from workers.handlers.records import executed_record, failed_record, open_record, outcome_of, recorded_since
 from workers.handlers.sameness import ensure_same_trade
+from workers.store.port import LeaseClaim
 
 logger = logging.getLogger("tradeflow.stage.execution")
 _DUPLICATE = {"outcome": "duplicate"}
@@ -31,6 +32,8 @@ Outcome = TradeExecuted | TradeFailed
 MAX_RECHECK_MS = 60_000
 # An order that still cannot be found this long after the trade was recorded never reached the stock broker.
 UNKNOWN_GIVE_UP = timedelta(minutes=15)
+# How long a trade's "order attempted" mark lasts: longer than any attempt (and its redeliveries) can take.
+ORDER_MARK_MS = 24 * 3600 * 1000
 # A late trade's verdict message arrives this much after the moment it waits for (clocks differ a little).
 VERDICT_MARGIN_MS = 1_000
 
@@ -57,12 +60,25 @@ async def execute_trade(
             # Its TradeRecorded is still queued or in flight: that delivery places the order.
             logger.info("Trade not placed yet: nothing to reconcile", extra={"outcome": "pending"})
             return None
-        result = await deps.broker.execute(trade)
+        result = await deps.broker.execute(trade, first_attempt=await _first_attempt(record, deps))
     else:
         result = await deps.broker.resume(trade, record.alpaca_order_id)
     if isinstance(result, OrderPending):
         return await _keep_open(record, result, event, deps)
     return await _decide(record, result, deps)
+
+
+async def _first_attempt(record: TradeRecord, deps: Deps) -> bool:
+    """Mark the trade's order as attempted; False when an earlier attempt (maybe one that died) did so.
+
+    The mark is a lease that outlives any attempt: only the first attempt may fall back to the simulation
+    without first asking the stock broker whether an order exists (FallbackBroker).
+    """
+    now_ms = int(deps.clock().timestamp() * 1000)
+    claim = await deps.store.claim_lease_over(
+        f"order#{record.trade_id}", now_ms=now_ms, lease_ms=ORDER_MARK_MS
+    )
+    return claim is LeaseClaim.TAKEN
 
 
 async def _look_up_late(

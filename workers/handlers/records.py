@@ -6,9 +6,9 @@ from datetime import datetime
 
 import msgspec
 
-from messages.events import TradeExecuted, TradeFailed
+from messages.events import TradeExecuted, TradeFailed, TradeRejected
 from messages.records import TradeRecord
-from messages.trade import Execution, ExecutionError, OrderPending
+from messages.trade import Execution, ExecutionError, OrderPending, TradeRequest
 from workers.handlers.errors import InvariantViolation
 
 
@@ -22,6 +22,11 @@ def outcome_of(record: TradeRecord) -> TradeExecuted | TradeFailed:
     if error is not None:
         return TradeFailed(trade=trade, error=error, failed_at=record.execution_timestamp or record.timestamp)
     raise InvariantViolation(f"trade {record.trade_id} is {record.status}; only a recorded trade executes")
+
+
+def rejection_of(record: TradeRecord, trade: TradeRequest, now: datetime) -> TradeRejected:
+    """The rejection a rejected trade's record stands for: the first decision, told again as it was."""
+    return TradeRejected(trade=trade, reasons=record.rejection_reasons, rejected_at=record.recorded_at or now)
 
 
 def recorded_since(record: TradeRecord) -> datetime:

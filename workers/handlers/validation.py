@@ -13,6 +13,7 @@ from messages.records import Position, pending_record
 from messages.trade import Rejection
 from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
+from workers.handlers.records import rejection_of
 from workers.handlers.rules import check_trade
 from workers.handlers.sameness import ensure_same_trade
 
@@ -86,9 +87,7 @@ async def _record_rejection(
     if existing.status == "rejected":
         # Recorded by an earlier delivery that may have crashed before publishing: publish again.
         logger.info("Trade already rejected by an earlier delivery: publishing it again", extra=_DUPLICATE)
-        return TradeRejected(
-            trade=trade, reasons=existing.rejection_reasons, rejected_at=existing.recorded_at or now
-        )
+        return rejection_of(existing, trade, now)
     # The same trade was accepted by an earlier delivery; this duplicate changes nothing.
     logger.info(
         "Trade already %s: this duplicate rejection changes nothing", existing.status, extra=_DUPLICATE
