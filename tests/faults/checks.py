@@ -31,6 +31,7 @@ class Figures:
     lost: list[str] = field(default_factory=list)  # accepted, and no record or stuck without a reason
     in_reconciliation: list[str] = field(default_factory=list)
     duplicate_orders: list[str] = field(default_factory=list)
+    executed_twice: list[str] = field(default_factory=list)  # filled at Alpaca, recorded as another fill
     duplicate_notifications: list[str] = field(default_factory=list)
     missing_notifications: list[str] = field(default_factory=list)
     position_mismatches: list[str] = field(default_factory=list)
@@ -45,6 +46,7 @@ class Figures:
             for name, values in (
                 ("lost", self.lost),
                 ("duplicate orders", self.duplicate_orders),
+                ("executed twice (an Alpaca fill and another outcome)", self.executed_twice),
                 ("duplicate notifications", self.duplicate_notifications),
                 ("missing notifications", self.missing_notifications),
                 ("position mismatches", self.position_mismatches),
@@ -59,7 +61,7 @@ class Figures:
             f"trades accepted: {self.trades}  statuses: {dict(self.statuses)}  methods: {dict(self.methods)}",
             f"orders at Alpaca: {self.orders_at_alpaca}",
             f"lost: {len(self.lost)}  in reconciliation with a reason: {len(self.in_reconciliation)}",
-            f"duplicate orders: {len(self.duplicate_orders)}",
+            f"duplicate orders: {len(self.duplicate_orders)}  executed twice: {len(self.executed_twice)}",
             f"duplicate notifications: {len(self.duplicate_notifications)}  "
             f"missing notifications: {len(self.missing_notifications)}",
             f"position mismatches: {len(self.position_mismatches)}",
@@ -127,10 +129,18 @@ def _orders(
     orders: list[dict[str, Any]],
     guard_windows: list[tuple[float, float]],
 ) -> None:
-    ours = {str(t) for t in trades}
+    ours = {str(t): record for t, record in trades.items()}
     per_trade = Counter(o["client_order_id"] for o in orders if o["client_order_id"] in ours)
     figures.orders_at_alpaca = sum(per_trade.values())
     figures.duplicate_orders = [f"{t}: {n} orders" for t, n in per_trade.items() if n > 1]
+    for order in orders:
+        record = ours.get(order["client_order_id"])
+        filled = Decimal(str(order.get("filled_qty") or 0))
+        if record is not None and filled > 0 and record.execution_method != "alpaca":
+            figures.executed_twice.append(
+                f"{record.trade_id}: {filled} filled at Alpaca, recorded {record.status} "
+                f"({record.execution_method or 'no fill'})"
+            )
     for order in orders:
         created = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).timestamp()
         if any(start + GUARD_GRACE_S < created < end for start, end in guard_windows):
