@@ -1,6 +1,6 @@
 """Ingress ack latency while the chain is busy: signed view_submissions at a steady rate against `make up`.
 
-Run `make up` in one terminal, then `python bench/ingress_ack.py --rate 50 --seconds 20`. Each request is a
+Run `make up` in one terminal, then `python -m bench.ingress_ack --rate 50 --seconds 20`. Each request is a
 real Execute Trade (a new trade id), so the chain works on every one while later acks are measured. Prints
 p50/p95/p99/max of the ack (the HTTP response Slack waits 3 s for) and writes bench/out/ingress_ack.json.
 """
@@ -9,62 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import statistics
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
 import aiohttp
 
+from bench.load import signed, submission
 from workers.settings import load_settings
-from workers.slack.forms import Prefill, trade_modal
-
-
-def submission(user_id: str, symbol: str) -> str:
-    view = trade_modal(uuid.uuid4(), "C0BENCH", Prefill())
-    values = {
-        "side": ("static_select", "buy"),
-        "symbol": ("plain_text_input", symbol),
-        "quantity": ("plain_text_input", "1"),
-        "order_type": ("static_select", "market"),
-        "limit_price": ("plain_text_input", None),
-        "stop_price": ("plain_text_input", None),
-        "time_in_force": ("static_select", "day"),
-    }
-    state = {
-        block: {
-            block: (
-                {"type": kind, "selected_option": {"value": value}}
-                if kind == "static_select"
-                else {"type": kind, "value": value}
-            )
-        }
-        for block, (kind, value) in values.items()
-    }
-    view = {**view, "id": f"V{uuid.uuid4().hex[:10].upper()}", "state": {"values": state}}
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T0BENCH"},
-        "user": {"id": user_id},
-        "api_app_id": "A0BENCH",
-        "trigger_id": "0.0.bench",
-        "view": view,
-    }
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def signed(secret: str, body: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
 
 
 async def run(rate: float, seconds: float, url: str, secret: str) -> dict[str, object]:

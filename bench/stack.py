@@ -24,6 +24,7 @@ import pika
 
 from telemetry.otlp_sink import OtlpSink
 from workers.ops.up import ensure_rabbitmq, start_process
+from workers.ops.up import stop_process as stop
 from workers.routing import STAGE_NAMES
 from workers.store.local import LocalDynamo, start_local_dynamodb
 
@@ -205,17 +206,6 @@ def _consumers(connection: pika.BlockingConnection, queue: str) -> int:
     finally:
         if channel.is_open:
             channel.close()
-
-
-def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)  # only the main process: dramatiq forwards it to its children
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def delete_queues(prefix: str) -> None:

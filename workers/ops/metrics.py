@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from workers.ops.moments import parse_moment
 from workers.store.port import TradeStore, trade_window
 
 # Executions are the trades that reached the stock broker or the simulation: rejected ones never did.
@@ -19,8 +19,6 @@ UNRECORDED_METHOD = "unrecorded"  # a failure before a method was chosen
 _PERCENT = Decimal("0.01")
 _BPS = Decimal("0.01")
 _MS = Decimal("0.1")
-_DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 async def execution_metrics(
@@ -105,23 +103,12 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     after `now`.
     """
     now = datetime.now(UTC) if now is None else now
-    duration = _DURATION.match(text)
-    if duration is not None:
-        amount, unit = int(duration.group(1)), duration.group(2).lower()
-        if amount == 0:
-            raise ValueError(f"--since needs a duration above zero, got {text!r}")
-        try:
-            return now - timedelta(**{_UNITS[unit]: amount})
-        except OverflowError:
-            raise ValueError(f"--since {text!r} reaches back before year 1") from None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"--since takes a duration such as 30m, 1h or 2d, or an ISO datetime such as"
-            f" 2026-11-25T14:30:00Z; got {text!r}"
-        ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = parse_moment(
+        "--since",
+        text,
+        now,
+        examples="a duration such as 30m, 1h or 2d, or an ISO datetime such as 2026-11-25T14:30:00Z",
+    )
     if moment > now:
         raise ValueError(f"--since {text!r} is in the future")
     return moment

@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from messages.records import AuditEvent, TradeRecord
+from workers.ops.moments import parse_moment
 from workers.ops.progress import WindowProgress
 from workers.ops.report_rows import Redactor, ReportFormat, RowWriter, report_row
 from workers.store.port import TradeStore
 
 PAGE_SIZE = 500
 AUDIT_READS_IN_FLIGHT = 16
-_DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 async def trades_with_audit(
@@ -146,18 +144,8 @@ def parse_window(since: str, until: str | None, now: datetime | None = None) -> 
 
 
 def _moment(option: str, text: str, now: datetime) -> datetime:
-    duration = _DURATION.match(text)
-    if duration is not None:
-        amount, unit = int(duration.group(1)), duration.group(2).lower()
-        try:
-            return now - timedelta(**{_UNITS[unit]: amount})
-        except OverflowError:
-            raise ValueError(f"{option} {text!r} reaches back before year 1") from None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"{option} takes an ISO date or time such as 2026-11-25 or 2026-11-25T14:30:00Z, or a"
-            f" duration back from now such as 30m, 24h or 7d; got {text!r}"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    examples = (
+        "an ISO date or time such as 2026-11-25 or 2026-11-25T14:30:00Z, or a duration back from now"
+        " such as 30m, 24h or 7d"
+    )
+    return parse_moment(option, text, now, examples=examples)

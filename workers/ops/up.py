@@ -132,7 +132,7 @@ def run_stack(
                     port=port,
                     log=data_dir / "alpaca-emulator.log",
                 )
-                started.callback(_stop, emulator)
+                started.callback(stop_process, emulator)
                 report.show(
                     "Alpaca",
                     f"{settings.alpaca_paper_base_url} (emulator, paper)",
@@ -180,7 +180,7 @@ def run_stack(
                     port=port,
                     log=data_dir / "slack-emulator.log",
                 )
-                started.callback(_stop, emulator)
+                started.callback(stop_process, emulator)
                 report.show(
                     "Slack",
                     f"{settings.slack_api_url} (emulator)",
@@ -194,7 +194,7 @@ def run_stack(
         if threads:
             cmd += ["--threads", str(threads)]
         workers = subprocess.Popen(cmd, env=env, start_new_session=True)
-        started.callback(_stop, workers)
+        started.callback(stop_process, workers)
         host, port = settings.tradeflow_ingress_host, settings.tradeflow_ingress_port
         ingress = start_process(
             [sys.executable, "-m", "workers.cli", "ingress"],
@@ -203,7 +203,7 @@ def run_stack(
             port=port,
             log=data_dir / "ingress.log",
         )
-        started.callback(_stop, ingress)
+        started.callback(stop_process, ingress)
         report.show("Ingress", f"http://{host}:{port}/slack/events", url=f"http://{host}:{port}/slack/events")
         queues = _stage_queues(settings)
         report.show("Workers", f"{processes} process(es) on queues {', '.join(queues)}", queues=queues)
@@ -225,7 +225,7 @@ def start_process(
     deadline = time.monotonic() + timeout_s
     while not port_open(host, port):
         if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
+            stop_process(process)
             raise SystemExit(f"{' '.join(cmd[:3])} did not start on {host}:{port}; see {log}")
         time.sleep(0.1)
     return process
@@ -271,7 +271,7 @@ def _wait(workers: subprocess.Popen[bytes]) -> int:
     return 0
 
 
-def _stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     if process.poll() is not None:
         return
     process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
