@@ -15,17 +15,14 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from slack_sdk.web.async_client import AsyncWebClient
+from aiohttp.test_utils import TestClient
 
 from bench.load import submission
 from messages.events import SubmitTrade
-from workers.slack.ingress import Ingress
-from workers.store.memory import MemoryTradeStore
+from tests.ingress_app import served_ingress
 
 SECRET = "fuzz-signing-secret"
 REQUESTS = int(os.environ.get("TRADEFLOW_FUZZ_REQUESTS", "3000"))
@@ -45,27 +42,10 @@ def sign(body: bytes, timestamp: str, secret: str = SECRET) -> str:
     )
 
 
-async def _no_price(symbol: str) -> Decimal | None:
-    return None
-
-
 @pytest.fixture
 async def ingress() -> AsyncIterator[tuple[TestClient, list[SubmitTrade]]]:
-    published: list[SubmitTrade] = []
-    app = Ingress(
-        signing_secret=SECRET,
-        # Slack itself is a refused port: every Web API call the ingress makes fails fast, as in an outage.
-        client=AsyncWebClient(token="xoxb-fuzz", base_url="http://127.0.0.1:9/api/", timeout=1),
-        publish=published.append,
-        ready=lambda: True,
-        store=MemoryTradeStore(),
-        prices=_no_price,
-    )
-    client = TestClient(TestServer(app.web_app()))
-    await client.start_server()
-    yield client, published
-    await client.close()
-    app.close()
+    async with served_ingress(SECRET) as served:
+        yield served
 
 
 def _random_text(rng: random.Random, size: int) -> str:

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import time
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from messages.events import SubmitTrade
+from tests.ingress_app import no_price, served_ingress
 from workers.slack.ingress import Ingress
 from workers.store.memory import MemoryTradeStore
 
@@ -35,26 +35,10 @@ def sign(body: str, timestamp: str, secret: str = SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
 
 
-async def _no_price(symbol: str) -> Decimal | None:
-    return None
-
-
 @pytest.fixture
 async def ingress() -> AsyncIterator[tuple[TestClient, list[SubmitTrade]]]:
-    published: list[SubmitTrade] = []
-    app = Ingress(
-        signing_secret=SECRET,
-        client=AsyncWebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/"),
-        publish=published.append,
-        ready=lambda: True,
-        store=MemoryTradeStore(),
-        prices=_no_price,
-    )
-    client = TestClient(TestServer(app.web_app()))
-    await client.start_server()
-    yield client, published
-    await client.close()
-    app.close()
+    async with served_ingress(SECRET) as served:
+        yield served
 
 
 async def _post(client: TestClient, body: str, headers: dict[str, str]) -> Any:
@@ -176,7 +160,7 @@ async def test_with_rabbitmq_down_the_modal_says_the_trade_was_not_submitted() -
         publish=publisher.submit,
         ready=lambda: False,
         store=MemoryTradeStore(),
-        prices=_no_price,
+        prices=no_price,
     )
     client = TestClient(TestServer(app.web_app()))
     await client.start_server()
