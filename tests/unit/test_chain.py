@@ -21,7 +21,7 @@ from messages.records import KillSwitch
 from tests.unit.fakes import CountingBroker, FakeNotifier, make_deps, submit, trade
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
-from workers.handlers.errors import InvariantViolation, UnknownTrade
+from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
 from workers.routing import STAGES, next_stage
 
 HANDLERS = {stage.name: stage.handler for stage in STAGES}
@@ -184,3 +184,17 @@ async def test_only_the_first_attempt_at_an_order_is_told_it_is_the_first() -> N
     await HANDLERS["execution"](recorded, deps)
 
     assert broker.first_attempts == [False]  # FallbackBroker may then not simulate without asking Alpaca
+
+
+async def test_a_duplicate_delivery_waits_while_another_executes_the_trade() -> None:
+    deps = make_deps()
+    command = submit()
+    validated = await HANDLERS["validation"](command, deps)
+    recorded = await HANDLERS["persistence"](validated, deps)
+    now_ms = int(deps.clock().timestamp() * 1000)
+    await deps.store.claim_lease(f"order#{command.trade.trade_id}", now_ms=now_ms, lease_ms=60_000)
+
+    with pytest.raises(Deferred):  # the other delivery is executing it right now
+        await HANDLERS["execution"](recorded, deps)
+    broker = deps.broker
+    assert isinstance(broker, CountingBroker) and broker.calls == []

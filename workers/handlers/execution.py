@@ -20,7 +20,7 @@ from messages.records import TradeRecord
 from messages.trade import Execution, ExecutionError, OrderPending
 from workers.handlers.audit import audit_event
 from workers.handlers.deps import Deps
-from workers.handlers.errors import InvariantViolation, UnknownTrade
+from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
 from workers.handlers.records import executed_record, failed_record, open_record, outcome_of, recorded_since
 from workers.handlers.sameness import ensure_same_trade
 from workers.store.port import LeaseClaim
@@ -32,8 +32,6 @@ Outcome = TradeExecuted | TradeFailed
 MAX_RECHECK_MS = 60_000
 # An order that still cannot be found this long after the trade was recorded never reached the stock broker.
 UNKNOWN_GIVE_UP = timedelta(minutes=15)
-# How long a trade's "order attempted" mark lasts: longer than any attempt (and its redeliveries) can take.
-ORDER_MARK_MS = 24 * 3600 * 1000
 # A late trade's verdict message arrives this much after the moment it waits for (clocks differ a little).
 VERDICT_MARGIN_MS = 1_000
 
@@ -69,15 +67,18 @@ async def execute_trade(
 
 
 async def _first_attempt(record: TradeRecord, deps: Deps) -> bool:
-    """Mark the trade's order as attempted; False when an earlier attempt (maybe one that died) did so.
+    """Take the trade's order lease; True for the first attempt, False when an earlier one died holding it.
 
-    The mark is a lease that outlives any attempt: only the first attempt may fall back to the simulation
-    without first asking the stock broker whether an order exists (FallbackBroker).
+    While another delivery holds it (a duplicate TradeRecorded), this one waits (Deferred) and then finds
+    the trade decided. The lease lasts as long as an attempt may (the stage's time limit), so a live
+    attempt is never overtaken; and only a first attempt may fall back to the simulation without first
+    asking the stock broker whether an order exists (FallbackBroker).
     """
     now_ms = int(deps.clock().timestamp() * 1000)
-    claim = await deps.store.claim_lease_over(
-        f"order#{record.trade_id}", now_ms=now_ms, lease_ms=ORDER_MARK_MS
-    )
+    lease_ms = int(deps.reconcile.attempt_limit.total_seconds() * 1000)
+    claim = await deps.store.claim_lease_over(f"order#{record.trade_id}", now_ms=now_ms, lease_ms=lease_ms)
+    if claim is LeaseClaim.HELD:
+        raise Deferred(f"trade {record.trade_id} is being executed by another delivery", retry_after_ms=1_000)
     return claim is LeaseClaim.TAKEN
 
 
