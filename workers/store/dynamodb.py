@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 import aioboto3
@@ -24,12 +23,11 @@ from workers.store.dynamo_requests import (
     put_if,
     put_request,
     query,
-    trades_by_day_request,
 )
 from workers.store.dynamo_roles import RosterItems
-from workers.store.faults import CONDITION_FAILED, transient_faults_as_unavailable
+from workers.store.dynamo_trade_queries import TradeQueries
+from workers.store.faults import CONDITION_FAILED
 from workers.store.items import (
-    day_sort_bounds,
     from_attributes,
     key,
     to_attributes,
@@ -39,17 +37,9 @@ from workers.store.items import (
 from workers.store.port import (
     PositionWrite,
     StoreUnavailable,
-    check_limit,
-    open_statuses_to_list,
-    trade_window,
 )
 from workers.store.schema import create_tables
 from workers.store.tables import (
-    OPEN_SORT_ATTRIBUTE,
-    OPEN_STATUS_ATTRIBUTE,
-    OPEN_TRADES_INDEX,
-    USER_ATTRIBUTE,
-    USER_TRADES_INDEX,
     Encryption,
     TableNames,
     encryption_for,
@@ -61,7 +51,7 @@ _OPEN_VALUES = {f":{status}": {"S": status} for status in sorted(OPEN_STATUSES)}
 _IS_OPEN = f"#status IN ({', '.join(_OPEN_VALUES)})"
 
 
-class DynamoTradeStore(ControlItems, RosterItems, ActivityItems, ChainedAudit):
+class DynamoTradeStore(TradeQueries, ControlItems, RosterItems, ActivityItems, ChainedAudit):
     """Trades, positions, audit, the kill switch, roles and the journal in four DynamoDB tables (tables.py).
 
     Every write is conditional, so redelivered messages and racing workers cannot double-apply anything.
@@ -176,66 +166,6 @@ class DynamoTradeStore(ControlItems, RosterItems, ActivityItems, ChainedAudit):
         if await put_if(self._client, "record_progress", trade_put):
             return None
         return await self._terminal_or_retry(record)
-
-    async def list_open_trades(
-        self, statuses: Collection[str] = ("working", "unknown"), limit: int = 500
-    ) -> list[TradeRecord]:
-        """Query the sparse open-trades index once per status; see the port for its consistency."""
-        items: list[dict[str, Any]] = []
-        for status in open_statuses_to_list(statuses, limit):
-            request = {
-                "TableName": self._tables.trades,
-                "IndexName": OPEN_TRADES_INDEX,
-                "KeyConditionExpression": "#open = :status",
-                "ExpressionAttributeNames": {"#open": OPEN_STATUS_ATTRIBUTE},
-                "ExpressionAttributeValues": {":status": {"S": status}},
-                "ScanIndexForward": True,  # oldest first; a GSI cannot be read consistently
-            }
-            items.extend(await query(self._client, request, limit=limit))
-        items.sort(key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]))
-        return [trade_from_attributes(item) for item in items[:limit]]
-
-    async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
-        """Query the user-trades index newest first; see the port for its consistency."""
-        request = {
-            "TableName": self._tables.trades,
-            "IndexName": USER_TRADES_INDEX,
-            "KeyConditionExpression": "#user = :user",
-            "ExpressionAttributeNames": {"#user": USER_ATTRIBUTE},
-            "ExpressionAttributeValues": {":user": {"S": user_id}},
-            "ScanIndexForward": False,  # newest first; a GSI cannot be read consistently
-        }
-        items = await query(self._client, request, limit=check_limit(limit))
-        return [trade_from_attributes(item) for item in items[:limit]]
-
-    async def list_trades_since(
-        self, since: datetime, until: datetime | None = None, limit: int = 100_000
-    ) -> list[TradeRecord]:
-        """Query the trades-by-day index once per UTC day, oldest first; see the port for its consistency."""
-        days, lower, upper = day_sort_bounds(*trade_window(since, until, limit))
-        items: list[dict[str, Any]] = []
-        for day in days:
-            request = trades_by_day_request(self._tables.trades, day, lower, upper)
-            items.extend(await query(self._client, request, limit=limit - len(items)))
-            if len(items) >= limit:
-                break
-        return [trade_from_attributes(item) for item in items[:limit]]
-
-    async def iter_trades(
-        self, since: datetime, until: datetime | None = None, *, page_size: int = 500
-    ) -> AsyncIterator[TradeRecord]:
-        """Query the trades-by-day index a page at a time, day after day; see the port."""
-        days, lower, upper = day_sort_bounds(*trade_window(since, until, page_size))
-        for day in days:
-            request = {**trades_by_day_request(self._tables.trades, day, lower, upper), "Limit": page_size}
-            while True:
-                with transient_faults_as_unavailable(f"Query {self._tables.trades}"):
-                    page = await self._client.query(**request)
-                for item in page.get("Items", []):
-                    yield trade_from_attributes(item)
-                if "LastEvaluatedKey" not in page:
-                    break
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     async def get_position(self, user_id: str, symbol: str) -> Position | None:
         return await self._get(self._tables.positions, key(user_id=user_id, symbol=symbol), Position)
