@@ -37,7 +37,7 @@ from brokers.alpaca_mapping import (
 )
 from brokers.alpaca_stream import TradeUpdates
 from brokers.paper_guard import PaperGuard
-from brokers.port import BrokerResult, BrokerUnavailable, MarketConditions
+from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, MarketConditions
 from messages.trade import TradeRequest
 from telemetry.client_spans import client_span
 
@@ -47,10 +47,6 @@ POLL_INTERVAL_S = 0.5
 LOOKUP_INTERVAL_S = 0.5
 AUTH_FAILURES = frozenset({401, 403})
 ORDER_NOT_FOUND = 40410000  # with 404 and "order not found"; Alpaca uses the code for other 404s too
-
-
-class BrokerBusy(Exception):
-    """Alpaca answered but refused to act now (rate limited): no order exists; retry later, never simulate."""
 
 
 class AlpacaPaperBroker:
@@ -182,9 +178,15 @@ class AlpacaPaperBroker:
             return pending_of(
                 None, "unknown", reason="the order request may have reached Alpaca", streamed=[]
             )
-        return await self._settle(
-            trade, order, reference, started, wake, self.fill_timeout_s, cancel_late_market=True
-        )
+        try:
+            return await self._settle(
+                trade, order, reference, started, wake, self.fill_timeout_s, cancel_late_market=True
+            )
+        except (BrokerUnavailable, BrokerBusy) as exc:
+            # The order exists: an outage now must never read as "nothing was sent" (the port's meaning of
+            # BrokerUnavailable), or the caller could fall back and execute the trade a second time.
+            logger.warning("Alpaca stopped answering about order %s (%s): left to reconcile", order.id, exc)
+            return pending_of(order, "unknown", reason=f"Alpaca stopped answering: {exc}", streamed=[])
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         """Settle an order that may exist; waits briefly, never places one."""

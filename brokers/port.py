@@ -13,6 +13,11 @@ from messages.trade import Execution, ExecutionError, OrderPending, TradeRequest
 BrokerResult = Execution | ExecutionError | OrderPending
 
 
+class BrokerBusy(Exception):
+    """The stock broker answered but refused to act now (rate limited): no order exists; retry later, never
+    simulate."""
+
+
 class BrokerUnavailable(Exception):
     """The stock broker could not be reached before any order request left: transient, safe to retry.
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from alpaca.common.exceptions import APIError
 
-from brokers.alpaca import AlpacaPaperBroker, BrokerBusy
+from brokers.alpaca import AlpacaPaperBroker
 from brokers.fallback import FallbackBroker
-from brokers.port import BrokerUnavailable
+from brokers.port import BrokerBusy, BrokerUnavailable
 from brokers.simulated import SimulatedBroker
 from emulators.alpaca import AlpacaEmulator
 from messages.events import ReconcileTrade, TradeExecuted, TradeRecorded

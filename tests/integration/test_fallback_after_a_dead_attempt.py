@@ -12,7 +12,7 @@ from brokers.fallback import FallbackBroker
 from brokers.port import BrokerUnavailable
 from brokers.simulated import SimulatedBroker
 from emulators.alpaca import AlpacaEmulator
-from messages.trade import Execution
+from messages.trade import Execution, OrderPending
 from tests.fixtures_alpaca import make_broker
 from tests.unit.fakes import trade
 
@@ -67,3 +67,16 @@ async def test_a_first_attempt_still_falls_back_at_once(
     alpaca_emulator.admin.add_fault("http_error", status=503, times=None)
     result = await fallback.execute(trade())
     assert isinstance(result, Execution) and result.execution_method == "simulation"
+
+
+async def test_an_outage_after_the_order_left_is_left_to_reconcile_never_simulated(
+    fallback: FallbackBroker, alpaca_emulator: AlpacaEmulator
+) -> None:
+    alpaca_emulator.admin.configure(fill_delay_ms=1_500)  # the order is accepted, then rests a moment
+    alpaca_emulator.admin.add_fault("http_error", status=500, method="GET", path="/v2/orders/*", times=None)
+    placed = trade()
+
+    result = await fallback.execute(placed)  # a first attempt: it could fall back, were nothing sent
+
+    assert isinstance(result, OrderPending) and result.state == "unknown" and result.alpaca_order_id
+    assert len(alpaca_emulator.admin.orders(str(placed.trade_id))) == 1

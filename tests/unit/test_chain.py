@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from brokers.port import BrokerBusy, BrokerResult
+from brokers.simulated import SimulatedBroker
 from messages.events import (
     AnyMessage,
     PositionUpdated,
@@ -18,6 +21,7 @@ from messages.events import (
     TradeValidated,
 )
 from messages.records import KillSwitch
+from messages.trade import TradeRequest
 from tests.unit.fakes import CountingBroker, FakeNotifier, make_deps, submit, trade
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
@@ -198,3 +202,31 @@ async def test_a_duplicate_delivery_waits_while_another_executes_the_trade() -> 
         await HANDLERS["execution"](recorded, deps)
     broker = deps.broker
     assert isinstance(broker, CountingBroker) and broker.calls == []
+
+
+class BusyOnce(CountingBroker):
+    """Rate limited once, before any order left; then it trades."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.busy = 1
+
+    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
+        if self.busy:
+            self.busy -= 1
+            self.first_attempts.append(first_attempt)
+            raise BrokerBusy("rate limited: nothing was placed")
+        return await super().execute(trade, first_attempt=first_attempt)
+
+
+async def test_a_first_attempt_refused_before_any_order_left_is_retried_as_a_first_attempt() -> None:
+    broker = BusyOnce(SimulatedBroker(seed=7, delay_ms=0))
+    deps = make_deps(broker=broker)
+    command = submit()
+    recorded = await HANDLERS["persistence"](await HANDLERS["validation"](command, deps), deps)
+
+    with pytest.raises(BrokerBusy):
+        await HANDLERS["execution"](recorded, deps)
+    executed = await HANDLERS["execution"](recorded, deps)  # the retry: not Deferred, not a later attempt
+
+    assert isinstance(executed, TradeExecuted) and broker.first_attempts == [True, True]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from brokers.port import BrokerResult
+from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable
 from messages.events import ReconcileTrade, TradeExecuted, TradeFailed, TradeRecorded, TradeWorking
 from messages.records import TradeRecord
 from messages.trade import Execution, ExecutionError, OrderPending
@@ -58,7 +58,7 @@ async def execute_trade(
             # Its TradeRecorded is still queued or in flight: that delivery places the order.
             logger.info("Trade not placed yet: nothing to reconcile", extra={"outcome": "pending"})
             return None
-        result = await deps.broker.execute(trade, first_attempt=await _first_attempt(record, deps))
+        result = await _execute(record, deps)
     else:
         result = await deps.broker.resume(trade, record.alpaca_order_id)
     if isinstance(result, OrderPending):
@@ -66,7 +66,28 @@ async def execute_trade(
     return await _decide(record, result, deps)
 
 
-async def _first_attempt(record: TradeRecord, deps: Deps) -> bool:
+async def _execute(record: TradeRecord, deps: Deps) -> BrokerResult:
+    """Place the trade's order under its order lease (see `_first_attempt`).
+
+    A first attempt that the stock broker refused before any order left (unreachable, rate limited) gives
+    the lease back, so its retry is a first attempt again; any other failure keeps it, so the next attempt
+    looks for an order before it may fall back to the simulation.
+    """
+    trade = record.request()
+    first, lease, claimed_at_ms = await _first_attempt(record, deps)
+    try:
+        return await deps.broker.execute(trade, first_attempt=first)
+    except (BrokerUnavailable, BrokerBusy):
+        if first:
+            await deps.store.release_lease(lease, claimed_at_ms=claimed_at_ms, lease_ms=_lease_ms(deps))
+        raise
+
+
+def _lease_ms(deps: Deps) -> int:
+    return int(deps.reconcile.attempt_limit.total_seconds() * 1000)
+
+
+async def _first_attempt(record: TradeRecord, deps: Deps) -> tuple[bool, str, int]:
     """Take the trade's order lease; True for the first attempt, False when an earlier one died holding it.
 
     While another delivery holds it (a duplicate TradeRecorded), this one waits (Deferred) and then finds
@@ -74,12 +95,11 @@ async def _first_attempt(record: TradeRecord, deps: Deps) -> bool:
     attempt is never overtaken; and only a first attempt may fall back to the simulation without first
     asking the stock broker whether an order exists (FallbackBroker).
     """
-    now_ms = int(deps.clock().timestamp() * 1000)
-    lease_ms = int(deps.reconcile.attempt_limit.total_seconds() * 1000)
-    claim = await deps.store.claim_lease_over(f"order#{record.trade_id}", now_ms=now_ms, lease_ms=lease_ms)
+    lease, now_ms = f"order#{record.trade_id}", int(deps.clock().timestamp() * 1000)
+    claim = await deps.store.claim_lease_over(lease, now_ms=now_ms, lease_ms=_lease_ms(deps))
     if claim is LeaseClaim.HELD:
         raise Deferred(f"trade {record.trade_id} is being executed by another delivery", retry_after_ms=1_000)
-    return claim is LeaseClaim.TAKEN
+    return claim is LeaseClaim.TAKEN, lease, now_ms
 
 
 async def _look_up_late(
