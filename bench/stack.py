@@ -183,18 +183,23 @@ def wait_for_consumers(env: dict[str, str], stages: list[str], count: int, timeo
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            connection = pika.BlockingConnection(pika.URLParameters(env["RABBITMQ_URL"]))
-        except pika.exceptions.AMQPConnectionError:
+            counts = _consumer_counts(env["RABBITMQ_URL"], queues)
+        except pika.exceptions.AMQPError:  # RabbitMQ is being restarted (a fault of the campaign): again
             time.sleep(0.5)
             continue
-        try:
-            counts = [_consumers(connection, queue) for queue in queues]
-        finally:
-            connection.close()
         if all(n >= count for n in counts):
             return
         time.sleep(0.5)
     raise TimeoutError(f"{', '.join(stages)}: no {count} consumer(s) within {timeout_s}s")
+
+
+def _consumer_counts(url: str, queues: list[str]) -> list[int]:
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        return [_consumers(connection, queue) for queue in queues]
+    finally:
+        if connection.is_open:
+            connection.close()
 
 
 def _consumers(connection: pika.BlockingConnection, queue: str) -> int:

@@ -16,11 +16,14 @@ from typing import Any
 from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
 from emulators.slack.admin_client import AdminClient as SlackAdmin
 from messages.records import TradeRecord
+from tests.faults.injectors import ALPACA_TIMEOUT_S
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.store.port import TradeStore
 
 FINAL_DM_PREFIXES = ("✅ Trade Executed", "❌ Trade Execution Failed", "❌ Trade Rejected")
-GUARD_GRACE_S = 1.0  # an order whose check passed just before the account turned live may still land
+# An order whose safety check passed just before the account turned live may still land: the check and the
+# order are two requests, each bounded by the Alpaca timeout. Orders later in the window must not exist.
+GUARD_GRACE_S = 2 * ALPACA_TIMEOUT_S + 0.5
 
 
 @dataclass

@@ -76,7 +76,8 @@ def plan_faults(rng: random.Random, n_trades: int, duration_s: float) -> list[Fa
         )
         planned.append(("alpaca_accept_then_drop", {}))
         planned.append(("market_closed", {"closed_s": rng.uniform(1.0, 3.0)}))
-    planned.append(("paper_guard_fails", {"live_s": rng.uniform(1.0, 2.5)}))
+    # longer than the checks' grace (two Alpaca timeouts), so part of the window is always checked
+    planned.append(("paper_guard_fails", {"live_s": rng.uniform(6.0, 9.0)}))
     return sorted(
         (Fault(rng.uniform(0.05, 0.85) * duration_s, kind, params) for kind, params in planned),
         key=lambda fault: fault.at_s,
