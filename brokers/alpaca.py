@@ -26,10 +26,11 @@ from brokers.alpaca_mapping import (
     DONE,
     DUPLICATE_CLIENT_ORDER_ID,
     api_error_code,
-    api_error_message,
     decimal_of,
+    elapsed_ms_of,
     execution_of,
     fill_timeout_error,
+    order_not_found,
     order_request,
     pending_of,
     refusal_error,
@@ -46,7 +47,6 @@ logger = logging.getLogger("tradeflow.alpaca")
 POLL_INTERVAL_S = 0.5
 LOOKUP_INTERVAL_S = 0.5
 AUTH_FAILURES = frozenset({401, 403})
-ORDER_NOT_FOUND = 40410000  # with 404 and "order not found"; Alpaca uses the code for other 404s too
 
 
 class AlpacaPaperBroker:
@@ -210,7 +210,7 @@ class AlpacaPaperBroker:
             try:
                 return await self._reach(self.trading.get_order_by_client_id, client_order_id)
             except APIError as exc:
-                if not _order_not_found(exc):
+                if not order_not_found(exc):
                     raise
             except (BrokerUnavailable, BrokerBusy) as exc:
                 unanswered = exc
@@ -254,7 +254,7 @@ class AlpacaPaperBroker:
                 if order.status in DONE and decimal_of(order.filled_qty) == 0:
                     return fill_timeout_error(order, wait_s)
             streamed = self.updates.fills(client_order_id) if self.updates else []
-            elapsed_ms = _elapsed_ms(order, started)
+            elapsed_ms = elapsed_ms_of(order, started)
             filled = decimal_of(order.filled_qty)
             if order.status == OrderStatus.FILLED or (order.status in DONE and filled > 0):
                 return execution_of(
@@ -297,21 +297,3 @@ class AlpacaPaperBroker:
         if self.updates is not None:
             self.updates.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _order_not_found(exc: APIError) -> bool:
-    """Alpaca's own answer that no order has this id, not a 404 from a proxy or a wrong URL."""
-    return (
-        exc.status_code == 404
-        and api_error_code(exc) == ORDER_NOT_FOUND
-        and "order not found" in api_error_message(exc).lower()
-    )
-
-
-def _elapsed_ms(order: Order, started: float | None) -> float:
-    """From our submission when we timed it; for an order settled later, Alpaca's submitted-to-filled time."""
-    if started is not None:
-        return (time.perf_counter() - started) * 1000
-    if order.filled_at is not None and order.submitted_at is not None:
-        return max(0.0, (order.filled_at - order.submitted_at).total_seconds() * 1000)
-    return 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -178,3 +179,24 @@ def pending_of(order: Order | None, state: str, *, reason: str, streamed: list[F
         reason=reason,
         fills=fills_of(order, streamed) if order is not None else (),
     )
+
+
+ORDER_NOT_FOUND = 40410000  # with 404 and "order not found"; Alpaca uses the code for other 404s too
+
+
+def order_not_found(exc: APIError) -> bool:
+    """Alpaca's own answer that no order has this id, not a 404 from a proxy or a wrong URL."""
+    return (
+        exc.status_code == 404
+        and api_error_code(exc) == ORDER_NOT_FOUND
+        and "order not found" in api_error_message(exc).lower()
+    )
+
+
+def elapsed_ms_of(order: Order, started: float | None) -> float:
+    """From our submission when we timed it; for an order settled later, Alpaca's submitted-to-filled time."""
+    if started is not None:
+        return (time.perf_counter() - started) * 1000
+    if order.filled_at is not None and order.submitted_at is not None:
+        return max(0.0, (order.filled_at - order.submitted_at).total_seconds() * 1000)
+    return 0.0
