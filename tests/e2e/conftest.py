@@ -297,23 +297,9 @@ def slack_stack(
 @pytest.fixture
 def own_dynamodb_local() -> Iterator[Any]:
     """A DynamoDB Local of this test's own (in memory), which the test may stop; the session's is shared."""
-    import shutil
+    from tests.fixtures_dynamo import started_dynamodb_local
 
-    from tests.fixtures_dynamo import CACHE_DIR, unavailable
-    from workers.store.local import find_dynamodb_local, free_port, start_local_dynamodb
-
-    if shutil.which("java") is None:
-        unavailable("DynamoDB Local needs Java 17+, and `java` is not on PATH")
-    if shutil.which("npm") is None and find_dynamodb_local(CACHE_DIR) is None:
-        unavailable("DynamoDB Local is not in .cache and `npm` is not on PATH to fetch it")
-    try:
-        local = start_local_dynamodb(cache_dir=CACHE_DIR, data_dir=None, port=free_port(), allow_moto=False)
-    except Exception as exc:  # any reason it could not start is reported the same way
-        unavailable(f"DynamoDB Local did not start: {exc}")
-    try:
-        yield local
-    finally:
-        local.stop()
+    yield from started_dynamodb_local()
 
 
 @pytest.fixture
