@@ -29,6 +29,7 @@ from tests.e2e.conftest import SlackStack
 from tests.fixtures_alpaca import TEST_SETTINGS
 from tests.waiting import eventually
 from workers.handlers.audit import NOTIFIED_KEY
+from workers.store.tables import TableNames
 
 pytestmark = pytest.mark.e2e
 
@@ -120,9 +121,11 @@ async def _table_items(flow: SlackStack) -> str:
         aws_access_key_id="reader",
         aws_secret_access_key="reader",
     ) as client:
-        names = (await client.list_tables())["TableNames"]
+        # By name, not ListTables: the session's DynamoDB Local holds other tests' tables, and ListTables
+        # answers 100 names a page, so this stack's tables may not be on the first one.
+        tables = TableNames.from_prefix(settings.dynamodb_table_prefix)
         items: list[Any] = []
-        for name in (n for n in names if n.startswith(f"{settings.dynamodb_table_prefix}-")):
+        for name in (tables.trades, tables.positions, tables.audit, tables.control):
             pages = client.get_paginator("scan").paginate(TableName=name)
             async for page in pages:
                 items += page["Items"]
