@@ -12,7 +12,7 @@ No credentials: it listens on loopback with the rest of the emulator and is for 
   GET /admin/views/{id}                                        one record: status, errors, the view
   POST /admin/views/{id}/close  {"reason": "…"}                the user closed the modal
   POST /admin/views/{id}/answer {"state", "status", "body"}    apply the app's view_submission answer
-  GET /admin/messages           ?channel=&user=&kind=          what the app posted
+  GET /admin/messages           ?channel=&user=&kind=&offset=  what the app posted (from the offset-th on)
   GET /admin/home/{user_id}                                    every App Home published to the user
   GET|POST /admin/channels      {"id": "C…", "name": "…"}
   POST /admin/dms               {"user_id": "U…"}              the user's DM channel with the bot
@@ -170,7 +170,12 @@ async def answer_view(request: web.Request) -> web.Response:
 async def get_messages(request: web.Request) -> web.Response:
     q = request.query
     chat = workspace_of(request).chat
-    return reply(chat.find(channel=q.get("channel"), user=q.get("user"), kind=q.get("kind")))
+    offset = q.get("offset", "0")
+    if not offset.isdigit():
+        raise AdminError(f"offset must be a whole number of messages, got {offset!r}")
+    return reply(
+        chat.find(channel=q.get("channel"), user=q.get("user"), kind=q.get("kind"), offset=int(offset))
+    )
 
 
 async def get_home(request: web.Request) -> web.Response:

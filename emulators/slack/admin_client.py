@@ -85,10 +85,19 @@ class AdminClient(AdminHttp):
         )
 
     def messages(
-        self, *, channel: str | None = None, user: str | None = None, kind: str | None = None
+        self,
+        *,
+        channel: str | None = None,
+        user: str | None = None,
+        kind: str | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """What the app posted: {kind, channel, user, ts, text, blocks, attachments, thread_ts, params}."""
-        return self._call("GET", "/messages", query={"channel": channel, "user": user, "kind": kind})
+        """What the app posted: {kind, channel, user, ts, text, blocks, attachments, thread_ts, params}.
+
+        `offset` skips the first messages posted (whatever the filters), so a poller reads only new ones.
+        """
+        query = {"channel": channel, "user": user, "kind": kind, "offset": str(offset) if offset else None}
+        return self._call("GET", "/messages", query=query)
 
     def home_views(self, user_id: str) -> list[dict[str, Any]]:
         """Every App Home view published to the user, oldest first."""

@@ -113,11 +113,17 @@ class ChatStore:
         return message
 
     def find(
-        self, *, channel: str | None = None, user: str | None = None, kind: str | None = None
+        self,
+        *,
+        channel: str | None = None,
+        user: str | None = None,
+        kind: str | None = None,
+        offset: int = 0,
     ) -> list[Any]:
+        """The messages matching every filter, in posting order, from the `offset`-th message posted on."""
         return [
             m
-            for m in self.messages
+            for m in self.messages[offset:]
             if (channel is None or m["channel"] == channel)
             and (user is None or m["user"] == user)
             and (kind is None or m["kind"] == kind)
