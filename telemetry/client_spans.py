@@ -40,8 +40,20 @@ def trace_dynamodb(client: Any) -> None:
     events.register("after-call-error.dynamodb", _after_call_error)
 
 
+def table_names(params: Any) -> list[str]:
+    """The tables a DynamoDB request names: its TableName, or those of a batch's or a transaction's items."""
+    if not isinstance(params, dict):
+        return []
+    if "TableName" in params:
+        return [str(params["TableName"])]
+    if "RequestItems" in params:  # BatchGetItem, BatchWriteItem
+        return sorted(params["RequestItems"])
+    operations: list[Any] = [op for item in params.get("TransactItems", []) for op in item.values()]
+    return sorted({str(op["TableName"]) for op in operations if isinstance(op, dict) and "TableName" in op})
+
+
 def _before_call(model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    table = params.get("TableName") if isinstance(params, dict) else None
+    tables = table_names(params)
     span = trace.get_tracer(TRACER).start_span(
         f"DynamoDB {model.name}",
         kind=SpanKind.CLIENT,
@@ -50,7 +62,7 @@ def _before_call(model: Any, params: dict[str, Any], context: dict[str, Any], **
             "rpc.service": "DynamoDB",
             "rpc.method": model.name,
             "db.system": "dynamodb",
-            **({"aws.dynamodb.table_names": [table]} if table else {}),
+            **({"aws.dynamodb.table_names": tables} if tables else {}),
         },
     )
     context[_SPAN_KEY] = span

@@ -2,7 +2,8 @@
 trade's hash chain in the transaction that already carries them, refused changes audited, the raw chain read.
 
 Cost: a write with audit items sends one TransactWriteItems, as before, with one more item (the chain head);
-it first reads the head with one consistent GetItem, except a new trade's, which assumes it has none.
+it first reads the head with one consistent GetItem, except a new trade's, which assumes it has none, and a
+write that follows its trade's read, which links after the head read with the trade (head_hints.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from workers.store.audit_chain import (
 )
 from workers.store.dynamo_requests import get_item, put_request, query, transact
 from workers.store.faults import CONDITION_FAILED, TRANSACTION_CONFLICT
+from workers.store.head_hints import ChainHeadHints, Unknown
 from workers.store.items import key, to_attributes
 from workers.store.port import StoreUnavailable
 from workers.store.refusals import AuditsRefusals
@@ -39,6 +41,7 @@ _ABSENT = "attribute_not_exists(trade_id)"
 class ChainedAudit(AuditsRefusals):
     _client: Any
     _tables: TableNames
+    _head_hints: ChainHeadHints
 
     async def append_audit(self, event: AuditEvent) -> bool:
         reasons = await self._transact_chained("append_audit", [], [event])
@@ -80,7 +83,7 @@ class ChainedAudit(AuditsRefusals):
             raise ValueError(f"{operation}: audit events of several trades in one write")
         attributes = [to_attributes(event) for event in events]
         expires_at = max(event.expires_at for event in events)
-        head = None if new_trade else await self._chain_head(trade_id)
+        head = None if new_trade else await self._expected_head(trade_id)
         for attempt in range(MAX_CHAIN_ATTEMPTS):
             linked, after = link(attributes, head or GENESIS)
             condition, names, values = head_condition(head)
@@ -104,6 +107,11 @@ class ChainedAudit(AuditsRefusals):
         raise StoreUnavailable(
             f"audit chain of trade {trade_id} kept moving under {MAX_CHAIN_ATTEMPTS} tries"
         )
+
+    async def _expected_head(self, trade_id: str) -> ChainHead | None:
+        """The head read with the trade a moment ago (head_hints.py), else the stored one."""
+        hint = self._head_hints.take(trade_id)
+        return await self._chain_head(trade_id) if isinstance(hint, Unknown) else hint
 
     async def _chain_head(self, trade_id: str) -> ChainHead | None:
         item = await get_item(

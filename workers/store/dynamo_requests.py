@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,7 +14,10 @@ from workers.store.faults import (
     error_code,
     transient_faults_as_unavailable,
 )
+from workers.store.port import StoreUnavailable
 from workers.store.tables import DAY_SORT_ATTRIBUTE, TRADE_DAY_ATTRIBUTE, TRADES_BY_DAY_INDEX
+
+_BATCH_GET_ATTEMPTS = 5
 
 
 def put_request(
@@ -73,6 +77,25 @@ async def get_item(client: Any, table: str, key: dict[str, Any]) -> dict[str, An
         response = await client.get_item(TableName=table, Key=key, ConsistentRead=True)
     item: dict[str, Any] | None = response.get("Item")
     return item
+
+
+async def get_items(client: Any, keys: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The items under `keys` (table → its keys), read consistently in one BatchGetItem; absent ones omitted.
+
+    Keys DynamoDB leaves unprocessed (throttling) are asked again after a short pause, a few times at most.
+    """
+    found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys}
+    pending = {table: {"Keys": wanted, "ConsistentRead": True} for table, wanted in keys.items()}
+    with transient_faults_as_unavailable(f"BatchGetItem {', '.join(keys)}"):
+        for attempt in range(_BATCH_GET_ATTEMPTS):
+            response = await client.batch_get_item(RequestItems=pending)
+            for table, items in response.get("Responses", {}).items():
+                found[table].extend(items)
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                return found
+            await asyncio.sleep(0.01 * 2**attempt)
+    raise StoreUnavailable(f"DynamoDB BatchGetItem: keys still unprocessed after {_BATCH_GET_ATTEMPTS} tries")
 
 
 async def query(client: Any, request: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
