@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -42,10 +43,23 @@ async def store() -> MemoryTradeStore:
     return trade_store
 
 
+_OPENED: list[SlackNotifier] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_notifiers() -> AsyncIterator[None]:
+    """Each notifier keeps an HTTP session: the test's are closed after it."""
+    yield
+    while _OPENED:
+        await _OPENED.pop().close()
+
+
 def notifier_on(emulator: SlackEmulator, store: MemoryTradeStore, token: str | None = None) -> SlackNotifier:
-    return SlackNotifier.open(
+    notifier = SlackNotifier.open(
         token=token or emulator.bot_token, base_url=emulator.api_url, store=store, prices=last_price
     )
+    _OPENED.append(notifier)
+    return notifier
 
 
 async def submitted_trade(emulator: SlackEmulator) -> TradeRequest:

@@ -9,7 +9,6 @@ import signal
 import msgspec
 from aiohttp import web
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
 from telemetry.logs import configure_logging
 from telemetry.redaction import secrets_of
@@ -24,7 +23,7 @@ from workers.slack.traced_client import TracedAsyncWebClient
 logger = logging.getLogger("tradeflow.ingress")
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(settings: Settings) -> TracedAsyncWebClient:
     client = TracedAsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
@@ -47,9 +46,10 @@ async def _serve(settings: Settings, publisher: Publisher) -> None:
     roles = await open_roles(settings, store)  # seeded from the settings, as the workers do
     # Prices for the App Home only: no trade_updates stream in the ingress.
     broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
+    client = slack_client(settings)
     ingress = Ingress(
         signing_secret=settings.slack_signing_secret,
-        client=slack_client(settings),
+        client=client,
         publish=publisher.submit,
         ready=lambda: rabbitmq_answers(settings.rabbitmq_url),
         store=store,
@@ -72,5 +72,6 @@ async def _serve(settings: Settings, publisher: Publisher) -> None:
     await stop.wait()
     await runner.cleanup()
     ingress.close()
+    await client.close()
     await broker.close()
     await store.close()

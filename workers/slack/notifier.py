@@ -200,7 +200,8 @@ class SlackNotifier:
         )
 
     async def close(self) -> None:
-        return None  # the client opens an HTTP session per request: nothing held open
+        if isinstance(self.client, TracedAsyncWebClient):
+            await self.client.close()  # its kept HTTP session
 
     async def _send_dm(self, request: Awaitable[Any]) -> None:
         try:
