@@ -1,8 +1,8 @@
-"""tradeflow measured from outside: signed Execute Trade clicks into the ingress, done when the trader's
-notification is recorded as delivered (the `trade_notified` audit item, written after Slack answered ok).
+"""tradeflow measured from outside: signed Execute Trade clicks into the ingress, each trade done when its
+DM is delivered (the Slack emulator stamps every message it accepts).
 
 Per-stage times come from the trade's audit timestamps: submitted (the click, stamped by the ingress),
-recorded (validation + persistence), executed, position updated, notified.
+recorded (validation + persistence), executed, position updated; then the DM's delivery.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ STAGE_KEYS = (
     ("validation+persistence", "020#trade_recorded"),
     ("execution", "030#trade_executed"),
     ("positions", "040#position_updated"),
-    ("notifications", "050#trade_notified"),
+    ("notifications", "050#trade_notified"),  # replaced by the DM's delivery
 )
+NOTIFIED = STAGE_KEYS[-1][1]
 
 
 @dataclass
@@ -66,26 +67,34 @@ async def submit(
     return sent
 
 
-async def wait_notified(slack_admin: str, trade_ids: set[uuid.UUID], timeout_s: float) -> None:
-    """Poll the Slack emulator's delivered messages until every trade has its DM.
+async def delivered_at(
+    slack_admin: str, trade_ids: set[uuid.UUID], timeout_s: float
+) -> dict[uuid.UUID, float]:
+    """When each trade's DM was delivered (epoch seconds, the Slack emulator's clock), once all of them were.
 
     Each poll asks only for the messages posted since the last one (`offset`), so polling costs the machine
-    next to nothing however many trades a run holds: its CPU is the stack's, not the measurement's.
+    next to nothing however many trades a run holds: its CPU is the stack's, not the measurement's. A trade
+    told twice (working, then its outcome) counts its last DM.
     """
     deadline = time.monotonic() + timeout_s
-    missing = {str(t) for t in trade_ids}
+    wanted = {str(t): t for t in trade_ids}
+    delivered: dict[uuid.UUID, float] = {}
     seen = 0
     async with aiohttp.ClientSession() as session:
         while True:
-            async with session.get(f"{slack_admin}/admin/messages", params={"offset": str(seen)}) as response:
+            params = {"offset": str(seen)}
+            async with session.get(f"{slack_admin}/admin/messages", params=params) as response:
                 messages = await response.json()
             seen += len(messages)
-            for message in messages:
-                missing.difference_update(UUID_RE.findall(json.dumps(message)))
-            if not missing:
-                return
+            for message in (m for m in messages if m["kind"] == "message"):  # DMs, not ephemeral answers
+                for found in UUID_RE.findall(json.dumps(message)):
+                    if found in wanted:
+                        trade_id = wanted[found]
+                        delivered[trade_id] = max(delivered.get(trade_id, 0.0), float(message["at_s"]))
+            if len(delivered) == len(wanted):
+                return delivered
             if time.monotonic() > deadline:
-                unseen = f"{len(missing)} of {len(trade_ids)} trades"
+                unseen = f"{len(wanted) - len(delivered)} of {len(wanted)} trades"
                 raise TimeoutError(f"{unseen} were not notified in {timeout_s}s")
             await asyncio.sleep(0.25)
 
@@ -108,9 +117,9 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
-def throughput(sent: Sent, times: dict[uuid.UUID, dict[str, float]]) -> dict[str, Any]:
-    """Overall (first click to last notification) and sustained (10th to 90th completion) trades/s."""
-    done = sorted(t["050#trade_notified"] for t in times.values() if "050#trade_notified" in t)
+def throughput(sent: Sent, delivered: dict[uuid.UUID, float]) -> dict[str, Any]:
+    """Overall (first click to last DM) and sustained (10th to 90th DM delivered) trades/s."""
+    done = sorted(delivered.values())
     first = min(sent.sent_at.values())
     overall = len(done) / (done[-1] - first) if done else 0.0
     lo, hi = int(len(done) * 0.1), int(len(done) * 0.9) - 1
@@ -118,13 +127,20 @@ def throughput(sent: Sent, times: dict[uuid.UUID, dict[str, float]]) -> dict[str
     return {"trades": len(done), "overall_tps": round(overall, 1), "sustained_tps": round(sustained, 1)}
 
 
-def stage_latencies(sent: Sent, times: dict[uuid.UUID, dict[str, float]]) -> dict[str, list[float]]:
-    """End-to-end (click to notified) and per-stage latencies in ms, for trades that completed."""
+def stage_latencies(
+    sent: Sent, times: dict[uuid.UUID, dict[str, float]], delivered: dict[uuid.UUID, float]
+) -> dict[str, list[float]]:
+    """End-to-end (click to DM delivered) and per-stage latencies in ms, for trades that were told.
+
+    The stages end at their audit timestamps (recorded, executed, position updated); notifications ends at
+    the DM's delivery, so the stages add up to the end-to-end figure.
+    """
     split: dict[str, list[float]] = {"end_to_end": [], **{name: [] for name, _ in STAGE_KEYS}}
-    for trade_id, events in times.items():
-        if "050#trade_notified" not in events or trade_id not in sent.sent_at:
+    for trade_id, dm_at in delivered.items():
+        if trade_id not in sent.sent_at:
             continue
-        split["end_to_end"].append((events["050#trade_notified"] - sent.sent_at[trade_id]) * 1000)
+        events = {**times.get(trade_id, {}), NOTIFIED: dm_at}
+        split["end_to_end"].append((dm_at - sent.sent_at[trade_id]) * 1000)
         previous = sent.sent_at[trade_id]
         for name, key in STAGE_KEYS:
             if key in events:

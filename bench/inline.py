@@ -83,7 +83,7 @@ def bench_trade(user_id: str, symbol: str) -> SubmitTrade:
 
 
 async def run_one(command: SubmitTrade, deps: Deps) -> float:
-    """Every stage inline, in chain order; returns the trade's latency in ms."""
+    """Every stage inline, in chain order; returns the trade's latency in ms (to its last handler's end)."""
     started = time.perf_counter()
     pending: list[AnyMessage] = [command]
     while pending:
@@ -95,15 +95,21 @@ async def run_one(command: SubmitTrade, deps: Deps) -> float:
 
 async def run_inline(
     commands: Sequence[SubmitTrade], deps: Deps, concurrency: int
-) -> tuple[float, list[float]]:
-    """Run the trades `concurrency` at a time; returns (elapsed seconds, per-trade latencies in ms)."""
+) -> tuple[float, list[float], dict[uuid.UUID, float]]:
+    """Run the trades `concurrency` at a time.
+
+    Returns the elapsed seconds, each trade's latency in ms to its last handler's end, and when each trade
+    started (epoch seconds), to measure it against its DM's delivery instead.
+    """
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
+    started_at: dict[uuid.UUID, float] = {}
 
     async def one(command: SubmitTrade) -> None:
         async with gate:
+            started_at[command.trade.trade_id] = time.time()
             latencies.append(await run_one(command, deps))
 
     started = time.perf_counter()
     await asyncio.gather(*(one(c) for c in commands))
-    return time.perf_counter() - started, latencies
+    return time.perf_counter() - started, latencies, started_at

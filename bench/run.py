@@ -63,7 +63,9 @@ def main() -> None:
         print("store ceiling: the chain's DynamoDB calls, 16 in flight…", flush=True)
         results["store_ceiling"] = asyncio.run(store_ceiling(settings, users, args.trades))
         print("inline baseline: one trade after another…", flush=True)
-        results["inline_baseline"] = asyncio.run(inline_baseline(settings, users, args.baseline_trades))
+        results["inline_baseline"] = asyncio.run(
+            inline_baseline(settings, stack.slack_origin, users, args.baseline_trades)
+        )
         results["tradeflow"] = tradeflow(stack, settings, users, args)
     finally:
         stack.close()
@@ -99,7 +101,7 @@ async def store_ceiling(settings: Settings, users: list[str], trades: int) -> di
         await run_inline(commands[:50], silent, 16)  # warm the connection pool
         counter.calls.clear()
         counter.items_written = 0
-        elapsed, latencies = await run_inline(commands[50:], silent, 16)
+        elapsed, latencies, _ = await run_inline(commands[50:], silent, 16)
     finally:
         await close_deps(deps)
     done = len(commands) - 50
@@ -114,47 +116,57 @@ async def store_ceiling(settings: Settings, users: list[str], trades: int) -> di
     }
 
 
-async def inline_baseline(settings: Settings, users: list[str], trades: int) -> dict[str, Any]:
+async def inline_baseline(
+    settings: Settings, slack_origin: str, users: list[str], trades: int
+) -> dict[str, Any]:
+    """One trade after another, each from its start to its DM's delivery, as tradeflow's are measured."""
     deps = await open_deps(settings)
     commands = [bench_trade(users[n % len(users)], SYMBOLS[n % len(SYMBOLS)]) for n in range(trades)]
     try:
         await run_inline(commands[:20], deps, 1)
-        elapsed, latencies = await run_inline(commands[20:], deps, 1)
+        elapsed, _, started_at = await run_inline(commands[20:], deps, 1)
     finally:
         await close_deps(deps)
+    delivered = await chain.delivered_at(slack_origin, set(started_at), timeout_s=60)
     return {
         "trades": trades - 20,
         "throughput_tps": rate(trades - 20, elapsed),
-        "latency": latency_summary(latencies),
+        "latency": latency_summary([(delivered[t] - started_at[t]) * 1000 for t in started_at]),
     }
 
 
 def tradeflow(
     stack: LoopbackStack, settings: Settings, users: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
+    """Per worker-process count: throughput over --trades trades, then latency at a steady --steady-rate."""
     secret = settings.slack_signing_secret
-    out: dict[str, Any] = {"throughput": {}}
+    out: dict[str, Any] = {"throughput": {}, "latency": {}, "latency_samples_ms": {}}
+    out["latency_rate_per_s"] = args.steady_rate
+    steady = int(args.steady_rate * args.steady_seconds)
     for processes in args.processes:
         print(f"tradeflow: {args.trades} trades, {processes} worker process(es)…", flush=True)
         stack.start_workers(processes)
         asyncio.run(_flood(stack, secret, users, 50, None))  # warm every process
-        sent, times = asyncio.run(_flood(stack, secret, users, args.trades, None))
-        out["throughput"][str(processes)] = chain.throughput(sent, times)
-    stack.start_workers(1)
-    count = int(args.steady_rate * args.steady_seconds)
-    print(f"tradeflow: latency at a steady {args.steady_rate}/s ({count} trades), 1 process…", flush=True)
-    sent, times = asyncio.run(_flood(stack, secret, users, count, args.steady_rate))
-    split = chain.stage_latencies(sent, times)
-    out["latency_rate_per_s"] = args.steady_rate
-    out["latency"] = {name: latency_summary(values) for name, values in split.items()}
-    out["latency_samples_ms"] = {name: [round(v, 2) for v in values] for name, values in split.items()}
+        sent, _, delivered = asyncio.run(_flood(stack, secret, users, args.trades, None))
+        out["throughput"][str(processes)] = chain.throughput(sent, delivered)
+        print(
+            f"tradeflow: latency at a steady {args.steady_rate:g}/s ({steady} trades), {processes}…",
+            flush=True,
+        )
+        sent, times, delivered = asyncio.run(_flood(stack, secret, users, steady, args.steady_rate))
+        split = chain.stage_latencies(sent, times, delivered)
+        out["latency"][str(processes)] = {name: latency_summary(values) for name, values in split.items()}
+        out["latency_samples_ms"][str(processes)] = {
+            name: [round(v, 2) for v in values] for name, values in split.items()
+        }
     count = int(args.ack_rate * args.ack_seconds)
     print(
         f"tradeflow: ingress ack at {args.ack_rate}/s ({count} requests) while the chain works…", flush=True
     )
-    sent, _ = asyncio.run(_flood(stack, secret, users, count, args.ack_rate))
+    sent, _, _ = asyncio.run(_flood(stack, secret, users, count, args.ack_rate))
     out["ingress_ack"] = {
         "rate_per_s": args.ack_rate,
+        "worker_processes": args.processes[-1],
         **latency_summary(sent.ack_ms),
         "answers": sent.answers,
     }
@@ -164,18 +176,20 @@ def tradeflow(
 
 async def _flood(
     stack: LoopbackStack, secret: str, users: list[str], count: int, rate_per_s: float | None
-) -> tuple[chain.Sent, dict[Any, dict[str, float]]]:
+) -> tuple[chain.Sent, dict[Any, dict[str, float]], dict[Any, float]]:
     from workers.bootstrap import open_store
 
     sent = await chain.submit(stack.ingress_url, secret, users, count, rate_per_s=rate_per_s)
-    await chain.wait_notified(stack.slack_origin, set(sent.sent_at), timeout_s=max(120.0, count / 5))
+    delivered = await chain.delivered_at(
+        stack.slack_origin, set(sent.sent_at), timeout_s=max(120.0, count / 5)
+    )
     settings = load_settings(stack.settings_env())
     store = await open_store(settings)
     try:
         times = await chain.audit_times(store, list(sent.sent_at))
     finally:
         await store.close()
-    return sent, times
+    return sent, times, delivered
 
 
 def _cpus() -> int:

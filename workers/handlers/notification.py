@@ -35,13 +35,14 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
     """Tell the trader, unless an earlier delivery did; a concurrent duplicate waits for the first."""
     trade = event.trade
     audit_type, key, outcome = _kind(event)
-    if await deps.store.get_audit(trade.trade_id, key) is not None:
+    reading = await deps.store.read_trade(trade.trade_id, audit_keys={key, NOTIFIED_KEY})
+    if key in reading.audit:
         logger.info("Trader already told %s: this duplicate changes nothing", outcome, extra=_DUPLICATE)
         return None
-    if isinstance(event, TradeWorking) and await deps.store.get_audit(trade.trade_id, NOTIFIED_KEY):
+    if isinstance(event, TradeWorking) and NOTIFIED_KEY in reading.audit:
         logger.info("Trader already told the outcome: %s is stale news", outcome, extra=_DUPLICATE)
         return None
-    if await deps.store.get_trade(trade.trade_id) is None:
+    if reading.trade is None:
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
     lease, now_ms = f"{key}#{trade.trade_id}", int(deps.clock().timestamp() * 1000)
     claim = await deps.store.claim_lease_over(lease, now_ms=now_ms, lease_ms=NOTIFY_LEASE_MS)

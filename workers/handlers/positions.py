@@ -23,16 +23,18 @@ MAX_VERSION_CONFLICTS = 20
 async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
     """Apply the stored fill under optimistic concurrency; the audit item guards against a second apply."""
     trade = event.trade
-    record = await deps.store.get_trade(trade.trade_id)
+    reading = await deps.store.read_trade(trade.trade_id, position=(trade.user_id, trade.symbol))
+    record = reading.trade
     if record is None:
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
     execution = record.execution()
     if execution is None:
         raise InvariantViolation(f"trade {trade.trade_id} is {record.status}, not executed; no fill to apply")
-    for _ in range(MAX_VERSION_CONFLICTS):
-        current = await deps.store.get_position(trade.user_id, trade.symbol) or Position(
-            user_id=trade.user_id, symbol=trade.symbol
-        )
+    stored = reading.position
+    for attempt in range(MAX_VERSION_CONFLICTS):
+        if attempt:  # another trade moved the position since it was read
+            stored = await deps.store.get_position(trade.user_id, trade.symbol)
+        current = stored or Position(user_id=trade.user_id, symbol=trade.symbol)
         now = deps.clock()
         moved = apply_fill(
             current,

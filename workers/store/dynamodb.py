@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import aioboto3
@@ -39,6 +39,7 @@ from workers.store.items import (
 from workers.store.port import (
     PositionWrite,
     StoreUnavailable,
+    TradeReading,
 )
 from workers.store.schema import create_tables
 from workers.store.tables import (
@@ -128,14 +129,33 @@ class DynamoTradeStore(TradeQueries, ControlItems, RosterItems, ActivityItems, C
         await create_tables(self._client, self._tables, self._encryption)
 
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None:
-        # With its chain head, in one request: a stage that reads its trade usually links audit events next.
-        trade_key = key(trade_id=str(trade_id))
-        head_key = key(trade_id=str(trade_id), event_key=CHAIN_HEAD_KEY)
-        tables = self._tables
-        found = await get_items(self._client, {tables.trades: [trade_key], tables.audit: [head_key]})
-        heads, trades = found[tables.audit], found[tables.trades]
-        self._head_hints.remember(str(trade_id), head_of(heads[0] if heads else None))
-        return trade_from_attributes(trades[0]) if trades else None
+        return (await self.read_trade(trade_id)).trade
+
+    async def read_trade(
+        self,
+        trade_id: uuid.UUID,
+        *,
+        audit_keys: Collection[str] = (),
+        position: tuple[str, str] | None = None,
+    ) -> TradeReading:
+        # One BatchGetItem, with the chain head: a stage that reads its trade usually links audit events next.
+        tables, trade = self._tables, str(trade_id)
+        events = sorted(set(audit_keys) - {CHAIN_HEAD_KEY})  # DynamoDB refuses a key asked twice
+        wanted = {
+            tables.trades: [key(trade_id=trade)],
+            tables.audit: [key(trade_id=trade, event_key=k) for k in (CHAIN_HEAD_KEY, *events)],
+        }
+        if position is not None:
+            wanted[tables.positions] = [key(user_id=position[0], symbol=position[1])]
+        found = await get_items(self._client, wanted)
+        audit = {item["event_key"]["S"]: item for item in found[tables.audit]}
+        self._head_hints.remember(trade, head_of(audit.pop(CHAIN_HEAD_KEY, None)))
+        trades, positions = found[tables.trades], found.get(tables.positions)
+        return TradeReading(
+            trade=trade_from_attributes(trades[0]) if trades else None,
+            audit={k: from_attributes(item, AuditEvent) for k, item in audit.items()},
+            position=from_attributes(positions[0], Position) if positions else None,
+        )
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
         trade_put = put_request(self._tables.trades, trade_attributes(record), _ABSENT)

@@ -22,7 +22,14 @@ from workers.store.items import (
 )
 from workers.store.memory_access import MemoryAccessItems
 from workers.store.memory_audit import MemoryChainedAudit
-from workers.store.port import LeaseClaim, PositionWrite, check_limit, open_statuses_to_list, trade_window
+from workers.store.port import (
+    LeaseClaim,
+    PositionWrite,
+    TradeReading,
+    check_limit,
+    open_statuses_to_list,
+    trade_window,
+)
 from workers.store.tables import (
     DAY_SORT_ATTRIBUTE,
     OPEN_SORT_ATTRIBUTE,
@@ -58,6 +65,20 @@ class MemoryTradeStore(MemoryAccessItems, MemoryChainedAudit):
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None:
         async with self._lock:
             return _load_trade(self._trades.get(trade_id))
+
+    async def read_trade(
+        self,
+        trade_id: uuid.UUID,
+        *,
+        audit_keys: Collection[str] = (),
+        position: tuple[str, str] | None = None,
+    ) -> TradeReading:
+        events = {key: await self.get_audit(trade_id, key) for key in audit_keys}
+        return TradeReading(
+            trade=await self.get_trade(trade_id),
+            audit={key: event for key, event in events.items() if event is not None},
+            position=None if position is None else await self.get_position(*position),
+        )
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
         item = _stored_trade(record)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -37,6 +38,15 @@ class PositionWrite(enum.Enum):
     VERSION_CONFLICT = "version_conflict"  # another trade moved the position first: re-read and retry
 
 
+@dataclass(frozen=True)
+class TradeReading:
+    """What `TradeStore.read_trade` found; absent things are None, or missing from `audit`."""
+
+    trade: TradeRecord | None
+    audit: dict[str, AuditEvent] = field(default_factory=dict)  # by event key
+    position: Position | None = None
+
+
 class TradeStore(Protocol):
     """Trades, positions, audit events, the kill switch, roles and the activity journal.
 
@@ -56,6 +66,17 @@ class TradeStore(Protocol):
         """
 
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None: ...
+
+    async def read_trade(
+        self,
+        trade_id: uuid.UUID,
+        *,
+        audit_keys: Collection[str] = (),
+        position: tuple[str, str] | None = None,
+    ) -> TradeReading:
+        """The trade, those of its audit events under `audit_keys` that exist, and the (user_id, symbol)
+        position, read consistently together: one request on DynamoDB, where it also brings the trade's
+        chain head for the audit write that usually follows (store/head_hints.py)."""
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
         """Put the trade if its id is new, with its audit events, atomically.
