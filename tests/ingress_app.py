@@ -36,4 +36,4 @@ async def served_ingress(secret: str) -> AsyncIterator[tuple[TestClient, list[Su
         yield client, published
     finally:
         await client.close()
-        app.close()
+        await app.close()

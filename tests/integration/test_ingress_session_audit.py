@@ -61,7 +61,7 @@ async def served(slack_emulator: SlackEmulator) -> AsyncIterator[Served]:
     await server.start_server()
     yield Served(store, ingress, str(server.make_url("/slack/events")), published, slack_emulator)
     await server.close()
-    ingress.close()
+    await ingress.close()
 
 
 async def journaled(

@@ -185,5 +185,5 @@ async def test_with_rabbitmq_down_the_modal_says_the_trade_was_not_submitted() -
         assert (await client.get("/readyz")).status == 503
     finally:
         await client.close()
-        app.close()
+        await app.close()
         publisher.close()

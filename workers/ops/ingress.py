@@ -71,7 +71,7 @@ async def _serve(settings: Settings, publisher: Publisher) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     await runner.cleanup()
-    ingress.close()
+    await ingress.close()
     await client.close()
     await broker.close()
     await store.close()

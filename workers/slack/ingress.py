@@ -27,6 +27,7 @@ from workers.access import CachedRoles
 from workers.handlers.ports import RoleReader
 from workers.journal import Journal
 from workers.settings import SEVEN_YEARS_DAYS
+from workers.slack.after_answer import AfterAnswer
 from workers.slack.blocks import submitting_view
 from workers.slack.forms import (
     CALLBACK_ID,
@@ -73,13 +74,15 @@ class Ingress:
         self.store = store
         self.prices = prices
         self.roles = roles or CachedRoles(store)  # who may see their App Home
-        self.session = SessionAudit(Journal(store, retention_days))
+        self.after_answer = AfterAnswer()
+        self.session = SessionAudit(Journal(store, retention_days), self.after_answer)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="publish")
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret,
             authorize=_single_token(client.token or ""),
-            process_before_response=False,
+            # Answered when the listener returns; what follows the answer runs in `after_answer`.
+            process_before_response=True,
         )
         self._listen(self.bolt)
 
@@ -96,24 +99,27 @@ class Ingress:
         audit = {"command": body.get("command"), "text": text[:200]}
         if text.lower() in ("help", "?"):
             await ack(response_type="ephemeral", text=HELP)
-            await self.session.interaction("slash_command", context, **audit, outcome="help")
+            self.session.interaction("slash_command", context, **audit, outcome="help")
             return
         try:
             prefill = parse_trade_text(text)
         except BadTradeText as exc:
             await ack(response_type="ephemeral", text=f"{exc}\n\n{HELP}")
-            await self.session.interaction("slash_command", context, **audit, outcome="bad_text")
+            self.session.interaction("slash_command", context, **audit, outcome="bad_text")
             return
         await ack()
-        await self._open_modal(client, body, context, body.get("channel_id"), prefill, "slash_command", audit)
+        channel_id = body.get("channel_id")
+        opening = self._open_modal(client, body, context, channel_id, prefill, "slash_command", audit)
+        self.after_answer.start(opening, "views.open for /trade")
 
     async def on_new_trade(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         await ack()
-        await self._open_modal(
+        opening = self._open_modal(
             client, body, context, None, Prefill(), "home_button", {"action_id": "new_trade"}
         )
+        self.after_answer.start(opening, "views.open for New trade")
 
     async def _open_modal(
         self,
@@ -132,13 +138,11 @@ class Ingress:
                 trigger_id=body["trigger_id"], view=trade_modal(trade_id, channel_id, prefill)
             )
         except Exception:
-            await self.session.interaction(action, context, **audit, outcome="modal_not_opened")
+            self.session.interaction(action, context, **audit, outcome="modal_not_opened")
             raise
-        await self.session.interaction(action, context, **audit, outcome="modal_opened")
+        self.session.interaction(action, context, **audit, outcome="modal_opened")
         view_id = (opened.get("view") or {}).get("id")
-        await self.session.interaction(
-            "modal_opened", context, trade_id=str(trade_id), view_id=view_id, via=action
-        )
+        self.session.interaction("modal_opened", context, trade_id=str(trade_id), view_id=view_id, via=action)
 
     async def on_submission(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
@@ -146,7 +150,7 @@ class Ingress:
         command = read_submission(view, user_id=body["user"]["id"])
         if isinstance(command, dict):
             await ack(response_action="errors", errors=command)
-            await self.session.interaction(
+            self.session.interaction(
                 "view_submission",
                 context,
                 view_id=view.get("id"),
@@ -168,24 +172,27 @@ class Ingress:
                 extra={"trade_id": command.trade_id},
             )
             await ack(response_action="errors", errors={SYMBOL: NOT_SUBMITTED})
-            await self.session.interaction("view_submission", context, **submitted, outcome="not_submitted")
+            self.session.interaction("view_submission", context, **submitted, outcome="not_submitted")
             return
         logger.info(
             "Trade submitted from Slack by %s", command.trade.user_id, extra={"trade_id": command.trade_id}
         )
         await ack(response_action="update", view=submitting_view(command.trade))
-        await self.session.interaction("view_submission", context, **submitted, outcome="submitted")
+        self.session.interaction("view_submission", context, **submitted, outcome="submitted")
 
     async def on_home_opened(
         self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         tab = event.get("tab")
         if tab != "home":
-            await self.session.interaction("app_home_opened", context, tab=tab, outcome="not_home")
+            self.session.interaction("app_home_opened", context, tab=tab, outcome="not_home")
             return
-        allowed = await publish_home_for(client, self.store, self.prices, self.roles, event["user"])
-        await self.session.interaction(
-            "app_home_opened", context, tab=tab, outcome="published" if allowed else "no_access"
+        self.after_answer.start(self._publish_home(client, context, event["user"]), "App Home publish")
+
+    async def _publish_home(self, client: AsyncWebClient, context: dict[str, Any], user_id: str) -> None:
+        allowed = await publish_home_for(client, self.store, self.prices, self.roles, user_id)
+        self.session.interaction(
+            "app_home_opened", context, tab="home", outcome="published" if allowed else "no_access"
         )
 
     async def slack_events(self, request: web.Request) -> web.Response:
@@ -193,13 +200,13 @@ class Ingress:
             body = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
             logger.warning("Refused a Slack request from %s: its body is not UTF-8", request.remote)
-            await self.session.request_refused("body_refused", request.remote, request.headers, "not UTF-8")
+            self.session.request_refused("body_refused", request.remote, request.headers, "not UTF-8")
             return web.json_response({"ok": False, "error": "invalid_body"}, status=400)
         try:
             check_signature(self.signing_secret, request.headers, body)
         except SignatureRefused as exc:
             logger.warning("Refused a Slack request from %s: %s", request.remote, exc)
-            await self.session.request_refused("signature_refused", request.remote, request.headers, str(exc))
+            self.session.request_refused("signature_refused", request.remote, request.headers, str(exc))
             return web.json_response({"ok": False, "error": "invalid_request_signature"}, status=401)
         context = {
             SOURCE_ADDRESS: request.remote,
@@ -212,14 +219,12 @@ class Ingress:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # a signed body that is not what its Content-Type says, or not shaped as Slack shapes it
             logger.warning("Refused a signed Slack request from %s: malformed body (%s)", request.remote, exc)
-            await self.session.request_refused(
-                "body_refused", request.remote, request.headers, "malformed body"
-            )
+            self.session.request_refused("body_refused", request.remote, request.headers, "malformed body")
             return web.json_response({"ok": False, "error": "invalid_body"}, status=400)
         problem = shape_problem(bolt_request.body)
         if problem is not None:
             logger.warning("Refused a signed Slack request from %s: %s", request.remote, problem)
-            await self.session.request_refused("body_refused", request.remote, request.headers, problem)
+            self.session.request_refused("body_refused", request.remote, request.headers, problem)
             return web.json_response({"ok": False, "error": "invalid_body", "detail": problem}, status=400)
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
@@ -237,7 +242,9 @@ class Ingress:
         app.router.add_get("/readyz", self.readyz)
         return app
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Finish the work that followed answers already given (journal entries), then stop publishing."""
+        await self.after_answer.drain()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -13,8 +13,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from messages.records import ActivityStream
+from messages.records import ActivityEvent, ActivityStream
 from workers.journal import Journal
+from workers.slack.after_answer import AfterAnswer
 
 logger = logging.getLogger("tradeflow.ingress.session")
 
@@ -25,14 +26,16 @@ _HEADER_LIMIT = 64  # an unproven header is journaled, but never at length
 
 
 class SessionAudit:
-    """Journals interactions; a journal write that fails is logged and never fails the interaction."""
+    """Journals interactions after Slack's answer; a journal write that fails is logged and never fails the
+    interaction."""
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, after_answer: AfterAnswer) -> None:
         self.journal = journal
+        self.after_answer = after_answer
 
-    async def interaction(self, action: str, context: Mapping[str, Any], **details: Any) -> None:
+    def interaction(self, action: str, context: Mapping[str, Any], **details: Any) -> None:
         """Journal `action` by the context's Slack user (bolt's context: user, team, channel)."""
-        await self._record(
+        self._record(
             "session",
             action,
             context.get("user_id") or "",
@@ -44,12 +47,12 @@ class SessionAudit:
             **details,
         )
 
-    async def request_refused(
+    def request_refused(
         self, event_type: str, source_address: str | None, headers: Mapping[str, str], reason: str
     ) -> None:
         """Journal a refused request (`signature_refused`, `body_refused`): where it came from and why,
         never what it carried."""
-        await self._record(
+        self._record(
             "access",
             event_type,
             "",  # nobody is proven: the body's user id is not to be believed
@@ -60,11 +63,16 @@ class SessionAudit:
             reason=reason,
         )
 
-    async def _record(self, stream: ActivityStream, event_type: str, actor: str, **details: Any) -> None:
+    def _record(self, stream: ActivityStream, event_type: str, actor: str, **details: Any) -> None:
+        entry = self.journal.entry(stream, event_type, actor, **details)  # stamped now, written next
+        self.after_answer.start(self._append(entry), f"session audit entry {event_type}")
+
+    async def _append(self, entry: ActivityEvent) -> None:
         try:
-            await self.journal.record(stream, event_type, actor, **details)
+            await self.journal.store.append_activity(entry)
         except Exception:
-            logger.exception("Session audit entry %s of %s NOT journaled", event_type, actor or "unknown")
+            actor = entry.actor or "unknown"
+            logger.exception("Session audit entry %s of %s NOT journaled", entry.event_type, actor)
 
 
 def _clip(value: str | None) -> str | None:
