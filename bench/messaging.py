@@ -1,4 +1,5 @@
-"""The messaging ceiling: five no-op dramatiq actors in a chain on the same RabbitMQ, publisher-confirmed.
+"""The messaging ceiling: five no-op dramatiq actors in a chain on the same RabbitMQ, publisher-confirmed,
+on queues of the type tradeflow's stages use (quorum by default: each confirm waits for RabbitMQ's log).
 
 Each actor only sends the next one its message; the last one records when the chain ended. A dramatiq
 Worker runs in this process (8 threads, like a tradeflow worker process), so the clock is shared.
@@ -13,14 +14,15 @@ import uuid
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+from workers.rabbitmq import QueueType, TradeflowRabbitmq
 
 HOPS = 5
 
 
 class NoopChain:
-    def __init__(self, url: str, prefix: str, threads: int = 8) -> None:
-        self.broker = RabbitmqBroker(url=url, confirm_delivery=True)
+    def __init__(self, url: str, prefix: str, queue_type: QueueType, threads: int = 8) -> None:
+        self.broker = TradeflowRabbitmq(url=url, confirm_delivery=True, queue_type=queue_type)
         self.prefix = prefix
         self.threads = threads
         self.done: dict[str, float] = {}
