@@ -14,11 +14,23 @@ from typing import Any, NoReturn
 
 import pytest
 
+from workers.store.dynamodb import DynamoTradeStore
 from workers.store.local import find_dynamodb_local, free_port, start_local_dynamodb
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO_ROOT / ".cache"
 CI = os.environ.get("CI") == "true"
+
+
+async def open_dynamo_store(endpoint: str, table_prefix: str) -> DynamoTradeStore:
+    """A store on a test engine's endpoint with the test credentials; call `close()` when done."""
+    return await DynamoTradeStore.open(
+        table_prefix=table_prefix,
+        region="us-east-1",
+        endpoint_url=endpoint,
+        access_key_id="testing",
+        secret_access_key="testing",
+    )
 
 
 def unavailable(reason: str) -> NoReturn:

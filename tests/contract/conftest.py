@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.fixtures_dynamo import CACHE_DIR
-from workers.store.dynamodb import DynamoTradeStore
+from tests.fixtures_dynamo import CACHE_DIR, open_dynamo_store
 from workers.store.local import free_port, start_local_dynamodb
 from workers.store.memory import MemoryTradeStore
 from workers.store.port import TradeStore
@@ -22,13 +21,7 @@ async def store(request: pytest.FixtureRequest, table_prefix: str) -> AsyncItera
         endpoint = request.getfixturevalue(
             "moto_endpoint" if request.param == "moto" else "dynamodb_local_endpoint"
         )
-        trade_store = await DynamoTradeStore.open(
-            table_prefix=table_prefix,
-            region="us-east-1",
-            endpoint_url=endpoint,
-            access_key_id="testing",
-            secret_access_key="testing",
-        )
+        trade_store = await open_dynamo_store(endpoint, table_prefix)
     await trade_store.create_tables()
     yield trade_store
     await trade_store.close()

@@ -11,23 +11,17 @@ import pytest
 
 from tests.contract.builders import EXECUTED, SUBMITTED, audit, executed, pending
 from tests.contract.test_audit_chain_contract import links_in_order
+from tests.fixtures_dynamo import open_dynamo_store
 from workers.store.dynamodb import DynamoTradeStore
-
-
-async def _open(endpoint: str, table_prefix: str) -> DynamoTradeStore:
-    return await DynamoTradeStore.open(
-        table_prefix=table_prefix,
-        region="us-east-1",
-        endpoint_url=endpoint,
-        access_key_id="testing",
-        secret_access_key="testing",
-    )
 
 
 @pytest.fixture
 async def two_stores(dynamodb_endpoint: str, table_prefix: str) -> AsyncIterator[list[DynamoTradeStore]]:
     """Two processes' stores on the same tables: each keeps its own hints."""
-    stores = [await _open(dynamodb_endpoint, table_prefix), await _open(dynamodb_endpoint, table_prefix)]
+    stores = [
+        await open_dynamo_store(dynamodb_endpoint, table_prefix),
+        await open_dynamo_store(dynamodb_endpoint, table_prefix),
+    ]
     await stores[0].create_tables()
     yield stores
     for store in stores:

@@ -11,7 +11,7 @@ import aioboto3
 import pytest
 
 from tests.contract.builders import EXECUTED, NOW, WORKING, a_trade, audit, executed, pending, working
-from workers.store.dynamodb import DynamoTradeStore
+from tests.fixtures_dynamo import open_dynamo_store
 from workers.store.items import to_attributes, trade_attributes
 from workers.store.tables import (
     OPEN_SORT_ATTRIBUTE,
@@ -97,16 +97,6 @@ async def client(dynamodb_endpoint: str) -> AsyncIterator[Any]:
         yield dynamodb
 
 
-async def open_store(endpoint: str, table_prefix: str) -> DynamoTradeStore:
-    return await DynamoTradeStore.open(
-        table_prefix=table_prefix,
-        region="us-east-1",
-        endpoint_url=endpoint,
-        access_key_id="testing",
-        secret_access_key="testing",
-    )
-
-
 async def test_create_tables_adds_the_indexes_to_an_old_trades_table(
     client: Any, dynamodb_endpoint: str, table_prefix: str
 ) -> None:
@@ -119,7 +109,7 @@ async def test_create_tables_adds_the_indexes_to_an_old_trades_table(
     await client.put_item(TableName=trades_table, Item=to_attributes(old_other))
 
     # Several processes start at once, each creating what is missing.
-    stores = [await open_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
+    stores = [await open_dynamo_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
     try:
         # A deadline of the test's own: create_tables waits up to 15 minutes for an index on DynamoDB.
         await asyncio.wait_for(asyncio.gather(*(store.create_tables() for store in stores)), timeout=60)
@@ -165,7 +155,7 @@ async def test_create_tables_adds_user_trades_to_a_table_that_has_open_trades(
         assert (OPEN_SORT_ATTRIBUTE in item) == record.is_open
         await client.put_item(TableName=trades_table, Item=item)
 
-    stores = [await open_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
+    stores = [await open_dynamo_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
     try:
         await asyncio.wait_for(asyncio.gather(*(store.create_tables() for store in stores)), timeout=60)
         assert await index_states(client, trades_table) == ALL_ACTIVE
@@ -199,7 +189,7 @@ async def test_create_tables_adds_trades_by_day_to_a_table_that_has_the_other_in
     for record in (old_open, old_done):
         await client.put_item(TableName=trades_table, Item=item_before_trades_by_day(record))
 
-    stores = [await open_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
+    stores = [await open_dynamo_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
     try:
         await asyncio.wait_for(asyncio.gather(*(store.create_tables() for store in stores)), timeout=60)
         assert await index_states(client, trades_table) == ALL_ACTIVE
