@@ -2,61 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from telemetry.otlp_sink import OtlpSink
-from tests.fixtures_rabbitmq import QueueReader
-from tests.waiting import eventually
-from workers.settings import Settings, load_settings
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OPERATOR = "OPS1"  # an admin and an operator in every stack, and TRADEFLOW_OPERATOR
-
-
-@dataclass
-class Stack:
-    env: dict[str, str]
-    settings: Settings
-    spans_path: Path
-    outbox: Path
-    queues: QueueReader
-    workers: list[subprocess.Popen[bytes]]
-    emulator: Any = None  # the Alpaca emulator the workers trade on, when they do
-
-    def cli(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "workers.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=REPO_ROOT,
-        )
-
-    def store_call(self, work: Callable[[Any], Any]) -> Any:
-        from workers.bootstrap import open_store
-
-        async def run() -> Any:
-            store = await open_store(self.settings)
-            try:
-                return await work(store)
-            finally:
-                await store.close()
-
-        return asyncio.run(run())
-
-    def queue(self, stage: str) -> str:
-        return self.settings.queue(stage)
+from tests.e2e.stack import (
+    OPERATOR,
+    REPO_ROOT,
+    SlackStack,
+    Stack,
+    run_stack,
+    stop_process,
+)
 
 
 @pytest.fixture
@@ -89,79 +51,6 @@ def stack_env(
         yield env, spans
 
 
-def _start_workers(env: dict[str, str], app: str, log: Path | None = None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "workers.cli", "worker", "--app", app, "--processes", "1", "--threads", "4"]
-    if log is None:
-        return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True)
-    with log.open("ab") as stderr:
-        return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True, stderr=stderr)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def stop_workers(stack: Stack) -> None:
-    for process in stack.workers:
-        _stop(process)
-    stack.workers.clear()
-
-
-def restart_workers(stack: Stack, app: str = "workers.app:rabbitmq") -> None:
-    stop_workers(stack)
-    stack.workers.append(_start_workers(stack.env, app))
-    _wait_for_consumers(stack.queues, stack.settings)
-
-
-def _wait_for_consumers(queues: QueueReader, settings: Settings) -> None:
-    from workers.routing import STAGE_NAMES
-
-    eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
-
-
-def _make_operator(settings: Settings) -> None:
-    """OPERATOR, the seeded admin, grants itself the operator role, as a deployment's first admin would."""
-    from workers.access import grant, seed_from_settings
-    from workers.bootstrap import open_store
-    from workers.journal import Journal
-
-    async def run() -> None:
-        store = await open_store(settings)
-        try:
-            journal = Journal(store, settings.tradeflow_audit_retention_days)
-            await seed_from_settings(store, journal, settings)
-            await grant(store, journal, OPERATOR, ["operator"], by=OPERATOR)
-        finally:
-            await store.close()
-
-    asyncio.run(run())
-
-
-def _stack(
-    env: dict[str, str], spans: Path, app: str | None, worker_log: Path | None = None
-) -> Iterator[Stack]:
-    settings = load_settings(env)
-    _make_operator(settings)
-    queues = QueueReader(env["RABBITMQ_URL"])
-    workers = [_start_workers(env, app, worker_log)] if app else []
-    try:
-        if workers:  # ready when every stage queue has a consumer
-            _wait_for_consumers(queues, settings)
-        yield Stack(
-            env, settings, spans, Path(env["TRADEFLOW_DATA_DIR"]) / "notifications.log", queues, workers
-        )
-    finally:
-        for process in workers:
-            _stop(process)
-        queues.close()
-
-
 @pytest.fixture
 def worker_log() -> Path | None:
     """Where `stack`'s worker process writes its stderr (its logs); None: the test's own stderr.
@@ -175,21 +64,21 @@ def worker_log() -> Path | None:
 def stack(stack_env: tuple[dict[str, str], Path], worker_log: Path | None) -> Iterator[Stack]:
     """One worker process running the five stages, in its own process."""
     env, spans = stack_env
-    yield from _stack(env, spans, "workers.app:rabbitmq", worker_log)
+    yield from run_stack(env, spans, "workers.app:rabbitmq", worker_log)
 
 
 @pytest.fixture
 def duplicating_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
     """Workers that publish every stage's message twice."""
     env, spans = stack_env
-    yield from _stack(env, spans, "tests.e2e.duplicating_app:rabbitmq")
+    yield from run_stack(env, spans, "tests.e2e.duplicating_app:rabbitmq")
 
 
 @pytest.fixture
 def idle_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
     """The services without any worker: whatever is published stays in its queue."""
     env, spans = stack_env
-    yield from _stack(env, spans, None)
+    yield from run_stack(env, spans, None)
 
 
 @pytest.fixture
@@ -223,7 +112,7 @@ def _alpaca_stack(
         "ALPACA_PAPER_ENABLED": "true",
         "TRADEFLOW_FILL_TIMEOUT_S": "5",
     }
-    for stack in _stack(env, spans, "workers.app:rabbitmq"):
+    for stack in run_stack(env, spans, "workers.app:rabbitmq"):
         stack.emulator = alpaca_emulator
         yield stack
 
@@ -242,15 +131,7 @@ def alpaca_down_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]
         "ALPACA_DATA_BASE_URL": nowhere,
         "TRADEFLOW_ALPACA_TIMEOUT_S": "1",
     }
-    yield from _stack(env, spans, "workers.app:rabbitmq")
-
-
-@dataclass
-class SlackStack:
-    stack: Stack
-    slack: Any  # the Slack emulator
-    driver: Any  # Slack's side: signed requests to the ingress
-    ingress: subprocess.Popen[bytes]
+    yield from run_stack(env, spans, "workers.app:rabbitmq")
 
 
 @pytest.fixture
@@ -281,7 +162,7 @@ def slack_stack(
         log=Path(env["TRADEFLOW_DATA_DIR"]) / "ingress.log",
     )
     try:
-        for stack in _stack(env, spans, "workers.app:rabbitmq", worker_log):
+        for stack in run_stack(env, spans, "workers.app:rabbitmq", worker_log):
             stack.emulator = alpaca_emulator
             driver = SlackDriver(
                 f"http://127.0.0.1:{port}/slack/events",
@@ -291,7 +172,7 @@ def slack_stack(
             )
             yield SlackStack(stack, slack_emulator, driver, ingress)
     finally:
-        _stop(ingress)
+        stop_process(ingress)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from messages.codec import to_payload
 from messages.events import TradeRecorded
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.waiting import eventually
 from workers.cli_common import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE
 from workers.ops.submit import build_command
@@ -162,7 +162,7 @@ def test_only_admins_manage_roles_and_every_change_is_journaled(idle_stack: Stac
 
 
 def _cli_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    from tests.e2e.conftest import REPO_ROOT
+    from tests.e2e.stack import REPO_ROOT
 
     return subprocess.run(
         [sys.executable, "-m", "workers.cli", *args],

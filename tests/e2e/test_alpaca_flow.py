@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -116,7 +116,7 @@ def test_a_resting_limit_order_that_fills_later_completes_the_trade(alpaca_stack
 
 
 def test_a_starting_worker_settles_an_order_that_filled_while_it_was_down(alpaca_stack: Stack) -> None:
-    from tests.e2e.conftest import restart_workers, stop_workers
+    from tests.e2e.stack import restart_workers, stop_workers
 
     admin = alpaca_stack.emulator.admin
     trade_id, limit = _resting_limit(alpaca_stack, "MSFT", "2")
@@ -138,7 +138,7 @@ def test_alpaca_down_before_the_submit_executes_by_simulation_labelled_so(alpaca
 
 
 def test_tradeflow_reconcile_queues_every_open_trade_for_settling(alpaca_polling_stack: Stack) -> None:
-    from tests.e2e.conftest import restart_workers, stop_workers
+    from tests.e2e.stack import restart_workers, stop_workers
 
     stack = alpaca_polling_stack
     admin = stack.emulator.admin

@@ -11,7 +11,7 @@ import aioboto3
 import pytest
 
 from messages.events import SubmitTrade
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.waiting import eventually
 from workers.handlers.audit import EVENT_KEYS, NOTIFIED_KEY
 from workers.ops.submit import build_command

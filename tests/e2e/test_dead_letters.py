@@ -9,7 +9,7 @@ import pytest
 
 from messages.codec import to_payload
 from messages.events import TradeRecorded
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.waiting import eventually
 from workers.ops.submit import build_command
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from telemetry.otlp_sink import read_spans
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.waiting import eventually
 from workers.handlers.audit import NOTIFIED_KEY
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import SlackStack, Stack
+from tests.e2e.stack import SlackStack, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -86,7 +86,7 @@ def test_doctor_fails_the_alpaca_check_when_the_paper_guard_refuses(alpaca_stack
     import subprocess
     import sys
 
-    from tests.e2e.conftest import REPO_ROOT
+    from tests.e2e.stack import REPO_ROOT
 
     env = {**alpaca_stack.env, "ALPACA_PAPER_API_KEY": "AKLIVE00000000000001"}
     done = subprocess.run(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import SlackStack, stop_workers
+from tests.e2e.stack import SlackStack, stop_workers
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def test_a_failing_paper_guard_makes_health_fail(slack_stack: SlackStack) -> Non
     import subprocess
     import sys
 
-    from tests.e2e.conftest import REPO_ROOT
+    from tests.e2e.stack import REPO_ROOT
 
     done = subprocess.run(
         [sys.executable, "-m", "workers.cli", "health", "--json"],

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.waiting import eventually
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.ops.submit import build_command

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Stack, stop_workers
+from tests.e2e.stack import Stack, stop_workers
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e

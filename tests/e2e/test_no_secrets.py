@@ -25,7 +25,7 @@ import pytest
 
 from emulators.alpaca import AlpacaEmulator
 from emulators.slack import SlackEmulator
-from tests.e2e.conftest import SlackStack
+from tests.e2e.stack import SlackStack
 from tests.fixtures_alpaca import TEST_SETTINGS
 from tests.waiting import eventually
 from workers.handlers.audit import NOTIFIED_KEY

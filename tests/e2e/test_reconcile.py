@@ -16,7 +16,7 @@ from messages.events import TradeRecorded
 from messages.records import TradeRecord, pending_record
 from messages.trade import TradeRequest
 from telemetry.otlp_sink import read_spans
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.fixtures_alpaca import trading_client
 from tests.unit.fakes import trade
 from tests.waiting import eventually

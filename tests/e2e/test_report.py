@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from messages.events import SubmitTrade
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.waiting import eventually
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.ops.submit import build_command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SlackStack
+from tests.e2e.stack import SlackStack
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from telemetry.otlp_sink import read_spans
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from telemetry.otlp_sink import read_spans
-from tests.e2e.conftest import SlackStack
+from tests.e2e.stack import SlackStack
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import REPO_ROOT
+from tests.e2e.stack import REPO_ROOT
 from workers.ops.up import port_open
 from workers.store.local import free_port
 
