@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench import chain
-from bench.run import OUT, _flood, warm_store
+from bench.run import OUT, flood, warm_store
 from bench.stack import LoopbackStack
 from workers.settings import load_settings
 
@@ -65,9 +65,9 @@ def main() -> None:
         asyncio.run(warm_store(settings, users, args.warm_trades))
         stack.start_workers(args.processes)
         secret = settings.slack_signing_secret
-        asyncio.run(_flood(stack, secret, users, 50, None))  # warm every process
+        asyncio.run(flood(stack, secret, users, 50, None))  # warm every process
         before, started = sample(), time.perf_counter()
-        sent, _, delivered = asyncio.run(_flood(stack, secret, users, args.trades, None))
+        sent, _, delivered = asyncio.run(flood(stack, secret, users, args.trades, None))
         elapsed, after = time.perf_counter() - started, sample()
     finally:
         stack.close()

@@ -165,14 +165,14 @@ def tradeflow(
     for processes in args.processes:
         print(f"tradeflow: {args.trades} trades, {processes} worker process(es)…", flush=True)
         stack.start_workers(processes)
-        asyncio.run(_flood(stack, secret, users, 50, None))  # warm every process
-        sent, _, delivered = asyncio.run(_flood(stack, secret, users, args.trades, None))
+        asyncio.run(flood(stack, secret, users, 50, None))  # warm every process
+        sent, _, delivered = asyncio.run(flood(stack, secret, users, args.trades, None))
         out["throughput"][str(processes)] = chain.throughput(sent, delivered)
         print(
             f"tradeflow: latency at a steady {args.steady_rate:g}/s ({steady} trades), {processes}…",
             flush=True,
         )
-        sent, times, delivered = asyncio.run(_flood(stack, secret, users, steady, args.steady_rate))
+        sent, times, delivered = asyncio.run(flood(stack, secret, users, steady, args.steady_rate))
         split = chain.stage_latencies(sent, times, delivered)
         out["latency"][str(processes)] = {name: latency_summary(values) for name, values in split.items()}
         out["latency_samples_ms"][str(processes)] = {
@@ -180,7 +180,7 @@ def tradeflow(
         }
         count = int(args.ack_rate * args.ack_seconds)
         print(f"tradeflow: ingress ack at {args.ack_rate:g}/s ({count} requests), {processes}…", flush=True)
-        sent, _, _ = asyncio.run(_flood(stack, secret, users, count, args.ack_rate))
+        sent, _, _ = asyncio.run(flood(stack, secret, users, count, args.ack_rate))
         out["ingress_ack"][str(processes)] = {
             "rate_per_s": args.ack_rate,
             **latency_summary(sent.ack_ms),
@@ -190,9 +190,11 @@ def tradeflow(
     return out
 
 
-async def _flood(
+async def flood(
     stack: LoopbackStack, secret: str, users: list[str], count: int, rate_per_s: float | None
 ) -> tuple[chain.Sent, dict[Any, dict[str, float]], dict[Any, float]]:
+    """Submit `count` trades through the ingress; once every DM is delivered, (what was sent, each trade's
+    audit times, each trade's DM delivery time)."""
     from workers.bootstrap import open_store
 
     sent = await chain.submit(stack.ingress_url, secret, users, count, rate_per_s=rate_per_s)
