@@ -10,6 +10,7 @@ import pika
 import pytest
 
 from tests.fixtures_dynamo import unavailable
+from tests.waiting import eventually
 from workers.routing import QUEUE_NAMES
 
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -70,6 +71,8 @@ class QueueReader:
             tags.append(method.delivery_tag)
         for tag in tags:
             self.channel.basic_nack(tag, requeue=True)
+        # RabbitMQ applies a requeue after it answered the nack: look again only once they are all back.
+        eventually(lambda: self.count(queue) >= len(found), timeout=10)
         return found
 
     def publish_raw(self, queue: str, body: bytes) -> None:

@@ -20,16 +20,20 @@ removes one.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pika
-from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, NackError, UnroutableError
+from pika.exceptions import AMQPConnectionError, AMQPError, ChannelClosedByBroker, NackError, UnroutableError
 
 from workers.ops.dlq_letters import DlqError
 from workers.settings import Settings
+
+RETURN_WAIT_S = 5.0
 
 
 class PublishRefused(DlqError):
@@ -51,6 +55,8 @@ class HeldMessages:
         self._queue = queue
         self._count = count
         self._tags: set[int] = set()
+        self.taken = 0  # read from the queue
+        self.removed = 0  # of those, acked: gone for good
 
     def __iter__(self) -> Iterator[Delivery]:
         for _ in range(self._count):
@@ -58,16 +64,20 @@ class HeldMessages:
             if method is None:  # expired by the XQ's TTL, or taken by someone else meanwhile
                 return
             self._tags.add(method.delivery_tag)
+            self.taken += 1
             yield Delivery(method.delivery_tag, properties, body)
 
     def remove(self, delivery: Delivery) -> None:
         self._channel.basic_ack(delivery.tag)
         self._tags.discard(delivery.tag)
+        self.removed += 1
 
     def remove_through(self, delivery: Delivery) -> None:
         """Remove every held message up to and including this one."""
         self._channel.basic_ack(delivery.tag, multiple=True)
-        self._tags = {tag for tag in self._tags if tag > delivery.tag}
+        kept = {tag for tag in self._tags if tag > delivery.tag}
+        self.removed += len(self._tags) - len(kept)
+        self._tags = kept
 
     def release(self) -> None:
         if self._tags and self._channel.is_open:
@@ -100,13 +110,28 @@ class DeadLetterChannel:
 
     @contextmanager
     def hold(self, queue: str, limit: int | None = None) -> Iterator[HeldMessages]:
-        """Hold the queue's messages unacked; on exit, every one not removed goes back where it was."""
+        """Hold the queue's messages unacked; on exit, every one not removed goes back where it was, and
+        the command goes on once RabbitMQ shows them back (see `_await_returned`)."""
         depth = self.depth(queue) or 0
         held = HeldMessages(self.channel, queue, depth if limit is None else min(depth, limit))
         try:
             yield held
         finally:
             held.release()
+            if held.taken > held.removed:
+                self._await_returned(queue, depth - held.removed)
+
+    def _await_returned(self, queue: str, expected: int) -> None:
+        """Wait, briefly, until the queue holds `expected` messages again.
+
+        RabbitMQ applies a requeue after it answered the nack (a quorum queue through its log), so a look
+        at the queue right after a command, from this tool or another, could miss the messages it held.
+        Best effort: one taken meanwhile by someone else, or expired, ends the wait at its deadline.
+        """
+        deadline = time.monotonic() + RETURN_WAIT_S
+        with contextlib.suppress(AMQPError):
+            while (self.depth(queue) or 0) < expected and time.monotonic() < deadline:
+                time.sleep(0.02)
 
     def publish(self, queue: str, body: bytes, *, priority: int | None = None) -> None:
         """Publish to a queue (persistent, mandatory) and return only once RabbitMQ confirmed it."""
