@@ -55,7 +55,6 @@ class HeldMessages:
         self._queue = queue
         self._count = count
         self._tags: set[int] = set()
-        self.taken = 0  # read from the queue
         self.removed = 0  # of those, acked: gone for good
 
     def __iter__(self) -> Iterator[Delivery]:
@@ -64,7 +63,6 @@ class HeldMessages:
             if method is None:  # expired by the XQ's TTL, or taken by someone else meanwhile
                 return
             self._tags.add(method.delivery_tag)
-            self.taken += 1
             yield Delivery(method.delivery_tag, properties, body)
 
     def remove(self, delivery: Delivery) -> None:
@@ -79,11 +77,14 @@ class HeldMessages:
         self.removed += len(self._tags) - len(kept)
         self._tags = kept
 
-    def release(self) -> None:
-        if self._tags and self._channel.is_open:
+    def release(self) -> bool:
+        """Hand back every message still held; True when there were some."""
+        handed_back = bool(self._tags) and self._channel.is_open
+        if handed_back:
             # Every unacked tag up to the highest held one is a held one: one nack returns them all.
             self._channel.basic_nack(max(self._tags), multiple=True, requeue=True)
         self._tags.clear()
+        return handed_back
 
 
 class DeadLetterChannel:
@@ -117,8 +118,7 @@ class DeadLetterChannel:
         try:
             yield held
         finally:
-            held.release()
-            if held.taken > held.removed:
+            if held.release():
                 self._await_returned(queue, depth - held.removed)
 
     def _await_returned(self, queue: str, expected: int) -> None:
