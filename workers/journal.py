@@ -43,8 +43,12 @@ class Journal:
     ) -> ActivityEvent:
         """Append an entry stamped now and return it."""
         event = self.entry(stream, event_type, actor, **details)
-        await self.store.append_activity(event)
+        await self.append(event)
         return event
+
+    async def append(self, event: ActivityEvent) -> None:
+        """Append an entry made earlier (`entry`), keeping the moment it was stamped."""
+        await self.store.append_activity(event)
 
 
 def _storable(value: Any) -> Any:

@@ -69,7 +69,7 @@ class SessionAudit:
 
     async def _append(self, entry: ActivityEvent) -> None:
         try:
-            await self.journal.store.append_activity(entry)
+            await self.journal.append(entry)
         except Exception:
             actor = entry.actor or "unknown"
             logger.exception("Session audit entry %s of %s NOT journaled", entry.event_type, actor)
