@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from emulators.slack import SlackDriver, SlackEmulator
 from messages.events import SubmitTrade
 from messages.records import ActivityEvent
+from tests.waiting import eventually
 from workers.access import CachedRoles, grant
 from workers.journal import Journal
 from workers.slack.ingress import Ingress
@@ -83,6 +84,12 @@ def of_type(*types: str) -> Callable[[list[ActivityEvent]], bool]:
     return lambda entries: [e.event_type for e in entries] == list(types)
 
 
+async def modal_opened_on(driver: SlackDriver, trigger_id: str) -> dict[str, Any]:
+    """The modal the ingress opened on the trigger: it does so just after answering the command."""
+    view: dict[str, Any] = await asyncio.to_thread(eventually, lambda: driver.opened_view(trigger_id), 10)
+    return view
+
+
 def _secrets(served: Served) -> list[str]:
     return [served.emulator.bot_token, served.emulator.signing_secret]
 
@@ -90,7 +97,7 @@ def _secrets(served: Served) -> list[str]:
 async def test_a_trade_from_slack_is_journaled_step_by_step_with_who_where_and_when(served: Served) -> None:
     driver = served.driver("UTRADER")
     command = await driver.slash_command("buy 10 AAPL")
-    view = await asyncio.to_thread(lambda: driver.opened_view(command.trigger_id))
+    view = await modal_opened_on(driver, command.trigger_id)
     assert view is not None
     answer = await driver.submit_view(view)
     assert answer.body["response_action"] == "update"
@@ -120,7 +127,7 @@ async def test_help_and_form_errors_are_journaled_with_their_outcome(served: Ser
     driver = served.driver("UTRADER")
     await driver.slash_command("help")
     command = await driver.slash_command("")
-    view = await asyncio.to_thread(lambda: driver.opened_view(command.trigger_id))
+    view = await modal_opened_on(driver, command.trigger_id)
     await driver.submit_view(view, {"side": "buy", "symbol": "aa$", "quantity": "-3"})
     entries = await journaled(
         served.store, "session", of_type("slash_command", "slash_command", "modal_opened", "view_submission")
