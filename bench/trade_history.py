@@ -15,7 +15,7 @@ from typing import Any
 from messages.records import AuditEvent, TradeRecord
 from messages.trade import Fill, Rejection, TradeRequest
 from workers.handlers.audit import audit_event, submitted_event
-from workers.store.items import to_attributes, trade_attributes
+from workers.store.dynamodb.items import to_attributes, trade_attributes
 
 RETENTION_DAYS = 2557
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "SPY", "JPM", "TSLA", "AMZN", "META")

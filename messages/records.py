@@ -20,6 +20,8 @@ from messages.types import (
     TradeStatus,
 )
 
+SEVEN_YEARS_DAYS = 2557  # 7 × 365 + 2 leap days: the audit retention the seed promises
+
 
 class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     """The trade item: the seed's record schema, flat, plus who asked and how it ended."""

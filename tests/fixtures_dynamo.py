@@ -14,8 +14,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from workers.store.dynamodb import DynamoTradeStore
-from workers.store.local import find_dynamodb_local, free_port, start_local_dynamodb
+from workers.console.stack.local_dynamodb import find_dynamodb_local, free_port, start_local_dynamodb
+from workers.store.dynamodb.store import DynamoTradeStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO_ROOT / ".cache"

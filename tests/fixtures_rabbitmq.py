@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures_dynamo import unavailable
 from tests.waiting import eventually
-from workers.routing import QUEUE_NAMES
+from workers.chain.routing import QUEUE_NAMES
 
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from messages.events import SubmitTrade
 from workers.slack.ingress import Ingress
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 
 
 async def no_price(symbol: str) -> Decimal | None:

@@ -15,10 +15,10 @@ from brokers.fallback import FallbackBroker
 from brokers.paper_guard import PaperGuard, PaperGuardFailed
 from brokers.port import BrokerUnavailable, StockBroker
 from brokers.simulated import SimulatedBroker
-from workers.access import CachedRoles, seed_from_settings
+from workers.access.journal import Journal
+from workers.access.roles import CachedRoles, seed_from_settings
 from workers.handlers.deps import Deps, ReconcilePolicy, TradingPolicy
 from workers.handlers.ports import Notifier
-from workers.journal import Journal
 from workers.notify.log import LogNotifier
 from workers.settings import DYNAMODB_LOCAL_KEY, Settings
 from workers.store.port import TradeStore
@@ -43,7 +43,7 @@ def dynamodb_keys(settings: Settings) -> tuple[str | None, str | None]:
 
 
 async def _dynamodb_store(settings: Settings) -> TradeStore:
-    from workers.store.dynamodb import DynamoTradeStore
+    from workers.store.dynamodb.store import DynamoTradeStore
 
     access_key_id, secret_access_key = dynamodb_keys(settings)
     return await DynamoTradeStore.open(
@@ -57,7 +57,7 @@ async def _dynamodb_store(settings: Settings) -> TradeStore:
 
 
 async def _memory_store(settings: Settings) -> TradeStore:
-    from workers.store.memory import MemoryTradeStore
+    from workers.store.memory.store import MemoryTradeStore
 
     return MemoryTradeStore()
 
@@ -151,7 +151,7 @@ def trading_policy(settings: Settings) -> TradingPolicy:
 
 
 def reconcile_policy(settings: Settings) -> ReconcilePolicy:
-    from workers.rabbitmq import TIME_LIMIT_MARGIN_S
+    from workers.chain.rabbitmq import TIME_LIMIT_MARGIN_S
 
     return ReconcilePolicy(
         stuck_after=timedelta(seconds=settings.tradeflow_stuck_after_s),
@@ -171,7 +171,7 @@ async def open_store(settings: Settings) -> TradeStore:
 
 
 async def open_roles(settings: Settings, store: TradeStore) -> CachedRoles:
-    """Seed the roster from the settings (workers/access.py says how), and read it through a cache."""
+    """Seed the roster from the settings (workers/access/roles.py says how), and read it through a cache."""
     journal = Journal(store, settings.tradeflow_audit_retention_days)
     await seed_from_settings(store, journal, settings)
     return CachedRoles(store, ttl_s=settings.tradeflow_role_cache_s)
@@ -205,9 +205,8 @@ def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> 
     from telemetry.metrics import configure_metrics, observe_queues
     from telemetry.redaction import secrets_of
     from telemetry.tracing import configure_tracing
-    from workers.actors import Runtime, declare_stage_actors
-    from workers.ops.health import queue_depths
-    from workers.rabbitmq import build_rabbitmq
+    from workers.chain.actors import Runtime, declare_stage_actors
+    from workers.chain.rabbitmq import build_rabbitmq, queue_depths
 
     # Runs in each worker process after dramatiq's CLI set up its logging there: ours replaces it.
     configure_logging(settings, "tradeflow-worker")

@@ -10,11 +10,12 @@ from typing import Literal
 
 import msgspec
 
+from messages.records import SEVEN_YEARS_DAYS
+
 DEFAULT_SYMBOLS = (
     "AAPL,MSFT,GOOGL,GOOG,AMZN,META,NVDA,TSLA,AMD,INTC,NFLX,ORCL,CRM,ADBE,IBM,JPM,BAC,GS,V,MA,"
     "WMT,KO,PEP,DIS,XOM,CVX,SPY,QQQ,IWM,DIA,BRK.B"
 )
-SEVEN_YEARS_DAYS = 2557  # 7 × 365 + 2 leap days: the audit retention the seed promises
 DYNAMODB_LOCAL_KEY = "local"  # DynamoDB Local's placeholder key id and secret: never sent to AWS
 
 
@@ -34,7 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     tradeflow_queue_prefix: str = ""
     # Replicated quorum queues (RabbitMQ 3.10+, which the XQ's TTL needs) unless told otherwise; a queue
-    # already declared with the other type stops the process with its name (workers/rabbitmq.py says why).
+    # already declared with the other type stops the process with its name (chain/rabbitmq.py says why).
     tradeflow_queue_type: Literal["quorum", "classic"] = "quorum"
     tradeflow_max_retries: int = 5
     tradeflow_min_backoff_ms: int = 200
@@ -87,12 +88,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_traces_query_url: str | None = None
 
     tradeflow_symbols: str = DEFAULT_SYMBOLS
-    # Roles live in the store (workers/access.py); these two only seed it: trader and admin.
+    # Roles live in the store (workers/access/roles.py); these two only seed it: trader and admin.
     tradeflow_traders: str = "U123"
     tradeflow_admins: str = ""
     # Who runs a `tradeflow` command when it is not given `--as USER_ID`: the identity checked and audited.
     tradeflow_operator: str | None = None
-    # How old a process's roster may get before it rereads it (workers/access.py: CachedRoles).
+    # How old a process's roster may get before it rereads it (workers/access/roles.py: CachedRoles).
     tradeflow_role_cache_s: float = 5.0
     # Who `tradeflow doctor` trades as: always a trader (its 1-share paper buys land in its own position)
     # and DMed like one, so on real Slack set it to an operators' account.

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.fixtures_dynamo import CACHE_DIR, open_dynamo_store
-from workers.store.local import free_port, start_local_dynamodb
-from workers.store.memory import MemoryTradeStore
+from workers.console.stack.local_dynamodb import free_port, start_local_dynamodb
+from workers.store.memory.store import MemoryTradeStore
 from workers.store.port import TradeStore
 
 

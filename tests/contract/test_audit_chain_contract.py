@@ -21,7 +21,7 @@ from tests.contract.builders import (
     position,
     working,
 )
-from workers.ops.audit_verify import verify_trade
+from workers.console.audit.verify import verify_trade
 from workers.store.port import PositionWrite, TradeStore
 
 

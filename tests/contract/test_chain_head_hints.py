@@ -12,7 +12,7 @@ import pytest
 from tests.contract.builders import EXECUTED, SUBMITTED, audit, executed, pending
 from tests.contract.test_audit_chain_contract import links_in_order
 from tests.fixtures_dynamo import open_dynamo_store
-from workers.store.dynamodb import DynamoTradeStore
+from workers.store.dynamodb.store import DynamoTradeStore
 
 
 @pytest.fixture

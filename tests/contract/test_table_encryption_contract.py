@@ -8,7 +8,7 @@ from typing import Any
 
 import aioboto3
 
-from workers.store.dynamodb import DynamoTradeStore
+from workers.store.dynamodb.store import DynamoTradeStore
 
 
 async def test_off_aws_tables_are_created_without_an_sse_specification(dynamodb_local_endpoint: str) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from tests.contract.builders import EXECUTED, NOW, WORKING, a_trade, audit, executed, pending, working
 from tests.fixtures_dynamo import open_dynamo_store
-from workers.store.items import to_attributes, trade_attributes
-from workers.store.tables import (
+from workers.store.dynamodb.items import to_attributes, trade_attributes
+from workers.store.dynamodb.tables import (
     OPEN_SORT_ATTRIBUTE,
     OPEN_TRADES,
     OPEN_TRADES_INDEX,

@@ -25,8 +25,8 @@ from tests.contract.builders import (
     position,
     unchained,
 )
-from workers.store.dynamodb import DynamoTradeStore
-from workers.store.local import free_port
+from workers.console.stack.local_dynamodb import free_port
+from workers.store.dynamodb.store import DynamoTradeStore
 from workers.store.port import StoreUnavailable, TradeStore
 
 

@@ -33,7 +33,7 @@ class Stack:
 
     def cli(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "workers.cli", *args],
+            [sys.executable, "-m", "workers.console.main", *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -58,7 +58,18 @@ class Stack:
 
 
 def start_workers(env: dict[str, str], app: str, log: Path | None = None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "workers.cli", "worker", "--app", app, "--processes", "1", "--threads", "4"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "workers.console.main",
+        "worker",
+        "--app",
+        app,
+        "--processes",
+        "1",
+        "--threads",
+        "4",
+    ]
     if log is None:
         return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True)
     with log.open("ab") as stderr:
@@ -88,16 +99,16 @@ def restart_workers(stack: Stack, app: str = "workers.app:rabbitmq") -> None:
 
 
 def wait_for_consumers(queues: QueueReader, settings: Settings) -> None:
-    from workers.routing import STAGE_NAMES
+    from workers.chain.routing import STAGE_NAMES
 
     eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
 
 
 def make_operator(settings: Settings) -> None:
     """OPERATOR, the seeded admin, grants itself the operator role, as a deployment's first admin would."""
-    from workers.access import grant, seed_from_settings
+    from workers.access.journal import Journal
+    from workers.access.roles import grant, seed_from_settings
     from workers.bootstrap import open_store
-    from workers.journal import Journal
 
     async def run() -> None:
         store = await open_store(settings)

@@ -18,8 +18,8 @@ from messages.codec import to_payload
 from messages.events import TradeRecorded
 from tests.e2e.stack import Stack
 from tests.waiting import eventually
-from workers.cli_common import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE
-from workers.ops.submit import build_command
+from workers.console.common import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE
+from workers.console.trades.submit import build_command
 
 pytestmark = pytest.mark.e2e
 
@@ -165,7 +165,7 @@ def _cli_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
     from tests.e2e.stack import REPO_ROOT
 
     return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
+        [sys.executable, "-m", "workers.console.main", *args],
         env=env,
         capture_output=True,
         text=True,

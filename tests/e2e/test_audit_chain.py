@@ -13,9 +13,9 @@ import pytest
 from messages.events import SubmitTrade
 from tests.e2e.stack import Stack
 from tests.waiting import eventually
+from workers.chain.publisher import Publisher
+from workers.console.trades.submit import build_command
 from workers.handlers.audit import EVENT_KEYS, NOTIFIED_KEY
-from workers.ops.submit import build_command
-from workers.publisher import Publisher
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from messages.codec import to_payload
 from messages.events import TradeRecorded
 from tests.e2e.stack import Stack
 from tests.waiting import eventually
-from workers.ops.submit import build_command
+from workers.console.trades.submit import build_command
 
 pytestmark = pytest.mark.e2e
 

@@ -90,7 +90,7 @@ def test_doctor_fails_the_alpaca_check_when_the_paper_guard_refuses(alpaca_stack
 
     env = {**alpaca_stack.env, "ALPACA_PAPER_API_KEY": "AKLIVE00000000000001"}
     done = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "doctor"],
+        [sys.executable, "-m", "workers.console.main", "doctor"],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,

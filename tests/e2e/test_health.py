@@ -40,7 +40,7 @@ def test_a_failing_paper_guard_makes_health_fail(slack_stack: SlackStack) -> Non
     from tests.e2e.stack import REPO_ROOT
 
     done = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "health", "--json"],
+        [sys.executable, "-m", "workers.console.main", "health", "--json"],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,

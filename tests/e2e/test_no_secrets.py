@@ -29,7 +29,7 @@ from tests.e2e.stack import SlackStack
 from tests.fixtures_alpaca import TEST_SETTINGS
 from tests.waiting import eventually
 from workers.handlers.audit import NOTIFIED_KEY
-from workers.store.tables import TableNames
+from workers.store.dynamodb.tables import TableNames
 
 pytestmark = pytest.mark.e2e
 

@@ -135,7 +135,7 @@ def test_the_sweeper_completes_stuck_trades_through_the_chain_once_each(alpaca_s
 
 
 def _redeliver(stack: Stack, message: TradeRecorded) -> None:
-    from workers.publisher import Publisher
+    from workers.chain.publisher import Publisher
 
     publisher = Publisher(stack.settings)
     try:

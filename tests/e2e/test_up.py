@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.stack import REPO_ROOT
-from workers.ops.up import port_open
-from workers.store.local import free_port
+from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.up import port_open
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ class Up:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "up", "--json"],
+            [sys.executable, "-m", "workers.console.main", "up", "--json"],
             env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
@@ -40,7 +40,7 @@ class Up:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "workers.cli", *args],
+            [sys.executable, "-m", "workers.console.main", *args],
             env=self.env,
             capture_output=True,
             text=True,

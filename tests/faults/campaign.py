@@ -27,7 +27,7 @@ from tests.faults.checks import Figures, check, is_settled, read_notified, read_
 from tests.faults.injectors import ALPACA_TIMEOUT_S, Fault, FaultLog, Injector, plan_faults
 from tests.faults.load import Submitted, trade_load
 from workers.bootstrap import open_store
-from workers.routing import STAGE_NAMES
+from workers.chain.routing import STAGE_NAMES
 from workers.settings import load_settings
 
 DUPLICATING_APP = "tests.e2e.duplicating_app:rabbitmq"  # every message it publishes is delivered twice
@@ -212,7 +212,7 @@ async def _check(stack: LoopbackStack, trade_ids: set[uuid.UUID], log: FaultLog)
 def _cli(stack: LoopbackStack, *args: str) -> str:
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "workers.cli", *args],
+            [sys.executable, "-m", "workers.console.main", *args],
             env={**stack.env, "TRADEFLOW_OPERATOR": OPERATOR},
             capture_output=True,
             text=True,

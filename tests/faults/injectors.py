@@ -15,7 +15,7 @@ from typing import Any
 from bench.stack import LoopbackStack
 from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
 from emulators.slack.admin_client import AdminClient as SlackAdmin
-from workers.routing import STAGE_NAMES
+from workers.chain.routing import STAGE_NAMES
 
 ALPACA_TIMEOUT_S = 2.0  # the workers' TRADEFLOW_ALPACA_TIMEOUT_S in a campaign; "slow" answers take longer
 

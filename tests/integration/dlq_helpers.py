@@ -17,8 +17,8 @@ from messages.events import AnyMessage, SubmitTrade, TradeRecorded
 from messages.trade import TradeRequest
 from tests.fixtures_rabbitmq import QueueReader
 from tests.waiting import eventually
+from workers.chain.rabbitmq import build_rabbitmq
 from workers.handlers.errors import UnknownTrade
-from workers.rabbitmq import build_rabbitmq
 from workers.settings import Settings
 from workers.store.port import StoreUnavailable
 

@@ -18,7 +18,7 @@ from emulators.alpaca import AlpacaEmulator
 from messages.trade import Execution, ExecutionError, OrderPending
 from tests.fixtures_alpaca import make_broker
 from tests.unit.fakes import trade
-from workers.store.local import free_port
+from workers.console.stack.local_dynamodb import free_port
 
 
 @pytest.fixture

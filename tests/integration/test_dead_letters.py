@@ -12,8 +12,8 @@ import pytest
 
 from tests.fixtures_rabbitmq import QueueReader
 from tests.waiting import eventually
+from workers.chain.rabbitmq import build_rabbitmq
 from workers.handlers.errors import UnknownTrade
-from workers.rabbitmq import build_rabbitmq
 from workers.settings import load_settings
 from workers.store.port import StoreUnavailable
 

@@ -16,7 +16,8 @@ from tests.integration.dlq_helpers import (
     make_dead_letters,
     xq,
 )
-from workers.ops.dlq import (
+from workers.console.dlq.letters import UNDECODABLE, resolve_queue
+from workers.console.dlq.operations import (
     UnknownQueue,
     list_dead_letters,
     purge_dead_letters,
@@ -25,7 +26,6 @@ from workers.ops.dlq import (
     render_show,
     show_dead_letter,
 )
-from workers.ops.dlq_letters import UNDECODABLE, resolve_queue
 from workers.settings import Settings
 
 

@@ -18,11 +18,11 @@ from tests.integration.dlq_helpers import (
     xq,
 )
 from tests.waiting import eventually
-from workers.ops.dlq import (
+from workers.chain.rabbitmq import build_rabbitmq
+from workers.console.dlq.operations import (
     render_replay,
     replay_dead_letters,
 )
-from workers.rabbitmq import build_rabbitmq
 from workers.settings import Settings
 
 

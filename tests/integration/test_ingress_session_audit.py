@@ -20,10 +20,10 @@ from emulators.slack import SlackDriver, SlackEmulator
 from messages.events import SubmitTrade
 from messages.records import ActivityEvent
 from tests.waiting import eventually
-from workers.access import CachedRoles, grant
-from workers.journal import Journal
+from workers.access.journal import Journal
+from workers.access.roles import CachedRoles, grant
 from workers.slack.ingress import Ingress
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 
 
 @dataclass

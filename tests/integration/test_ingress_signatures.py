@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from messages.events import SubmitTrade
 from tests.ingress_app import no_price, served_ingress
 from workers.slack.ingress import Ingress
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 
 SECRET = "test-signing-secret"
 BODY = urlencode(
@@ -147,10 +147,10 @@ async def test_with_rabbitmq_down_the_modal_says_the_trade_was_not_submitted() -
     import json
 
     from tests.unit.test_slack_forms import GOOD, submitted
-    from workers.publisher import Publisher
+    from workers.chain.publisher import Publisher
+    from workers.console.stack.local_dynamodb import free_port
     from workers.settings import load_settings
     from workers.slack.ingress import NOT_SUBMITTED
-    from workers.store.local import free_port
 
     dead = load_settings({"RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F"})
     publisher = Publisher(dead)

@@ -15,7 +15,7 @@ import pika
 import pytest
 from pika.exceptions import ChannelClosedByBroker
 
-from workers.rabbitmq import (
+from workers.chain.rabbitmq import (
     QueueType,
     QueueTypeMismatch,
     TradeflowRabbitmq,

@@ -23,7 +23,7 @@ from tests.waiting import eventually
 from workers.handlers.ports import NotifierUnavailable, Outcome
 from workers.slack.blocks import outcome_message, submitting_view
 from workers.slack.notifier import SlackNotifier, SlackRefused
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 TRADER = "U0TRADER1"

@@ -21,13 +21,13 @@ from tests.integration.trace_query_servers import (
     jaeger_query_server,
     phoenix_rest_server,
 )
-from workers import cli
-from workers.ops.trace import NO_UI, render_trace, trace_document
-from workers.ops.traces import TraceBackendError, open_backend
-from workers.ops.traces.file import SpanFileBackend
-from workers.ops.traces.jaeger import JaegerBackend
-from workers.ops.traces.phoenix import PhoenixBackend, phoenix_answers
-from workers.ops.up import traces_upstream
+from workers.console import main as cli
+from workers.console.stack.up import traces_upstream
+from workers.console.traces import TraceBackendError, open_backend
+from workers.console.traces.file import SpanFileBackend
+from workers.console.traces.jaeger import JaegerBackend
+from workers.console.traces.phoenix import PhoenixBackend, phoenix_answers
+from workers.console.traces.tree import NO_UI, render_trace, trace_document
 from workers.settings import load_settings
 
 Trade = tuple[uuid.UUID, list[Record], Path]

@@ -13,7 +13,7 @@ from messages.events import SubmitTrade
 from messages.trade import TradeRequest
 from workers.handlers.deps import Deps, TradingPolicy
 from workers.handlers.ports import Outcome, notice_of
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 
 
 class FakeNotifier:

@@ -9,7 +9,8 @@ import pytest
 
 from messages.records import Roster
 from tests.unit.fakes import NOW
-from workers.access import (
+from workers.access.journal import Journal
+from workers.access.roles import (
     CachedRoles,
     LastAdmin,
     Seed,
@@ -19,8 +20,7 @@ from workers.access import (
     remove_roles,
     seed_roles,
 )
-from workers.journal import Journal
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 from workers.store.port import StoreUnavailable
 
 TRADERS = Seed("trader", "TRADEFLOW_TRADERS", frozenset({"U123", "U456"}))
@@ -95,7 +95,7 @@ async def test_racing_seeders_and_an_admin_all_land() -> None:
     journal = Journal(store, 2557, clock=lambda: NOW)
 
     async def seeder() -> object:
-        from workers.access import update_roster
+        from workers.access.roles import update_roster
 
         return await update_roster(
             store,

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from workers.ops.audit_verify import EXPIRY_GRACE, verify_chain
+from workers.console.audit.verify import EXPIRY_GRACE, verify_chain
 from workers.store.audit_chain import (
     GENESIS,
     GENESIS_HASH,

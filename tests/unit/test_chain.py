@@ -23,12 +23,11 @@ from messages.events import (
 from messages.records import KillSwitch
 from messages.trade import TradeRequest
 from tests.unit.fakes import CountingBroker, FakeNotifier, make_deps, submit, trade
+from workers.chain.routing import next_stage
+from workers.chain.stage_handlers import STAGE_HANDLERS as HANDLERS
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
-from workers.routing import STAGES, next_stage
-
-HANDLERS = {stage.name: stage.handler for stage in STAGES}
 
 
 async def run_chain(message: AnyMessage, deps: Deps) -> list[AnyMessage]:

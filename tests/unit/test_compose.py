@@ -18,8 +18,8 @@ import yaml
 
 from emulators.alpaca.__main__ import parse_args as alpaca_args
 from emulators.slack.__main__ import parse_args as slack_args
-from workers.cli_args import build_parser
-from workers.routing import SERVICE_NAMES, STAGE_NAMES
+from workers.chain.routing import SERVICE_NAMES, STAGE_NAMES
+from workers.console.args import build_parser
 from workers.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,15 +22,15 @@ from telemetry.middleware import DEFERRED_ATTRIBUTE, TracingMiddleware
 from telemetry.tracing import build_tracer_provider
 from tests.unit.fakes import FakeNotifier, make_deps, submit
 from tests.waiting import eventually
-from workers.actors import Runtime, declare_stage_actors
-from workers.dead_letters import DeadLetters
+from workers.chain.actors import Runtime, declare_stage_actors
+from workers.chain.dead_letters import DeadLetters
+from workers.chain.routing import next_stage
+from workers.chain.stage_handlers import STAGE_HANDLERS as HANDLERS
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred
-from workers.routing import STAGES, next_stage
 from workers.settings import load_settings
 
-HANDLERS = {stage.name: stage.handler for stage in STAGES}
 OTHER_HOLDERS_LEASE_MS = 300  # shorter than the handler's recheck (1 s): the redelivery finds it gone
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from workers.ops.dlq_render import redact_document, render_show
+from workers.console.dlq.render import redact_document, render_show
 
 SECRET = "PKPLANTEDDLQSECRET01"
 

@@ -10,8 +10,8 @@ import pytest
 
 from messages.records import TradeRecord, pending_record
 from tests.unit.fakes import NOW, trade
-from workers.store.items import day_sort_bounds, trade_attributes, trade_from_attributes
-from workers.store.tables import (
+from workers.store.dynamodb.items import day_sort_bounds, trade_attributes, trade_from_attributes
+from workers.store.dynamodb.tables import (
     KILL_SWITCH_KEY,
     OPEN_TRADES,
     TRADES_BY_DAY,

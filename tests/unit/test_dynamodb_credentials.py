@@ -12,7 +12,7 @@ import pytest
 
 from workers.bootstrap import STORES, dynamodb_keys
 from workers.settings import Settings, load_settings
-from workers.store.dynamodb import DynamoTradeStore
+from workers.store.dynamodb.store import DynamoTradeStore
 
 REAL_KEYS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEY", "AWS_SECRET_ACCESS_KEY": "example-secret"}
 

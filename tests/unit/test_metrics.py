@@ -12,8 +12,8 @@ import pytest
 
 from messages.records import TradeRecord, pending_record
 from tests.unit.fakes import NOW, trade
-from workers.ops.metrics import execution_metrics, parse_since, render_metrics
-from workers.store.memory import MemoryTradeStore
+from workers.console.checks.metrics import execution_metrics, parse_since, render_metrics
+from workers.store.memory.store import MemoryTradeStore
 
 HOUR_AGO = NOW - timedelta(hours=1)
 

@@ -9,16 +9,15 @@ import pytest
 
 from messages.events import AnyMessage, PositionUpdated, SubmitTrade
 from tests.unit.fakes import FakeNotifier, make_deps, submit
+from workers.chain.routing import next_stage
+from workers.chain.stage_handlers import STAGE_HANDLERS as HANDLERS
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred
 from workers.handlers.notification import NOTIFY_LEASE_MS
 from workers.handlers.ports import NotifierUnavailable, Outcome
-from workers.routing import STAGES, next_stage
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 from workers.store.port import StoreUnavailable
-
-HANDLERS = {stage.name: stage.handler for stage in STAGES}
 
 
 class FailingNotifier:

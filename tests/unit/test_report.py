@@ -26,10 +26,10 @@ from tests.contract.builders import (
     pending,
     working,
 )
-from workers.ops.progress import WindowProgress
-from workers.ops.report import parse_window, write_report
-from workers.ops.report_rows import COLUMNS, ReportFormat
-from workers.store.memory import MemoryTradeStore
+from workers.console.trades.progress import WindowProgress
+from workers.console.trades.report import parse_window, write_report
+from workers.console.trades.report_rows import COLUMNS, ReportFormat
+from workers.store.memory.store import MemoryTradeStore
 
 SINCE, UNTIL = NOW - timedelta(hours=1), NOW + timedelta(hours=1)
 SECRET = 'PKPLANTED"quote\\slash'

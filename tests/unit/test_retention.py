@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from messages.events import AnyMessage
+from messages.records import SEVEN_YEARS_DAYS
 from tests.unit.fakes import make_deps, submit
+from workers.chain.routing import next_stage
+from workers.chain.stage_handlers import STAGE_HANDLERS as HANDLERS
 from workers.handlers.audit import expires_at
 from workers.handlers.deps import Deps
-from workers.routing import STAGES, next_stage
-from workers.settings import SEVEN_YEARS_DAYS, SettingsError, load_settings
+from workers.settings import SettingsError, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HANDLERS = {stage.name: stage.handler for stage in STAGES}
 
 
 def test_the_minimum_is_seven_years_and_the_default() -> None:
@@ -70,7 +71,7 @@ def test_the_cli_will_not_start_with_a_retention_below_the_minimum() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFLOW_")}
     env |= {"TRADEFLOW_AUDIT_RETENTION_DAYS": "2000", "PYTHONPATH": str(REPO_ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "health"],
+        [sys.executable, "-m", "workers.console.main", "health"],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,

@@ -11,7 +11,7 @@ from dramatiq.middleware.asyncio import AsyncIO
 from messages.codec import to_payload
 from tests.unit.fakes import FakeNotifier, make_deps, submit
 from tests.waiting import eventually
-from workers.actors import Runtime, declare_stage_actors
+from workers.chain.actors import Runtime, declare_stage_actors
 from workers.handlers.deps import Deps
 from workers.settings import load_settings
 from workers.store.port import StoreUnavailable

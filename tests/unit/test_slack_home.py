@@ -14,7 +14,7 @@ from messages.records import Position
 from tests.contract.builders import NOW, POSITION_GUARD, a_trade, audit, executed, failed, pending, working
 from tests.unit.test_slack_blocks import assert_within_block_kit_limits, texts_of
 from workers.slack.home import home_view, publish_home, unrealized_pnl
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 
 
 def holding(symbol: str, quantity: str, average_cost: str, realized: str = "0") -> Position:

@@ -21,7 +21,7 @@ from tests.unit.fakes import trade
 from workers.handlers.ports import NotifierUnavailable
 from workers.slack.blocks import outcome_message, outcome_view
 from workers.slack.notifier import BoundedRateLimitRetryHandler, SlackNotifier, SlackRefused, retry_after_s
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 

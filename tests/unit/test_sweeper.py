@@ -15,18 +15,18 @@ from messages.events import AnyMessage, PositionUpdated, ReconcileTrade, SweepOp
 from messages.records import AuditEvent, TradeRecord, pending_record
 from messages.trade import Execution, OrderPending, TradeRequest
 from tests.unit.fakes import FakeNotifier, make_deps, trade
+from workers.chain.routing import next_stage, outputs
+from workers.chain.stage_handlers import STAGE_HANDLERS as HANDLERS
 from workers.handlers.audit import NOTIFIED_KEY, audit_event
 from workers.handlers.deps import Deps, ReconcilePolicy
 from workers.handlers.sweeper import LEASE_SHARE, find_stuck_trades, sweep_open_trades
-from workers.routing import SERVICES, STAGES, next_stage, outputs
-from workers.store.memory import MemoryTradeStore
+from workers.store.memory.store import MemoryTradeStore
 from workers.store.port import StoreUnavailable, TradeStore
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 POLICY = ReconcilePolicy(
     stuck_after=timedelta(minutes=5), sweep_interval=timedelta(minutes=1), attempt_limit=timedelta(seconds=90)
 )
-HANDLERS = {stage.name: stage.handler for stage in (*STAGES, *SERVICES)}
 
 
 class Clock:

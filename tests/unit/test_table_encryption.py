@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from workers.store.dynamodb import DynamoTradeStore
-from workers.store.tables import Encryption, TableNames, encryption_for, table_definitions
+from workers.store.dynamodb.store import DynamoTradeStore
+from workers.store.dynamodb.tables import Encryption, TableNames, encryption_for, table_definitions
 
 
 class _Answered:

@@ -6,9 +6,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from messages.records import AuditEvent
+from messages.records import SEVEN_YEARS_DAYS, AuditEvent
 from messages.trade import TradeRequest
-from workers.settings import SEVEN_YEARS_DAYS
 
 # The key orders a trade's events as the chain runs; one key per fact makes a redelivered write a no-op.
 EVENT_KEYS = {

@@ -33,10 +33,8 @@ SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
 FIELDS_PER_SECTION = 10
 CONTEXT_ELEMENTS_MAX = 10
-MESSAGE_BLOCKS_MAX = 50
 VIEW_BLOCKS_MAX = 100
 VIEW_TITLE_MAX = 24
-PRIVATE_METADATA_MAX = 3000
 # A rejection lists at most this many reasons in blocks (two fields each); the text lists them all.
 REASONS_SHOWN_MAX = 20
 

@@ -23,10 +23,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from messages.events import SubmitTrade
-from workers.access import CachedRoles
+from messages.records import SEVEN_YEARS_DAYS
+from workers.access.journal import Journal
+from workers.access.roles import CachedRoles
 from workers.handlers.ports import RoleReader
-from workers.journal import Journal
-from workers.settings import SEVEN_YEARS_DAYS
 from workers.slack.after_answer import AfterAnswer
 from workers.slack.blocks import submitting_view
 from workers.slack.forms import (

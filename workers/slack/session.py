@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from messages.records import ActivityEvent, ActivityStream
-from workers.journal import Journal
+from workers.access.journal import Journal
 from workers.slack.after_answer import AfterAnswer
 
 logger = logging.getLogger("tradeflow.ingress.session")

@@ -1,0 +1,211 @@
+"""The RabbitMQ side: confirmed, durable publishing through dramatiq, with a msgspec envelope codec.
+
+Each stage queue, its `.DQ` (dramatiq's delays) and its `.XQ` (dead letters) is declared with the type
+TRADEFLOW_QUEUE_TYPE names: `quorum` (replicated; RabbitMQ 3.10+, which the XQ's message TTL needs) or
+`classic`. The type is always sent, so a vhost's default queue type never picks it. RabbitMQ cannot change
+a queue's type in place and refuses a declare that disagrees (PRECONDITION_FAILED): that refusal stops the
+process, naming the queue and the setting, rather than quietly keeping the other type, so a deployment
+meant to replicate never runs on queues that do not.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import dramatiq
+import msgspec
+import pika
+from dramatiq.brokers.rabbitmq import DEAD_MESSAGE_TTL, RabbitmqBroker
+from dramatiq.common import dq_name, q_name, xq_name
+from dramatiq.errors import BrokerError, DecodeError
+from dramatiq.middleware import AsyncIO, CurrentMessage, MiddlewareError, ShutdownNotifications, TimeLimit
+from pika.exceptions import ChannelClosedByBroker
+
+from telemetry.metrics import StageMetrics
+from telemetry.middleware import TracingMiddleware
+from workers.chain.dead_letters import DeadLetters, is_permanent
+from workers.chain.routing import QUEUE_NAMES
+from workers.settings import Settings
+
+# The execution stage may wait up to the fill timeout; a stage is killed only well past that.
+TIME_LIMIT_MARGIN_S = 60
+PRECONDITION_FAILED = 406
+
+QueueType = Literal["quorum", "classic"]
+
+
+class MsgspecEnvelopeEncoder(dramatiq.Encoder):
+    """dramatiq's envelope as JSON via msgspec: one pass, and Decimals stay strings."""
+
+    def __init__(self) -> None:
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder(dict[str, Any])
+
+    def encode(self, data: dict[str, Any]) -> bytes:
+        return self._encoder.encode(data)
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        try:
+            return self._decoder.decode(data)
+        except msgspec.DecodeError as exc:
+            raise DecodeError(f"undecodable message body: {exc}", data, exc) from None
+
+
+def queue_arguments(queue_type: QueueType, queue: str) -> dict[str, Any]:
+    """A stage queue's (and its .DQ's) arguments: dramatiq's dead-lettering into the XQ, and the type.
+
+    Never `x-max-priority`: quorum queues refuse it before RabbitMQ 4.
+    """
+    return {
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": xq_name(queue),
+        "x-queue-type": queue_type,
+    }
+
+
+def dead_letter_queue_arguments(queue_type: QueueType) -> dict[str, Any]:
+    """The XQ's arguments: dramatiq's one TTL (RabbitMQ expires messages head-first) and the type."""
+    return {"x-message-ttl": DEAD_MESSAGE_TTL, "x-queue-type": queue_type}
+
+
+class QueueTypeMismatch(BrokerError):
+    """A queue exists on RabbitMQ with another type than TRADEFLOW_QUEUE_TYPE asks for."""
+
+    def __init__(self, queue: str, queue_type: QueueType, reply: str) -> None:
+        other = "classic" if queue_type == "quorum" else "quorum"
+        super().__init__(
+            f"RabbitMQ queue {queue!r} exists with another type than TRADEFLOW_QUEUE_TYPE={queue_type} "
+            f"asks for ({reply}). A queue's type cannot change in place: set TRADEFLOW_QUEUE_TYPE={other} "
+            f"to keep it, or stop its producers, let the workers drain it, empty its .XQ (tradeflow dlq), "
+            f"then delete it with its .DQ and .XQ (rabbitmqctl delete_queue NAME) to have it declared "
+            f"again as {queue_type}."
+        )
+        self.queue = queue
+        self.queue_type = queue_type
+
+
+class TradeflowRabbitmq(RabbitmqBroker):
+    """dramatiq's RabbitMQ broker declaring each queue, .DQ and .XQ with TRADEFLOW_QUEUE_TYPE's type.
+
+    dramatiq builds every declare from these three methods (`get_queue_message_counts` too), so they
+    are the only place the arguments live; the operator tools only ever declare passively.
+    """
+
+    def __init__(self, *, queue_type: QueueType, **kwargs: Any) -> None:
+        if kwargs.get("max_priority"):
+            raise ValueError("max_priority would set x-max-priority, which quorum queues refuse")
+        super().__init__(**kwargs)
+        self.queue_type: QueueType = queue_type
+
+    def _build_queue_arguments(self, queue_name: str) -> dict[str, Any]:
+        return queue_arguments(self.queue_type, queue_name)
+
+    def _declare_queue(self, queue_name: str) -> Any:
+        return self._declare(queue_name, queue_arguments(self.queue_type, queue_name))
+
+    def _declare_dq_queue(self, queue_name: str) -> Any:
+        return self._declare(dq_name(queue_name), queue_arguments(self.queue_type, queue_name))
+
+    def _declare_xq_queue(self, queue_name: str) -> Any:
+        return self._declare(xq_name(queue_name), dead_letter_queue_arguments(self.queue_type))
+
+    def _declare(self, queue: str, arguments: dict[str, Any]) -> Any:
+        try:
+            return self.channel.queue_declare(queue=queue, durable=True, arguments=arguments)
+        except ChannelClosedByBroker as exc:
+            if exc.reply_code != PRECONDITION_FAILED or "x-queue-type" not in exc.reply_text:
+                raise
+            del self.channel  # RabbitMQ closed it; the next caller opens a fresh one
+            raise QueueTypeMismatch(queue, self.queue_type, exc.reply_text) from None
+
+
+class WorkerCannotStart(MiddlewareError):
+    """A boot hook's refusal: dramatiq lets only a MiddlewareError out of a hook, and so out of start()."""
+
+
+class DeclareQueuesAtBoot(dramatiq.Middleware):
+    """Declare a worker's queues before it consumes, so a QueueTypeMismatch stops the worker at start.
+
+    Left to the consumer threads, the same error would be logged and retried every second by a worker
+    that looks alive and consumes nothing.
+    """
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if not isinstance(broker, RabbitmqBroker):
+            return
+        declared = broker.get_declared_queues()
+        wanted = worker.consumer_whitelist
+        try:
+            for queue in sorted(declared & {q_name(q) for q in wanted} if wanted else declared):
+                broker.declare_queue(queue, ensure=True)
+        except QueueTypeMismatch as exc:
+            raise WorkerCannotStart(str(exc)) from exc
+        del broker.connection  # this thread's, idle from now on; each consumer opens its own
+
+
+def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -> TradeflowRabbitmq:
+    """A RabbitMQ connection that waits for publisher confirms (an ack means durable, DESIGN §4.3)."""
+    dramatiq.set_encoder(MsgspecEnvelopeEncoder())
+    time_limit_ms = int((settings.tradeflow_fill_timeout_s + TIME_LIMIT_MARGIN_S) * 1000)
+    middleware: list[dramatiq.Middleware] = [
+        DeclareQueuesAtBoot(),  # first: its refusal must come before any hook starts a thread
+        TimeLimit(time_limit=time_limit_ms),
+        ShutdownNotifications(),
+        CurrentMessage(),
+        AsyncIO(),
+        TracingMiddleware(),
+        StageMetrics(),
+        DeadLetters(
+            max_retries=settings.tradeflow_max_retries,
+            min_backoff_ms=settings.tradeflow_min_backoff_ms,
+            max_backoff_ms=settings.tradeflow_max_backoff_ms,
+            is_permanent=is_permanent,
+        ),
+        *extra_middleware,
+    ]
+    return TradeflowRabbitmq(
+        url=settings.rabbitmq_url,
+        confirm_delivery=True,
+        middleware=middleware,
+        queue_type=settings.tradeflow_queue_type,
+    )
+
+
+def rabbitmq_answers(url: str) -> bool:
+    """Whether RabbitMQ at `url` accepts a connection now."""
+    try:
+        pika.BlockingConnection(pika.URLParameters(url)).close()
+        return True
+    except Exception:
+        return False
+
+
+def queue_depths(settings: Settings) -> list[tuple[str, int, int]]:
+    """(queue, ready, dead letters) per queue, for the metrics gauges; empty while RabbitMQ is away."""
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    except Exception:
+        return []
+    try:
+        return [
+            (
+                settings.queue(s),
+                queue_depth(connection, settings.queue(s))[0],
+                queue_depth(connection, settings.queue(s) + ".XQ")[0],
+            )
+            for s in QUEUE_NAMES
+        ]
+    finally:
+        connection.close()
+
+
+def queue_depth(connection: pika.BlockingConnection, queue: str) -> tuple[int, int]:
+    channel = connection.channel()
+    try:
+        method = channel.queue_declare(queue, passive=True).method
+        return method.message_count, method.consumer_count
+    except pika.exceptions.ChannelClosedByBroker:
+        return 0, 0  # never declared: nothing waits in it and nothing consumes it
+    finally:
+        if channel.is_open:
+            channel.close()

@@ -1,0 +1,27 @@
+"""The handler each stage of the routing table runs: loaded by worker processes only, never by a publisher."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from workers.chain.routing import Output
+from workers.handlers.deps import Deps
+from workers.handlers.execution import execute_trade
+from workers.handlers.notification import notify_trader
+from workers.handlers.persistence import record_trade
+from workers.handlers.positions import update_position
+from workers.handlers.sweeper import sweep_open_trades
+from workers.handlers.validation import validate_trade
+
+Handler = Callable[[Any, Deps], Awaitable[Output]]
+
+# By stage name (routing.STAGES and routing.SERVICES): every stage has exactly one.
+STAGE_HANDLERS: dict[str, Handler] = {
+    "validation": validate_trade,
+    "persistence": record_trade,
+    "execution": execute_trade,
+    "positions": update_position,
+    "notifications": notify_trader,
+    "sweeper": sweep_open_trades,
+}

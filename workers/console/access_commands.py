@@ -1,0 +1,68 @@
+"""The access commands of `tradeflow`: `users add|remove|list` (admins only) and `audit activity`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from workers.console.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, print_doc, with_store
+from workers.console.operator_commands import audit_verify
+from workers.settings import Settings
+
+
+def _users(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.access.journal import Journal
+    from workers.access.roles import LastAdmin
+    from workers.console.access import users
+    from workers.console.access.authorize import USER_ID, AccessRefused, run_as
+    from workers.store.port import TradeStore
+
+    command = f"users {args.users_command}"
+    if args.users_command != "list" and not USER_ID.match(args.user_id):
+        print(f"tradeflow {command}: {args.user_id!r} is not a Slack user id", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def work(store: TradeStore, journal: Journal, admin: str) -> dict[str, Any]:
+        if args.users_command == "add":
+            return await users.add_user(store, journal, admin, args.user_id, args.roles)
+        if args.users_command == "remove":
+            return await users.remove_user(store, journal, admin, args.user_id, args.roles)
+        return await users.users_document(store)
+
+    try:
+        doc = run_as(settings, args.operator, "admin", command, work)
+    except AccessRefused as exc:
+        print(f"tradeflow {command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except LastAdmin as exc:
+        print(f"tradeflow {command}: {exc}; nothing was removed", file=sys.stderr)
+        return EXIT_FAILED
+    print_doc(doc, args.json, users.render_users if args.users_command == "list" else users.render_change)
+    return EXIT_OK
+
+
+def _audit_activity(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.console.audit.activity import activity_document, render_activity, streams_of
+    from workers.console.checks.metrics import parse_since
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"tradeflow audit activity: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    streams = streams_of(args.stream)
+    doc = with_store(settings, lambda store: activity_document(store, streams, since))
+    print_doc(doc, args.json, render_activity)
+    return EXIT_OK
+
+
+# `tradeflow audit SUBCOMMAND`: each audit subcommand's runner, by its name.
+AUDIT_COMMANDS: dict[str, Command] = {"activity": _audit_activity, "verify": audit_verify}
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    return AUDIT_COMMANDS[args.audit_command](args, settings)
+
+
+ACCESS_COMMANDS: dict[str, Command] = {"users": _users, "audit": _audit}

@@ -1,0 +1,77 @@
+"""`tradeflow ingress`: compose the Slack ingress and serve it until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import msgspec
+from aiohttp import web
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+
+from telemetry.logs import configure_logging
+from telemetry.redaction import secrets_of
+from telemetry.tracing import configure_tracing, shutdown_tracing
+from workers.bootstrap import open_broker, open_roles, open_store
+from workers.chain.publisher import Publisher
+from workers.chain.rabbitmq import rabbitmq_answers
+from workers.settings import Settings
+from workers.slack.ingress import Ingress
+from workers.slack.traced_client import TracedAsyncWebClient
+
+logger = logging.getLogger("tradeflow.ingress")
+
+
+def slack_client(settings: Settings) -> TracedAsyncWebClient:
+    client = TracedAsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def run_ingress(settings: Settings) -> int:
+    configure_logging(settings, "tradeflow-ingress")
+    configure_tracing("tradeflow-ingress", secrets=secrets_of(settings))
+    publisher = Publisher(settings)
+    try:
+        asyncio.run(_serve(settings, publisher))
+    finally:
+        publisher.close()
+        shutdown_tracing()
+    return 0
+
+
+async def _serve(settings: Settings, publisher: Publisher) -> None:
+    store = await open_store(settings)
+    roles = await open_roles(settings, store)  # seeded from the settings, as the workers do
+    # Prices for the App Home only: no trade_updates stream in the ingress.
+    broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
+    client = slack_client(settings)
+    ingress = Ingress(
+        signing_secret=settings.slack_signing_secret,
+        client=client,
+        publish=publisher.submit,
+        ready=lambda: rabbitmq_answers(settings.rabbitmq_url),
+        store=store,
+        prices=broker.reference_price,
+        roles=roles,
+        retention_days=settings.tradeflow_audit_retention_days,
+    )
+    runner = web.AppRunner(ingress.web_app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.tradeflow_ingress_host, settings.tradeflow_ingress_port).start()
+    logger.info(
+        "Slack ingress on http://%s:%d/slack/events",
+        settings.tradeflow_ingress_host,
+        settings.tradeflow_ingress_port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    await ingress.close()
+    await client.close()
+    await broker.close()
+    await store.close()

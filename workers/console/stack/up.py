@@ -1,0 +1,278 @@
+"""`tradeflow up`: the embedded default stack on loopback; starts what is missing, stops what it started."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from workers.bootstrap import open_store
+from workers.chain.rabbitmq import rabbitmq_answers
+from workers.settings import Settings
+
+OTLP_PORT = 4318
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def ensure_rabbitmq(url: str) -> None:
+    """Connect to RabbitMQ; start the machine's own server when it is down and we can."""
+    if rabbitmq_answers(url):
+        return
+    if shutil.which("rabbitmq-server") is None:
+        raise SystemExit(
+            f"RabbitMQ is not reachable at {urlparse(url).hostname} and rabbitmq-server is not installed"
+        )
+    print("RabbitMQ is down; starting it (rabbitmq-server -detached)…", flush=True)
+    subprocess.run(["rabbitmq-server", "-detached"], check=False)
+    subprocess.run(["rabbitmqctl", "await_startup", "--timeout", "120"], check=False)
+    if not rabbitmq_answers(url):
+        raise SystemExit("RabbitMQ did not come up")
+
+
+class Report:
+    """What `up` started, as aligned lines for a person or one JSON object (`--json`) for a program."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.parts: dict[str, dict[str, Any]] = {}
+
+    def show(self, part: str, text: str, **detail: Any) -> None:
+        self.parts[part] = {"summary": text, **detail}
+        if not self.as_json:
+            print(f"{part:<14}{text}", flush=True)
+
+    def ready(self) -> None:
+        if self.as_json:
+            print(json.dumps(self.parts), flush=True)
+        else:
+            print("Try:          tradeflow submit --user U123 buy 10 AAPL --wait", flush=True)
+            print("Ctrl-C stops everything started here.", flush=True)
+
+
+def run_stack(
+    settings: Settings, *, processes: int = 1, threads: int | None = None, as_json: bool = False
+) -> int:
+    from telemetry.otlp_sink import OtlpSink
+    from workers.console.stack.local_dynamodb import start_local_dynamodb
+
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    report = Report(as_json)
+    with ExitStack() as started:
+        ensure_rabbitmq(settings.rabbitmq_url)
+        report.show("RabbitMQ", _redact(settings.rabbitmq_url), url=_redact(settings.rabbitmq_url))
+
+        endpoint = urlparse(settings.aws_endpoint_url_dynamodb or "")
+        if settings.tradeflow_store == "dynamodb" and endpoint.hostname in ("127.0.0.1", "localhost"):
+            port = endpoint.port or 8000
+            if port_open(endpoint.hostname, port):
+                url = settings.aws_endpoint_url_dynamodb
+                report.show("DynamoDB", f"{url} (already running)", url=url, started=False)
+            else:
+                local = start_local_dynamodb(
+                    cache_dir=Path(".cache").resolve(), data_dir=data_dir / "dynamodb", port=port
+                )
+                started.callback(local.stop)
+                report.show(
+                    "DynamoDB",
+                    f"{local.endpoint_url} ({local.kind}, data in {data_dir / 'dynamodb'})",
+                    url=local.endpoint_url,
+                    kind=local.kind,
+                    started=True,
+                )
+
+        alpaca = urlparse(settings.alpaca_paper_base_url)
+        if settings.alpaca_paper_enabled and alpaca.hostname in ("127.0.0.1", "localhost"):
+            port = alpaca.port or 80
+            if port_open(alpaca.hostname, port):
+                report.show(
+                    "Alpaca",
+                    f"{settings.alpaca_paper_base_url} (already running)",
+                    started=False,
+                    url=settings.alpaca_paper_base_url,
+                )
+            else:
+                emulator = start_process(
+                    [
+                        sys.executable,
+                        "-m",
+                        "emulators.alpaca",
+                        "--host",
+                        alpaca.hostname,
+                        "--port",
+                        str(port),
+                    ],
+                    env=env,
+                    host=alpaca.hostname,
+                    port=port,
+                    log=data_dir / "alpaca-emulator.log",
+                )
+                started.callback(stop_process, emulator)
+                report.show(
+                    "Alpaca",
+                    f"{settings.alpaca_paper_base_url} (emulator, paper)",
+                    started=True,
+                    url=settings.alpaca_paper_base_url,
+                    admin=f"http://{alpaca.hostname}:{port}/admin",
+                )
+        elif settings.alpaca_paper_enabled:
+            report.show("Alpaca", settings.alpaca_paper_base_url, url=settings.alpaca_paper_base_url)
+        else:
+            report.show("Alpaca", "off (ALPACA_PAPER_ENABLED=false): trades are simulated", url=None)
+
+        if "OTEL_TRACES_EXPORTER" not in env:
+            spans = data_dir / "spans.jsonl"
+            otlp_port = urlparse(env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")).port or OTLP_PORT
+            otlp = f"http://127.0.0.1:{otlp_port}"
+            env.update(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=otlp)
+            if port_open("127.0.0.1", otlp_port):
+                report.show("Traces", f"OTLP {otlp} (already listening: Jaeger, or another sink)", url=otlp)
+            else:
+                upstream = traces_upstream(settings)
+                sink = OtlpSink(spans, port=otlp_port, forward_to=upstream)
+                sink.start()
+                started.callback(sink.stop)
+                also = f", forwarded to {upstream}" if upstream else ""
+                report.show(
+                    "Traces", f"OTLP {otlp} → {spans}{also}", url=otlp, file=str(spans), forward=upstream
+                )
+
+        slack = urlparse(settings.slack_api_url)
+        if settings.tradeflow_notifier == "slack" and slack.hostname in ("127.0.0.1", "localhost"):
+            port = slack.port or 80
+            if port_open(slack.hostname, port):
+                report.show(
+                    "Slack",
+                    f"{settings.slack_api_url} (already running)",
+                    url=settings.slack_api_url,
+                    started=False,
+                )
+            else:
+                emulator = start_process(
+                    [sys.executable, "-m", "emulators.slack", "--host", slack.hostname, "--port", str(port)],
+                    env=env,
+                    host=slack.hostname,
+                    port=port,
+                    log=data_dir / "slack-emulator.log",
+                )
+                started.callback(stop_process, emulator)
+                report.show(
+                    "Slack",
+                    f"{settings.slack_api_url} (emulator)",
+                    url=settings.slack_api_url,
+                    started=True,
+                    admin=f"http://{slack.hostname}:{port}/admin",
+                )
+
+        asyncio.run(_create_tables(settings))
+        cmd = [sys.executable, "-m", "workers.console.main", "worker", "--processes", str(processes)]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        workers = subprocess.Popen(cmd, env=env, start_new_session=True)
+        started.callback(stop_process, workers)
+        host, port = settings.tradeflow_ingress_host, settings.tradeflow_ingress_port
+        ingress = start_process(
+            [sys.executable, "-m", "workers.console.main", "ingress"],
+            env=env,
+            host=host,
+            port=port,
+            log=data_dir / "ingress.log",
+        )
+        started.callback(stop_process, ingress)
+        report.show("Ingress", f"http://{host}:{port}/slack/events", url=f"http://{host}:{port}/slack/events")
+        queues = _stage_queues(settings)
+        report.show("Workers", f"{processes} process(es) on queues {', '.join(queues)}", queues=queues)
+        if settings.tradeflow_notifier == "log":
+            outbox = data_dir / "notifications.log"
+            report.show("Notifications", str(outbox), file=str(outbox))
+        else:
+            report.show("Notifications", "Slack DMs; try: tradeflow slack trade buy 10 AAPL --user U123")
+        report.ready()
+        return _wait(workers)
+
+
+def start_process(
+    cmd: list[str], *, env: dict[str, str], host: str, port: int, log: Path, timeout_s: float = 30.0
+) -> subprocess.Popen[bytes]:
+    """Start a loopback server in its own session and wait until its port answers."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while not port_open(host, port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            raise SystemExit(f"{' '.join(cmd[:3])} did not start on {host}:{port}; see {log}")
+        time.sleep(0.1)
+    return process
+
+
+def traces_upstream(settings: Settings) -> str | None:
+    """Phoenix's OTLP traces URL when it is the trace backend, or when it answers (`make traces`)."""
+    from workers.console.traces import phoenix
+
+    if settings.tradeflow_traces_backend == "phoenix":
+        return (settings.tradeflow_traces_query_url or phoenix.DEFAULT_URL).rstrip("/") + "/v1/traces"
+    if settings.tradeflow_traces_backend == "file" and phoenix.phoenix_answers(phoenix.DEFAULT_URL):
+        return phoenix.DEFAULT_URL + "/v1/traces"
+    return None
+
+
+async def _create_tables(settings: Settings) -> None:
+    store = await open_store(settings)
+    await store.close()
+
+
+def _stage_queues(settings: Settings) -> list[str]:
+    from workers.chain.routing import QUEUE_NAMES
+
+    return [settings.queue(s) for s in QUEUE_NAMES]
+
+
+def _wait(workers: subprocess.Popen[bytes]) -> int:
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stopping:
+        if workers.poll() is not None:
+            print(f"workers exited with {workers.returncode}", file=sys.stderr)
+            return 1
+        time.sleep(0.2)
+    print("\nStopping…", flush=True)
+    return 0
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _redact(url: str) -> str:
+    parsed = urlparse(url)
+    return url.replace(f":{parsed.password}@", ":***@") if parsed.password else url

@@ -1,0 +1,80 @@
+"""The control table's items on DynamoDB: the kill switch and the leases (a mixin of DynamoTradeStore)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from messages.records import ActivityEvent, KillSwitch
+from workers.store.dynamodb.faults import error_code, transient_faults_as_unavailable
+from workers.store.dynamodb.items import key, to_attributes
+from workers.store.dynamodb.requests import transact
+from workers.store.dynamodb.tables import KILL_SWITCH_KEY, TableNames
+from workers.store.port import LeaseClaim
+
+
+class ControlItems:
+    _client: Any
+    _tables: TableNames
+    _activity_put: Callable[[ActivityEvent], dict[str, Any]]  # ActivityItems' put of a journal entry
+
+    async def _get(self, table: str, item_key: dict[str, Any], kind: type[Any]) -> Any:
+        raise NotImplementedError  # DynamoTradeStore's consistent GetItem
+
+    async def get_kill_switch(self) -> KillSwitch:
+        switch = await self._get(self._tables.control, key(key=KILL_SWITCH_KEY), KillSwitch)
+        return switch or KillSwitch(engaged=False)
+
+    async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
+        item = to_attributes(switch, key=KILL_SWITCH_KEY)
+        if activity is None:
+            with transient_faults_as_unavailable("set_kill_switch"):
+                await self._client.put_item(TableName=self._tables.control, Item=item)
+            return
+        switch_put = {"Put": {"TableName": self._tables.control, "Item": item}}
+        if await transact(self._client, "set_kill_switch", [switch_put, self._activity_put(activity)]):
+            raise RuntimeError(f"journal entry {activity.event_id} exists already")
+
+    async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
+        return await self.claim_lease_over(name, now_ms=now_ms, lease_ms=lease_ms) is not LeaseClaim.HELD
+
+    async def claim_lease_over(self, name: str, *, now_ms: int, lease_ms: int) -> LeaseClaim:
+        until_ms = now_ms + lease_ms
+        with transient_faults_as_unavailable("claim_lease"):
+            try:
+                answer = await self._client.put_item(
+                    TableName=self._tables.control,
+                    Item={
+                        "key": {"S": f"lease#{name}"},
+                        "lease_until_ms": {"N": str(until_ms)},
+                        "expires_at": {"N": str(until_ms // 1000 + 86_400)},
+                    },
+                    ConditionExpression="attribute_not_exists(#k) OR lease_until_ms < :now",
+                    ExpressionAttributeNames={"#k": "key"},
+                    ExpressionAttributeValues={":now": {"N": str(now_ms)}},
+                    ReturnValues="ALL_OLD",  # the run-out lease it replaced, if there was one
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return LeaseClaim.HELD
+                raise
+        return LeaseClaim.TAKEN_OVER if answer.get("Attributes") else LeaseClaim.TAKEN
+
+    async def release_lease(self, name: str, *, claimed_at_ms: int, lease_ms: int) -> bool:
+        # The lease's end time identifies its holder: a later holder can only claim once this lease has
+        # run out, so its own lease always ends later than this one.
+        with transient_faults_as_unavailable("release_lease"):
+            try:
+                await self._client.delete_item(
+                    TableName=self._tables.control,
+                    Key={"key": {"S": f"lease#{name}"}},
+                    ConditionExpression="lease_until_ms = :until",
+                    ExpressionAttributeValues={":until": {"N": str(claimed_at_ms + lease_ms)}},
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
