@@ -1,4 +1,4 @@
-"""The access commands of `tradeflow`: `users add|remove|list` (admins only) and `audit activity`."""
+"""`tradeflow users add|remove|list`: who may trade, view, operate and manage roles (admins only)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-from workers.console.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, print_doc, with_store
-from workers.console.operator_commands import audit_verify
+from workers.console.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_doc
 from workers.settings import Settings
 
 
-def _users(args: argparse.Namespace, settings: Settings) -> int:
+def users(args: argparse.Namespace, settings: Settings) -> int:
     from workers.access.journal import Journal
     from workers.access.roles import LastAdmin
     from workers.console.access import users
@@ -40,29 +39,3 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILED
     print_doc(doc, args.json, users.render_users if args.users_command == "list" else users.render_change)
     return EXIT_OK
-
-
-def _audit_activity(args: argparse.Namespace, settings: Settings) -> int:
-    from workers.console.audit.activity import activity_document, render_activity, streams_of
-    from workers.console.checks.metrics import parse_since
-
-    try:
-        since = parse_since(args.since)
-    except ValueError as exc:
-        print(f"tradeflow audit activity: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    streams = streams_of(args.stream)
-    doc = with_store(settings, lambda store: activity_document(store, streams, since))
-    print_doc(doc, args.json, render_activity)
-    return EXIT_OK
-
-
-# `tradeflow audit SUBCOMMAND`: each audit subcommand's runner, by its name.
-AUDIT_COMMANDS: dict[str, Command] = {"activity": _audit_activity, "verify": audit_verify}
-
-
-def _audit(args: argparse.Namespace, settings: Settings) -> int:
-    return AUDIT_COMMANDS[args.audit_command](args, settings)
-
-
-ACCESS_COMMANDS: dict[str, Command] = {"users": _users, "audit": _audit}

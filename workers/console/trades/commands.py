@@ -1,0 +1,188 @@
+"""The `tradeflow` commands about trades: submit, trade show, positions, reconcile, report, halt, resume."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from workers.console.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_doc, with_store
+from workers.settings import Settings
+from workers.store.port import TradeStore
+
+
+def submit(args: argparse.Namespace, settings: Settings) -> int:
+    from telemetry.redaction import secrets_of
+    from telemetry.tracing import configure_tracing, shutdown_tracing
+    from workers.chain.publisher import Publisher
+    from workers.console.trades.submit import (
+        InvalidTrade,
+        build_command,
+        outcome_document,
+        render_outcome,
+        wait_for_outcome,
+    )
+
+    try:
+        command = build_command(
+            user_id=args.user,
+            side=args.side,
+            quantity=args.quantity,
+            symbol=args.symbol,
+            order_type=args.order_type,
+            limit_price=args.limit_price,
+            stop_price=args.stop_price,
+            time_in_force=args.time_in_force,
+            channel_id=args.channel,
+            trade_id=args.trade_id,
+        )
+    except InvalidTrade as exc:
+        print(f"tradeflow submit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_tracing("tradeflow-cli", secrets=secrets_of(settings))
+    publisher = Publisher(settings)
+    try:
+        publisher.submit(command)
+    finally:
+        publisher.close()
+        shutdown_tracing()
+    trade_id = command.trade.trade_id
+    if not args.wait:
+        print_doc(
+            {"trade_id": str(trade_id), "status": "submitted", "trace_id": trade_id.hex},
+            args.json,
+            lambda d: f"Submitted trade {d['trade_id']} (trace {d['trace_id']})",
+        )
+        return EXIT_OK
+
+    async def wait(store: TradeStore) -> dict[str, Any]:
+        from workers.handlers.audit import NOTIFIED_KEY
+
+        record = await wait_for_outcome(store, trade_id, args.timeout)
+        notified = await store.get_audit(trade_id, NOTIFIED_KEY) is not None
+        return outcome_document(record, trade_id, notified=notified)
+
+    doc = with_store(settings, wait)
+    print_doc(doc, args.json, render_outcome)
+    return EXIT_OK if doc.get("status") == "executed" else EXIT_FAILED
+
+
+def trade(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.console.trades.inspect import render_trade, trade_document
+
+    doc = with_store(settings, lambda store: trade_document(store, args.trade_id))
+    if doc is None:
+        print(f"tradeflow: no trade {args.trade_id}", file=sys.stderr)
+        return EXIT_FAILED
+    print_doc(doc, args.json, render_trade)
+    return EXIT_OK
+
+
+def positions(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.console.trades.inspect import positions_document, render_positions
+
+    print_doc(
+        with_store(settings, lambda store: positions_document(store, args.user_id)),
+        args.json,
+        render_positions,
+    )
+    return EXIT_OK
+
+
+def reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from workers.console.access.authorize import AccessRefused, operate
+    from workers.console.access.journal_entries import reconcile_entry
+    from workers.console.trades.reconcile import reconcile_now, render_reconcile
+
+    if args.older_than is not None and args.older_than < 0:
+        print("tradeflow reconcile: --older-than must be 0 or more seconds", file=sys.stderr)
+        return EXIT_USAGE
+    seconds = settings.tradeflow_stuck_after_s if args.older_than is None else args.older_than
+    older_than = None if args.all else timedelta(seconds=seconds)
+    try:
+        doc = operate(
+            settings,
+            args.operator,
+            "reconcile",
+            lambda actor: reconcile_now(settings, older_than),
+            reconcile_entry,
+        )
+    except AccessRefused as exc:
+        print(f"tradeflow reconcile: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print_doc(doc, args.json, render_reconcile)
+    return EXIT_OK
+
+
+def report(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from telemetry.redaction import secrets_of
+    from workers.console.trades.report import export_report, parse_window
+
+    try:
+        since, until = parse_window(args.since, args.until)
+    except ValueError as exc:
+        print(f"tradeflow report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    output = None if args.output in (None, "-") else Path(args.output)
+
+    async def export(store: TradeStore) -> dict[str, Any]:
+        return await export_report(
+            store,
+            since=since,
+            until=until,
+            report_format=args.report_format,
+            secrets=secrets_of(settings),
+            output=output,
+        )
+
+    try:
+        doc = with_store(settings, export)
+    except BrokenPipeError:  # `tradeflow report … | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
+    where = doc["output"] or "stdout"
+    print(f"{doc['rows']} trades ({doc['since']} to {doc['until']}) written to {where}", file=sys.stderr)
+    return EXIT_OK
+
+
+def kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]:
+    """halt or resume, by an operator; the switch and its journal entry are written together."""
+    command = "halt" if engaged else "resume"
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        from messages.records import KillSwitch
+        from workers.access.journal import Journal
+        from workers.console.access.authorize import AccessRefused, run_as
+
+        async def work(store: TradeStore, journal: Journal, actor: str) -> str:
+            event = journal.entry(
+                "ops", "trading_halted" if engaged else "trading_resumed", actor, reason=args.reason or None
+            )
+            switch = KillSwitch(engaged=engaged, reason=args.reason, changed_by=actor, changed_at=event.at)
+            await store.set_kill_switch(switch, event)
+            return actor
+
+        try:
+            actor = run_as(settings, args.operator, "operator", command, work)
+        except AccessRefused as exc:
+            print(f"tradeflow {command}: {exc}", file=sys.stderr)
+            return exc.exit_code
+        state = "halted" if engaged else "resumed"
+        print_doc(
+            {"trading": state, "reason": args.reason, "by": actor},
+            args.json,
+            lambda d: f"Trading {d['trading']} by {d['by']}" + (f": {d['reason']}" if d["reason"] else ""),
+        )
+        return EXIT_OK
+
+    return run
+
+
+halt = kill_switch(True)
+resume = kill_switch(False)
