@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass
 
 import msgspec
 from aiohttp import web
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 
+from brokers.port import StockBroker
 from telemetry.logs import configure_logging
 from telemetry.redaction import secrets_of
 from telemetry.tracing import configure_tracing, shutdown_tracing
@@ -19,6 +21,7 @@ from workers.chain.rabbitmq import rabbitmq_answers
 from workers.settings import Settings
 from workers.slack.ingress import Ingress
 from workers.slack.traced_client import TracedAsyncWebClient
+from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.ingress")
 
@@ -41,7 +44,24 @@ def run_ingress(settings: Settings) -> int:
     return 0
 
 
-async def _serve(settings: Settings, publisher: Publisher) -> None:
+@dataclass
+class IngressParts:
+    """The ingress and what it holds open, closed in the reverse order of opening."""
+
+    ingress: Ingress
+    client: TracedAsyncWebClient
+    broker: StockBroker
+    store: TradeStore
+
+    async def close(self) -> None:
+        await self.ingress.close()
+        await self.client.close()
+        await self.broker.close()
+        await self.store.close()
+
+
+async def compose_ingress(settings: Settings, publisher: Publisher) -> IngressParts:
+    """The ingress process's composition: a store, the roles, a price source and the Slack client."""
     store = await open_store(settings)
     roles = await open_roles(settings, store)  # seeded from the settings, as the workers do
     # Prices for the App Home only: no trade_updates stream in the ingress.
@@ -57,7 +77,12 @@ async def _serve(settings: Settings, publisher: Publisher) -> None:
         roles=roles,
         retention_days=settings.tradeflow_audit_retention_days,
     )
-    runner = web.AppRunner(ingress.web_app(), access_log=None)
+    return IngressParts(ingress, client, broker, store)
+
+
+async def _serve(settings: Settings, publisher: Publisher) -> None:
+    parts = await compose_ingress(settings, publisher)
+    runner = web.AppRunner(parts.ingress.web_app(), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.tradeflow_ingress_host, settings.tradeflow_ingress_port).start()
     logger.info(
@@ -71,7 +96,4 @@ async def _serve(settings: Settings, publisher: Publisher) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     await runner.cleanup()
-    await ingress.close()
-    await client.close()
-    await broker.close()
-    await store.close()
+    await parts.close()
