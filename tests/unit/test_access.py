@@ -200,3 +200,20 @@ async def test_a_user_with_any_of_the_roles_asked_has_a_role() -> None:
     roles = CachedRoles(store, ttl_s=0)
     assert await roles.has_role("UVIEW", "viewer", "trader") is True
     assert await roles.has_role("UVIEW", "trader") is False
+
+
+def test_the_admins_setting_bootstraps_the_first_admin_only() -> None:
+    roster, _ = seed_roles(Roster(), [TRADERS, ADMINS], at=NOW)
+    intruders = Seed("admin", "TRADEFLOW_ADMINS", frozenset({"UEVIL"}))
+    more_traders = Seed("trader", "TRADEFLOW_TRADERS", frozenset({"U999"}))
+    later, granted = seed_roles(roster, [more_traders, intruders], at=NOW + timedelta(hours=1))
+    assert granted == {"TRADEFLOW_TRADERS": {"trader": ["U999"]}}
+    assert later.roles_of("UEVIL") == frozenset() and later.roles_of("U999") == {"trader"}
+
+
+def test_an_admin_ever_granted_ends_the_bootstrap_even_once_removed() -> None:
+    roster, _ = grant_roles(Roster(), "UADMIN", ["admin"], by="settings", at=NOW)
+    roster, _ = grant_roles(roster, "UADMIN2", ["admin"], by="UADMIN", at=NOW)
+    roster, _ = remove_roles(roster, "UADMIN2", ["admin"], by="UADMIN", at=NOW)
+    _, granted = seed_roles(roster, [Seed("admin", "TRADEFLOW_ADMINS", frozenset({"UEVIL"}))], at=NOW)
+    assert granted == {}

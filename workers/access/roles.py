@@ -2,9 +2,11 @@
 
 Seeding: every process that checks roles (each worker process, the ingress, and each `tradeflow` command
 that checks one) grants the roles the settings name, TRADEFLOW_TRADERS (and TRADEFLOW_DOCTOR_USER) as
-trader and TRADEFLOW_ADMINS as admin, to each named user who neither holds that role nor had it removed by
-an admin. Seeding never removes a role, and a role an admin removed is never granted back by the settings:
-only an admin grants it again. Running it twice changes nothing.
+trader, to each named user who neither holds that role nor had it removed by an admin. TRADEFLOW_ADMINS
+bootstraps the first admin only: it is honoured while nobody holds or ever held the admin role, and is
+inert from then on, so a variable set on one command cannot make anyone an admin of a running desk (only an
+admin grants admin). Seeding never removes a role, and a role an admin removed is never granted back by the
+settings: only an admin grants it again. Running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -92,7 +94,10 @@ def seed_roles(
 ) -> tuple[Roster, dict[str, dict[str, list[str]]]]:
     """The roster with every seeded role an admin never removed; and what was granted, by setting and role."""
     granted: dict[str, dict[str, list[str]]] = {}
+    bootstrapping = not _ever_had_an_admin(roster)
     for seed in seeds:
+        if seed.role == "admin" and not bootstrapping:
+            continue  # the desk has its admins: only they grant admin from now on
         for user_id in sorted(seed.users):
             entry = roster.users.get(user_id) or UserRoles(user_id=user_id)
             if any(removal.role == seed.role for removal in entry.removals):
@@ -101,6 +106,12 @@ def seed_roles(
             if new:
                 granted.setdefault(seed.setting, {}).setdefault(seed.role, []).append(user_id)
     return roster, granted
+
+
+def _ever_had_an_admin(roster: Roster) -> bool:
+    return any(
+        change.role == "admin" for user in roster.users.values() for change in (*user.grants, *user.removals)
+    )
 
 
 def _with(roster: Roster, entry: UserRoles) -> Roster:

@@ -1,8 +1,10 @@
 """Who runs an operator or admin command, and whether they may: checked before the command does anything.
 
-The identity is `--as USER_ID`, else TRADEFLOW_OPERATOR. The roster is seeded from the settings first (so a
-fresh deployment's first admin exists), then read without a cache. A refusal is journaled in the "access"
-stream with the command and the role it needed, and the command does nothing.
+The identity is `--as USER_ID`, else TRADEFLOW_OPERATOR: a claim, checked against the roster as a safety
+interlock for people who already hold the stack's credentials, never as authentication. Every journal
+entry the command writes carries what the machine knows of its caller (caller.py). The roster is seeded
+from the settings first (so a fresh deployment's first admin exists), then read without a cache. A refusal
+is journaled in the "access" stream with the command and the role it needed, and the command does nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 from messages.records import Role
 from workers.access.journal import Journal
 from workers.access.roles import seed_from_settings
+from workers.console.access.caller import CallerJournal, caller_facts
 from workers.console.common import EXIT_REFUSED, EXIT_USAGE, with_store
 from workers.settings import Settings
 from workers.store.port import TradeStore
@@ -71,7 +74,9 @@ def run_as(
     actor = identity(given, settings)
 
     async def checked(store: TradeStore) -> Any:
-        journal = Journal(store, settings.tradeflow_audit_retention_days)
+        journal = CallerJournal(
+            Journal(store, settings.tradeflow_audit_retention_days), await caller_facts(settings)
+        )
         await require_role(store, journal, settings, actor, role, command)
         return await work(store, journal, actor)
 
