@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from dataclasses import dataclass
 
 import msgspec
@@ -18,7 +19,9 @@ from telemetry.tracing import configure_tracing, shutdown_tracing
 from workers.bootstrap import open_broker, open_roles, open_store
 from workers.chain.publisher import Publisher
 from workers.chain.rabbitmq import rabbitmq_answers
+from workers.console.common import EXIT_USAGE
 from workers.settings import Settings
+from workers.slack.credentials import UnsafeSlackCredentials, check_ingress_credentials
 from workers.slack.ingress import Ingress
 from workers.slack.traced_client import TracedAsyncWebClient
 from workers.store.port import TradeStore
@@ -33,6 +36,11 @@ def slack_client(settings: Settings) -> TracedAsyncWebClient:
 
 
 def run_ingress(settings: Settings) -> int:
+    try:
+        check_ingress_credentials(settings)  # before anything listens or connects
+    except UnsafeSlackCredentials as exc:
+        print(f"tradeflow ingress: refusing to start: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     configure_logging(settings, "tradeflow-ingress")
     configure_tracing("tradeflow-ingress", secrets=secrets_of(settings))
     publisher = Publisher(settings)
