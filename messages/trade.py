@@ -19,6 +19,7 @@ from messages.types import (
     Symbol,
     TimeInForce,
     UserId,
+    require_amount,
     require_finite,
     require_positive,
 )
@@ -42,9 +43,9 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
     slack_view_id: str | None = None  # the modal the trade came from, updated to its outcome
 
     def __post_init__(self) -> None:
-        require_positive("quantity", self.quantity)
-        require_positive("limit_price", self.limit_price)
-        require_positive("stop_price", self.stop_price)
+        require_amount("quantity", self.quantity)
+        require_amount("limit_price", self.limit_price)
+        require_amount("stop_price", self.stop_price)
         if self.order_type in NEEDS_LIMIT_PRICE and self.limit_price is None:
             raise ValueError(f"limit_price is required for a {self.order_type} order")
         if self.order_type in NEEDS_STOP_PRICE and self.stop_price is None:

@@ -28,6 +28,42 @@ NEEDS_LIMIT_PRICE: frozenset[str] = frozenset({"limit", "stop_limit"})
 NEEDS_STOP_PRICE: frozenset[str] = frozenset({"stop", "stop_limit"})
 
 
+# What a trader may type as a quantity or a price, at every boundary (the form, the slash command, the CLI,
+# the wire): at most 9 decimal places (Alpaca's fractional shares go to 9) and 12 digits before the point.
+# Anything beyond is refused where it is typed, never carried: `9E+999999` overflows quantity × price and
+# `1E-200` is below what DynamoDB stores. Within them, a product of two amounts is exact in 28 digits.
+MAX_DECIMAL_PLACES = 9
+MAX_INTEGER_DIGITS = 12
+AMOUNT_BOUNDS = (
+    f"at most {MAX_INTEGER_DIGITS} digits before the decimal point and {MAX_DECIMAL_PLACES} after it"
+)
+
+
+def amount_problem(value: Decimal) -> str | None:
+    """Why `value` cannot be a quantity or price (not finite, not positive, out of bounds), or None."""
+    if not value.is_finite():
+        return "must be a finite number"
+    if value <= 0:
+        return "must be greater than 0"
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    places = max(0, -(exponent + trailing_zeros))  # 1.500 has one place, not three
+    if places > MAX_DECIMAL_PLACES or value.adjusted() >= MAX_INTEGER_DIGITS:
+        return f"must have {AMOUNT_BOUNDS}"
+    return None
+
+
+def require_amount(name: str, value: Decimal | None) -> None:
+    """Refuse a quantity or price that is not a positive amount within the bounds, naming the field."""
+    if value is None:
+        return
+    problem = amount_problem(value)
+    if problem is not None:
+        shown = str(value)
+        raise ValueError(f"{name} {problem}, got {shown if len(shown) <= 24 else shown[:20] + '…'}")
+
+
 def require_positive(name: str, value: Decimal | None) -> None:
     """Refuse a non-finite or non-positive amount, naming the field (msgspec has no Decimal bounds)."""
     if value is None:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from messages.codec import MessageDecodeError, decode, encode, from_payload, to_payload
 from messages.events import SubmitTrade, TradeRejected, TradeValidated
 from messages.trade import Rejection, TradeRequest
+from messages.types import amount_problem
 from workers.slack.forms import BadTradeText, Prefill, parse_trade_text, read_submission, trade_modal
 
 SYMBOL = re.compile(r"^[A-Z]{1,5}(\.[A-Z]{1,2})?$")
@@ -173,3 +174,100 @@ def test_any_submitted_form_is_a_trade_or_errors_under_its_blocks(values: dict[s
     assert SYMBOL.match(trade.symbol) and trade.quantity > 0 and trade.side in ("buy", "sell")
     assert (trade.limit_price is not None) == (trade.order_type in ("limit", "stop_limit"))
     assert (trade.stop_price is not None) == (trade.order_type in ("stop", "stop_limit"))
+
+
+# Numbers as anyone may type them: any finite decimal, tiny or huge, with any number of digits.
+typed_numbers = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.builds(
+        lambda digits, exponent: f"{digits}E{exponent:+d}",
+        st.integers(min_value=1, max_value=10**40),
+        st.integers(min_value=-999_999, max_value=999_999),
+    ),
+    st.from_regex(r"^[0-9]{1,60}(\.[0-9]{1,60})?$", fullmatch=True),
+)
+
+
+def storable_in_dynamodb(value: Decimal) -> bool:
+    """DynamoDB numbers: at most 38 significant digits, magnitude 1E-130 to below 1E+126."""
+    return len(value.normalize().as_tuple().digits) <= 38 and -130 <= value.adjusted() <= 125
+
+
+def assert_bounded(trade: TradeRequest) -> None:
+    amounts = [trade.quantity, *(p for p in (trade.limit_price, trade.stop_price) if p is not None)]
+    for amount in amounts:
+        assert amount_problem(amount) is None and storable_in_dynamodb(amount)
+        notional = trade.quantity * amount  # the validation stage's arithmetic: never an Overflow
+        assert notional.is_finite() and storable_in_dynamodb(notional)
+
+
+@EXAMPLES
+@given(typed_numbers, typed_numbers, st.sampled_from(["market", "limit", "stop", "stop_limit"]))
+def test_any_typed_number_in_the_form_is_a_bounded_trade_or_an_inline_error(
+    quantity: str, price: str, order_type: str
+) -> None:
+    view = trade_modal(uuid.uuid4(), "C1", Prefill())
+    values = {
+        "side": "buy",
+        "symbol": "AAPL",
+        "quantity": quantity,
+        "order_type": order_type,
+        "limit_price": price if order_type in ("limit", "stop_limit") else None,
+        "stop_price": price if order_type in ("stop", "stop_limit") else None,
+        "time_in_force": "day",
+    }
+    selects = {"side", "order_type", "time_in_force"}
+    view["state"] = {
+        "values": {
+            block: {
+                block: (
+                    {"type": "static_select", "selected_option": {"value": value}}
+                    if block in selects
+                    else {"type": "plain_text_input", "value": value}
+                )
+            }
+            for block, value in values.items()
+        }
+    }
+    outcome = read_submission(view, user_id="U123")
+    if isinstance(outcome, dict):
+        assert set(outcome) <= {"quantity", "limit_price", "stop_price"} and all(outcome.values())
+        return
+    assert_bounded(outcome.trade)
+
+
+@EXAMPLES
+@given(typed_numbers, typed_numbers)
+def test_any_typed_number_in_the_slash_command_prefills_a_bounded_form_or_is_refused(
+    quantity: str, price: str
+) -> None:
+    try:
+        prefill = parse_trade_text(f"buy {quantity} AAPL limit {price}")
+    except BadTradeText:
+        return
+    assert amount_problem(Decimal(prefill.quantity or "0")) is None
+    assert amount_problem(Decimal(prefill.limit_price or "0")) is None
+
+
+@EXAMPLES
+@given(typed_numbers, typed_numbers)
+def test_the_wire_never_carries_a_number_beyond_the_bounds(quantity: str, price: str) -> None:
+    payload = {
+        "type": "SubmitTrade",
+        "trade": {
+            "trade_id": str(uuid.uuid4()),
+            "user_id": "U123",
+            "symbol": "AAPL",
+            "side": "buy",
+            "quantity": quantity,
+            "order_type": "limit",
+            "limit_price": price,
+            "submitted_at": "2026-11-25T14:30:00Z",
+        },
+    }
+    try:
+        message = from_payload(payload)
+    except MessageDecodeError:
+        return
+    assert isinstance(message, SubmitTrade)
+    assert_bounded(message.trade)

@@ -88,3 +88,40 @@ def test_messages_are_frozen() -> None:
 def test_the_union_is_tagged_by_class_name() -> None:
     assert to_payload(submit())["type"] == "SubmitTrade"
     assert msgspec.inspect.type_info(TradeExecuted).tag == "TradeExecuted"  # type: ignore[attr-defined]
+
+
+POISON_NUMBERS = [
+    ({"quantity": "1E-200"}, "quantity"),  # DynamoDB refuses it
+    ({"quantity": "0.0000000001"}, "quantity"),  # 10 decimal places
+    ({"quantity": "1E+12"}, "quantity"),
+    ({"quantity": "9" * 400}, "quantity"),
+    ({"order_type": "limit", "limit_price": "9E+999999"}, "limit_price"),  # overflows quantity × price
+    ({"order_type": "stop", "stop_price": "1E-130"}, "stop_price"),
+    ({"order_type": "stop_limit", "stop_price": "10", "limit_price": "1.0000000000000000001"}, "limit_price"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field"), POISON_NUMBERS)
+def test_a_number_beyond_the_bounds_is_refused_with_its_name(
+    overrides: dict[str, object], field: str
+) -> None:
+    with pytest.raises(MessageDecodeError, match=field):
+        from_payload(_raw(**overrides))
+
+
+@pytest.mark.parametrize(
+    "quantity", ["999999999999.999999999", "0.000000001", "1.500000000000", "1E+3", "100.00"]
+)
+def test_numbers_inside_the_bounds_pass_unchanged(quantity: str) -> None:
+    message = from_payload(_raw(quantity=quantity))
+    assert isinstance(message, SubmitTrade) and message.trade.quantity == Decimal(quantity)
+
+
+def test_the_largest_trade_in_bounds_computes_its_notional_exactly_enough() -> None:
+    big = from_payload(
+        _raw(quantity="999999999999.999999999", order_type="limit", limit_price="999999999999")
+    )
+    assert isinstance(big, SubmitTrade)
+    assert big.trade.limit_price is not None
+    notional = big.trade.quantity * big.trade.limit_price  # no Overflow, and within DynamoDB's 38 digits
+    assert notional.is_finite() and len(notional.as_tuple().digits) <= 38

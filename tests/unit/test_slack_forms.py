@@ -73,6 +73,11 @@ def test_the_slash_command_text_prefills_the_form(text: str, prefill: Prefill) -
         ("buy 10", "not an order"),
         ("sell 5 MSFT limit", "price"),
         ("sell 5 MSFT iceberg 3", "order type"),
+        ("buy 1E-200 AAPL", "quantity"),
+        ("buy 0.0000000001 AAPL", "quantity"),
+        ("buy 1E+12 AAPL", "quantity"),
+        ("sell 5 MSFT limit 9E+999999", "price"),
+        ("buy 10 TSLA stop_limit 250 1E-130", "price"),
     ],
 )
 def test_bad_slash_command_text_says_what_was_wrong(text: str, words: str) -> None:
@@ -109,6 +114,12 @@ def test_a_good_submission_is_a_trade_with_the_modals_id() -> None:
         ({"order_type": "stop"}, "stop_price"),
         ({"limit_price": "400"}, "limit_price"),
         ({"side": None}, "side"),
+        ({"quantity": "1E-200"}, "quantity"),
+        ({"quantity": "12345678901234"}, "quantity"),
+        ({"quantity": "1.0000000001"}, "quantity"),
+        ({"order_type": "limit", "limit_price": "9E+999999"}, "limit_price"),
+        ({"order_type": "stop", "stop_price": "1E-200"}, "stop_price"),
+        ({"order_type": "stop_limit", "stop_price": "9" * 3000, "limit_price": "1"}, "stop_price"),
     ],
 )
 def test_a_bad_form_gets_errors_keyed_by_block_id(changes: dict[str, str | None], block_id: str) -> None:

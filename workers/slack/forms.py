@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from messages.events import SubmitTrade
-from messages.types import NEEDS_LIMIT_PRICE, NEEDS_STOP_PRICE
+from messages.types import AMOUNT_BOUNDS, NEEDS_LIMIT_PRICE, NEEDS_STOP_PRICE, amount_problem
 
 CALLBACK_ID = "trade_modal"
 SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TIME_IN_FORCE = (
@@ -68,8 +68,11 @@ def parse_trade_text(text: str) -> Prefill:
     side = side.lower()
     if side not in ("buy", "sell"):
         raise BadTradeText(f"`{words[0]}` is not a side: use `buy` or `sell`.")
-    if _decimal(quantity) is None or Decimal(quantity) <= 0:
-        raise BadTradeText(f"`{quantity}` is not a quantity: use a positive number of shares, e.g. `100`.")
+    if _amount(quantity) is None:
+        raise BadTradeText(
+            f"`{_clip(quantity)}` is not a quantity: use a positive number of shares with {AMOUNT_BOUNDS}, "
+            "e.g. `100`."
+        )
     order_type, limit_price, stop_price, time_in_force = "market", None, None, "day"
     if rest and rest[-1].lower() in TIMES_IN_FORCE:
         time_in_force = rest.pop().lower()
@@ -79,9 +82,9 @@ def parse_trade_text(text: str) -> Prefill:
         needed = {"market": 0, "limit": 1, "stop": 1, "stop_limit": 2}.get(order_type)
         if needed is None:
             raise BadTradeText(f"`{rest[0]}` is not an order type: use market, limit, stop or stop_limit.")
-        if len(prices) != needed or any(_decimal(p) is None or Decimal(p) <= 0 for p in prices):
+        if len(prices) != needed or any(_amount(p) is None for p in prices):
             raise BadTradeText(
-                f"A {order_type} order needs {needed} positive price(s), "
+                f"A {order_type} order needs {needed} positive price(s) with {AMOUNT_BOUNDS}, "
                 "e.g. `/trade sell 5 MSFT limit 410.50`."
             )
         if order_type == "limit":
@@ -107,6 +110,16 @@ def _decimal(text: str | None) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value is not None and value.is_finite() else None
+
+
+def _amount(text: str | None) -> Decimal | None:
+    """The text as a quantity or price within the wire's bounds (messages.types), else None."""
+    value = _decimal(text)
+    return value if value is not None and amount_problem(value) is None else None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 24 else text[:20] + "…"
 
 
 def _option(value: str, label: str) -> dict[str, Any]:
@@ -203,6 +216,8 @@ def read_submission(
     quantity = _decimal(values.get(QUANTITY))
     if quantity is None or quantity <= 0:
         errors[QUANTITY] = "Enter a number of shares greater than 0, e.g. 100."
+    elif amount_problem(quantity) is not None:
+        errors[QUANTITY] = f"Enter a number of shares with {AMOUNT_BOUNDS}."
     order_type = values.get(ORDER_TYPE) or "market"
     for block_id, needs in ((LIMIT_PRICE, NEEDS_LIMIT_PRICE), (STOP_PRICE, NEEDS_STOP_PRICE)):
         price = values.get(block_id)
@@ -211,6 +226,8 @@ def read_submission(
             errors[block_id] = f"A {ORDER_TYPES[order_type].lower()} order needs a {name}."
         elif price is not None and (_decimal(price) is None or Decimal(price) <= 0):
             errors[block_id] = f"Enter a {name} greater than 0, e.g. 410.50."
+        elif price is not None and _amount(price) is None:
+            errors[block_id] = f"Enter a {name} with {AMOUNT_BOUNDS}."
         elif price is not None and order_type not in needs:
             errors[block_id] = f"A {ORDER_TYPES[order_type].lower()} order takes no {name}: clear it."
     if errors:

@@ -6,12 +6,14 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 
 from messages.events import SubmitTrade
 from messages.records import TradeRecord
+from messages.types import amount_problem
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.store.port import TradeStore
 
@@ -34,6 +36,8 @@ def build_command(
     trade_id: uuid.UUID | None = None,
 ) -> SubmitTrade:
     """Check every field through the wire types themselves, so the CLI can never publish a bad trade."""
+    for field, text in (("quantity", quantity), ("limit_price", limit_price), ("stop_price", stop_price)):
+        _check_amount(field, text)
     raw: dict[str, Any] = {
         "type": "SubmitTrade",
         "trade": {
@@ -55,6 +59,18 @@ def build_command(
         return msgspec.convert(raw, SubmitTrade, strict=False)
     except msgspec.ValidationError as exc:
         raise InvalidTrade(_field_message(str(exc))) from exc
+
+
+def _check_amount(field: str, text: str | None) -> None:
+    """The wire's bounds on a number (messages.types), said with the field's name."""
+    if text is None:
+        return
+    try:
+        problem = amount_problem(Decimal(text))
+    except InvalidOperation:
+        problem = "is not a number"
+    if problem is not None:
+        raise InvalidTrade(f"invalid {field}: {text[:24]!r} {problem}")
 
 
 def _field_message(message: str) -> str:
