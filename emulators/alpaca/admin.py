@@ -8,7 +8,8 @@ No credentials: it listens on loopback with the rest of the emulator and is for 
   GET|POST /admin/prices       {"symbol": "AAPL", "price": "180.00", "freeze": true}
   GET /admin/orders            every order accepted, in arrival order (Alpaca's order objects)
   GET /admin/executions        every execution: order id, client_order_id, qty, price, time
-  GET|DELETE /admin/requests   API requests answered: counts by route, and the list
+  GET|DELETE /admin/requests   API requests answered: counts by route, and the list (each with its
+                               client_order_id, when it arrived and when it was answered)
   GET /admin/stream            how many trade_updates sockets are listening
   GET /admin/status            all of the above in brief
 """

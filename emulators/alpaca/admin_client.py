@@ -25,6 +25,15 @@ class AdminClient(AdminHttp):
         """E.g. add_fault("http_error", status=503, method="POST", path="/v2/orders", times=1)."""
         return self._call("POST", "/faults", {"kind": kind, **fields})
 
+    def accept_then_504(
+        self, *, resend_status: int = 422, times: int | None = 1, retry_after_s: int = 1
+    ) -> dict[str, Any]:
+        """The next `times` orders are accepted but answered 504; every resend of one is answered
+        `resend_status` (429, 403, 401 or 422) before it is processed. See faults.py."""
+        return self.add_fault(
+            "accept_then_504", resend_status=resend_status, times=times, retry_after_s=retry_after_s
+        )
+
     def faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/faults")
 
@@ -85,6 +94,17 @@ class AdminClient(AdminHttp):
     def request_count(self, method: str, route: str) -> int:
         """How many times the API answered e.g. ("POST", "/v2/orders") or ("GET", "/v2/orders/{order_id}")."""
         return int(self.requests()["counts"].get(f"{method.upper()} {route}", 0))
+
+    def order_requests(self, client_order_id: str | None = None) -> list[dict[str, Any]]:
+        """Every order request (POST /v2/orders) answered, oldest first, with its client_order_id, status,
+        fault, `received_at` (its arrival) and `at` (its answer); only `client_order_id`'s when given."""
+        return [
+            r
+            for r in self.requests()["requests"]
+            if r["method"] == "POST"
+            and r["route"] == "/v2/orders"
+            and (client_order_id is None or r["client_order_id"] == client_order_id)
+        ]
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")

@@ -9,6 +9,7 @@ The Market Data routes (/v2/stocks/…) are on the same server: the data base UR
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 from aiohttp import web
@@ -17,7 +18,9 @@ from aiohttp.typedefs import Handler
 from emulators.alpaca import admin, data_api, errors, trading_api
 from emulators.alpaca.brokerage import Brokerage
 from emulators.alpaca.faults import ORDER_KINDS, Fault
+from emulators.alpaca.formats import now_ns
 from emulators.alpaca.replies import BROKERAGE, ORDER_FAULT
+from emulators.alpaca.validation import OrderTicket, read_ticket
 
 PAPER_PREFIX = "/paper"
 STREAM_PATH = "/stream"
@@ -54,12 +57,54 @@ async def _answer(request: web.Request, handler: Handler, path: str) -> web.Stre
     return response
 
 
+def _client_order_id(request: web.Request, body: bytes) -> str | None:
+    """The client order id an order request or a lookup names, if any (for resends and the traffic log)."""
+    if request.method == "GET":
+        return request.query.get("client_order_id")
+    if request.method != "POST" or not body:
+        return None
+    try:
+        ticket = json.loads(body)
+    except ValueError:
+        return None
+    named = ticket.get("client_order_id") if isinstance(ticket, dict) else None
+    return named if isinstance(named, str) else None
+
+
+async def _accept_then_504(
+    request: web.Request, handler: Handler, path: str, fault: Fault, client_order_id: str | None
+) -> web.StreamResponse:
+    if client_order_id is not None and client_order_id in fault.accepted:
+        return (await _refuse_resend(request, fault)).response()  # refused before it is processed
+    accepted = await _answer(request, handler, path)  # the order takes effect; its answer is lost
+    if accepted.status == 200 and client_order_id is not None:
+        fault.accepted.add(client_order_id)
+    return errors.server_error(504).response()
+
+
+async def _refuse_resend(request: web.Request, fault: Fault) -> errors.AlpacaError:
+    status = fault.spec.resend_status
+    if status == 429:
+        return errors.rate_limited(fault.spec.retry_after_s)
+    if status == 401:
+        return errors.request_not_authorized()
+    if status == 403:
+        try:
+            ticket: OrderTicket | None = read_ticket(await request.json())
+        except (ValueError, errors.AlpacaError):
+            ticket = None
+        return request.app[BROKERAGE].buying_power_refusal(ticket)
+    return errors.duplicate_client_order_id()
+
+
 async def _with_fault(
-    request: web.Request, handler: Handler, path: str, fault: Fault | None
+    request: web.Request, handler: Handler, path: str, fault: Fault | None, client_order_id: str | None
 ) -> web.StreamResponse | None:
     """Answer the request through the fault; None means the connection was dropped."""
     if fault is None or fault.kind in ORDER_KINDS:
         return await _answer(request, handler, path)
+    if fault.kind == "accept_then_504":
+        return await _accept_then_504(request, handler, path, fault, client_order_id)
     spec = fault.spec
     if fault.kind == "slow":
         if fault.phase == "before":
@@ -85,16 +130,26 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     if path.startswith("/admin") or path == STREAM_PATH:
         return await handler(request)
     brokerage = request.app[BROKERAGE]
-    if request.can_read_body:
-        await request.read()  # kept by aiohttp: a slow request is still processed if the client leaves
-    fault = brokerage.faults.take(request.method, path)
+    received_ns = now_ns()
+    # kept by aiohttp: a slow request is still processed if the client leaves
+    body = await request.read() if request.can_read_body else b""
+    client_order_id = _client_order_id(request, body)
+    fault = brokerage.faults.take(request.method, path, client_order_id)
     if fault is not None and fault.kind in ORDER_KINDS:
         request[ORDER_FAULT] = fault
-    response = await _with_fault(request, handler, path, fault)
+    response = await _with_fault(request, handler, path, fault, client_order_id)
     resource = request.match_info.route.resource
     route = _api_path(resource.canonical) if resource is not None else path
     status: int | str = response.status if response is not None else "dropped"
-    brokerage.traffic.record(request.method, path, route, status, fault.kind if fault else None)
+    brokerage.traffic.record(
+        request.method,
+        path,
+        route,
+        status,
+        fault.kind if fault else None,
+        client_order_id=client_order_id,
+        received_ns=received_ns,
+    )
     return response if response is not None else web.Response(status=500)  # never reaches the client
 
 

@@ -21,7 +21,7 @@ from emulators.alpaca.engine import ExecutionEngine
 from emulators.alpaca.faults import FaultBoard
 from emulators.alpaca.market import PriceBook
 from emulators.alpaca.orders import Order, OrderBook
-from emulators.alpaca.risk import admit, position_intent
+from emulators.alpaca.risk import admit, available_buying_power, position_intent
 from emulators.alpaca.stream import TradeUpdatesHub
 from emulators.alpaca.traffic import TrafficLog
 from emulators.alpaca.validation import OrderTicket
@@ -118,6 +118,12 @@ class Brokerage:
         )
         self.book.add(order)
         return order
+
+    def buying_power_refusal(self, ticket: OrderTicket | None) -> errors.AlpacaError:
+        """Alpaca's 403 40310000 for this order now: what is left of the buying power, and its cost."""
+        available = available_buying_power(self.account, self.book.open_orders(), self.prices)
+        cost = self._cost(ticket) if ticket is not None else Decimal(0)
+        return errors.insufficient_buying_power(max(Decimal(0), available), cost)
 
     def _cost(self, ticket: OrderTicket) -> Decimal:
         if ticket.notional is not None:

@@ -20,6 +20,14 @@ Kinds that hit the next order submission (default method POST, path /v2/orders):
 - reject: the order is accepted (200), then rejected (status `rejected`, a `rejected` stream event).
 - refuse_buying_power: 403 40310000 "insufficient buying power".
 - refuse_order: 422 42210000 with `message` (default "unable to process order").
+- accept_then_504: the order is accepted and goes to market, but the gateway answers 504 Gateway
+  Time-out; every resend of that order request (a POST /v2/orders with the same client_order_id) while
+  the fault is on the board is answered `resend_status` before it is processed: 429 (42910000 "rate
+  limit exceeded", X-RateLimit-Limit/-Remaining/-Reset and Retry-After `retry_after_s`), 403 (40310000
+  "insufficient buying power": the accepted order holds it), 401 (40110000 "request is not authorized")
+  or 422 (40010001 "client_order_id must be unique", what Alpaca itself answers; the default). This is
+  how alpaca-py's own resend of a 504 sees Alpaca (its REST client resends 429 and 504 three times).
+  Lookups (GET /v2/orders:by_client_order_id) find the order as usual.
 Kinds that act at once when posted: market_closed (the clock closes and day orders expire),
 drop_stream (every trade_updates socket is closed by the server).
 """
@@ -39,10 +47,15 @@ Kind = Literal[
     "reject",
     "refuse_buying_power",
     "refuse_order",
+    "accept_then_504",
     "market_closed",
     "drop_stream",
 ]
 ORDER_KINDS = frozenset({"reject", "refuse_buying_power", "refuse_order"})
+# Kinds whose defaults are the order submission (POST /v2/orders) rather than every request.
+ORDER_DEFAULTED = ORDER_KINDS | {"accept_then_504"}
+RESEND_STATUSES = frozenset({401, 403, 422, 429})
+AFTER_KINDS = frozenset({"drop_connection", "accept_then_504"})  # their default phase is "after"
 IMMEDIATE_KINDS = frozenset({"market_closed", "drop_stream"})
 HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -57,10 +70,13 @@ class FaultSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     delay_s: float = 1.0
     retry_after_s: int = 1
     message: str | None = None
+    resend_status: int = 422
 
     def __post_init__(self) -> None:
         if self.kind == "http_error" and self.status not in HTTP_STATUSES:
             raise ValueError(f"status must be one of {sorted(HTTP_STATUSES)}")
+        if self.kind == "accept_then_504" and self.resend_status not in RESEND_STATUSES:
+            raise ValueError(f"resend_status must be one of {sorted(RESEND_STATUSES)}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1, or null for every matching request")
         if self.delay_s < 0 or self.retry_after_s < 0:
@@ -71,15 +87,27 @@ class Fault:
     _ids = itertools.count(1)
 
     def __init__(self, spec: FaultSpec) -> None:
-        order_kind = spec.kind in ORDER_KINDS
+        order_kind = spec.kind in ORDER_DEFAULTED
         self.id = next(self._ids)
         self.spec = spec
         self.kind = spec.kind
         self.method = spec.method.upper() if spec.method != "*" or not order_kind else "POST"
         self.path = spec.path if spec.path != "*" or not order_kind else "/v2/orders"
-        self.phase = spec.phase or ("after" if spec.kind == "drop_connection" else "before")
+        self.phase = spec.phase or ("after" if spec.kind in AFTER_KINDS else "before")
         self.remaining = spec.times
         self.hits = 0
+        # accept_then_504: the client order ids answered 504 after acceptance, and the resends refused since.
+        self.accepted: set[str] = set()
+        self.resends = 0
+
+    def is_resend(self, method: str, path: str, client_order_id: str | None) -> bool:
+        """A resend of an order request this fault answered 504 after accepting it."""
+        return (
+            client_order_id is not None
+            and client_order_id in self.accepted
+            and self.method in ("*", method)
+            and fnmatch.fnmatchcase(path, self.path)
+        )
 
     def matches(self, method: str, path: str) -> bool:
         if self.remaining == 0:
@@ -95,6 +123,7 @@ class Fault:
             "phase": self.phase,
             "remaining": self.remaining,
             "hits": self.hits,
+            **({"accepted": sorted(self.accepted), "resends": self.resends} if self.accepted else {}),
         }
 
 
@@ -109,8 +138,13 @@ class FaultBoard:
         self._faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str) -> Fault | None:
-        """The first armed fault matching this request, which is used up by one."""
+    def take(self, method: str, path: str, client_order_id: str | None = None) -> Fault | None:
+        """The fault this request meets: a resend of an order a fault accepted (that fault refuses every
+        resend), else the first armed fault matching it, which is used up by one."""
+        for fault in self._faults:
+            if fault.is_resend(method, path, client_order_id):
+                fault.resends += 1
+                return fault
         for fault in self._faults:
             if fault.matches(method, path):
                 fault.hits += 1

@@ -56,10 +56,15 @@ def admit(
     cost = order_cost(ticket.side, ticket.type, shares, ticket.limit_price, ticket.stop_price, prices, asset)
     if ticket.notional is not None:
         cost = ticket.notional
-    reserved = sum((_reserved(o, prices) for o in open_orders), ZERO)
-    available = account.buying_power(prices.mark) - reserved
+    available = available_buying_power(account, open_orders, prices)
     if cost > available:
         raise errors.insufficient_buying_power(max(ZERO, available), cost)
+
+
+def available_buying_power(account: Account, open_orders: list[Order], prices: PriceBook) -> Decimal:
+    """The account's buying power less what its open buy orders hold."""
+    reserved = sum((_reserved(o, prices) for o in open_orders), ZERO)
+    return account.buying_power(prices.mark) - reserved
 
 
 def order_cost(

@@ -16,15 +16,30 @@ class Request:
     route: str  # the route's template, e.g. /v2/orders/{order_id}
     status: int | str  # the HTTP status, or "dropped" when the connection was aborted
     fault: str | None
-    at_ns: int
+    at_ns: int  # when it was answered (or dropped)
+    client_order_id: str | None = None  # the order request's, or the lookup's
+    received_ns: int | None = None  # when it arrived, before any fault delayed it
 
 
 class TrafficLog:
     def __init__(self) -> None:
         self.requests: list[Request] = []
 
-    def record(self, method: str, path: str, route: str, status: int | str, fault: str | None) -> None:
-        self.requests.append(Request(method, path, route, status, fault, now_ns()))
+    def record(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        status: int | str,
+        fault: str | None,
+        *,
+        client_order_id: str | None = None,
+        received_ns: int | None = None,
+    ) -> None:
+        answered = now_ns()
+        self.requests.append(
+            Request(method, path, route, status, fault, answered, client_order_id, received_ns or answered)
+        )
 
     def clear(self) -> None:
         self.requests.clear()
@@ -40,6 +55,8 @@ class TrafficLog:
                     "route": r.route,
                     "status": r.status,
                     "fault": r.fault,
+                    "client_order_id": r.client_order_id,
+                    "received_at": rfc3339_ns(r.received_ns or r.at_ns),
                     "at": rfc3339_ns(r.at_ns),
                 }
                 for r in self.requests
