@@ -110,7 +110,8 @@ def seed_roles(
 
 def _ever_had_an_admin(roster: Roster) -> bool:
     return any(
-        change.role == "admin" for user in roster.users.values() for change in (*user.grants, *user.removals)
+        "admin" in {grant.role for grant in user.grants} | {removal.role for removal in user.removals}
+        for user in roster.users.values()
     )
 
 

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from workers.console.common import EXIT_CODES_HELP
+
+
+def package_version() -> str:
+    try:
+        return version("tradeflow")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tradeflow", description="tradeflow: the trade-execution back end of a Slack trading bot"
+        prog="tradeflow",
+        description="tradeflow: the trade-execution back end of a Slack trading bot",
+        epilog="Settings come from the environment and ./.env (the environment wins): `tradeflow config`. "
+        f"Exit codes: {EXIT_CODES_HELP}.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = sub.add_parser(
         "up", help="start DynamoDB Local, the trace sink and workers on loopback; Ctrl-C stops all"
@@ -21,12 +35,29 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--json", action="store_true", help="print what started as one JSON object")
 
     worker = sub.add_parser("worker", help="run the five stage actors (dramatiq workers)")
-    worker.add_argument("--processes", "-p", type=int, default=1)
-    worker.add_argument("--threads", "-t", type=int, default=None)
+    worker.add_argument("--processes", "-p", type=int, default=1, help="worker processes (default 1)")
+    worker.add_argument(
+        "--threads",
+        "-t",
+        type=int,
+        default=None,
+        help="threads per process (default TRADEFLOW_WORKER_THREADS)",
+    )
     worker.add_argument("--queues", "-Q", nargs="*", default=None, help="stages to consume (default: all)")
     worker.add_argument("--app", default="workers.app:rabbitmq", help="dramatiq app (module:attribute)")
 
-    sub.add_parser("ingress", help="serve the Slack ingress (POST /slack/events, /healthz, /readyz)")
+    ingress = sub.add_parser(
+        "ingress", help="serve the Slack ingress (POST /slack/events, /healthz, /readyz)"
+    )
+    ingress.add_argument("--host", default=None, help="address to listen on (default TRADEFLOW_INGRESS_HOST)")
+    ingress.add_argument(
+        "--port", type=int, default=None, help="port to listen on (default TRADEFLOW_INGRESS_PORT)"
+    )
+
+    config = sub.add_parser(
+        "config", help="the effective settings, secrets redacted, and where each came from"
+    )
+    config.add_argument("--json", action="store_true", help="print them as one JSON object")
 
     slack = sub.add_parser("slack", help="play Slack's side against the running stack (the Slack emulator)")
     slack_sub = slack.add_subparsers(dest="slack_command", required=True)
@@ -34,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
         "trade", help="/trade TEXT, Execute Trade, and print what the trader saw"
     )
     slack_trade.add_argument("words", nargs="+", help="e.g. buy 10 AAPL")
-    slack_trade.add_argument("--user", default="U123")
-    slack_trade.add_argument("--timeout", type=float, default=60.0)
+    slack_trade.add_argument("--user", default="U123", help="the trader's Slack user id (default U123)")
+    slack_trade.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for the trader's DM (default 60)"
+    )
 
     submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY SYMBOL")
     submit.add_argument("--user", required=True, help="the trader's Slack user id")
@@ -46,46 +79,46 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument(
         "--type", dest="order_type", default="market", help="market, limit, stop or stop_limit"
     )
-    submit.add_argument("--limit-price", default=None)
-    submit.add_argument("--stop-price", default=None)
+    submit.add_argument("--limit-price", default=None, help="the limit price (limit and stop_limit orders)")
+    submit.add_argument("--stop-price", default=None, help="the stop price (stop and stop_limit orders)")
     submit.add_argument("--tif", dest="time_in_force", default="day", help="day, gtc, ioc or fok")
     submit.add_argument(
         "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"
     )
     submit.add_argument("--wait", action="store_true", help="wait for the outcome; exit 1 unless executed")
     submit.add_argument("--timeout", type=float, default=60.0, help="seconds --wait waits (default 60)")
-    submit.add_argument("--json", action="store_true")
+    submit.add_argument("--json", action="store_true", help="print the result as JSON")
 
     dlq = sub.add_parser("dlq", help="inspect, replay or purge dead letters (<queue>.XQ)")
     dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
     dlq_list = dlq_sub.add_parser("list", help="counts and one line per dead letter")
-    dlq_list.add_argument("queue", nargs="?", default=None)
+    dlq_list.add_argument("queue", nargs="?", default=None, help="a stage's queue (default: every stage)")
     dlq_show = dlq_sub.add_parser("show", help="body, reason, traceback and history of one dead letter")
-    dlq_show.add_argument("queue")
-    dlq_show.add_argument("message_id")
+    dlq_show.add_argument("queue", help="the stage's queue, e.g. execution")
+    dlq_show.add_argument("message_id", help="the dead letter's message id (from dlq list)")
     dlq_replay = dlq_sub.add_parser(
         "replay", help="re-enqueue with retries reset; removed only once confirmed"
     )
-    dlq_replay.add_argument("queue")
-    dlq_replay.add_argument("message_id", nargs="?", default=None)
+    dlq_replay.add_argument("queue", help="the stage's queue, e.g. execution")
+    dlq_replay.add_argument("message_id", nargs="?", default=None, help="the dead letter to replay")
     dlq_replay.add_argument("--all", action="store_true", help="replay every dead letter of the queue")
     dlq_purge = dlq_sub.add_parser("purge", help="delete a queue's dead letters (asks first)")
-    dlq_purge.add_argument("queue")
+    dlq_purge.add_argument("queue", help="the stage's queue, e.g. execution")
     dlq_purge.add_argument("--yes", action="store_true", help="do not ask")
     for command in (dlq_list, dlq_show, dlq_replay, dlq_purge):
-        command.add_argument("--json", action="store_true")
+        command.add_argument("--json", action="store_true", help="print the result as JSON")
         add_identity(command, "replay and purge need the operator role")
 
     health = sub.add_parser(
         "health", help="check RabbitMQ, queues, DynamoDB, Alpaca and Slack; exit 1 if unwell"
     )
-    health.add_argument("--json", action="store_true")
+    health.add_argument("--json", action="store_true", help="print every check as JSON")
 
     trade = sub.add_parser("trade", help="inspect a trade")
     trade_sub = trade.add_subparsers(dest="trade_command", required=True)
     show = trade_sub.add_parser("show", help="the trade and its audit trail")
-    show.add_argument("trade_id", type=uuid.UUID)
-    show.add_argument("--json", action="store_true")
+    show.add_argument("trade_id", type=uuid.UUID, help="the trade id (also its trace id)")
+    show.add_argument("--json", action="store_true", help="print the trade and its trail as JSON")
 
     reconcile = sub.add_parser(
         "reconcile",
@@ -100,12 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="only trades recorded at least this long ago (default: TRADEFLOW_STUCK_AFTER_S, as the sweeper)",
     )
     age.add_argument("--all", action="store_true", help="every open trade, whatever its age")
-    reconcile.add_argument("--json", action="store_true")
+    reconcile.add_argument("--json", action="store_true", help="print what was sent as JSON")
     add_identity(reconcile, "needs the operator role")
 
     metrics = sub.add_parser("metrics", help="the seed's execution metrics from the store")
     metrics.add_argument("--since", default="1h", help="1h, 30m, 2d or an ISO time (default 1h)")
-    metrics.add_argument("--json", action="store_true")
+    metrics.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
     report = sub.add_parser(
         "report", help="the regulatory export: every trade of a window with fills, stages and audit trail"
@@ -114,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="since", required=True, help="window start: ISO date/time (UTC if naive) or 7d, 24h"
     )
     report.add_argument("--to", dest="until", default=None, help="window end, excluded (default: now)")
-    report.add_argument("--format", dest="report_format", choices=("csv", "jsonl"), default="csv")
+    report.add_argument(
+        "--format", dest="report_format", choices=("csv", "jsonl"), default="csv", help="default csv"
+    )
     report.add_argument("--output", "-o", default=None, help="file to write (default: stdout)")
 
     sub.add_parser(
@@ -122,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     trace = sub.add_parser("trace", help="a trade's spans as a tree (the trace id is the trade id)")
-    trace.add_argument("trade_id", type=uuid.UUID)
+    trace.add_argument("trade_id", type=uuid.UUID, help="the trade id (the trace id without dashes)")
     trace.add_argument(
         "--backend",
         choices=("file", "jaeger", "phoenix"),
@@ -135,17 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="Jaeger's or Phoenix's URL (default: TRADEFLOW_TRACES_QUERY_URL, else :16686 / :6006)",
     )
     trace.add_argument("--spans", default=None, help="span file (default: DATA_DIR/spans.jsonl)")
-    trace.add_argument("--json", action="store_true")
+    trace.add_argument("--json", action="store_true", help="print the spans as JSON")
 
     positions = sub.add_parser("positions", help="a trader's positions")
-    positions.add_argument("user_id")
-    positions.add_argument("--json", action="store_true")
+    positions.add_argument("user_id", help="the trader's Slack user id")
+    positions.add_argument("--json", action="store_true", help="print the positions as JSON")
 
     for name, text in (("halt", "engage the kill switch: refuse every new trade"), ("resume", "release it")):
         control = sub.add_parser(name, help=text)
-        control.add_argument("--reason", default="")
+        control.add_argument("--reason", default="", help="why, for the journal and the traders' notices")
         add_identity(control, "needs the operator role")
-        control.add_argument("--json", action="store_true")
+        control.add_argument("--json", action="store_true", help="print the switch's state as JSON")
 
     add_users_command(sub)
     # Every audit subcommand goes under `audit_sub` (`tradeflow audit activity|…`).
@@ -170,14 +205,18 @@ def add_users_command(sub: Any) -> None:
     users = sub.add_parser("users", help="who may trade, view, operate and manage roles (admins only)")
     users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="grant roles to a user")
-    add.add_argument("user_id")
-    add.add_argument("--role", dest="roles", action="append", choices=ROLES, required=True)
+    add.add_argument("user_id", help="the user's Slack user id")
+    add.add_argument(
+        "--role", dest="roles", action="append", choices=ROLES, required=True, help="a role to grant (repeat)"
+    )
     remove = users_sub.add_parser("remove", help="remove a user's roles (all of them without --role)")
-    remove.add_argument("user_id")
-    remove.add_argument("--role", dest="roles", action="append", choices=ROLES, default=None)
+    remove.add_argument("user_id", help="the user's Slack user id")
+    remove.add_argument(
+        "--role", dest="roles", action="append", choices=ROLES, default=None, help="a role to remove (repeat)"
+    )
     listed = users_sub.add_parser("list", help="every user and their roles")
     for command in (add, remove, listed):
-        command.add_argument("--json", action="store_true")
+        command.add_argument("--json", action="store_true", help="print the result as JSON")
         add_identity(command, "needs the admin role")
 
 
@@ -190,7 +229,7 @@ def add_activity_command(audit_sub: Any) -> None:
     )
     activity.add_argument("--stream", choices=ACTIVITY_STREAMS, default=None, help="default: all three")
     activity.add_argument("--since", default="1h", help="1h, 30m, 2d or an ISO time (default 1h)")
-    activity.add_argument("--json", action="store_true")
+    activity.add_argument("--json", action="store_true", help="print the entries as JSON")
 
 
 def add_verify_command(audit_sub: Any) -> None:
@@ -198,9 +237,9 @@ def add_verify_command(audit_sub: Any) -> None:
     verify = audit_sub.add_parser(
         "verify", help="recompute a trade's audit hash chain (or every trade's) and name where it breaks"
     )
-    verify.add_argument("trade_id", nargs="?", type=uuid.UUID, default=None)
+    verify.add_argument("trade_id", nargs="?", type=uuid.UUID, default=None, help="the trade to verify")
     verify.add_argument("--all", action="store_true", help="every trade submitted in the window")
     verify.add_argument(
         "--since", default=None, help="with --all: 1h, 2d or an ISO time (default: the retention period)"
     )
-    verify.add_argument("--json", action="store_true")
+    verify.add_argument("--json", action="store_true", help="print the verdicts as JSON")

@@ -13,6 +13,12 @@ from workers.store.port import TradeStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_REFUSED = 3  # the caller lacks the role the command needs (journaled)
+EXIT_UNAVAILABLE = 4  # RabbitMQ, DynamoDB or another service the command needs could not be reached
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports it
+EXIT_CODES_HELP = (
+    "0 done, 1 failed or unhealthy, 2 usage (a bad argument or setting, no terminal to confirm on), "
+    "3 refused (a role is missing), 4 a service is unreachable, 130 interrupted"
+)
 Command = Callable[[argparse.Namespace, Settings], int]
 
 

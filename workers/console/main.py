@@ -7,6 +7,7 @@ checks, traces, audit, access). Adding a command touches its wing, args.py and t
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -15,7 +16,10 @@ from workers.console.args import build_parser
 from workers.console.audit import commands as audit
 from workers.console.checks import commands as checks
 from workers.console.common import EXIT_USAGE, Command
+from workers.console.config import commands as config
+from workers.console.config.env_file import load_env_file
 from workers.console.dlq import commands as dlq
+from workers.console.failures import run_reporting_failures
 from workers.console.stack import commands as stack
 from workers.console.traces import commands as traces
 from workers.console.trades import commands as trades
@@ -27,6 +31,7 @@ COMMANDS: dict[str, Command] = {
     "up": stack.up,
     "worker": stack.worker,
     "ingress": stack.ingress,
+    "config": config.config,
     "slack": stack.slack,
     "submit": trades.submit,
     "trade": trades.trade,
@@ -54,6 +59,7 @@ def command_of(args: argparse.Namespace) -> Command:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.env_sources = load_env_file()  # before the settings: they read what .env adds
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -67,7 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             configure_logging(settings, "tradeflow-up")
         else:
             configure_logging(settings, "tradeflow-cli", at_least="WARNING")
-    return command_of(args)(args, settings)
+            # A connection failure is told once, by run_reporting_failures: not again by the client libraries;
+            # nor is a span a one-shot command could not hand to a trace sink that is not running.
+            for library in ("pika", "dramatiq", "botocore", "aiobotocore", "opentelemetry"):
+                logging.getLogger(library).setLevel(logging.CRITICAL)
+    run = command_of(args)
+    return run_reporting_failures(args.command, lambda: run(args, settings), settings)
 
 
 if __name__ == "__main__":

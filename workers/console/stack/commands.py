@@ -47,9 +47,13 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def ingress(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+
     from workers.console.stack.ingress import run_ingress
 
-    return run_ingress(settings)
+    overrides = {"tradeflow_ingress_host": args.host, "tradeflow_ingress_port": args.port}
+    given = {name: value for name, value in overrides.items() if value is not None}
+    return run_ingress(msgspec.structs.replace(settings, **given))
 
 
 def slack(args: argparse.Namespace, settings: Settings) -> int:
