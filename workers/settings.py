@@ -135,6 +135,11 @@ _OWNED_PREFIXES = ("TRADEFLOW_",)
 _FIELDS = {name.upper(): name for name in Settings.__struct_fields__}
 
 
+def setting_variables() -> dict[str, str]:
+    """Each environment variable tradeflow reads, to the Settings field it fills."""
+    return dict(_FIELDS)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check the settings once; a misspelt TRADEFLOW_* name or a bad value fails with its name."""
     env = os.environ if environ is None else environ
