@@ -4,7 +4,7 @@ No credentials: it listens on loopback with the rest of the emulator and is for 
   GET /admin/status                                            a summary
   POST /admin/reset             {optional config changes}      back to the start state
   GET|POST /admin/config        {"trigger_ttl_s": 0.2, "post_burst": 1, …} (see EmulatorConfig)
-  GET|POST|DELETE /admin/faults                                (see faults.py for the JSON)
+  GET|POST|DELETE /admin/faults                                (see faults.py; no_answer: the ambiguous post)
   GET|DELETE /admin/calls       ?method=                       every Web API call, in arrival order
   POST /admin/triggers          {"user_id": "U…"}              mint a trigger_id (Slack's side does)
   GET /admin/triggers/{id}                                     its age, and the view it opened
@@ -12,7 +12,8 @@ No credentials: it listens on loopback with the rest of the emulator and is for 
   GET /admin/views/{id}                                        one record: status, errors, the view
   POST /admin/views/{id}/close  {"reason": "…"}                the user closed the modal
   POST /admin/views/{id}/answer {"state", "status", "body"}    apply the app's view_submission answer
-  GET /admin/messages           ?channel=&user=&kind=&offset=  what the app posted (from the offset-th on)
+  GET /admin/messages           ?channel=&user=&kind=&offset=  what the app posted (from the offset-th on),
+                                                               with `answer_lost` (a fault kind or null)
   GET /admin/home/{user_id}                                    every App Home published to the user
   GET|POST /admin/channels      {"id": "C…", "name": "…"}
   POST /admin/dms               {"user_id": "U…"}              the user's DM channel with the bot

@@ -29,6 +29,13 @@ class AdminClient(AdminHttp):
         """The next `times` calls of `method` answer 429 with `Retry-After: retry_after_s`."""
         return self.add_fault("ratelimited", method=method, times=times, retry_after_s=retry_after_s)
 
+    def ambiguous_post(
+        self, method: str = "chat.postMessage", *, times: int | None = 1, hold_s: float = 30.0
+    ) -> dict[str, Any]:
+        """The next `times` calls of `method` take effect and are never answered: the connection stays
+        open and silent until the client gives up (or `hold_s` passes). The poster cannot tell it posted."""
+        return self.add_fault("no_answer", method=method, phase="after", times=times, hold_s=hold_s)
+
     def faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/faults")
 
@@ -92,7 +99,8 @@ class AdminClient(AdminHttp):
         kind: str | None = None,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """What the app posted: {kind, channel, user, ts, text, blocks, attachments, thread_ts, params}.
+        """What the app posted: {kind, channel, user, ts, text, blocks, attachments, thread_ts, metadata,
+        answer_lost, params}; `answer_lost` names the fault that lost the post's answer (else null).
 
         `offset` skips the first messages posted (whatever the filters), so a poller reads only new ones.
         """

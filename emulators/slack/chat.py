@@ -107,10 +107,18 @@ class ChatStore:
             "thread_ts": args.get("thread_ts"),
             "metadata": args.get("metadata"),
             "at_s": time.time(),
+            "answer_lost": None,  # the fault's kind when the app never had this post's answer
             "params": args,
         }
         self.messages.append(message)
         return message
+
+    def mark_answer_lost(self, ts: str, fault_kind: str) -> None:
+        """The app never learnt this message was posted: its answer was lost to a fault."""
+        for message in reversed(self.messages):
+            if message["ts"] == ts:
+                message["answer_lost"] = fault_kind
+                return
 
     def find(
         self,

@@ -5,6 +5,7 @@ A fault is a JSON object, for example
   {"kind": "http_error", "status": 503, "method": "views.update"}
   {"kind": "slow", "delay_s": 5, "method": "views.open"}               # longer than the caller waits
   {"kind": "api_error", "error": "fatal_error", "method": "chat.postMessage"}
+  {"kind": "no_answer", "method": "chat.postMessage"}                 # posted, answer never comes
 Fields: `method` is a glob on the Web API method name ("chat.postMessage", "views.*", "*"); `times` is
 how many calls it hits (null = every one). `phase` says whether the fault strikes before the call is
 processed (nothing happens) or after (the call takes effect and only its answer is lost or late).
@@ -15,6 +16,12 @@ processed (nothing happens) or after (the call takes effect and only its answer 
 - slow: wait `delay_s` before processing (default) or before answering (phase "after").
 - drop_connection: abort the TCP connection without an answer; default phase "after".
 - api_error: HTTP 200 `{"ok": false, "error": error}`, e.g. "fatal_error", "channel_not_found".
+- no_answer: the ambiguous call. The call takes effect (default phase "after") and its answer never comes:
+  the connection is held open until the client gives up (its timeout), or `hold_s` passes and the emulator
+  closes it unanswered. The caller cannot tell whether the call happened; a message posted so is marked
+  `answer_lost` in /admin/messages and its call's status is "no_answer".
+Any fault of phase "after" but `slow` loses the answer of a call that took effect: a message posted through
+it carries `answer_lost` = the fault's kind.
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from typing import Literal
 
 import msgspec
 
-Kind = Literal["ratelimited", "http_error", "slow", "drop_connection", "api_error"]
+Kind = Literal["ratelimited", "http_error", "slow", "drop_connection", "api_error", "no_answer"]
+# Faults whose default phase is "after": the call happens and only its answer is lost.
+AFTER_BY_DEFAULT = frozenset({"drop_connection", "no_answer"})
 HTTP_STATUSES = frozenset({500, 502, 503, 504})
 
 
@@ -36,6 +45,7 @@ class FaultSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     phase: Literal["before", "after"] | None = None
     status: int = 500
     delay_s: float = 1.0
+    hold_s: float = 30.0  # no_answer: how long the connection is held before it is closed unanswered
     retry_after_s: int = 1
     error: str = "fatal_error"
 
@@ -44,8 +54,8 @@ class FaultSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
             raise ValueError(f"status must be one of {sorted(HTTP_STATUSES)}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1, or null for every matching call")
-        if self.delay_s < 0 or self.retry_after_s < 0:
-            raise ValueError("delay_s and retry_after_s must not be negative")
+        if self.delay_s < 0 or self.retry_after_s < 0 or self.hold_s < 0:
+            raise ValueError("delay_s, hold_s and retry_after_s must not be negative")
 
 
 class Fault:
@@ -55,9 +65,14 @@ class Fault:
         self.id = next(self._ids)
         self.spec = spec
         self.kind = spec.kind
-        self.phase = spec.phase or ("after" if spec.kind == "drop_connection" else "before")
+        self.phase = spec.phase or ("after" if spec.kind in AFTER_BY_DEFAULT else "before")
         self.remaining = spec.times
         self.hits = 0
+
+    @property
+    def loses_answer(self) -> bool:
+        """Whether a call through this fault takes effect and its caller never learns it did."""
+        return self.phase == "after" and self.kind != "slow"
 
     def matches(self, method: str) -> bool:
         return self.remaining != 0 and fnmatch.fnmatchcase(method, self.spec.method)

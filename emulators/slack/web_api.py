@@ -88,7 +88,10 @@ async def _through_fault(
             await asyncio.sleep(spec.delay_s)
         return answer
     if fault.phase == "after":
-        process()  # the call takes effect; its answer is lost
+        _answer_lost(request, process(), fault)  # the call takes effect; its answer is lost
+    if fault.kind == "no_answer":
+        await _hold_until_the_client_leaves(request, spec.hold_s)
+        return None
     if fault.kind == "drop_connection":
         if request.transport is not None:
             request.transport.abort()
@@ -99,6 +102,26 @@ async def _through_fault(
         error = "service_unavailable" if spec.status == 503 else "internal_error"
         return spec.status, {"ok": False, "error": error}, {}
     return 200, {"ok": False, "error": spec.error}, {}  # api_error
+
+
+def _answer_lost(request: web.Request, answer: Answer, fault: Fault) -> None:
+    """Mark the message a call posted (if it did) as one whose answer its caller never had."""
+    body = answer[1]
+    ts = body.get("ts") or body.get("message_ts") if body.get("ok") else None
+    if ts:
+        workspace_of(request).chat.mark_answer_lost(str(ts), fault.kind)
+
+
+async def _hold_until_the_client_leaves(request: web.Request, hold_s: float) -> None:
+    """Keep the connection open and silent until the client closes it or `hold_s` passes, then close it."""
+    deadline = time.monotonic() + hold_s
+    while time.monotonic() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(0.05)
+    if request.transport is not None:
+        request.transport.abort()
 
 
 async def api_call(request: web.Request) -> web.Response:
@@ -128,7 +151,7 @@ async def api_call(request: web.Request) -> web.Response:
         http_method=request.method,
         token=token,
         params=args,
-        status=answer[0] if answer else "dropped",
+        status=answer[0] if answer else ("no_answer" if fault and fault.kind == "no_answer" else "dropped"),
         response=answer[1] if answer else None,
         fault=fault.kind if fault else None,
         at_s=at_s,
