@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -16,9 +17,22 @@ DOCTOR = "UDOCTOR"  # TRADEFLOW_DOCTOR_USER's default: the workers admit it as a
 
 
 def _submitted_trade_id(stdout: str) -> str:
-    found = re.search(r"Submitted trade ([0-9a-f-]{36}) as", stdout)
+    found = re.search(r"Trade ID \(trace id\): ([0-9a-f-]{36})", stdout)
     assert found, stdout
     return found.group(1)
+
+
+# The seed's expected output, line for line where it has them (its values vary: execution id, prices).
+SEED_BLOCK = [
+    "🚀 Simulating Enhanced Trade Execution...",
+    "📊 Execution Results:",
+    "   Success: True",
+    r"   Execution ID: \S+",
+    r"   Execution Price: \$[\d,]+\.\d{2}",
+    r"   Execution Time: \d+\.\d{2}ms",
+    r"   Alpaca Order ID: \S+",
+    r"   Slippage: -?\d+\.\d{2} bps",
+]
 
 
 def test_doctor_passes_the_seeds_three_checks_through_the_real_chain(slack_stack: SlackStack) -> None:
@@ -40,6 +54,11 @@ def test_doctor_passes_the_seeds_three_checks_through_the_real_chain(slack_stack
         "📊 Overall Results: 3/3 tests passed",
     ):
         assert expected in done.stdout, expected
+    lines = done.stdout.splitlines()
+    start = lines.index(SEED_BLOCK[0])
+    for pattern, line in zip(SEED_BLOCK, lines[start : start + len(SEED_BLOCK)], strict=True):
+        assert re.fullmatch(re.escape(pattern) if pattern == SEED_BLOCK[0] else pattern, line), line
+    assert lines[:2] == ["🎯 Starting Enhanced Trade Execution Tests", "=" * 60]
     trade_id = _submitted_trade_id(done.stdout)
     # The workers placed it on Alpaca under the trade id, once, and the doctor printed Alpaca's order id.
     [order] = stack.emulator.admin.orders(trade_id)
@@ -77,6 +96,12 @@ def test_doctor_fails_the_database_check_when_dynamodb_local_is_stopped(
     assert "Enhanced Execution: ❌ FAIL" in done.stdout
     assert "📊 Overall Results: 1/3 tests passed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+    as_json = own_dynamodb_stack.cli("doctor", "--json", timeout=90)
+    doc = json.loads(as_json.stdout)
+    assert (doc["ok"], doc["passed"], doc["total"]) == (False, 1, 3)
+    assert doc["alpaca_service"]["ok"] and doc["alpaca_service"]["account_number"].startswith("PA")
+    assert not doc["database_logging"]["ok"] and "StoreUnavailable" in doc["database_logging"]["error"]
+    assert doc["enhanced_execution"] == {"ok": False, "error": "not run: database logging failed"}
     # No trade was published into a chain that could not record it.
     assert own_dynamodb_stack.queues.count(own_dynamodb_stack.queue("validation")) == 0
     assert own_dynamodb_stack.emulator.admin.orders() == []

@@ -152,9 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--output", "-o", default=None, help="file to write (default: stdout)")
 
-    sub.add_parser(
+    doctor = sub.add_parser(
         "doctor", help="the seed's test_enhanced_execution checks: Alpaca, database, one execution"
     )
+    doctor.add_argument("--json", action="store_true", help="print each check's facts as one JSON object")
 
     trace = sub.add_parser("trace", help="a trade's spans as a tree (the trace id is the trade id)")
     trace.add_argument("trade_id", type=uuid.UUID, help="the trade id (the trace id without dashes)")

@@ -39,6 +39,6 @@ def metrics(args: argparse.Namespace, settings: Settings) -> int:
 def doctor(args: argparse.Namespace, settings: Settings) -> int:
     from workers.console.checks.doctor import run_doctor
 
-    ok, lines = asyncio.run(run_doctor(settings))
-    print("\n".join(lines))
+    ok, report = asyncio.run(run_doctor(settings))
+    print_doc(report.document(), args.json, lambda doc: "\n".join(report.lines))
     return EXIT_OK if ok else EXIT_FAILED

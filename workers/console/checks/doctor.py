@@ -8,8 +8,10 @@ a 1-share buy by the doctor's own trader, executed by the running workers. Exit 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -22,14 +24,27 @@ from workers.handlers.audit import expires_at, submitted_event
 from workers.settings import Settings
 
 
-async def run_doctor(settings: Settings) -> tuple[bool, list[str]]:
-    lines = ["🎯 Starting Enhanced Trade Execution Tests", "=" * 60]
-    alpaca = await _alpaca(settings, lines)
-    database = await _database(settings, lines)
+@dataclass
+class DoctorReport:
+    """The seed's printed lines, and the same facts per check for `--json`."""
+
+    lines: list[str] = field(default_factory=list)
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        passed = sum(1 for check in self.checks.values() if check["ok"])
+        return {"ok": passed == len(self.checks), "passed": passed, "total": len(self.checks), **self.checks}
+
+
+async def run_doctor(settings: Settings) -> tuple[bool, DoctorReport]:
+    report = DoctorReport(lines=["🎯 Starting Enhanced Trade Execution Tests", "=" * 60])
+    lines = report.lines
+    alpaca = await _alpaca(settings, report)
+    database = await _database(settings, report)
     results = {
         "Alpaca Service": alpaca,
         "Database Logging": database,
-        "Enhanced Execution": await _execution(settings, lines, database_ok=database),
+        "Enhanced Execution": await _execution(settings, report, database_ok=database),
     }
     passed = sum(results.values())
     lines += ["", "📋 Test Summary:", "=" * 60]
@@ -39,25 +54,32 @@ async def run_doctor(settings: Settings) -> tuple[bool, list[str]]:
     lines.append(
         "🎉 All tests passed! Enhanced trade execution is ready." if ok else "⚠️  Some checks failed."
     )
-    return ok, lines
+    return ok, report
 
 
-async def _alpaca(settings: Settings, lines: list[str]) -> bool:
+async def _alpaca(settings: Settings, report: DoctorReport) -> bool:
+    ok, detail = await _alpaca_check(settings, report.lines)
+    report.checks["alpaca_service"] = {"ok": ok, **detail}
+    return ok
+
+
+async def _alpaca_check(settings: Settings, lines: list[str]) -> tuple[bool, dict[str, Any]]:
     lines += ["", "🧪 Testing Alpaca Service..."]
     if not settings.alpaca_paper_enabled:
         lines.append("⚠️  Alpaca Paper Trading is OFF (ALPACA_PAPER_ENABLED=false): trades are simulated")
-        return True
+        return True, {"state": "off"}
     broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
     try:
         if not isinstance(broker, FallbackBroker) or broker.primary is None or broker.disabled_reason:
-            lines.append(f"❌ Alpaca Paper Trading is DISABLED: {getattr(broker, 'disabled_reason', '')}")
-            return False
+            reason = getattr(broker, "disabled_reason", "")
+            lines.append(f"❌ Alpaca Paper Trading is DISABLED: {reason}")
+            return False, {"state": "disabled", "reason": reason}
         try:
             await broker.primary.verify()
             account = await broker.primary.account()
         except Exception as exc:
             lines.append(f"❌ Alpaca Paper Trading is UNAVAILABLE: {exc}")
-            return False
+            return False, {"state": "unavailable", "reason": str(exc)}
         lines += [
             "✅ Alpaca Paper Trading is AVAILABLE",
             "📊 Account Info:",
@@ -66,12 +88,24 @@ async def _alpaca(settings: Settings, lines: list[str]) -> bool:
             f"   Buying Power: ${Decimal(str(account.buying_power)):,.2f}",
             f"   Portfolio Value: ${Decimal(str(account.portfolio_value)):,.2f}",
         ]
-        return True
+        return True, {
+            "state": "available",
+            "account_number": account.account_number,
+            "cash": str(account.cash),
+            "buying_power": str(account.buying_power),
+            "portfolio_value": str(account.portfolio_value),
+        }
     finally:
         await broker.close()
 
 
-async def _database(settings: Settings, lines: list[str]) -> bool:
+async def _database(settings: Settings, report: DoctorReport) -> bool:
+    ok, detail = await _database_check(settings, report.lines)
+    report.checks["database_logging"] = {"ok": ok, **detail}
+    return ok
+
+
+async def _database_check(settings: Settings, lines: list[str]) -> tuple[bool, dict[str, Any]]:
     lines += ["", "🗄️ Testing Database Logging..."]
     doctor = msgspec.structs.replace(
         settings, dynamodb_table_prefix=f"{settings.dynamodb_table_prefix}-doctor"
@@ -95,21 +129,27 @@ async def _database(settings: Settings, lines: list[str]) -> bool:
             await store.close()
     except Exception as exc:
         lines.append(f"❌ Database logging failed: {type(exc).__name__}: {exc}")
-        return False
+        return False, {"error": f"{type(exc).__name__}: {exc}"}
+    tables = f"{doctor.dynamodb_table_prefix}-*"
     if stored != record or [a.event_type for a in trail] != ["trade_submitted"]:
         lines.append("❌ Trade read back differs from what was written")
-        return False
-    lines.append(f"✅ Trade retrieved from database successfully (tables {doctor.dynamodb_table_prefix}-*)")
-    return True
+        return False, {"tables": tables, "error": "read back differs"}
+    lines += ["✅ Trade retrieved from database successfully", f"   Tables: {tables}"]
+    return True, {"tables": tables, "trade_id": str(trade.trade_id)}
 
 
-async def _execution(settings: Settings, lines: list[str], *, database_ok: bool) -> bool:
-    lines += ["", "🚀 Testing Enhanced Trade Execution through the chain..."]
+async def _execution(settings: Settings, report: DoctorReport, *, database_ok: bool) -> bool:
+    report.lines += ["", "🚀 Simulating Enhanced Trade Execution..."]
     if not database_ok:
         # Every stage records the trade in DynamoDB: a trade published now would only be dead-lettered.
-        lines.append("❌ Not run: the chain records every trade in DynamoDB, which failed the check above")
+        report.lines.append(
+            "❌ Not run: the chain records every trade in DynamoDB, which failed the check above"
+        )
+        report.checks["enhanced_execution"] = {"ok": False, "error": "not run: database logging failed"}
         return False
-    return await check_chain_execution(settings, lines)
+    ok, detail = await check_chain_execution(settings, report.lines)
+    report.checks["enhanced_execution"] = {"ok": ok, **detail}
+    return ok
 
 
 def _doctor_trade(settings: Settings, now: datetime) -> TradeRequest:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -40,26 +42,43 @@ def doctor_trade(settings: Settings) -> SubmitTrade:
     return msgspec.structs.replace(command, trade=msgspec.structs.replace(command.trade, source="doctor"))
 
 
-async def check_chain_execution(settings: Settings, lines: list[str]) -> bool:
+async def check_chain_execution(settings: Settings, lines: list[str]) -> tuple[bool, dict[str, Any]]:
     """Submit the doctor's trade, wait for its outcome and its notification, and print the seed's results."""
     command = doctor_trade(settings)
     trade = command.trade
+    detail: dict[str, Any] = {
+        "trade_id": str(trade.trade_id),
+        "user_id": trade.user_id,
+        "symbol": trade.symbol,
+    }
     try:
         await asyncio.to_thread(_publish, settings, command)
     except Exception as exc:
         lines.append(f"❌ Trade NOT submitted (RabbitMQ did not confirm it): {type(exc).__name__}: {exc}")
-        return False
+        return False, {**detail, "error": f"not submitted: {type(exc).__name__}: {exc}"}
     wait_s = settings.tradeflow_fill_timeout_s + CHAIN_MARGIN_S
-    lines.append(
-        f"📨 Submitted trade {trade.trade_id} as {trade.user_id}: buy 1 {trade.symbol}"
-        f" (waiting up to {wait_s:.0f}s for the workers)"
-    )
     try:
         record, notified = await _outcome(settings, trade.trade_id, wait_s)
     except Exception as exc:
         lines.append(f"❌ The trade's outcome could not be read: {type(exc).__name__}: {exc}")
-        return False
-    return _report(record, notified, wait_s, lines)
+        return False, {**detail, "error": f"outcome unreadable: {type(exc).__name__}: {exc}"}
+    return _report(record, notified, wait_s, lines), {**detail, **_facts(record, notified)}
+
+
+def _facts(record: TradeRecord | None, notified: bool) -> dict[str, Any]:
+    if record is None:
+        return {"status": "never recorded", "notified": notified}
+    return {
+        "status": record.status,
+        "method": record.execution_method,
+        "execution_id": record.execution_id,
+        "execution_price": record.execution_price,
+        "execution_time_ms": record.execution_time_ms,
+        "alpaca_order_id": record.alpaca_order_id,
+        "slippage_bps": record.slippage_bps,
+        "error_code": record.error_code,
+        "notified": notified,
+    }
 
 
 def _publish(settings: Settings, command: SubmitTrade) -> None:
@@ -94,15 +113,15 @@ def _report(record: TradeRecord | None, notified: bool, wait_s: float, lines: li
     if record.status != "executed":
         lines.append(f"❌ Trade {record.status.upper()}: {record.error_code}: {record.error_message}")
         return False
-    lines += [
+    lines += [  # the seed's lines, in the seed's order and format; tradeflow's own facts after them
         "📊 Execution Results:",
         "   Success: True",
-        f"   Method: {record.execution_method}",
         f"   Execution ID: {record.execution_id}",
         f"   Execution Price: ${record.execution_price:,.2f}",
-        f"   Execution Time: {record.execution_time_ms}ms",
+        f"   Execution Time: {_two_places(record.execution_time_ms)}ms",
         f"   Alpaca Order ID: {record.alpaca_order_id or '(simulation)'}",
-        f"   Slippage: {record.slippage_bps} bps",
+        f"   Slippage: {_two_places(record.slippage_bps)} bps",
+        f"   Method: {record.execution_method}",
         f"   Trade ID (trace id): {record.trade_id}",
     ]
     if not notified:
@@ -113,3 +132,8 @@ def _report(record: TradeRecord | None, notified: bool, wait_s: float, lines: li
         return False
     lines.append(f"✅ Position updated and {record.user_id} notified")
     return True
+
+
+def _two_places(value: object) -> str:
+    """The seed prints 1250.50ms and 1.00 bps: two decimals, whatever the stored precision."""
+    return "n/a" if value is None else f"{Decimal(str(value)):.2f}"
