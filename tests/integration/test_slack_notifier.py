@@ -183,10 +183,11 @@ async def test_a_dm_slower_than_its_deadline_is_unavailable(
     slack_emulator.admin.add_fault("slow", delay_s=3, method="chat.postMessage")
     notifier = notifier_on(slack_emulator, store)
     notifier.dm_deadline_s = 0.5
-    with pytest.raises(NotifierUnavailable):
+    with pytest.raises(NotifierUnavailable) as raised:
         await notifier.notify(failed(trade(user_id=TRADER)))
-    # Slack may still deliver a message whose answer came too late: the queue's retry can repeat it
-    # (notifications are at least once). Wait for it here, so it does not land in another test.
+    # Slack may still deliver a message whose answer came too late: the notice is not surely unsent, so
+    # the handler keeps its lease and its successor reads the DM history before sending again.
+    assert raised.value.surely_unsent is False
     eventually(lambda: len(dms(slack_emulator)) == 1, timeout=10)
 
 
@@ -252,3 +253,39 @@ async def test_an_unreadable_history_is_unavailable_never_not_told(
     slack_emulator.admin.add_fault("http_error", status=500, method="conversations.history", times=5)
     with pytest.raises(NotifierUnavailable):
         await notifier_on(slack_emulator, store).already_told(executed(trade(user_id=TRADER)))
+
+
+async def test_a_post_whose_connection_dropped_is_not_resent_and_is_found_in_the_history(
+    slack_emulator: SlackEmulator, store: MemoryTradeStore
+) -> None:
+    slack_emulator.admin.add_fault("drop_connection", method="chat.postMessage", phase="after")
+    notifier, event = notifier_on(slack_emulator, store), failed(trade(user_id=TRADER))
+    with pytest.raises(NotifierUnavailable) as raised:
+        await notifier.notify(event)
+    assert raised.value.surely_unsent is False
+    assert len(dms(slack_emulator)) == 1  # slack-sdk's connection-error retry did not post it twice
+    assert await notifier.already_told(event) is True
+
+
+async def test_an_ambiguous_post_is_unavailable_and_found_in_the_history(
+    slack_emulator: SlackEmulator, store: MemoryTradeStore
+) -> None:
+    slack_emulator.admin.ambiguous_post()
+    notifier, event = notifier_on(slack_emulator, store), executed(trade(user_id=TRADER))
+    notifier.dm_deadline_s = 1.0
+    with pytest.raises(NotifierUnavailable) as raised:
+        await notifier.notify(event)
+    assert raised.value.surely_unsent is False
+    (dm,) = dms(slack_emulator)
+    assert dm["answer_lost"] == "no_answer"
+    assert await notifier.already_told(event) is True
+
+
+async def test_a_post_that_never_connected_is_surely_unsent(store: MemoryTradeStore) -> None:
+    notifier = SlackNotifier.open(
+        token="xoxb-test", base_url="http://127.0.0.1:9/api/", store=store, prices=last_price
+    )
+    _OPENED.append(notifier)
+    with pytest.raises(NotifierUnavailable) as raised:
+        await notifier.notify(failed(trade(user_id=TRADER)))
+    assert raised.value.surely_unsent is True

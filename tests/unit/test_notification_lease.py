@@ -1,4 +1,6 @@
-"""A failed notice frees its lease, so the retry sends at once instead of waiting it out as Deferred."""
+"""A notice that surely did not go out frees its lease, so the retry sends at once; one that may have gone
+out (its answer lost: a timeout after Slack posted, a dropped connection, a 5xx) keeps it, and the retry that
+takes the lease over reads the DM history before sending again: one DM per fact (issue 13, defect 5)."""
 
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred
 from workers.handlers.notification import NOTIFY_LEASE_MS
-from workers.handlers.ports import NotifierUnavailable, Outcome
+from workers.handlers.ports import NoticeRefused, NotifierUnavailable, Outcome
 from workers.store.memory.store import MemoryTradeStore
 from workers.store.port import StoreUnavailable
 
 
 class FailingNotifier:
-    """Fails its first `failures` notices with `error`, then delivers."""
+    """Fails its first `failures` notices with `error` before sending anything, then delivers."""
 
     name = "failing"
 
@@ -50,6 +52,14 @@ class ReleaseRefusingStore(MemoryTradeStore):
         raise StoreUnavailable("DynamoDB release_lease: EndpointConnectionError")
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 async def notice_of(command: SubmitTrade, deps: Deps) -> PositionUpdated:
     """Run the chain up to the notifications stage and return the message it would get."""
     message: AnyMessage | None = command
@@ -59,10 +69,42 @@ async def notice_of(command: SubmitTrade, deps: Deps) -> PositionUpdated:
     return message
 
 
+class PostedThenLostNotifier:
+    """Slack posts the DM, then its answer is lost (`error`): the trader has the notice, the caller does not
+    know it. Nothing fails after the first."""
+
+    name = "posted-then-lost"
+
+    def __init__(self, error: Exception) -> None:
+        self.error: Exception | None = error
+        self.posted: list[Outcome] = []
+        self.history_reads = 0
+
+    async def notify(self, outcome: Outcome) -> None:
+        self.posted.append(outcome)
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    async def already_told(self, outcome: Outcome) -> bool:
+        self.history_reads += 1
+        return outcome in self.posted
+
+    async def close(self) -> None:
+        return None
+
+
 @pytest.mark.parametrize(
-    "error", [NotifierUnavailable("Slack chat.postMessage failed"), RuntimeError("notifier bug")]
+    "error",
+    [
+        NotifierUnavailable("Slack chat.postMessage: ratelimited", surely_unsent=True),
+        NotifierUnavailable("Slack unreachable: connection refused", surely_unsent=True),
+        NoticeRefused("Slack refused chat.postMessage: channel_not_found"),
+    ],
 )
-async def test_a_failed_notice_releases_its_lease_so_the_retry_sends_at_once(error: Exception) -> None:
+async def test_a_notice_that_surely_did_not_go_out_releases_its_lease_so_the_retry_sends_at_once(
+    error: Exception,
+) -> None:
     notifier = FailingNotifier(error)
     deps = make_deps(notifier=notifier)
     notice = await notice_of(submit(), deps)
@@ -73,6 +115,72 @@ async def test_a_failed_notice_releases_its_lease_so_the_retry_sends_at_once(err
 
     assert notifier.sent == [notice]
     assert await deps.store.get_audit(notice.trade.trade_id, NOTIFIED_KEY) is not None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        NotifierUnavailable("Slack chat.postMessage failed: TimeoutError()"),  # posted, answer too late
+        NotifierUnavailable("Slack chat.postMessage failed: ServerDisconnectedError()"),
+        NotifierUnavailable("Slack chat.postMessage: internal_error"),
+        RuntimeError("notifier bug after the post"),
+    ],
+)
+async def test_a_notice_whose_answer_was_lost_is_not_sent_again(error: Exception) -> None:
+    notifier, clock = PostedThenLostNotifier(error), Clock()
+    deps = make_deps(notifier=notifier, clock=clock)
+    notice = await notice_of(submit(), deps)
+
+    with pytest.raises(type(error)):
+        await HANDLERS["notifications"](notice, deps)  # Slack posted it; the answer never came
+    with pytest.raises(Deferred):
+        await HANDLERS["notifications"](notice, deps)  # the lease is kept: the post may still land
+    clock.now += timedelta(milliseconds=NOTIFY_LEASE_MS + 1)
+    await HANDLERS["notifications"](notice, deps)  # taken over: the DM history has it
+
+    assert notifier.posted == [notice]  # one DM
+    assert notifier.history_reads == 1
+    assert await deps.store.get_audit(notice.trade.trade_id, NOTIFIED_KEY) is not None
+
+
+async def test_a_lost_answer_whose_post_never_landed_is_sent_once_after_reading_the_history() -> None:
+    notifier, clock = (
+        FailingNotifier(NotifierUnavailable("Slack chat.postMessage failed: TimeoutError()")),
+        Clock(),
+    )
+    deps = make_deps(notifier=notifier, clock=clock)
+    notice = await notice_of(submit(), deps)
+
+    with pytest.raises(NotifierUnavailable):
+        await HANDLERS["notifications"](notice, deps)
+    clock.now += timedelta(milliseconds=NOTIFY_LEASE_MS + 1)
+    await HANDLERS["notifications"](notice, deps)
+
+    assert notifier.sent == [notice]
+
+
+class UnreadableHistoryOnce(PostedThenLostNotifier):
+    async def already_told(self, outcome: Outcome) -> bool:
+        self.history_reads += 1
+        if self.history_reads == 1:
+            raise NotifierUnavailable("Slack history unreadable", surely_unsent=True)
+        return outcome in self.posted
+
+
+async def test_a_takeover_that_cannot_read_the_history_keeps_the_doubt_for_the_next() -> None:
+    notifier, clock = UnreadableHistoryOnce(NotifierUnavailable("timeout")), Clock()
+    deps = make_deps(notifier=notifier, clock=clock)
+    notice = await notice_of(submit(), deps)
+
+    with pytest.raises(NotifierUnavailable):
+        await HANDLERS["notifications"](notice, deps)
+    clock.now += timedelta(milliseconds=NOTIFY_LEASE_MS + 1)
+    with pytest.raises(NotifierUnavailable):
+        await HANDLERS["notifications"](notice, deps)  # history unreadable: nothing sent, lease kept
+    clock.now += timedelta(milliseconds=NOTIFY_LEASE_MS + 1)
+    await HANDLERS["notifications"](notice, deps)  # taken over again: it reads the history again
+
+    assert notifier.posted == [notice] and notifier.history_reads == 2
 
 
 async def test_a_notice_sent_keeps_its_lease() -> None:
@@ -86,7 +194,8 @@ async def test_a_notice_sent_keeps_its_lease() -> None:
 
 async def test_a_lease_that_cannot_be_released_leaves_the_notifiers_error_to_retry() -> None:
     deps = make_deps(
-        notifier=FailingNotifier(NotifierUnavailable("Slack is down")), store=ReleaseRefusingStore()
+        notifier=FailingNotifier(NotifierUnavailable("Slack is down", surely_unsent=True)),
+        store=ReleaseRefusingStore(),
     )
     notice = await notice_of(submit(), deps)
     with pytest.raises(NotifierUnavailable, match="Slack is down"):
@@ -105,14 +214,6 @@ class AuditOutageStore(MemoryTradeStore):
             self.outages -= 1
             raise StoreUnavailable("DynamoDB append_audit: EndpointConnectionError")
         return await super().append_audit(event)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def test_a_notice_sent_but_not_recorded_is_not_sent_again_when_the_lease_is_taken_over() -> None:

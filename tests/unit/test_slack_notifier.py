@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.client_reqrep import ConnectionKey
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -18,9 +18,14 @@ from slack_sdk.http_retry.state import RetryState
 from messages.events import TradeFailed
 from messages.trade import ExecutionError
 from tests.unit.fakes import trade
-from workers.handlers.ports import NotifierUnavailable
+from workers.handlers.ports import NoticeRefused, NotifierUnavailable
 from workers.slack.blocks import outcome_message, outcome_view
-from workers.slack.notifier import BoundedRateLimitRetryHandler, SlackNotifier, SlackRefused, retry_after_s
+from workers.slack.notifier import SlackNotifier, SlackRefused
+from workers.slack.retries import (
+    BoundedRateLimitRetryHandler,
+    NoResendConnectionErrorRetryHandler,
+    retry_after_s,
+)
 from workers.store.memory.store import MemoryTradeStore
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
@@ -140,21 +145,44 @@ async def test_an_unreachable_store_does_not_fail_the_notification() -> None:
     assert slack.methods() == ["chat.postMessage", "views.update"]
 
 
+def never_connected() -> aiohttp.ClientConnectorError:
+    return aiohttp.ClientConnectorError(
+        ConnectionKey("127.0.0.1", 9, False, True, None, None, None), OSError(111, "Connection refused")
+    )
+
+
 @pytest.mark.parametrize(
-    "failure",
+    ("failure", "surely_unsent"),
     [
-        slack_error("ratelimited", status=429),  # after slack-sdk's own 429 retries
-        slack_error("internal_error"),
-        SlackApiError("failed", Answer(503, {})),
-        aiohttp.ClientConnectionError("connection refused"),
-        TimeoutError(),
+        (slack_error("ratelimited", status=429), True),  # after slack-sdk's own 429 retries: not processed
+        (never_connected(), True),  # the request never left
+        (slack_error("request_timeout"), True),  # Slack says the POST body never arrived whole
+        (slack_error("internal_error"), False),  # Slack: some of the operation may have succeeded
+        (slack_error("fatal_error"), False),
+        (SlackApiError("failed", Answer(503, {})), False),
+        (aiohttp.ServerDisconnectedError(), False),  # the answer was lost after the request left
+        (aiohttp.ClientOSError(104, "Connection reset by peer"), False),
+        (TimeoutError(), False),
     ],
-    ids=["ratelimited", "internal_error", "503", "network", "timeout"],
+    ids=[
+        "ratelimited",
+        "never-connected",
+        "request_timeout",
+        "internal_error",
+        "fatal_error",
+        "503",
+        "disconnected",
+        "reset",
+        "timeout",
+    ],
 )
-async def test_a_dm_that_may_work_later_raises_notifier_unavailable(failure: BaseException) -> None:
+async def test_a_dm_that_may_work_later_raises_notifier_unavailable_saying_if_it_may_be_out(
+    failure: BaseException, surely_unsent: bool
+) -> None:
     slack = FakeSlack(**{"chat.postMessage": failure})
-    with pytest.raises(NotifierUnavailable):
+    with pytest.raises(NotifierUnavailable) as raised:
         await notifier(slack).notify(outcome())
+    assert raised.value.surely_unsent is surely_unsent
     assert slack.methods() == ["chat.postMessage"]
 
 
@@ -165,14 +193,16 @@ async def test_a_dm_slack_refuses_raises_slack_refused_and_still_updates_the_mod
         await notifier(slack).notify(outcome())
     assert refused.value.error == error
     assert not isinstance(refused.value, NotifierUnavailable)
+    assert isinstance(refused.value, NoticeRefused)  # the handler may free its lease: nothing went out
     assert slack.methods() == ["chat.postMessage", "views.update"]
 
 
 async def test_a_dm_slower_than_its_deadline_is_unavailable() -> None:
     slack = FakeSlack()
     slack.dm_delay_s = 10
-    with pytest.raises(NotifierUnavailable):
+    with pytest.raises(NotifierUnavailable) as raised:
         await asyncio.wait_for(notifier(slack, dm_deadline_s=0.01).notify(outcome()), timeout=5)
+    assert raised.value.surely_unsent is False  # Slack may still post it
 
 
 def test_open_builds_a_client_on_the_configured_url_with_bounded_retries() -> None:
@@ -184,8 +214,32 @@ def test_open_builds_a_client_on_the_configured_url_with_bounded_retries() -> No
     assert built.client.token == "xoxb-test"
     assert 0 < built.client.timeout <= 10
     kinds = {type(handler): handler for handler in built.client.retry_handlers}
-    assert set(kinds) == {AsyncConnectionErrorRetryHandler, BoundedRateLimitRetryHandler}
+    assert set(kinds) == {NoResendConnectionErrorRetryHandler, BoundedRateLimitRetryHandler}
     assert 1 <= kinds[BoundedRateLimitRetryHandler].max_retry_count <= 3
+
+
+def request_to(method: str) -> HttpRequest:
+    return HttpRequest(method="POST", url=f"http://127.0.0.1:8766/api/{method}", headers={})
+
+
+@pytest.mark.parametrize(
+    ("method", "error", "retried"),
+    [
+        ("chat.postMessage", never_connected(), True),  # it never left: sending it is the first send
+        ("chat.postMessage", aiohttp.ServerDisconnectedError(), False),  # it may have been posted
+        ("chat.postMessage", aiohttp.ClientOSError(104, "Connection reset by peer"), False),
+        ("chat.postEphemeral", aiohttp.ServerDisconnectedError(), False),
+        ("conversations.history", aiohttp.ServerDisconnectedError(), True),  # a read: safe to repeat
+        ("views.update", aiohttp.ClientOSError(104, "Connection reset by peer"), True),  # same view again
+        ("chat.postMessage", None, False),
+    ],
+)
+async def test_connection_errors_resend_only_what_cannot_double_a_message(
+    method: str, error: Exception | None, retried: bool
+) -> None:
+    handler = NoResendConnectionErrorRetryHandler(max_retry_count=1)
+    answer = await handler.can_retry_async(state=RetryState(), request=request_to(method), error=error)
+    assert answer is retried
 
 
 def response(status: int, **headers: str) -> HttpResponse:

@@ -8,13 +8,14 @@ from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWo
 from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
-from workers.handlers.ports import Outcome
+from workers.handlers.ports import Outcome, surely_unsent
 from workers.store.port import LeaseClaim
 
 logger = logging.getLogger("tradeflow.stage.notifications")
 _DUPLICATE = {"outcome": "duplicate"}
 
-# Longer than a notifier call may take (its own timeouts bound it); a dead holder delays a notice this long.
+# Longer than a notifier call may take (its own timeouts bound it); a dead holder delays a notice this long,
+# and so does a send whose answer was lost: a post still in flight at Slack has the rest of it to land.
 NOTIFY_LEASE_MS = 30_000
 RECHECK_MS = 1_000
 
@@ -56,10 +57,14 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
             logger.info("The trader already has this notice (an earlier delivery sent it): not sent again")
         else:
             await deps.notifier.notify(event)
-    except Exception:
-        # The notice did not go out: free the lease, so the retry claims it at once instead of waiting
-        # NOTIFY_LEASE_MS as Deferred. A notice that went out keeps it until its audit item is written.
-        await _release(deps, lease, claimed_at_ms=now_ms)
+    except Exception as exc:
+        if claim is LeaseClaim.TAKEN and surely_unsent(exc):
+            # Nothing reached the trader: free the lease, so the retry claims it at once instead of
+            # waiting NOTIFY_LEASE_MS as Deferred.
+            await _release(deps, lease, claimed_at_ms=now_ms)
+        # Otherwise the notice may be out (a timeout after Slack posted, a lost answer), or this delivery
+        # inherited that doubt: keep the lease, so the retry takes it over once it runs out and reads the
+        # DM history (`already_told`) before sending again. A notice that went out keeps the lease too.
         raise
     await deps.store.append_audit(
         audit_event(

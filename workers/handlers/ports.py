@@ -12,7 +12,32 @@ Outcome = PositionUpdated | TradeFailed | TradeRejected | TradeWorking
 
 
 class NotifierUnavailable(Exception):
-    """The notification channel could not be reached: transient, worth a retry."""
+    """The notification channel could not be reached or did not answer: transient, worth a retry.
+
+    `surely_unsent` is True only when the channel refused the notice before acting on it (no connection
+    was made, rate limited): it may be sent again at once. Otherwise the notice may have reached the trader
+    (a timeout, a dropped connection or a 5xx after the request left), and the next attempt must read the
+    channel before sending again.
+    """
+
+    def __init__(self, message: str, *, surely_unsent: bool = False) -> None:
+        super().__init__(message)
+        self.surely_unsent = surely_unsent
+
+
+class NoticeRefused(Exception):
+    """The channel refused the notice and acted on nothing (a bad token, no such channel): it reached nobody.
+
+    Not transient as such, but retried a bounded number of times like any error (a fixed token lets one
+    through), then dead-lettered with the reason.
+    """
+
+
+def surely_unsent(error: BaseException) -> bool:
+    """Whether a notifier's failure proves the notice reached nobody (so sending again cannot double it)."""
+    return isinstance(error, NoticeRefused) or (
+        isinstance(error, NotifierUnavailable) and error.surely_unsent
+    )
 
 
 def notice_of(outcome: Outcome) -> str:

@@ -6,35 +6,34 @@ and never fail the notification (a modal the trader already closed answers `not_
 
 Errors of the DM:
 - network failures, timeouts, HTTP 5xx, Slack's transient errors and `ratelimited` once the 429 retries
-  are spent raise `NotifierUnavailable`: transient, retried with backoff by the queue, then dead-lettered;
+  are spent raise `NotifierUnavailable`: transient, retried with backoff by the queue, then dead-lettered.
+  It says whether the DM is surely unsent: only when Slack refused it before acting (429, `request_timeout`)
+  or no connection was made. A timeout, a dropped connection, a 5xx, `internal_error` or `fatal_error`
+  ("some aspect of the operation may have succeeded") may hide a DM that was posted: the next attempt
+  reads the DM history by the message metadata (`already_told`) before sending again;
 - any other `ok: false` answer (`invalid_auth`, `not_authed`, `account_inactive`, `channel_not_found`, …)
-  raises `SlackRefused`. No retry is expected to mend those, but they are not `PermanentError`s: they are
-  retried a bounded number of times like any unrecognised error (a token fixed meanwhile lets one through)
-  and then dead-lettered with the reason, for `tradeflow dlq replay` once the configuration is fixed.
+  raises `SlackRefused` (a NoticeRefused: nothing was posted). No retry is expected to mend those, but
+  they are not `PermanentError`s: they are retried a bounded number of times like any unrecognised error
+  (a token fixed meanwhile lets one through) and then dead-lettered with the reason, for `tradeflow dlq
+  replay` once the configuration is fixed.
+slack-sdk never resends the post itself after the request may have left (retries.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from workers.handlers.ports import NotifierUnavailable, Outcome, RoleReader, notice_of
+from workers.handlers.ports import NoticeRefused, NotifierUnavailable, Outcome, RoleReader, notice_of
 from workers.slack.blocks import outcome_message, outcome_view
 from workers.slack.home import PriceLookup, publish_home, publish_home_for
+from workers.slack.retries import BoundedRateLimitRetryHandler, NoResendConnectionErrorRetryHandler
 from workers.slack.traced_client import TracedAsyncWebClient
 from workers.store.port import TradeStore
 
@@ -44,6 +43,9 @@ logger = logging.getLogger("tradeflow.notifications.slack")
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
+# Of those, the ones after which the message may have been posted all the same (Slack's reference pages:
+# "It's possible some aspect of the operation succeeded before the error was raised").
+MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
 # views.update on a modal the trader closed (or that Slack dropped): nothing left to update.
 MODAL_GONE_ERRORS = frozenset({"not_found", "view_not_found"})
 
@@ -59,48 +61,13 @@ def notice_payload(outcome: Outcome) -> dict[str, str]:
     return {"trade_id": str(outcome.trade.trade_id), "notice": notice_of(outcome)}
 
 
-class SlackRefused(Exception):
+class SlackRefused(NoticeRefused):
     """Slack answered `ok: false` with an error no retry is expected to mend (bad token, no such channel)."""
 
     def __init__(self, method: str, error: str) -> None:
         super().__init__(f"Slack refused {method}: {error}")
         self.method = method
         self.error = error
-
-
-class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """slack-sdk's 429 handling (sleep Retry-After, try again), refusing to sleep longer than `max_wait_s`.
-
-    A longer Retry-After would outlast the notification's lease: the queue's backoff retries later instead.
-    """
-
-    def __init__(self, max_retry_count: int, max_wait_s: float) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.max_wait_s = max_wait_s
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is None or response.status_code != 429:
-            return False
-        return retry_after_s(response) <= self.max_wait_s
-
-
-def retry_after_s(response: HttpResponse) -> float:
-    """Slack's Retry-After in whole seconds (absent: 1); infinite when unreadable, so it is not retried."""
-    for name, values in response.headers.items():
-        if name.lower() == "retry-after":
-            value = values[0] if isinstance(values, list) and values else values
-            try:
-                return float(int(str(value)))
-            except ValueError:
-                return math.inf
-    return 1.0
 
 
 class SlackNotifier:
@@ -145,7 +112,7 @@ class SlackNotifier:
             base_url=base_url,
             timeout=timeout_s,
             retry_handlers=[
-                AsyncConnectionErrorRetryHandler(max_retry_count=1),
+                NoResendConnectionErrorRetryHandler(max_retry_count=1),
                 BoundedRateLimitRetryHandler(
                     max_retry_count=rate_limit_retries, max_wait_s=max_retry_after_s
                 ),
@@ -209,7 +176,9 @@ class SlackNotifier:
                 await request
         except SlackApiError as exc:
             raise dm_error(exc) from exc
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing left
+            raise NotifierUnavailable(f"Slack unreachable: {exc!r}", surely_unsent=True) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:  # it may have been posted
             raise NotifierUnavailable(f"Slack chat.postMessage failed: {exc!r}") from exc
 
     async def _update_modal(self, outcome: Outcome) -> None:
@@ -255,6 +224,10 @@ def dm_error(exc: SlackApiError) -> Exception:
     """The exception a failed DM raises: NotifierUnavailable when worth retrying, else SlackRefused."""
     error = slack_error(exc)
     status = getattr(exc.response, "status_code", 0) or 0
-    if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
+    if status == 429:  # Slack did not process it
+        return NotifierUnavailable(f"Slack chat.postMessage: {error}", surely_unsent=True)
+    if status >= 500 or error in MAYBE_DONE_ERRORS:
         return NotifierUnavailable(f"Slack chat.postMessage: {error}")
+    if error in TRANSIENT_ERRORS:
+        return NotifierUnavailable(f"Slack chat.postMessage: {error}", surely_unsent=True)
     return SlackRefused("chat.postMessage", error)
