@@ -15,6 +15,7 @@ from typing import Any, Literal
 import dramatiq
 import msgspec
 import pika
+from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
 from dramatiq.brokers.rabbitmq import DEAD_MESSAGE_TTL, RabbitmqBroker
 from dramatiq.common import dq_name, q_name, xq_name
 from dramatiq.errors import BrokerError, DecodeError
@@ -119,6 +120,22 @@ class TradeflowRabbitmq(RabbitmqBroker):
             raise QueueTypeMismatch(queue, self.queue_type, exc.reply_text) from None
 
 
+class DaemonAsyncIO(AsyncIO):
+    """dramatiq's AsyncIO middleware, its event loop thread a daemon.
+
+    dramatiq starts that thread at boot and stops it only in `after_worker_shutdown`; a worker process
+    whose start fails after boot (a RabbitMQ connection refused while SIGTERM was arriving, say) returns
+    without that hook, and Python then waits forever for the non-daemon loop thread: a worker that never
+    exits, consuming the next stack's messages. The normal path still stops the loop gracefully.
+    """
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        loop_thread = EventLoopThread(self.logger)
+        loop_thread.daemon = True
+        loop_thread.start(timeout=1.0)
+        set_event_loop_thread(loop_thread)
+
+
 class WorkerCannotStart(MiddlewareError):
     """A boot hook's refusal: dramatiq lets only a MiddlewareError out of a hook, and so out of start()."""
 
@@ -152,7 +169,7 @@ def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -
         TimeLimit(time_limit=time_limit_ms),
         ShutdownNotifications(),
         CurrentMessage(),
-        AsyncIO(),
+        DaemonAsyncIO(),
         TracingMiddleware(),
         StageMetrics(),
         DeadLetters(
