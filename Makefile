@@ -66,10 +66,12 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Re-pin every dependency into requirements.lock (uv is fetched into the venv for this only).
+# Re-pin every dependency (uv is fetched into the venv for this only): requirements.lock for development
+# (runtime, local, dev and bench), requirements-runtime.lock for the image (what the services run, only).
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra local --extra dev --extra bench --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --constraint requirements.lock -o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -162,6 +163,11 @@ def start_moto_server(
     *, port: int, host: str = "127.0.0.1", cache_dir: Path, startup_timeout_s: float = STARTUP_TIMEOUT_S
 ) -> LocalDynamo:
     """Start moto's server in a subprocess: DynamoDB's API with in-memory data only."""
+    if importlib.util.find_spec("moto") is None:
+        raise LocalDynamoUnavailable(
+            "neither Java (for DynamoDB Local) nor moto is here: install Java 17, "
+            "or pip install 'tradeflow[local]'"
+        )
     command = [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
     return _start(
         command,
