@@ -40,3 +40,18 @@ async def test_work_outlasting_the_drain_is_cancelled() -> None:
     after.start(asyncio.sleep(60), "slow")
     await after.drain(timeout_s=0.05)
     assert after.running == 0
+
+
+async def test_work_past_the_bound_is_dropped_not_queued() -> None:
+    after, ran = AfterAnswer(max_running=3), []
+
+    async def journal(n: int) -> None:
+        await asyncio.sleep(0.01)
+        ran.append(n)
+
+    started = [after.start(journal(n), f"journal {n}") for n in range(5)]
+    assert started == [True, True, True, False, False] and after.running == 3 and after.dropped == 2
+    await after.drain()
+    assert sorted(ran) == [0, 1, 2]
+    assert after.start(journal(5), "journal 5") is True  # room again
+    await after.drain()

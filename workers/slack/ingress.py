@@ -199,14 +199,15 @@ class Ingress:
         try:
             body = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
-            logger.warning("Refused a Slack request from %s: its body is not UTF-8", request.remote)
-            self.session.request_refused("body_refused", request.remote, request.headers, "not UTF-8")
+            if self.session.request_refused("body_refused", request.remote, request.headers, "not UTF-8"):
+                logger.warning("Refused a Slack request from %s: its body is not UTF-8", request.remote)
             return web.json_response({"ok": False, "error": "invalid_body"}, status=400)
         try:
             check_signature(self.signing_secret, request.headers, body)
         except SignatureRefused as exc:
-            logger.warning("Refused a Slack request from %s: %s", request.remote, exc)
-            self.session.request_refused("signature_refused", request.remote, request.headers, str(exc))
+            # logged once per source and reason a minute, as journaled: a flood is not a log flood
+            if self.session.request_refused("signature_refused", request.remote, request.headers, str(exc)):
+                logger.warning("Refused a Slack request from %s: %s", request.remote, exc)
             return web.json_response({"ok": False, "error": "invalid_request_signature"}, status=401)
         context = {
             SOURCE_ADDRESS: request.remote,
@@ -244,6 +245,7 @@ class Ingress:
 
     async def close(self) -> None:
         """Finish the work that followed answers already given (journal entries), then stop publishing."""
+        await self.session.close()
         await self.after_answer.drain()
         self._pool.shutdown(wait=False, cancel_futures=True)
 

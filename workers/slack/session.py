@@ -1,6 +1,10 @@
 """Session audit: every Slack interaction the ingress handles is journaled in the "session" stream, and every
 request refused for its signature in the "access" stream, with the address it came from.
 
+Refusals are counted per source and reason per minute (access/journal.py: RefusalTally): the first is
+journaled at once with its details, the rest as one summary when the minute ends, so an unsigned flood costs
+a bounded number of writes. The summary of the last minute is written when the ingress stops.
+
 Only named fields are written: the Slack user, team and channel, the action, Slack's request timestamp, the
 source address, and the trade or view concerned. Never the bot token, the signing secret, the request's
 signature, its body, a `response_url` (it lets anyone post to the channel for 30 minutes, no token needed)
@@ -9,12 +13,13 @@ or a `trigger_id` (a 3-second capability to open a view as the app; worth nothin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from messages.records import ActivityEvent, ActivityStream
-from workers.access.journal import Journal
+from workers.access.journal import Journal, RefusalTally
 from workers.slack.after_answer import AfterAnswer
 
 logger = logging.getLogger("tradeflow.ingress.session")
@@ -29,9 +34,13 @@ class SessionAudit:
     """Journals interactions after Slack's answer; a journal write that fails is logged and never fails the
     interaction."""
 
-    def __init__(self, journal: Journal, after_answer: AfterAnswer) -> None:
+    def __init__(
+        self, journal: Journal, after_answer: AfterAnswer, refusals: RefusalTally | None = None
+    ) -> None:
         self.journal = journal
         self.after_answer = after_answer
+        self.refusals = refusals or RefusalTally(journal)
+        self._summary: asyncio.Task[None] | None = None  # writes the refusals' summary when the window ends
 
     def interaction(self, action: str, context: Mapping[str, Any], **details: Any) -> None:
         """Journal `action` by the context's Slack user (bolt's context: user, team, channel)."""
@@ -49,19 +58,35 @@ class SessionAudit:
 
     def request_refused(
         self, event_type: str, source_address: str | None, headers: Mapping[str, str], reason: str
-    ) -> None:
-        """Journal a refused request (`signature_refused`, `body_refused`): where it came from and why,
-        never what it carried."""
-        self._record(
-            "access",
+    ) -> bool:
+        """Count a refused request (`signature_refused`, `body_refused`): where it came from and why, never
+        what it carried. True when it is the first of its source and reason this minute (worth a log line)."""
+        entries = self.refusals.count(
             event_type,
-            "",  # nobody is proven: the body's user id is not to be believed
-            source_address=source_address,
+            source_address,
+            reason,
+            # nobody is proven: the body's user id is not to be believed, so the actor is ""
             forwarded_for=_clip(headers.get("X-Forwarded-For")),
             request_ts=_clip(headers.get("X-Slack-Request-Timestamp")),
             user_agent=_clip(headers.get("User-Agent")),
-            reason=reason,
         )
+        for entry in entries:
+            self.after_answer.start(self._append(entry), f"session audit entry {entry.event_type}")
+        if self.refusals.pending and (self._summary is None or self._summary.done()):
+            self._summary = asyncio.get_running_loop().create_task(self._summarize_at_window_end())
+        return any("repeated" not in entry.details for entry in entries)
+
+    async def close(self) -> None:
+        """Journal the refusals counted and not written yet (the ingress stops)."""
+        if self._summary is not None:
+            self._summary.cancel()  # it only ever waits: its writes run in after_answer
+        for entry in self.refusals.close_window():
+            await self._append(entry)
+
+    async def _summarize_at_window_end(self) -> None:
+        await asyncio.sleep(self.refusals.seconds_left())
+        for entry in self.refusals.close_window():
+            self.after_answer.start(self._append(entry), f"session audit summary {entry.event_type}")
 
     def _record(self, stream: ActivityStream, event_type: str, actor: str, **details: Any) -> None:
         entry = self.journal.entry(stream, event_type, actor, **details)  # stamped now, written next
