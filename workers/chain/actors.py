@@ -14,9 +14,9 @@ from opentelemetry import context as otel_context
 from messages.codec import from_payload
 from messages.events import AnyMessage
 from telemetry.middleware import run_with_context
-from workers.chain.publisher import publish
 from workers.chain.reconcile import consumes, on_order_done, reconcile_open_trades, seed_sweep
 from workers.chain.routing import SERVICES, STAGES, Stage, outputs
+from workers.chain.sending import publish
 from workers.chain.stage_handlers import STAGE_HANDLERS
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, InvariantViolation
