@@ -1,4 +1,4 @@
-"""Records for the store contract: a trade at each stage, its audit events and a position."""
+"""Records for the store contract: a trade at each stage, its audit events, a position, a journal entry."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from messages.records import AuditEvent, Position, TradeRecord, pending_record
+from messages.records import ActivityEvent, AuditEvent, Position, TradeRecord, pending_record
 from messages.trade import Fill, TradeRequest
 from tests.unit.fakes import NOW
 from tests.unit.fakes import trade as a_trade
@@ -100,4 +100,18 @@ def position(trade_id: uuid.UUID, quantity: str, *, user_id: str = "U123", symbo
         realized_pnl=Decimal("-0.0000001"),
         updated_at=NOW,
         last_trade_id=trade_id,
+    )
+
+
+def journal_entry(
+    at: datetime, *, stream: str = "ops", event_type: str = "trading_halted", **details: Any
+) -> ActivityEvent:
+    return ActivityEvent(
+        stream=stream,  # type: ignore[arg-type]
+        event_type=event_type,
+        actor="OPS1",
+        at=at,
+        event_id=uuid.uuid4(),
+        details=details,
+        expires_at=EXPIRES_AT,
     )

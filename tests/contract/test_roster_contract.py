@@ -1,4 +1,4 @@
-"""The TradeStore contract for roles: one roster, replaced only by the writer holding its current version."""
+"""The RosterStore contract: one roster, replaced only by the writer holding its current version."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import msgspec
 
 from messages.records import ActivityEvent, RoleGrant, RoleRemoval, Roster, UserRoles
 from tests.contract.builders import EXPIRES_AT, NOW
-from workers.store.port import TradeStore
+from workers.store.port import RosterStore, TradeStore
 
 
 def roster_of(**users: tuple[str, ...]) -> Roster:
@@ -25,11 +25,11 @@ def roster_of(**users: tuple[str, ...]) -> Roster:
     )
 
 
-async def test_a_store_without_roles_has_an_empty_roster_at_version_0(store: TradeStore) -> None:
+async def test_a_store_without_roles_has_an_empty_roster_at_version_0(store: RosterStore) -> None:
     assert await store.get_roster() == Roster(users={}, version=0)
 
 
-async def test_the_first_roster_is_written_once_and_read_back_whole(store: TradeStore) -> None:
+async def test_the_first_roster_is_written_once_and_read_back_whole(store: RosterStore) -> None:
     removed = RoleRemoval(role="trader", removed_by="UADMIN", removed_at=NOW + timedelta(seconds=1))
     roster = roster_of(U1=("trader", "viewer"), U2=("admin",))
     roster = msgspec.structs.replace(
@@ -43,7 +43,7 @@ async def test_the_first_roster_is_written_once_and_read_back_whole(store: Trade
     assert await store.get_roster() == stored
 
 
-async def test_a_roster_replaces_only_the_version_it_was_read_at(store: TradeStore) -> None:
+async def test_a_roster_replaces_only_the_version_it_was_read_at(store: RosterStore) -> None:
     assert await store.put_roster(roster_of(U1=("trader",)), expected_version=0)
     assert await store.put_roster(roster_of(U1=("trader", "operator")), expected_version=1)
     assert await store.put_roster(roster_of(U1=()), expected_version=1) is False  # stale
@@ -51,7 +51,7 @@ async def test_a_roster_replaces_only_the_version_it_was_read_at(store: TradeSto
     assert stored.version == 2 and stored.roles_of("U1") == {"trader", "operator"}
 
 
-async def test_of_racing_writers_of_one_version_exactly_one_wins(store: TradeStore) -> None:
+async def test_of_racing_writers_of_one_version_exactly_one_wins(store: RosterStore) -> None:
     assert await store.put_roster(roster_of(U1=("trader",)), expected_version=0)
     writes = [roster_of(U1=("trader",), **{f"U{n}": ("viewer",)}) for n in range(2, 8)]
     results = await asyncio.gather(*(store.put_roster(roster, expected_version=1) for roster in writes))

@@ -1,4 +1,13 @@
-"""The TradeStore port: every durable write tradeflow makes, each one idempotent by trade id."""
+"""The TradeStore port, one protocol per role: every durable write tradeflow makes, idempotent by trade id.
+
+Conditions, not reads-then-writes, make every method safe under redelivery and concurrency.
+Implementations raise StoreUnavailable for transient faults and nothing else for business outcomes.
+
+Every audit event a method writes is linked onto its trade's hash chain (store/audit_chain.py) in the
+same atomic write; an event key that exists adds no link. A write refused because it would change a
+terminal trade or an existing audit item, other than a redelivery of the same, is itself audited as a
+`change_refused` event on the trade's chain (store/refusals.py).
+"""
 
 from __future__ import annotations
 
@@ -40,30 +49,15 @@ class PositionWrite(enum.Enum):
 
 @dataclass(frozen=True)
 class TradeReading:
-    """What `TradeStore.read_trade` found; absent things are None, or missing from `audit`."""
+    """What `TradeRecords.read_trade` found; absent things are None, or missing from `audit`."""
 
     trade: TradeRecord | None
     audit: dict[str, AuditEvent] = field(default_factory=dict)  # by event key
     position: Position | None = None
 
 
-class TradeStore(Protocol):
-    """Trades, positions, audit events, the kill switch, roles and the activity journal.
-
-    Conditions, not reads-then-writes, make every method safe under redelivery and concurrency.
-    Implementations raise StoreUnavailable for transient faults and nothing else for business outcomes.
-
-    Every audit event a method writes is linked onto its trade's hash chain (store/audit_chain.py) in the
-    same atomic write; an event key that exists adds no link. A write refused because it would change a
-    terminal trade or an existing audit item, other than a redelivery of the same, is itself audited as a
-    `change_refused` event on the trade's chain (store/refusals.py).
-    """
-
-    async def create_tables(self) -> None:
-        """Create the tables, their indexes and TTL on `expires_at` when missing; idempotent.
-
-        Adds an index missing from a table an older version created, and waits until it is ACTIVE.
-        """
+class TradeRecords(Protocol):
+    """Each trade's record by id, written atomically with the audit events that say what happened."""
 
     async def get_trade(self, trade_id: uuid.UUID) -> TradeRecord | None: ...
 
@@ -99,6 +93,10 @@ class TradeStore(Protocol):
         Returns None when written, or the stored record (and writes nothing) when the trade is terminal.
         Raises ValueError when `record` is not open, KeyError when the trade does not exist.
         """
+
+
+class TradeQueries(Protocol):
+    """Trades listed by status, by trader and by submission time, each over an index, never a Scan."""
 
     async def list_open_trades(
         self, statuses: Collection[str] = ("working", "unknown"), limit: int = 500
@@ -144,6 +142,10 @@ class TradeStore(Protocol):
         """
         ...
 
+
+class Positions(Protocol):
+    """Each trader's holding per symbol, versioned, moved once per trade under that trade's audit guard."""
+
     async def get_position(self, user_id: str, symbol: str) -> Position | None: ...
 
     async def list_positions(self, user_id: str) -> list[Position]: ...
@@ -157,6 +159,10 @@ class TradeStore(Protocol):
         `audit` (the trade's guard) does not exist yet.
         """
 
+
+class AuditTrail(Protocol):
+    """Each trade's audit events, append-only, linked onto the trade's hash chain as they are written."""
+
     async def append_audit(self, event: AuditEvent) -> bool:
         """Put an audit event unless its (trade_id, event_key) exists. True when written."""
 
@@ -167,6 +173,10 @@ class TradeStore(Protocol):
 
     async def list_audit(self, trade_id: uuid.UUID) -> list[AuditEvent]:
         """The trade's audit events in event_key order."""
+
+
+class KillSwitchAndLeases(Protocol):
+    """The kill switch that halts trading; leases that give one holder work no condition can guard."""
 
     async def get_kill_switch(self) -> KillSwitch: ...
 
@@ -195,6 +205,10 @@ class TradeStore(Protocol):
         name (that lease ends later), or it was released already, nothing changes. True when released.
         """
 
+
+class RosterStore(Protocol):
+    """Every user's roles, as one versioned roster."""
+
     async def get_roster(self) -> Roster:
         """Every user's roles, read consistently; an empty roster (version 0) when none was ever written."""
 
@@ -207,6 +221,10 @@ class TradeStore(Protocol):
         the same transaction: a role change is never without it. True when written; False (and nothing
         written) when another writer got there first: re-read and apply the change again.
         """
+
+
+class ActivityJournal(Protocol):
+    """Who did what outside any trade: append-only entries per stream (ops, session, access) and UTC day."""
 
     async def append_activity(self, event: ActivityEvent) -> bool:
         """Put a journal entry unless its key (stream, UTC day, time, event id) exists. True when written.
@@ -221,6 +239,25 @@ class TradeStore(Protocol):
 
         `until` defaults to now; a naive datetime is read as UTC. One partition per stream and UTC day,
         read with one Query per day of the window, never a Scan. Raises ValueError as list_trades_since.
+        """
+
+
+class TradeStore(
+    TradeRecords,
+    TradeQueries,
+    Positions,
+    AuditTrail,
+    KillSwitchAndLeases,
+    RosterStore,
+    ActivityJournal,
+    Protocol,
+):
+    """Every role above, and the tables under them: what the workers are handed."""
+
+    async def create_tables(self) -> None:
+        """Create the tables, their indexes and TTL on `expires_at` when missing; idempotent.
+
+        Adds an index missing from a table an older version created, and waits until it is ACTIVE.
         """
 
     async def close(self) -> None: ...

@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from messages.records import AuditEvent, TradeRecord
+from workers.store.port import AuditTrail
 
 CHANGE_REFUSED = "change_refused"
 CHANGE_REFUSED_PREFIX = "090#change_refused#"
@@ -106,6 +107,31 @@ def refusal_event(
     )
 
 
+async def audit_refused_trade_write(
+    trail: AuditTrail, operation: str, stored: TradeRecord, attempted: TradeRecord
+) -> None:
+    """Audit a refused trade write on `trail`, unless it was a harmless redelivery."""
+    change = trade_change(operation, stored, attempted)
+    if change is not None:
+        expires_at = attempted.expires_at or stored.expires_at
+        if expires_at is None:
+            raise ValueError(f"trade {attempted.trade_id} has no expires_at")
+        await trail.append_audit(refusal_event(operation, attempted, change, expires_at=expires_at))
+
+
+async def audit_refused_audit_write(trail: AuditTrail, operation: str, attempted: AuditEvent) -> None:
+    """Audit a refused audit write on `trail`, unless it stated the stored fact again."""
+    stored = await trail.get_audit(attempted.trade_id, attempted.event_key)
+    if stored is None:
+        raise RuntimeError(
+            f"audit {attempted.event_key!r} of trade {attempted.trade_id} was refused, yet is absent"
+        )
+    change = audit_change(stored, attempted)
+    if change is not None:
+        event = refusal_event(operation, attempted, change, expires_at=attempted.expires_at)
+        await trail.append_audit(event)
+
+
 def _differing(stored: TradeRecord, attempted: TradeRecord, names: tuple[str, ...]) -> list[str]:
     return [name for name in names if getattr(stored, name) != getattr(attempted, name)]
 
@@ -123,34 +149,3 @@ def _fact(event: AuditEvent) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     return _DECODER.decode(_ENCODER.encode(value))
-
-
-class AuditsRefusals:
-    """The stores' side of it: a refused write checked, and audited on the trade's chain when it mattered."""
-
-    async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None:
-        raise NotImplementedError  # the store's consistent read
-
-    async def append_audit(self, event: AuditEvent) -> bool:
-        raise NotImplementedError  # the store's chained append
-
-    async def _refuse_trade_change(self, operation: str, stored: TradeRecord, attempted: TradeRecord) -> None:
-        """Audit a refused trade write, unless it was a harmless redelivery."""
-        change = trade_change(operation, stored, attempted)
-        if change is not None:
-            expires_at = attempted.expires_at or stored.expires_at
-            if expires_at is None:
-                raise ValueError(f"trade {attempted.trade_id} has no expires_at")
-            await self.append_audit(refusal_event(operation, attempted, change, expires_at=expires_at))
-
-    async def _refuse_audit_change(self, operation: str, attempted: AuditEvent) -> None:
-        """Audit a refused audit write, unless it stated the stored fact again."""
-        stored = await self.get_audit(attempted.trade_id, attempted.event_key)
-        if stored is None:
-            raise RuntimeError(
-                f"audit {attempted.event_key!r} of trade {attempted.trade_id} was refused, yet is absent"
-            )
-        change = audit_change(stored, attempted)
-        if change is not None:
-            event = refusal_event(operation, attempted, change, expires_at=attempted.expires_at)
-            await self.append_audit(event)

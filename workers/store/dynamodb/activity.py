@@ -1,4 +1,4 @@
-"""The activity journal on DynamoDB, in the audit table (a mixin of DynamoTradeStore).
+"""The activity journal on DynamoDB, in the audit table: DynamoActivityJournal.
 
 An entry's partition is `<stream>#<UTC day>` under the table's `trade_id` key and its sort key is
 `<time>#<event id>` under `event_key`: a day of one stream reads with one Query, oldest first, and no
@@ -12,24 +12,26 @@ from typing import Any
 
 from messages.records import ActivityEvent, ActivityStream
 from workers.store.dynamodb.items import activity_key, day_sort_bounds, from_attributes, to_attributes
-from workers.store.dynamodb.requests import put_if, put_request, query
-from workers.store.dynamodb.tables import TableNames
+from workers.store.dynamodb.requests import DynamoRequests, put_request
 from workers.store.port import trade_window
 
 _PARTITION, _SORT = "trade_id", "event_key"  # the audit table's key attributes
 
 
-class ActivityItems:
-    _client: Any
-    _tables: TableNames
+class DynamoActivityJournal:
+    """The ActivityJournal role; also the put of an entry, for the writes that journal who made them."""
+
+    def __init__(self, requests: DynamoRequests) -> None:
+        self._requests = requests
 
     async def append_activity(self, event: ActivityEvent) -> bool:
-        return await put_if(self._client, "append_activity", self._activity_put(event))
+        return await self._requests.put_if("append_activity", self.entry_put(event))
 
-    def _activity_put(self, event: ActivityEvent) -> dict[str, Any]:
+    def entry_put(self, event: ActivityEvent) -> dict[str, Any]:
+        """The conditional Put of a journal entry, to send alone or in another write's transaction."""
         partition, sort = activity_key(event.stream, event.at, event.event_id)
         item = to_attributes(event, **{_PARTITION: partition, _SORT: sort})
-        return put_request(self._tables.audit, item, f"attribute_not_exists({_PARTITION})")
+        return put_request(self._requests.tables.audit, item, f"attribute_not_exists({_PARTITION})")
 
     async def list_activity(
         self, stream: ActivityStream, since: datetime, until: datetime | None = None, limit: int = 10_000
@@ -38,7 +40,7 @@ class ActivityItems:
         items: list[dict[str, Any]] = []
         for day in days:
             request = {
-                "TableName": self._tables.audit,
+                "TableName": self._requests.tables.audit,
                 "KeyConditionExpression": "#p = :p AND #s BETWEEN :lower AND :upper",
                 "ExpressionAttributeNames": {"#p": _PARTITION, "#s": _SORT},
                 "ExpressionAttributeValues": {
@@ -49,7 +51,7 @@ class ActivityItems:
                 "ScanIndexForward": True,
                 "ConsistentRead": True,
             }
-            items.extend(await query(self._client, request, limit=limit - len(items)))
+            items.extend(await self._requests.query(request, limit=limit - len(items)))
             if len(items) >= limit:
                 break
         return [activity_from_attributes(item) for item in items[:limit]]

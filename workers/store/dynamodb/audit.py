@@ -1,5 +1,5 @@
-"""The audit trail on DynamoDB (a mixin of DynamoTradeStore): writes that link their audit items onto the
-trade's hash chain in the transaction that already carries them, refused changes audited, the raw chain read.
+"""The audit trail on DynamoDB, DynamoAuditTrail: every write that carries audit items links them onto the
+trade's hash chain in that same transaction; refused changes are audited; the raw chain is read for checks.
 
 Cost: a write with audit items sends one TransactWriteItems, as before, with one more item (the chain head);
 it first reads the head with one consistent GetItem, except a new trade's, which assumes it has none, and a
@@ -26,43 +26,59 @@ from workers.store.audit_chain import (
     link,
 )
 from workers.store.dynamodb.faults import CONDITION_FAILED, TRANSACTION_CONFLICT
-from workers.store.dynamodb.items import key, to_attributes
-from workers.store.dynamodb.requests import get_item, put_request, query, transact
-from workers.store.dynamodb.tables import TableNames
+from workers.store.dynamodb.items import from_attributes, key, to_attributes
+from workers.store.dynamodb.requests import DynamoRequests, put_request
 from workers.store.head_hints import ChainHeadHints, Unknown
 from workers.store.port import StoreUnavailable
-from workers.store.refusals import AuditsRefusals
+from workers.store.refusals import audit_refused_audit_write
 
 # Writers of one trade's events at once are few (a stage, a notifier, a redelivery): a loser relinks at once.
 MAX_CHAIN_ATTEMPTS = 16
 _ABSENT = "attribute_not_exists(trade_id)"
 
 
-class ChainedAudit(AuditsRefusals):
-    _client: Any
-    _tables: TableNames
-    _head_hints: ChainHeadHints
+class DynamoAuditTrail:
+    """The AuditTrail role, and the chained transaction every other write with audit items goes through."""
+
+    def __init__(self, requests: DynamoRequests) -> None:
+        self._requests = requests
+        self._head_hints = ChainHeadHints()
 
     async def append_audit(self, event: AuditEvent) -> bool:
-        reasons = await self._transact_chained("append_audit", [], [event])
+        reasons = await self.transact_chained("append_audit", [], [event])
         if reasons is None:
             return True
-        await self._refuse_audit_change("append_audit", event)
+        await audit_refused_audit_write(self, "append_audit", event)
         return False
 
     async def read_audit_chain(self, trade_id: uuid.UUID) -> AuditChain:
         request = {
-            "TableName": self._tables.audit,
+            "TableName": self._requests.tables.audit,
             "KeyConditionExpression": "trade_id = :t",
             "ExpressionAttributeValues": {":t": {"S": str(trade_id)}},
             "ConsistentRead": True,
         }
-        items = await query(self._client, request)
+        items = await self._requests.query(request)
         heads = [item for item in items if item["event_key"]["S"] == CHAIN_HEAD_KEY]
         links = [item for item in items if item["event_key"]["S"] != CHAIN_HEAD_KEY]
         return AuditChain(items=links, head=heads[0] if heads else None)
 
-    async def _transact_chained(
+    async def get_audit(self, trade_id: uuid.UUID, event_key: str) -> AuditEvent | None:
+        item_key = key(trade_id=str(trade_id), event_key=event_key)
+        return await self._requests.get(self._requests.tables.audit, item_key, AuditEvent)
+
+    async def list_audit(self, trade_id: uuid.UUID) -> list[AuditEvent]:
+        items = await self._requests.query_partition(
+            self._requests.tables.audit, "trade_id = :t", {":t": {"S": str(trade_id)}}
+        )
+        links = [item for item in items if item["event_key"]["S"] != CHAIN_HEAD_KEY]  # the head is no event
+        return [from_attributes(item, AuditEvent) for item in links]
+
+    def remember_head(self, trade_id: str, head: ChainHead | None) -> None:
+        """Keep the chain head read with its trade for the chained write that usually follows."""
+        self._head_hints.remember(trade_id, head)
+
+    async def transact_chained(
         self,
         operation: str,
         others: list[dict[str, Any]],
@@ -77,10 +93,11 @@ class ChainedAudit(AuditsRefusals):
         moved since it was read, or a conflicting transaction, is read again and linked after.
         """
         if not events:
-            return await transact(self._client, operation, others)
+            return await self._requests.transact(operation, others)
         trade_id = str(events[0].trade_id)
         if any(str(event.trade_id) != trade_id for event in events):
             raise ValueError(f"{operation}: audit events of several trades in one write")
+        table = self._requests.tables.audit
         attributes = [to_attributes(event) for event in events]
         expires_at = max(event.expires_at for event in events)
         head = None if new_trade else await self._expected_head(trade_id)
@@ -88,15 +105,11 @@ class ChainedAudit(AuditsRefusals):
             linked, after = link(attributes, head or GENESIS)
             condition, names, values = head_condition(head)
             head_put = put_request(
-                self._tables.audit,
-                head_item(trade_id, after, expires_at),
-                condition,
-                names=names,
-                values=values,
+                table, head_item(trade_id, after, expires_at), condition, names=names, values=values
             )
-            audit_puts = [put_request(self._tables.audit, item, _ABSENT) for item in linked]
+            audit_puts = [put_request(table, item, _ABSENT) for item in linked]
             items = [*others, *audit_puts, head_put]
-            reasons = await transact(self._client, operation, items, conflicts_as_reasons=True)
+            reasons = await self._requests.transact(operation, items, conflicts_as_reasons=True)
             if reasons is None:
                 return None
             if TRANSACTION_CONFLICT in reasons:
@@ -114,7 +127,5 @@ class ChainedAudit(AuditsRefusals):
         return await self._chain_head(trade_id) if isinstance(hint, Unknown) else hint
 
     async def _chain_head(self, trade_id: str) -> ChainHead | None:
-        item = await get_item(
-            self._client, self._tables.audit, key(trade_id=trade_id, event_key=CHAIN_HEAD_KEY)
-        )
-        return head_of(item)
+        item_key = key(trade_id=trade_id, event_key=CHAIN_HEAD_KEY)
+        return head_of(await self._requests.get_item(self._requests.tables.audit, item_key))

@@ -1,40 +1,37 @@
-"""The control table's items on DynamoDB: the kill switch and the leases (a mixin of DynamoTradeStore)."""
+"""The kill switch and the leases on DynamoDB, as items of the control table: DynamoKillSwitchAndLeases."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from botocore.exceptions import ClientError
 
 from messages.records import ActivityEvent, KillSwitch
+from workers.store.dynamodb.activity import DynamoActivityJournal
 from workers.store.dynamodb.faults import error_code, transient_faults_as_unavailable
 from workers.store.dynamodb.items import key, to_attributes
-from workers.store.dynamodb.requests import transact
-from workers.store.dynamodb.tables import KILL_SWITCH_KEY, TableNames
+from workers.store.dynamodb.requests import DynamoRequests
+from workers.store.dynamodb.tables import KILL_SWITCH_KEY
 from workers.store.port import LeaseClaim
 
 
-class ControlItems:
-    _client: Any
-    _tables: TableNames
-    _activity_put: Callable[[ActivityEvent], dict[str, Any]]  # ActivityItems' put of a journal entry
+class DynamoKillSwitchAndLeases:
+    """The KillSwitchAndLeases role; a switch set with its journal entry writes both in one transaction."""
 
-    async def _get(self, table: str, item_key: dict[str, Any], kind: type[Any]) -> Any:
-        raise NotImplementedError  # DynamoTradeStore's consistent GetItem
+    def __init__(self, requests: DynamoRequests, journal: DynamoActivityJournal) -> None:
+        self._requests = requests
+        self._journal = journal
 
     async def get_kill_switch(self) -> KillSwitch:
-        switch = await self._get(self._tables.control, key(key=KILL_SWITCH_KEY), KillSwitch)
+        switch = await self._requests.get(self._requests.tables.control, key(key=KILL_SWITCH_KEY), KillSwitch)
         return switch or KillSwitch(engaged=False)
 
     async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
-        item = to_attributes(switch, key=KILL_SWITCH_KEY)
+        table, item = self._requests.tables.control, to_attributes(switch, key=KILL_SWITCH_KEY)
         if activity is None:
             with transient_faults_as_unavailable("set_kill_switch"):
-                await self._client.put_item(TableName=self._tables.control, Item=item)
+                await self._requests.client.put_item(TableName=table, Item=item)
             return
-        switch_put = {"Put": {"TableName": self._tables.control, "Item": item}}
-        if await transact(self._client, "set_kill_switch", [switch_put, self._activity_put(activity)]):
+        switch_put = {"Put": {"TableName": table, "Item": item}}
+        if await self._requests.transact("set_kill_switch", [switch_put, self._journal.entry_put(activity)]):
             raise RuntimeError(f"journal entry {activity.event_id} exists already")
 
     async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
@@ -44,8 +41,8 @@ class ControlItems:
         until_ms = now_ms + lease_ms
         with transient_faults_as_unavailable("claim_lease"):
             try:
-                answer = await self._client.put_item(
-                    TableName=self._tables.control,
+                answer = await self._requests.client.put_item(
+                    TableName=self._requests.tables.control,
                     Item={
                         "key": {"S": f"lease#{name}"},
                         "lease_until_ms": {"N": str(until_ms)},
@@ -67,8 +64,8 @@ class ControlItems:
         # run out, so its own lease always ends later than this one.
         with transient_faults_as_unavailable("release_lease"):
             try:
-                await self._client.delete_item(
-                    TableName=self._tables.control,
+                await self._requests.client.delete_item(
+                    TableName=self._requests.tables.control,
                     Key={"key": {"S": f"lease#{name}"}},
                     ConditionExpression="lease_until_ms = :until",
                     ExpressionAttributeValues={":until": {"N": str(claimed_at_ms + lease_ms)}},

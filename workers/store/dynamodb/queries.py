@@ -1,5 +1,8 @@
-"""The trade queries of the DynamoDB store: over the open-trades, user-trades and trades-by-day indexes,
-never a Scan. Each index is eventually consistent; the port says what that means for each query."""
+"""The trade queries on DynamoDB, DynamoTradeQueries: over the trades table's indexes, never a Scan.
+
+Each index (open trades, user trades, trades by day) is eventually consistent; the port says what that
+means for each query.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +13,22 @@ from typing import Any
 from messages.records import TradeRecord
 from workers.store.dynamodb.faults import transient_faults_as_unavailable
 from workers.store.dynamodb.items import day_sort_bounds, trade_from_attributes
-from workers.store.dynamodb.requests import query, trades_by_day_request
+from workers.store.dynamodb.requests import DynamoRequests, trades_by_day_request
 from workers.store.dynamodb.tables import (
     OPEN_SORT_ATTRIBUTE,
     OPEN_STATUS_ATTRIBUTE,
     OPEN_TRADES_INDEX,
     USER_ATTRIBUTE,
     USER_TRADES_INDEX,
-    TableNames,
 )
 from workers.store.port import check_limit, open_statuses_to_list, trade_window
 
 
-class TradeQueries:
-    _client: Any
-    _tables: TableNames
+class DynamoTradeQueries:
+    """The TradeQueries role."""
+
+    def __init__(self, requests: DynamoRequests) -> None:
+        self._requests = requests
 
     async def list_open_trades(
         self, statuses: Collection[str] = ("working", "unknown"), limit: int = 500
@@ -33,28 +37,28 @@ class TradeQueries:
         items: list[dict[str, Any]] = []
         for status in open_statuses_to_list(statuses, limit):
             request = {
-                "TableName": self._tables.trades,
+                "TableName": self._requests.tables.trades,
                 "IndexName": OPEN_TRADES_INDEX,
                 "KeyConditionExpression": "#open = :status",
                 "ExpressionAttributeNames": {"#open": OPEN_STATUS_ATTRIBUTE},
                 "ExpressionAttributeValues": {":status": {"S": status}},
                 "ScanIndexForward": True,  # oldest first; a GSI cannot be read consistently
             }
-            items.extend(await query(self._client, request, limit=limit))
+            items.extend(await self._requests.query(request, limit=limit))
         items.sort(key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]))
         return [trade_from_attributes(item) for item in items[:limit]]
 
     async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
         """Query the user-trades index newest first; see the port for its consistency."""
         request = {
-            "TableName": self._tables.trades,
+            "TableName": self._requests.tables.trades,
             "IndexName": USER_TRADES_INDEX,
             "KeyConditionExpression": "#user = :user",
             "ExpressionAttributeNames": {"#user": USER_ATTRIBUTE},
             "ExpressionAttributeValues": {":user": {"S": user_id}},
             "ScanIndexForward": False,  # newest first; a GSI cannot be read consistently
         }
-        items = await query(self._client, request, limit=check_limit(limit))
+        items = await self._requests.query(request, limit=check_limit(limit))
         return [trade_from_attributes(item) for item in items[:limit]]
 
     async def list_trades_since(
@@ -64,8 +68,8 @@ class TradeQueries:
         days, lower, upper = day_sort_bounds(*trade_window(since, until, limit))
         items: list[dict[str, Any]] = []
         for day in days:
-            request = trades_by_day_request(self._tables.trades, day, lower, upper)
-            items.extend(await query(self._client, request, limit=limit - len(items)))
+            request = trades_by_day_request(self._requests.tables.trades, day, lower, upper)
+            items.extend(await self._requests.query(request, limit=limit - len(items)))
             if len(items) >= limit:
                 break
         return [trade_from_attributes(item) for item in items[:limit]]
@@ -76,10 +80,13 @@ class TradeQueries:
         """Query the trades-by-day index a page at a time, day after day; see the port."""
         days, lower, upper = day_sort_bounds(*trade_window(since, until, page_size))
         for day in days:
-            request = {**trades_by_day_request(self._tables.trades, day, lower, upper), "Limit": page_size}
+            request = {
+                **trades_by_day_request(self._requests.tables.trades, day, lower, upper),
+                "Limit": page_size,
+            }
             while True:
-                with transient_faults_as_unavailable(f"Query {self._tables.trades}"):
-                    page = await self._client.query(**request)
+                with transient_faults_as_unavailable(f"Query {self._requests.tables.trades}"):
+                    page = await self._requests.client.query(**request)
                 for item in page.get("Items", []):
                     yield trade_from_attributes(item)
                 if "LastEvaluatedKey" not in page:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -14,10 +15,18 @@ from workers.store.dynamodb.faults import (
     error_code,
     transient_faults_as_unavailable,
 )
-from workers.store.dynamodb.tables import DAY_SORT_ATTRIBUTE, TRADE_DAY_ATTRIBUTE, TRADES_BY_DAY_INDEX
+from workers.store.dynamodb.items import from_attributes
+from workers.store.dynamodb.tables import (
+    DAY_SORT_ATTRIBUTE,
+    TRADE_DAY_ATTRIBUTE,
+    TRADES_BY_DAY_INDEX,
+    TableNames,
+)
 from workers.store.port import StoreUnavailable
 
 _BATCH_GET_ATTEMPTS = 5
+
+T = TypeVar("T")
 
 
 def put_request(
@@ -37,80 +46,107 @@ def put_request(
     return {"Put": put}
 
 
-async def put_if(client: Any, operation: str, request: dict[str, Any]) -> bool:
-    """Send one `put_request` alone: True when written, False when its condition failed."""
-    with transient_faults_as_unavailable(operation):
-        try:
-            await client.put_item(**request["Put"])
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-    return True
+@dataclass(frozen=True)
+class DynamoRequests:
+    """The one long-lived client and the table names every concern of DynamoTradeStore sends requests with.
 
-
-async def transact(
-    client: Any, operation: str, items: list[dict[str, Any]], *, conflicts_as_reasons: bool = False
-) -> list[str] | None:
-    """Write `items` atomically: None when written, else each item's cancellation reason code.
-
-    With `conflicts_as_reasons`, a TransactionConflict (another transaction was writing one of the items)
-    is returned as a reason too, for a caller that retries at once (the audit chain's head).
+    Each request turns a transient fault into StoreUnavailable (faults.py) and nothing else.
     """
-    expected = {"None", CONDITION_FAILED, *([TRANSACTION_CONFLICT] if conflicts_as_reasons else [])}
-    with transient_faults_as_unavailable(operation):
-        try:
-            await client.transact_write_items(TransactItems=items)
-            return None
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
+
+    client: Any
+    tables: TableNames
+
+    async def put_if(self, operation: str, request: dict[str, Any]) -> bool:
+        """Send one `put_request` alone: True when written, False when its condition failed."""
+        with transient_faults_as_unavailable(operation):
+            try:
+                await self.client.put_item(**request["Put"])
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return False
                 raise
-            reasons = cancellation_reasons(exc)
-            if len(reasons) != len(items) or not set(reasons) <= expected:
-                raise  # transient reasons become StoreUnavailable; anything else is a bug of ours
-            return reasons
+        return True
 
+    async def transact(
+        self, operation: str, items: list[dict[str, Any]], *, conflicts_as_reasons: bool = False
+    ) -> list[str] | None:
+        """Write `items` atomically: None when written, else each item's cancellation reason code.
 
-async def get_item(client: Any, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The item under `key`, read consistently, or None."""
-    with transient_faults_as_unavailable(f"GetItem {table}"):
-        response = await client.get_item(TableName=table, Key=key, ConsistentRead=True)
-    item: dict[str, Any] | None = response.get("Item")
-    return item
+        With `conflicts_as_reasons`, a TransactionConflict (another transaction was writing one of the items)
+        is returned as a reason too, for a caller that retries at once (the audit chain's head).
+        """
+        expected = {"None", CONDITION_FAILED, *([TRANSACTION_CONFLICT] if conflicts_as_reasons else [])}
+        with transient_faults_as_unavailable(operation):
+            try:
+                await self.client.transact_write_items(TransactItems=items)
+                return None
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = cancellation_reasons(exc)
+                if len(reasons) != len(items) or not set(reasons) <= expected:
+                    raise  # transient reasons become StoreUnavailable; anything else is a bug of ours
+                return reasons
 
+    async def get_item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        """The item under `key`, read consistently, or None."""
+        with transient_faults_as_unavailable(f"GetItem {table}"):
+            response = await self.client.get_item(TableName=table, Key=key, ConsistentRead=True)
+        item: dict[str, Any] | None = response.get("Item")
+        return item
 
-async def get_items(client: Any, keys: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """The items under `keys` (table → its keys), read consistently in one BatchGetItem; absent ones omitted.
+    async def get(self, table: str, key: dict[str, Any], kind: type[T]) -> T | None:
+        """The item under `key`, read consistently and decoded as `kind`, or None."""
+        item = await self.get_item(table, key)
+        return None if item is None else from_attributes(item, kind)
 
-    Keys DynamoDB leaves unprocessed (throttling) are asked again after a short pause, a few times at most.
-    """
-    found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys}
-    pending = {table: {"Keys": wanted, "ConsistentRead": True} for table, wanted in keys.items()}
-    with transient_faults_as_unavailable(f"BatchGetItem {', '.join(keys)}"):
-        for attempt in range(_BATCH_GET_ATTEMPTS):
-            response = await client.batch_get_item(RequestItems=pending)
-            for table, items in response.get("Responses", {}).items():
-                found[table].extend(items)
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                return found
-            await asyncio.sleep(0.01 * 2**attempt)
-    raise StoreUnavailable(f"DynamoDB BatchGetItem: keys still unprocessed after {_BATCH_GET_ATTEMPTS} tries")
+    async def get_items(self, keys: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        """The items under `keys` (table → its keys), read consistently in one BatchGetItem; absent omitted.
 
+        Keys DynamoDB leaves unprocessed (throttling) are asked again after a short pause, a few times at
+        most.
+        """
+        found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys}
+        pending = {table: {"Keys": wanted, "ConsistentRead": True} for table, wanted in keys.items()}
+        with transient_faults_as_unavailable(f"BatchGetItem {', '.join(keys)}"):
+            for attempt in range(_BATCH_GET_ATTEMPTS):
+                response = await self.client.batch_get_item(RequestItems=pending)
+                for table, items in response.get("Responses", {}).items():
+                    found[table].extend(items)
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    return found
+                await asyncio.sleep(0.01 * 2**attempt)
+        raise StoreUnavailable(
+            f"DynamoDB BatchGetItem: keys still unprocessed after {_BATCH_GET_ATTEMPTS} tries"
+        )
 
-async def query(client: Any, request: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
-    """Every item a Query matches, page after page, or the first `limit` of them."""
-    request = dict(request)
-    items: list[dict[str, Any]] = []
-    with transient_faults_as_unavailable(f"Query {request['TableName']}"):
-        while True:
-            if limit is not None:
-                request["Limit"] = limit - len(items)
-            page = await client.query(**request)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page or (limit is not None and len(items) >= limit):
-                return items
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    async def query(self, request: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
+        """Every item a Query matches, page after page, or the first `limit` of them."""
+        request = dict(request)
+        items: list[dict[str, Any]] = []
+        with transient_faults_as_unavailable(f"Query {request['TableName']}"):
+            while True:
+                if limit is not None:
+                    request["Limit"] = limit - len(items)
+                page = await self.client.query(**request)
+                items.extend(page.get("Items", []))
+                if "LastEvaluatedKey" not in page or (limit is not None and len(items) >= limit):
+                    return items
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    async def query_partition(
+        self, table: str, condition: str, values: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every item of the partition `condition` names, read consistently, in sort key order."""
+        request = {
+            "TableName": table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": True,
+            "ConsistentRead": True,
+        }
+        return await self.query(request)
 
 
 def trades_by_day_request(table: str, day: str, lower: str, upper: str) -> dict[str, Any]:
