@@ -1,7 +1,11 @@
 """AlpacaPaperBroker: orders on Alpaca's paper-trading API through alpaca-py, never placed twice.
 
-The trade id is the client order id. A request that may have reached Alpaca is never resent blindly and
-never simulated: the order is looked up by client order id (DESIGN §4, invariant 4).
+The trade id is the client order id. The order request is sent once per attempt, never resent (alpaca-py's
+own resend is off: brokers/alpaca_client.py). An answer that is not the order (a 5xx, a timeout, "client
+order id must be unique", and on a later attempt any refusal, which an earlier attempt's order may explain)
+is followed by looking the order up by client order id; a request that may have reached Alpaca is never
+simulated (DESIGN §4, invariant 4). Every request of one execute or resume leaves and is answered within
+`attempt_budget_s` of its start, which the composition root keeps well inside the trade's order lease.
 """
 
 from __future__ import annotations
@@ -10,10 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from alpaca.common.exceptions import APIError
@@ -21,10 +22,18 @@ from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.enums import OrderStatus, OrderType
 from alpaca.trading.models import Order
 
-from brokers.alpaca_client import data_client, is_transport_error, never_left, trading_client
+from brokers.alpaca_client import (
+    AUTH_FAILURES,
+    AlpacaCalls,
+    data_client,
+    is_transport_error,
+    never_left,
+    trading_client,
+)
 from brokers.alpaca_mapping import (
     DONE,
     DUPLICATE_CLIENT_ORDER_ID,
+    INSUFFICIENT_BUYING_POWER,
     api_error_code,
     decimal_of,
     elapsed_ms_of,
@@ -39,14 +48,14 @@ from brokers.alpaca_mapping import (
 from brokers.alpaca_stream import TradeUpdates
 from brokers.paper_guard import PaperGuard
 from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, MarketConditions
-from messages.trade import TradeRequest
-from telemetry.client_spans import client_span
+from messages.trade import ExecutionError, TradeRequest
 
 logger = logging.getLogger("tradeflow.alpaca")
 
 POLL_INTERVAL_S = 0.5
 LOOKUP_INTERVAL_S = 0.5
-AUTH_FAILURES = frozenset({401, 403})
+CANCEL_WAIT_S = 5.0
+RESUME_WAIT_S = 2.0
 
 
 class AlpacaPaperBroker:
@@ -62,10 +71,12 @@ class AlpacaPaperBroker:
         guard: PaperGuard,
         fill_timeout_s: float = 30.0,
         request_timeout_s: float = 10.0,
+        attempt_budget_s: float | None = None,
         updates: TradeUpdates | None = None,
     ) -> None:
         self.guard = guard
         self.fill_timeout_s = fill_timeout_s
+        self.attempt_budget_s = attempt_budget_s or fill_timeout_s + 4 * request_timeout_s
         self.trading = trading_client(
             api_key=api_key, secret_key=secret_key, base_url=base_url, timeout_s=request_timeout_s
         )
@@ -73,44 +84,31 @@ class AlpacaPaperBroker:
             api_key=api_key, secret_key=secret_key, data_url=data_url, timeout_s=request_timeout_s
         )
         self.updates = updates
-        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="alpaca")
+        self.calls = AlpacaCalls(server=base_url, request_timeout_s=request_timeout_s)
 
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        # alpaca-py answers Model | RawData; with raw_data off it is always the model.
-        with client_span("alpaca", fn.__name__, **{"server.address": self.trading._base_url}):
-            return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
+    def _attempt_by(self) -> float:
+        return time.monotonic() + self.attempt_budget_s
+
+    def _reads_by(self) -> float:
+        # A read outside an attempt (validation's checks, a notice's price): a few requests' worth.
+        return time.monotonic() + 3 * self.calls.request_timeout_s
 
     async def account(self) -> Any:
         """Alpaca's account (alpaca-py's TradeAccount): number, cash, buying power, portfolio value."""
-        return await self._reach(self.trading.get_account)
+        return await self.calls.read(self.trading.get_account, by=self._reads_by())
 
-    async def verify(self) -> str:
+    async def verify(self, *, by: float | None = None) -> str:
         """Run the four safety checks against the live account; returns the account number."""
         self.guard.check_configuration()
-        account = await self._reach(self.trading.get_account)
+        account = await self.calls.read(self.trading.get_account, by=by or self._reads_by())
         self.guard.check_account(account.account_number)
         return str(account.account_number)
 
-    async def _reach(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """A read that places nothing: any failure to get an answer means Alpaca is unavailable."""
-        try:
-            return await self._call(fn, *args)
-        except APIError as exc:
-            if exc.status_code in AUTH_FAILURES:
-                raise BrokerUnavailable(f"Alpaca refused the credentials ({exc.status_code})") from exc
-            if exc.status_code == 429:
-                raise BrokerBusy("Alpaca is rate limiting requests") from exc
-            if exc.status_code is not None and exc.status_code >= 500:
-                raise BrokerUnavailable(f"Alpaca answered {exc.status_code}") from exc
-            raise
-        except Exception as exc:
-            if is_transport_error(exc):
-                raise BrokerUnavailable(f"Alpaca unreachable: {type(exc).__name__}") from exc
-            raise
-
-    async def reference_price(self, symbol: str) -> Decimal | None:
-        quotes = await self._reach(
-            self.data.get_stock_latest_quote, StockLatestQuoteRequest(symbol_or_symbols=symbol)
+    async def reference_price(self, symbol: str, *, by: float | None = None) -> Decimal | None:
+        quotes = await self.calls.read(
+            self.data.get_stock_latest_quote,
+            StockLatestQuoteRequest(symbol_or_symbols=symbol),
+            by=by or self._reads_by(),
         )
         quote = quotes[symbol]
         bid, ask = decimal_of(quote.bid_price), decimal_of(quote.ask_price)
@@ -119,10 +117,11 @@ class AlpacaPaperBroker:
         return ask or bid or None
 
     async def conditions(self, symbol: str) -> MarketConditions:
+        by = self._reads_by()
         asset, clock, account = await asyncio.gather(
-            self._asset_or_none(symbol),
-            self._reach(self.trading.get_clock),
-            self._reach(self.trading.get_account),
+            self._asset_or_none(symbol, by),
+            self.calls.read(self.trading.get_clock, by=by),
+            self.calls.read(self.trading.get_account, by=by),
         )
         return MarketConditions(
             tradable=bool(asset and asset.tradable),
@@ -134,99 +133,130 @@ class AlpacaPaperBroker:
             source=self.name,
         )
 
-    async def _asset_or_none(self, symbol: str) -> Any:
+    async def _asset_or_none(self, symbol: str, by: float) -> Any:
         try:
-            return await self._reach(self.trading.get_asset, symbol)
+            return await self.calls.read(self.trading.get_asset, symbol, by=by)
         except APIError as exc:
             if exc.status_code == 404:  # Alpaca does not know the symbol: not tradable
                 return None
             raise
 
     async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
-        """Place the order (or find the one a crashed attempt placed) and wait for its fill."""
-        await self.verify()  # the safety checks run before every order, and never send one on failure
-        reference = await self.reference_price(trade.symbol)
+        """Place the order (or find the one an earlier attempt placed) and wait for its fill."""
+        by = self._attempt_by()
+        await self.verify(by=by)  # the safety checks run before every order, and never send one on failure
+        reference = await self.reference_price(trade.symbol, by=by)
         if reference is None:
             raise BrokerUnavailable(f"no quote for {trade.symbol}")
+        if by - time.monotonic() < self.calls.request_timeout_s:
+            raise BrokerUnavailable(
+                f"Alpaca answered too slowly: too little of the attempt's {self.attempt_budget_s:g} s is "
+                "left to send the order and hear back, so it was not sent"
+            )
         client_order_id = str(trade.trade_id)
         wake = self.updates.waiter(client_order_id) if self.updates else None
         started = time.perf_counter()
+        placed = await self._place(trade, first_attempt, by)
+        if isinstance(placed, ExecutionError):
+            return placed
+        if placed is None:
+            return pending_of(
+                None, "unknown", reason="the order request may have reached Alpaca", streamed=[]
+            )
         try:
-            order: Order | None = await self._call(self.trading.submit_order, order_request(trade))
+            return await self._settle(
+                trade, placed, reference, started, wake, self.fill_timeout_s, by, cancel_late_market=True
+            )
+        except (BrokerUnavailable, BrokerBusy) as exc:
+            # The order exists: an outage now must never read as "nothing was sent" (the port's meaning of
+            # BrokerUnavailable), or the caller could fall back and execute the trade a second time.
+            logger.warning("Alpaca stopped answering about order %s (%s): left to reconcile", placed.id, exc)
+            return pending_of(placed, "unknown", reason=f"Alpaca stopped answering: {exc}", streamed=[])
+
+    async def _place(
+        self, trade: TradeRequest, first_attempt: bool, by: float
+    ) -> Order | ExecutionError | None:
+        """Send the order request once: the order, Alpaca's refusal, or None while it stays unknown."""
+        client_order_id = str(trade.trade_id)
+        try:
+            order: Order = await self.calls.once(self.trading.submit_order, order_request(trade), by=by)
+            return order
         except APIError as exc:
-            if api_error_code(exc) == DUPLICATE_CLIENT_ORDER_ID:
-                order = await self._find_or_unknown(client_order_id)
-            elif exc.status_code == 429:
-                raise BrokerBusy("Alpaca rate limited the order; nothing was placed") from exc
-            elif exc.status_code is not None and exc.status_code >= 500:
+            if api_error_code(exc) == DUPLICATE_CLIENT_ORDER_ID or (exc.status_code or 0) >= 500:
                 logger.warning(
                     "Alpaca answered %s to order %s: looking it up", exc.status_code, client_order_id
                 )
-                order = await self._find_or_unknown(client_order_id)
-            elif exc.status_code in AUTH_FAILURES and api_error_code(exc) != 40310000:
+                return await self._find_or_unknown(client_order_id, by)
+            if not first_attempt:
+                # An earlier attempt's order may explain the refusal (it holds the buying power, the rate
+                # limit counted it): if it exists, it is the answer.
+                try:
+                    earlier = await self._find(client_order_id, until=time.monotonic(), by=by)
+                except (BrokerUnavailable, BrokerBusy) as unanswered:
+                    logger.warning(
+                        "Order %s refused and not found (%s): unknown", client_order_id, unanswered
+                    )
+                    return None
+                if earlier is not None:
+                    return earlier
+            if exc.status_code == 429:
+                raise BrokerBusy("Alpaca rate limited the order; nothing was placed") from exc
+            if exc.status_code in AUTH_FAILURES and api_error_code(exc) != INSUFFICIENT_BUYING_POWER:
                 raise BrokerUnavailable(f"Alpaca refused the credentials ({exc.status_code})") from exc
-            else:
-                return refusal_error(exc)
+            return refusal_error(exc)
         except Exception as exc:
             if not is_transport_error(exc):
                 raise
             if never_left(exc):
                 raise BrokerUnavailable(f"Alpaca unreachable before the order was sent: {exc}") from exc
             logger.warning("Order %s may have reached Alpaca (%s): looking it up", client_order_id, exc)
-            order = await self._find_or_unknown(client_order_id)
-        if order is None:
-            return pending_of(
-                None, "unknown", reason="the order request may have reached Alpaca", streamed=[]
-            )
-        try:
-            return await self._settle(
-                trade, order, reference, started, wake, self.fill_timeout_s, cancel_late_market=True
-            )
-        except (BrokerUnavailable, BrokerBusy) as exc:
-            # The order exists: an outage now must never read as "nothing was sent" (the port's meaning of
-            # BrokerUnavailable), or the caller could fall back and execute the trade a second time.
-            logger.warning("Alpaca stopped answering about order %s (%s): left to reconcile", order.id, exc)
-            return pending_of(order, "unknown", reason=f"Alpaca stopped answering: {exc}", streamed=[])
+            return await self._find_or_unknown(client_order_id, by)
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         """Settle an order that may exist; waits briefly, never places one."""
+        by = self._attempt_by()
         client_order_id = str(trade.trade_id)
         wake = self.updates.waiter(client_order_id) if self.updates else None
-        order = await self._find(client_order_id, deadline=time.monotonic())
+        order = await self._find(client_order_id, until=time.monotonic(), by=by)
         if order is None:
             return pending_of(None, "unknown", reason="no order found for this trade yet", streamed=[])
-        reference = await self.reference_price(trade.symbol) or decimal_of(order.filled_avg_price)
-        return await self._settle(trade, order, reference, None, wake, min(2.0, self.fill_timeout_s))
+        reference = await self.reference_price(trade.symbol, by=by) or decimal_of(order.filled_avg_price)
+        wait_s = min(RESUME_WAIT_S, self.fill_timeout_s)
+        return await self._settle(trade, order, reference, None, wake, wait_s, by)
 
-    async def _find(self, client_order_id: str, *, deadline: float) -> Order | None:
-        """Look the order up by client order id until it is found or the deadline passes.
+    async def _find(self, client_order_id: str, *, until: float, by: float) -> Order | None:
+        """Look the order up by client order id until it is found, `until` passes or the budget runs out.
 
         None only when Alpaca's last answer was its 404 "order not found". An answer that is no answer
-        (5xx, 429, a timeout, a dropped connection) is no verdict: past the deadline it is raised, as
+        (5xx, 429, a timeout, a dropped connection) is no verdict: at the end it is raised, as
         BrokerUnavailable or BrokerBusy, so a caller deciding "no order exists" retries instead.
         """
         while True:
             unanswered: BrokerUnavailable | BrokerBusy | None = None
             try:
-                return await self._reach(self.trading.get_order_by_client_id, client_order_id)
+                found: Order = await self.calls.read(
+                    self.trading.get_order_by_client_id, client_order_id, by=by
+                )
+                return found
             except APIError as exc:
                 if not order_not_found(exc):
                     raise
             except (BrokerUnavailable, BrokerBusy) as exc:
                 unanswered = exc
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= until or now + LOOKUP_INTERVAL_S >= by:
                 if unanswered is not None:
                     raise unanswered
                 return None
             await asyncio.sleep(LOOKUP_INTERVAL_S)
 
-    async def _find_or_unknown(self, client_order_id: str) -> Order | None:
+    async def _find_or_unknown(self, client_order_id: str, by: float) -> Order | None:
         """After an order request that may have arrived: the order, or None while it stays unknown.
 
         Never BrokerUnavailable: the request may have reached Alpaca, so the simulation must not run.
         """
         try:
-            return await self._find(client_order_id, deadline=time.monotonic() + self.fill_timeout_s)
+            return await self._find(client_order_id, until=time.monotonic() + self.fill_timeout_s, by=by)
         except (BrokerUnavailable, BrokerBusy) as exc:
             logger.warning("Order %s could not be looked up (%s): unknown for now", client_order_id, exc)
             return None
@@ -239,18 +269,19 @@ class AlpacaPaperBroker:
         started: float | None,
         wake: asyncio.Event | None,
         wait_s: float,
+        by: float,
         *,
         cancel_late_market: bool = False,
     ) -> BrokerResult:
         client_order_id = str(trade.trade_id)
-        deadline = time.monotonic() + wait_s
+        deadline = min(time.monotonic() + wait_s, by)
         try:
             while order.status not in DONE and time.monotonic() < deadline:
                 await self._pause(wake, deadline)
-                order = await self._reach(self.trading.get_order_by_id, order.id)
+                order = await self.calls.read(self.trading.get_order_by_id, order.id, by=by)
             if order.status not in DONE and cancel_late_market and order.type == OrderType.MARKET:
                 # A market order must not rest: cancel what is left and report what filled (maybe nothing).
-                order = await self._cancel_remainder(order)
+                order = await self._cancel_remainder(order, by)
                 if order.status in DONE and decimal_of(order.filled_qty) == 0:
                     return fill_timeout_error(order, wait_s)
             streamed = self.updates.fills(client_order_id) if self.updates else []
@@ -279,16 +310,16 @@ class AlpacaPaperBroker:
             await asyncio.wait_for(wake.wait(), timeout)
         wake.clear()
 
-    async def _cancel_remainder(self, order: Order) -> Order:
+    async def _cancel_remainder(self, order: Order, by: float) -> Order:
         """Cancel what is left of an order and wait until Alpaca says it is done."""
         try:
-            await self._call(self.trading.cancel_order_by_id, order.id)
+            await self.calls.read(self.trading.cancel_order_by_id, order.id, by=by)
         except APIError as exc:
             if exc.status_code != 422:  # 422: no longer cancelable (it just filled)
                 raise
-        deadline = time.monotonic() + 5.0
+        deadline = min(time.monotonic() + CANCEL_WAIT_S, by)
         while True:
-            order = await self._reach(self.trading.get_order_by_id, order.id)
+            order = await self.calls.read(self.trading.get_order_by_id, order.id, by=by)
             if order.status in DONE or time.monotonic() >= deadline:
                 return order
             await asyncio.sleep(0.1)
@@ -296,4 +327,4 @@ class AlpacaPaperBroker:
     async def close(self) -> None:
         if self.updates is not None:
             self.updates.stop()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.calls.close()
