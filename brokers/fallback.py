@@ -1,7 +1,10 @@
 """FallbackBroker: Alpaca paper trading preferred, the simulation only when Alpaca is off or unreachable.
 
-It falls back only when no order can exist at Alpaca: Alpaca disabled, a safety check failed, or Alpaca
-unreachable before the order request left (BrokerUnavailable). Every result says which method ran.
+It falls back only when no order can exist at Alpaca, and only on a trade's first attempt: Alpaca
+disabled, a safety check failed, or Alpaca unreachable before the order request left (BrokerUnavailable).
+A later attempt (an earlier one died, maybe mid-order) is settled by Alpaca's answer alone: with Alpaca
+unreachable it is retried; with Alpaca disabled it stays `unknown` until a worker that can ask Alpaca
+settles it. Never simulated. Every result says which method ran.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from decimal import Decimal
 
 from brokers.alpaca import AlpacaPaperBroker
 from brokers.paper_guard import PaperGuardFailed
-from brokers.port import BrokerResult, BrokerUnavailable, MarketConditions
+from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, MarketConditions
 from brokers.simulated import SimulatedBroker
 from messages.trade import OrderPending, TradeRequest
 
@@ -37,45 +40,56 @@ class FallbackBroker:
         self.disabled_reason = reason
 
     async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
-        if self.primary is None:
-            return await self.fallback.execute(trade)
-        if self.disabled_reason:
-            if not first_attempt:  # an earlier attempt may have an order at Alpaca: settle it there, later
-                raise BrokerUnavailable(
-                    f"Alpaca is disabled ({self.disabled_reason}) and trade "
-                    f"{trade.trade_id} may have an order there from an earlier attempt"
-                )
+        if not first_attempt and not self.alpaca_enabled:
+            return await self._ask_alpaca(trade)
+        if self.primary is None or self.disabled_reason:
             return await self.fallback.execute(trade)
         try:
             return await self.primary.execute(trade, first_attempt=first_attempt)
         except PaperGuardFailed as exc:
             self._disable(str(exc))
             if not first_attempt:
-                raise BrokerUnavailable(f"Alpaca disabled ({exc}) with a possible earlier order") from exc
+                return await self._ask_alpaca(trade)
         except BrokerUnavailable as exc:
             if not first_attempt:
-                return await self._settle_or_simulate(trade, exc)
+                return await self._settle_or_retry(trade, exc)
             logger.warning(
                 "Alpaca unavailable before the order of %s was sent (%s): simulating", trade.trade_id, exc
             )
         return await self.fallback.execute(trade)
 
-    async def _settle_or_simulate(self, trade: TradeRequest, unavailable: BrokerUnavailable) -> BrokerResult:
-        """A later attempt, with Alpaca unreachable for its order: simulate only once Alpaca says no order.
-
-        The lookup raises BrokerUnavailable while Alpaca cannot answer: the trade is retried, never
-        simulated on a guess, so an order an earlier (killed) attempt sent is settled at Alpaca, once.
+    async def _settle_or_retry(self, trade: TradeRequest, unavailable: BrokerUnavailable) -> BrokerResult:
+        """A later attempt, with Alpaca unreachable for its order: an order the earlier attempt sent is
+        settled as found; with none found (or Alpaca not answering) the trade is retried, never simulated.
         """
         assert self.primary is not None
-        found = await self.primary.resume(trade, None)
+        found = await self.primary.resume(trade, None)  # BrokerUnavailable while Alpaca cannot answer
         if isinstance(found, OrderPending) and found.state == "unknown":
-            logger.warning(
-                "Alpaca unavailable for the order of %s (%s) and it holds none: simulating",
-                trade.trade_id,
-                unavailable,
-            )
-            return await self.fallback.execute(trade)
+            raise unavailable
         return found
+
+    async def _ask_alpaca(self, trade: TradeRequest) -> BrokerResult:
+        """A later attempt that may send no order: Alpaca's answer about an earlier one, else unknown.
+
+        Looking an order up sends none, so a safety check failing does not forbid it; with Alpaca not
+        configured or not answering, the trade stays unknown and is settled when Alpaca can be asked.
+        """
+        if self.primary is not None:
+            try:
+                found = await self.primary.resume(trade, None)
+            except (BrokerUnavailable, BrokerBusy) as exc:
+                logger.warning("Alpaca cannot say whether trade %s has an order (%s)", trade.trade_id, exc)
+            else:
+                if not (isinstance(found, OrderPending) and found.state == "unknown"):
+                    return found
+        return OrderPending(
+            state="unknown",
+            execution_method="alpaca",
+            reason=(
+                f"Alpaca is disabled ({self.disabled_reason}) and an earlier attempt may have sent this "
+                "trade's order: it is settled at Alpaca once Alpaca can be asked, never simulated"
+            ),
+        )
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         # An order that may exist at Alpaca is settled there or nowhere: never simulated.

@@ -64,9 +64,25 @@ class SimulatedBroker:
         """Return the symbol's current reference price without moving the walk."""
         return self._walk.current(symbol)
 
-    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> Execution | ExecutionError:
-        """Execute the trade against the simulated market and return its fill, or why it did not fill."""
+    async def execute(
+        self, trade: TradeRequest, *, first_attempt: bool = True
+    ) -> Execution | ExecutionError | OrderPending:
+        """Execute the trade against the simulated market and return its fill, or why it did not fill.
+
+        A later attempt (an earlier one died, maybe in a worker that had Alpaca enabled and sent the order
+        there) is not simulated: unless this simulation ran the first attempt itself, the trade is left
+        `unknown` for Alpaca to settle (DESIGN §4, invariant 4).
+        """
         outcome = self._outcomes.get(trade.trade_id)
+        if outcome is None and not first_attempt:
+            return OrderPending(
+                state="unknown",
+                execution_method="alpaca",
+                reason=(
+                    "an earlier attempt may have sent this trade's order to Alpaca, which this worker "
+                    "cannot ask (Alpaca is off here): it is settled at Alpaca, never simulated"
+                ),
+            )
         if outcome is None:
             outcome = asyncio.ensure_future(self._execute_once(trade))
             outcome.add_done_callback(lambda done: self._forget_fault(trade.trade_id, done))

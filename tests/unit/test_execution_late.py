@@ -37,7 +37,7 @@ def _deps(broker: object) -> tuple[Deps, Clock]:
 
 
 async def _recorded(deps: Deps) -> TradeRecorded:
-    validated = await validate_trade(submit(), deps)
+    validated = await validate_trade(submit(submitted_at=RECORDED_AT), deps)
     recorded = await record_trade(validated, deps)  # type: ignore[arg-type]
     assert isinstance(recorded, TradeRecorded)
     return recorded
@@ -183,3 +183,28 @@ async def test_on_the_simulation_a_stuck_pending_trade_was_never_executed_and_fa
     assert isinstance(failed, TradeFailed) and failed.error.code == "NOT_EXECUTED_IN_TIME"
     assert failed.error.execution_method == "simulation"
     assert broker.calls == [] and broker.resumed == [recorded.trade.trade_id]
+
+
+async def test_a_trade_replayed_a_day_after_its_submission_is_never_placed() -> None:
+    broker = ScriptedBroker(NO_ORDER)
+    deps, clock = _deps(broker)
+    clock.now += timedelta(days=1)  # its SubmitTrade sat in a dead-letter queue and is replayed now
+    recorded = await _recorded(deps)  # recorded at replay time: only its submission says how old it is
+
+    failed = await execute_trade(recorded, deps)
+
+    assert isinstance(failed, TradeFailed) and failed.error.code == "NOT_EXECUTED_IN_TIME"
+    assert "submitted" in failed.error.message and "nothing was executed" in failed.error.message
+    assert broker.calls == ["resume:None"]  # looked up, never placed at the next day's price
+    record = await deps.store.get_trade(recorded.trade.trade_id)
+    assert record is not None and record.status == "failed" and record.error_code == "NOT_EXECUTED_IN_TIME"
+
+
+async def test_a_trade_recorded_late_but_submitted_just_now_is_placed() -> None:
+    broker = ScriptedBroker(_filled())
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += POLICY.stuck_after - timedelta(seconds=1)  # a slow queue, still inside the deadline
+
+    assert isinstance(await execute_trade(recorded, deps), TradeExecuted)
+    assert broker.calls == ["execute"]

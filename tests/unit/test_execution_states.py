@@ -1,9 +1,12 @@
-"""The execution stage with a stock broker whose orders can rest or go unconfirmed."""
+"""The execution stage with a stock broker whose orders can rest or go unconfirmed.
+
+Each test's clock starts at the trades' submission (NOW): a trade runs as soon as it is submitted.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from messages.events import (
@@ -44,7 +47,7 @@ def _execution(fills: tuple[Fill, ...]) -> Execution:
 
 
 async def _recorded(deps: Deps, **trade: object) -> TradeRecorded:
-    validated = await validate_trade(submit(**trade), deps)
+    validated = await validate_trade(submit(**{"submitted_at": NOW, **trade}), deps)
     recorded = await record_trade(validated, deps)  # type: ignore[arg-type]
     assert isinstance(recorded, TradeRecorded)
     return recorded
@@ -57,7 +60,7 @@ UNKNOWN = OrderPending(state="unknown", execution_method="alpaca", reason="reque
 async def test_a_resting_order_is_working_then_completes_through_reconciliation() -> None:
     fills = (_fill("3", "99.50"), _fill("3", "99.60"), _fill("4", "99.70"))
     broker = ScriptedBroker(WORKING, WORKING, _execution(fills))
-    deps = make_deps(broker=broker)
+    deps = make_deps(broker=broker, clock=lambda: NOW)
     recorded = await _recorded(deps, order_type="limit", limit_price=Decimal("99.80"))
 
     first = await execute_trade(recorded, deps)
@@ -84,7 +87,7 @@ async def test_a_resting_order_is_working_then_completes_through_reconciliation(
 async def test_an_unconfirmed_order_is_looked_up_never_placed_again() -> None:
     fills = (_fill("10", "100.02"),)
     broker = ScriptedBroker(UNKNOWN, _execution(fills))
-    deps = make_deps(broker=broker)
+    deps = make_deps(broker=broker, clock=lambda: NOW)
     recorded = await _recorded(deps)
     first = await execute_trade(recorded, deps)
     assert isinstance(first, tuple) and isinstance(first[0], TradeWorking) and first[0].state == "unknown"
@@ -96,7 +99,7 @@ async def test_an_unconfirmed_order_is_looked_up_never_placed_again() -> None:
 
 async def test_a_reconcile_for_a_pending_trade_leaves_it_to_its_own_delivery() -> None:
     broker = ScriptedBroker()
-    deps = make_deps(broker=broker)
+    deps = make_deps(broker=broker, clock=lambda: NOW)
     recorded = await _recorded(deps)
     assert await execute_trade(ReconcileTrade(trade=recorded.trade), deps) is None
     assert broker.calls == []
@@ -104,7 +107,7 @@ async def test_a_reconcile_for_a_pending_trade_leaves_it_to_its_own_delivery() -
 
 async def test_an_order_still_unknown_long_after_is_failed_as_never_arrived() -> None:
     broker = ScriptedBroker(UNKNOWN, UNKNOWN)
-    clock = [datetime.now(UTC)]
+    clock = [NOW]
     deps = make_deps(broker=broker, clock=lambda: clock[0])
     recorded = await _recorded(deps)
     await execute_trade(recorded, deps)
@@ -120,7 +123,7 @@ async def test_a_refusal_fails_the_trade_with_its_code_and_next_steps() -> None:
         next_steps=("Reduce the quantity",),
         execution_method="alpaca",
     )
-    deps = make_deps(broker=ScriptedBroker(refusal))
+    deps = make_deps(broker=ScriptedBroker(refusal), clock=lambda: NOW)
     failed = await execute_trade(await _recorded(deps), deps)
     assert isinstance(failed, TradeFailed)
     assert failed.error.code == "INSUFFICIENT_BUYING_POWER" and failed.error.next_steps == (

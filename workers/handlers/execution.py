@@ -4,9 +4,13 @@ An order that rests at the stock broker, or whose request may have arrived but c
 the trade open (`working` or `unknown`) and schedules a ReconcileTrade, which settles it later by looking
 the order up: it never places a second one (DESIGN §4, invariant 4).
 
-A trade still pending past the deadline (`ReconcilePolicy.stuck_after`: its TradeRecorded sat in a dead-letter
-queue, or a worker died mid-order) is never placed late: its order is looked up by client order id and
-settled if it exists; if none exists once no attempt can still send one, the trade fails NOT_EXECUTED_IN_TIME.
+A trade still pending past the deadline (`ReconcilePolicy.stuck_after` after its submission: its message sat
+in a dead-letter queue, or a worker died mid-order) is never placed late (late_trades.py). No order leaves
+while the kill switch is engaged: a trade validated before `halt` fails TRADING_HALTED here.
+
+An order that may be at Alpaca is settled only by Alpaca's answer: a later attempt on a worker that cannot
+ask Alpaca (disabled at boot) leaves the trade `unknown`, and the simulation's "I keep no orders" settles
+nothing then; the trade waits for a worker that can ask.
 """
 
 from __future__ import annotations
@@ -16,14 +20,17 @@ from datetime import timedelta
 
 from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable
 from messages.events import ReconcileTrade, TradeExecuted, TradeFailed, TradeRecorded, TradeWorking
-from messages.records import TradeRecord
+from messages.records import KillSwitch, TradeRecord
 from messages.trade import Execution, ExecutionError, OrderPending
 from workers.handlers.audit import audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
+from workers.handlers.late_trades import VERDICT_MARGIN_MS, is_late, look_up_late
 from workers.handlers.records import executed_record, failed_record, open_record, outcome_of, recorded_since
 from workers.handlers.sameness import ensure_same_trade
 from workers.store.port import LeaseClaim
+
+__all__ = ["VERDICT_MARGIN_MS", "execute_trade"]
 
 logger = logging.getLogger("tradeflow.stage.execution")
 _DUPLICATE = {"outcome": "duplicate"}
@@ -32,8 +39,6 @@ Outcome = TradeExecuted | TradeFailed
 MAX_RECHECK_MS = 60_000
 # An order that still cannot be found this long after the trade was recorded never reached the stock broker.
 UNKNOWN_GIVE_UP = timedelta(minutes=15)
-# A late trade's verdict message arrives this much after the moment it waits for (clocks differ a little).
-VERDICT_MARGIN_MS = 1_000
 
 
 async def execute_trade(
@@ -48,8 +53,8 @@ async def execute_trade(
     if record.is_terminal:
         logger.info("Trade already %s: publishing its outcome again", record.status, extra=_DUPLICATE)
         return outcome_of(record)
-    if record.status == "pending" and deps.clock() - recorded_since(record) >= deps.reconcile.stuck_after:
-        late = await _look_up_late(record, event, deps)
+    if is_late(record, deps.clock(), deps.reconcile):
+        late = await look_up_late(record, event, deps)
         if late is None or isinstance(late, ReconcileTrade):
             return late
         result = late
@@ -61,6 +66,7 @@ async def execute_trade(
         result = await _execute(record, deps)
     else:
         result = await deps.broker.resume(trade, record.alpaca_order_id)
+        _ensure_alpaca_answered(record, result)
     if isinstance(result, OrderPending):
         return await _keep_open(record, result, event, deps)
     return await _decide(record, result, deps)
@@ -75,6 +81,9 @@ async def _execute(record: TradeRecord, deps: Deps) -> BrokerResult:
     """
     trade = record.request()
     first, lease, claimed_at_ms = await _first_attempt(record, deps)
+    switch = await deps.store.get_kill_switch()
+    if switch.engaged:
+        return await _halted(record, switch, first, deps)
     try:
         return await deps.broker.execute(trade, first_attempt=first)
     except (BrokerUnavailable, BrokerBusy):
@@ -102,30 +111,34 @@ async def _first_attempt(record: TradeRecord, deps: Deps) -> tuple[bool, str, in
     return claim is LeaseClaim.TAKEN, lease, now_ms
 
 
-async def _look_up_late(
-    record: TradeRecord, event: TradeRecorded | ReconcileTrade, deps: Deps
-) -> BrokerResult | ReconcileTrade | None:
-    """A pending trade past the deadline: settle its order if one exists, never place one now.
-
-    No order found is a verdict only once no attempt that began before the deadline can still send one;
-    until then a TradeRecorded comes back as a ReconcileTrade at that moment, and any other sender (the
-    sweeper, an operator) looks again itself.
-    """
-    trade, policy = record.request(), deps.reconcile
-    result = await deps.broker.resume(trade, record.alpaca_order_id)
-    if not (isinstance(result, OrderPending) and result.state == "unknown"):
-        return result  # an order exists: settle it as found
-    wait = recorded_since(record) + policy.stuck_after + policy.attempt_limit - deps.clock()
-    if wait <= timedelta(0):
-        return _not_executed_in_time(result, policy.stuck_after)
-    if isinstance(event, ReconcileTrade):
-        return None
-    return ReconcileTrade(
-        trade=trade,
-        reason="not executed in time: its order is looked for once no attempt can still send one",
-        delay_ms=int(wait.total_seconds() * 1000) + VERDICT_MARGIN_MS,
-        recheck=False,
+async def _halted(record: TradeRecord, switch: KillSwitch, first: bool, deps: Deps) -> BrokerResult:
+    """Trading is halted: no order leaves. An order an earlier attempt may have sent is still settled."""
+    if not first:
+        found = await deps.broker.resume(record.request(), None)
+        if not (isinstance(found, OrderPending) and found.state == "unknown"):
+            return found
+        if found.execution_method != "alpaca":  # the simulation cannot say whether Alpaca holds one
+            return OrderPending(
+                state="unknown",
+                execution_method="alpaca",
+                reason="trading is halted and an earlier attempt may have sent this order to Alpaca, "
+                "which this worker cannot ask",
+            )
+    why = f" ({switch.reason})" if switch.reason else ""
+    return ExecutionError(
+        code="TRADING_HALTED",
+        message=f"Trading was halted{why} before this trade's order was sent: nothing was executed",
+        next_steps=("Submit the trade again once operators resume trading",),
     )
+
+
+def _ensure_alpaca_answered(record: TradeRecord, result: BrokerResult) -> None:
+    """An order that may be at Alpaca is settled only by Alpaca's answer (DESIGN §4, invariant 4)."""
+    if record.execution_method == "alpaca" and result.execution_method != "alpaca":
+        raise BrokerUnavailable(
+            f"trade {record.trade_id} may have an order at Alpaca, which this worker cannot ask "
+            f"(it answered from the {result.execution_method}): it stays {record.status} until one can"
+        )
 
 
 async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps: Deps) -> Outcome:
@@ -249,23 +262,6 @@ def _never_arrived(pending: OrderPending) -> ExecutionError:
         next_steps=("Submit the trade again",),
         execution_method="alpaca",
     )
-
-
-def _not_executed_in_time(pending: OrderPending, deadline: timedelta) -> ExecutionError:
-    return ExecutionError(
-        code="NOT_EXECUTED_IN_TIME",
-        message=(
-            f"The trade was not executed within {_spoken(deadline)} of being recorded and no order exists "
-            "for it at the stock broker: nothing was executed, and it will not be executed late"
-        ),
-        next_steps=("Check the market price, then submit the trade again if you still want it",),
-        execution_method=pending.execution_method,
-    )
-
-
-def _spoken(span: timedelta) -> str:
-    seconds = span.total_seconds()
-    return f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.0f} minutes"
 
 
 def _execution_details(execution: Execution) -> dict[str, object]:
