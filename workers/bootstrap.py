@@ -68,6 +68,19 @@ STORES: dict[str, Callable[[Settings], Awaitable[TradeStore]]] = {
 }
 
 
+# Every request of one Alpaca attempt has left and been answered this long before its order lease (the
+# stage's time limit) runs out: no thread of an attempt acts once another attempt may have taken over.
+ALPACA_LEASE_MARGIN_S = 15.0
+
+
+def alpaca_attempt_budget_s(settings: Settings) -> float:
+    """How long one Alpaca attempt's requests may take in all: the fill wait and a few requests, but never
+    closer than ALPACA_LEASE_MARGIN_S to the end of the trade's order lease."""
+    lease_s = reconcile_policy(settings).attempt_limit.total_seconds()
+    wanted = settings.tradeflow_fill_timeout_s + 4 * settings.tradeflow_alpaca_timeout_s
+    return min(wanted, lease_s - ALPACA_LEASE_MARGIN_S)
+
+
 def _simulated_broker(settings: Settings) -> SimulatedBroker:
     return SimulatedBroker(seed=settings.tradeflow_sim_seed, delay_ms=settings.tradeflow_sim_delay_ms)
 
@@ -107,6 +120,7 @@ async def open_broker(settings: Settings, on_order_done: Callable[[str], None] |
         guard=guard,
         fill_timeout_s=settings.tradeflow_fill_timeout_s,
         request_timeout_s=settings.tradeflow_alpaca_timeout_s,
+        attempt_budget_s=alpaca_attempt_budget_s(settings),
         updates=updates,
     )
     try:
