@@ -41,6 +41,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_min_backoff_ms: int = 200
     tradeflow_max_backoff_ms: int = 30_000
     tradeflow_worker_threads: int = 8
+    # Seconds a RabbitMQ connection may stay blocked by a resource alarm (connection.blocked) before it is
+    # closed and its publish fails, rather than waiting forever (the URL's blocked_connection_timeout wins).
+    tradeflow_rabbitmq_blocked_timeout_s: float = 5.0
 
     tradeflow_store: Literal["dynamodb", "memory"] = "dynamodb"
     dynamodb_table_prefix: str = "tradeflow"
@@ -171,6 +174,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_MAX_RETRIES must be 0 or more")
     if settings.tradeflow_worker_threads < 1:
         raise SettingsError("TRADEFLOW_WORKER_THREADS must be 1 or more")
+    if settings.tradeflow_rabbitmq_blocked_timeout_s <= 0:
+        raise SettingsError("TRADEFLOW_RABBITMQ_BLOCKED_TIMEOUT_S must be greater than 0")
     if settings.tradeflow_audit_retention_days < SEVEN_YEARS_DAYS:
         raise SettingsError(
             f"TRADEFLOW_AUDIT_RETENTION_DAYS must be at least {SEVEN_YEARS_DAYS} (7-year regulatory minimum)"

@@ -180,12 +180,19 @@ def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -
         ),
         *extra_middleware,
     ]
-    return TradeflowRabbitmq(
+    rabbitmq = TradeflowRabbitmq(
         url=settings.rabbitmq_url,
         confirm_delivery=True,
         middleware=middleware,
         queue_type=settings.tradeflow_queue_type,
     )
+    # Under a memory or disk alarm RabbitMQ blocks a publishing connection (connection.blocked) until the
+    # alarm clears: without a timeout pika waits for the confirm forever. With it, the blocked connection
+    # is closed and the publish fails (after dramatiq's retries), so no caller hangs on an alarm.
+    for parameters in rabbitmq.parameters if isinstance(rabbitmq.parameters, list) else [rabbitmq.parameters]:
+        if parameters.blocked_connection_timeout is None:  # the URL's own value wins
+            parameters.blocked_connection_timeout = settings.tradeflow_rabbitmq_blocked_timeout_s
+    return rabbitmq
 
 
 def rabbitmq_answers(url: str) -> bool:

@@ -2,7 +2,8 @@
 
 One Request URL (`POST /slack/events`) for slash commands, interactivity and events, plus `/healthz` and
 `/readyz`. Before an ack it does only what Slack's 3-second rule forces: `views.open` on a fresh trigger,
-and the confirmed publish that makes "Submitting…" true (an ack means durable, DESIGN §4.3).
+and the confirmed publish that makes "Submitting…" true (an ack means durable, DESIGN §4.3), waited on for
+2 seconds at most (submissions.py: a blocked RabbitMQ never hangs the answer).
 """
 
 from __future__ import annotations
@@ -43,14 +44,10 @@ from workers.slack.home import publish_home_for
 from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
+from workers.slack.submissions import NOT_CONFIRMED, NOT_SUBMITTED, PUBLISH_DEADLINE_S, Submissions, Submitted
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.ingress")
-
-NOT_SUBMITTED = (
-    "Trade NOT submitted: the trading system could not take it just now, and nothing was placed. "
-    "Press Execute Trade again in a moment."
-)
 
 
 class Ingress:
@@ -67,6 +64,7 @@ class Ingress:
         prices: Callable[[str], Awaitable[Decimal | None]],
         roles: RoleReader | None = None,
         retention_days: int = SEVEN_YEARS_DAYS,
+        publish_deadline_s: float = PUBLISH_DEADLINE_S,
     ) -> None:
         self.signing_secret = signing_secret
         self.publish = publish
@@ -76,7 +74,8 @@ class Ingress:
         self.roles = roles or CachedRoles(store)  # who may see their App Home
         self.after_answer = AfterAnswer()
         self.session = SessionAudit(Journal(store, retention_days), self.after_answer)
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="publish")
+        self.submissions = Submissions(publish, deadline_s=publish_deadline_s)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -164,15 +163,28 @@ class Ingress:
             "origin_channel_id": command.trade.channel_id,
         }
         try:
-            await asyncio.get_running_loop().run_in_executor(self._pool, self.publish, command)
+            outcome, command = await self.submissions.submit(command)
         except Exception:
             logger.exception(
-                "Trade %s NOT submitted: the publish was not confirmed",
+                "Trade %s NOT submitted: the publish failed",
                 command.trade_id,
                 extra={"trade_id": command.trade_id},
             )
-            await ack(response_action="errors", errors={SYMBOL: NOT_SUBMITTED})
-            self.session.interaction("view_submission", context, **submitted, outcome="not_submitted")
+            outcome = Submitted.FAILED
+        if outcome is not Submitted.CONFIRMED:
+            unconfirmed = outcome is Submitted.UNCONFIRMED
+            if unconfirmed:
+                logger.warning(
+                    "Trade %s not confirmed by RabbitMQ in %.1f s: the trader was told, the publish goes on",
+                    command.trade_id,
+                    self.submissions.deadline_s,
+                    extra={"trade_id": command.trade_id},
+                )
+            await ack(
+                response_action="errors", errors={SYMBOL: NOT_CONFIRMED if unconfirmed else NOT_SUBMITTED}
+            )
+            outcome_word = "not_confirmed" if unconfirmed else "not_submitted"
+            self.session.interaction("view_submission", context, **submitted, outcome=outcome_word)
             return
         logger.info(
             "Trade submitted from Slack by %s", command.trade.user_id, extra={"trade_id": command.trade_id}
@@ -247,6 +259,7 @@ class Ingress:
         """Finish the work that followed answers already given (journal entries), then stop publishing."""
         await self.session.close()
         await self.after_answer.drain()
+        self.submissions.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
