@@ -111,7 +111,6 @@ def queued(rabbitmq_url: str, queue: str) -> int:
 async def test_a_blocked_rabbitmq_gets_the_trader_a_clear_answer_inside_three_seconds(
     served: Served, proxy: AmqpBlockProxy, rabbitmq_url: str, queue_prefix: str
 ) -> None:
-    await served.driver.slash_command("buy 10 AAPL")  # warms the publisher's connection up: not blocked
     proxy.block()
     command = await served.driver.slash_command("buy 10 AAPL")
     view = await modal_opened_on(served.driver, command.trigger_id)

@@ -259,7 +259,7 @@ class Ingress:
         """Finish the work that followed answers already given (journal entries), then stop publishing."""
         await self.session.close()
         await self.after_answer.drain()
-        self.submissions.close()
+        await self.submissions.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import enum
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +28,9 @@ from messages.events import SubmitTrade
 PUBLISH_DEADLINE_S = 2.0  # inside Slack's 3 s, with room for the answer itself
 KEEP_S = 900.0  # how long a publish in doubt is remembered: longer than a trader keeps the modal open
 MAX_KEPT = 10_000
+CLOSE_TIMEOUT_S = 10.0
+
+logger = logging.getLogger("tradeflow.ingress")
 
 NOT_SUBMITTED = (
     "Trade NOT submitted: the trading system could not take it just now, and nothing was placed. "
@@ -91,6 +95,11 @@ class Submissions:
         future.result()  # raises the publish's error
         return Submitted.CONFIRMED, command
 
+    @property
+    def in_doubt(self) -> int:
+        """Publishes answered as unconfirmed and still waiting on RabbitMQ."""
+        return sum(1 for entry in self._in_doubt.values() if not entry.future.done())
+
     async def _wait(self, future: concurrent.futures.Future[None]) -> None:
         waiting = asyncio.wrap_future(future)
         await asyncio.wait({waiting}, timeout=self.deadline_s)  # never cancels the publish itself
@@ -107,8 +116,13 @@ class Submissions:
         for trade_id in settled:
             del self._in_doubt[trade_id]
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    async def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Cancel the publishes not started, and wait for those under way (the Publisher closes next)."""
+        stopping = asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        try:
+            await asyncio.wait_for(stopping, timeout_s)
+        except TimeoutError:
+            logger.warning("Publishes still waiting on RabbitMQ %.0f s after the ingress stopped", timeout_s)
 
 
 def _consume(waiting: asyncio.Future[None]) -> None:
