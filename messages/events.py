@@ -82,6 +82,20 @@ class PositionUpdated(Message, tag="PositionUpdated", frozen=True, kw_only=True)
     position: Position
 
 
+class TradeHeld(Message, tag="TradeHeld", frozen=True, kw_only=True):
+    """The trade is held before it was recorded, and the trader is told without the store's help.
+
+    `delayed`: a store outage keeps it waiting; it goes on by itself when the store is back. `not_executed`:
+    it was dead-lettered before it was recorded, so nothing reached the stock broker; an operator may
+    replay it (`tradeflow dlq replay`), and the trader then hears its outcome as usual.
+    """
+
+    state: Literal["delayed", "not_executed"]
+    reason: str
+    stage: str  # where it is held
+    held_at: datetime
+
+
 AnyMessage = (
     SubmitTrade
     | TradeValidated
@@ -93,4 +107,5 @@ AnyMessage = (
     | ReconcileTrade
     | PositionUpdated
     | SweepOpenTrades
+    | TradeHeld
 )

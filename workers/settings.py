@@ -40,6 +40,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_max_retries: int = 5
     tradeflow_min_backoff_ms: int = 200
     tradeflow_max_backoff_ms: int = 30_000
+    # A store outage is retried this long from a message's first failure (backoff up to the max above),
+    # whatever TRADEFLOW_MAX_RETRIES says; a trader whose trade waits longer than the second is told.
+    tradeflow_store_outage_budget_s: float = 600.0
+    tradeflow_held_notice_after_s: float = 5.0
     tradeflow_worker_threads: int = 8
     # Seconds a RabbitMQ connection may stay blocked by a resource alarm (connection.blocked) before it is
     # closed and its publish fails, rather than waiting forever (the URL's blocked_connection_timeout wins).

@@ -18,6 +18,7 @@ def settings(rabbitmq_url: str, queue_prefix: str) -> Settings:
             "RABBITMQ_URL": rabbitmq_url,
             "TRADEFLOW_QUEUE_PREFIX": queue_prefix,
             "TRADEFLOW_MAX_RETRIES": "1",
+            "TRADEFLOW_STORE_OUTAGE_BUDGET_S": "0",  # a throttled stage dead-letters at once here
             "TRADEFLOW_MIN_BACKOFF_MS": "20",
             "TRADEFLOW_MAX_BACKOFF_MS": "50",
         }

@@ -45,7 +45,10 @@ class FailingStages:
             )(fn)
             for fn in (validation, execution)
         }
-        self.worker = dramatiq.Worker(self.rabbitmq, worker_threads=2, worker_timeout=100)
+        # Only these two stages' queues: the notices a dead-lettered submission sends the notifications
+        # stage (TradeHeld) wait there for a stage this worker does not run.
+        queues = {q for stage in self.actors for q in (settings.queue(stage), f"{settings.queue(stage)}.DQ")}
+        self.worker = dramatiq.Worker(self.rabbitmq, queues=queues, worker_threads=2, worker_timeout=100)
         self.worker.start()
         self.running = True
 

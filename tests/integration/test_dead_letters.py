@@ -24,6 +24,7 @@ def rabbitmq(rabbitmq_url: str) -> Iterator[dramatiq.Broker]:
         {
             "RABBITMQ_URL": rabbitmq_url,
             "TRADEFLOW_MAX_RETRIES": "2",
+            "TRADEFLOW_STORE_OUTAGE_BUDGET_S": "0",  # these tests count retries; outages: test_store_outage
             "TRADEFLOW_MIN_BACKOFF_MS": "20",
             "TRADEFLOW_MAX_BACKOFF_MS": "50",
             "OTEL_TRACES_EXPORTER": "none",

@@ -13,15 +13,19 @@ import random
 import time
 import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
 import pika
 from dramatiq.common import xq_name
 
-from messages.codec import MessageDecodeError
+from messages.codec import MessageDecodeError, from_payload
+from messages.events import SubmitTrade, TradeHeld, TradeValidated
 from telemetry.tracing import trade_id_of
+from workers.chain.sending import publish
 from workers.handlers.errors import Deferred, PermanentError
+from workers.store.port import StoreUnavailable
 
 MAX_HISTORY = 10
 
@@ -29,6 +33,15 @@ MAX_HISTORY = 10
 def is_permanent(exception: BaseException) -> bool:
     """Errors no retry can mend; anything unrecognised is retried a bounded number of times."""
     return isinstance(exception, PermanentError | MessageDecodeError)
+
+
+def is_store_outage(exception: BaseException) -> bool:
+    """The store could not be reached or throttled: worth waiting out for minutes, not seconds."""
+    return isinstance(exception, StoreUnavailable)
+
+
+# A trade is recorded by the persistence stage: a message before it has no record a sweeper could find.
+NOT_YET_RECORDED = frozenset({"SubmitTrade", "TradeValidated"})
 
 
 class DeadLetters(dramatiq.Middleware):
@@ -45,12 +58,24 @@ class DeadLetters(dramatiq.Middleware):
         min_backoff_ms: int,
         max_backoff_ms: int,
         is_permanent: Callable[[BaseException], bool] = is_permanent,
+        is_outage: Callable[[BaseException], bool] = is_store_outage,
+        outage_budget_ms: int = 0,
+        held_notice_after_ms: int = 5_000,
+        queue_of: Callable[[str], str] | None = None,
     ) -> None:
+        """`outage_budget_ms`: how long an outage (`is_outage`) is retried, from the message's first failure,
+        whatever `max_retries` says. `queue_of` (Settings.queue) lets a trader whose trade is held before it
+        was recorded be told: delayed once the outage passes `held_notice_after_ms`, not executed when it is
+        dead-lettered; None tells nobody (tests of the mechanism alone)."""
         self.logger = dramatiq.get_logger(__name__, type(self))
         self.max_retries = max_retries
         self.min_backoff_ms = min_backoff_ms
         self.max_backoff_ms = max_backoff_ms
         self.is_permanent = is_permanent
+        self.is_outage = is_outage
+        self.outage_budget_ms = outage_budget_ms
+        self.held_notice_after_ms = held_notice_after_ms
+        self.queue_of = queue_of
 
     def after_process_message(
         self,
@@ -73,17 +98,35 @@ class DeadLetters(dramatiq.Middleware):
             broker.enqueue(message, delay=exception.retry_after_ms)
             return
         retries = int(message.options.get("retries", 0))
+        now_ms = int(time.time() * 1000)
+        first_failed_at_ms = int(message.options.get("first_failed_at_ms") or now_ms)
         error = f"{type(exception).__name__}: {exception}"[:1000]
-        failure = {"at_ms": int(time.time() * 1000), "error": error, "attempt": retries + 1}
+        failure = {"at_ms": now_ms, "error": error, "attempt": retries + 1}
         history = [*message.options.get("failures", []), failure][-MAX_HISTORY:]
         tb = "".join(traceback.format_exception(exception, limit=30))
         permanent = self.is_permanent(exception)
-        if permanent or retries >= self.max_retries:
-            reason = error if permanent else f"retries exhausted ({retries}): {error}"
+        outage = not permanent and self.is_outage(exception)
+        waited_ms = now_ms - first_failed_at_ms
+        within_budget = outage and waited_ms < self.outage_budget_ms
+        if permanent or (retries >= self.max_retries and not within_budget):
+            if permanent:
+                reason = error
+            elif outage and self.outage_budget_ms:
+                reason = (
+                    f"store outage outlasted its budget ({waited_ms // 1000} s, {retries} retries): {error}"
+                )
+            else:
+                reason = f"retries exhausted ({retries}): {error}"
             self._dead_letter(broker, message, reason=reason, tb=tb, history=history, permanent=permanent)
+            self._tell_held(broker, message, "not_executed", reason)
             return
         delay = self._backoff(retries)
-        message.options.update(retries=retries + 1, traceback=tb, failures=history)
+        if outage and waited_ms >= self.held_notice_after_ms and not message.options.get("held_told"):
+            self._tell_held(broker, message, "delayed", error)
+            message.options["held_told"] = True
+        message.options.update(
+            retries=retries + 1, traceback=tb, failures=history, first_failed_at_ms=first_failed_at_ms
+        )
         self.logger.warning(
             "Retrying message %s in %d ms after %s",
             message.message_id,
@@ -92,6 +135,32 @@ class DeadLetters(dramatiq.Middleware):
             extra=_log_context(message),
         )
         broker.enqueue(message, delay=delay)
+
+    def _tell_held(self, broker: Any, message: Any, state: str, reason: str) -> None:
+        """Tell the trader of a trade held before it was recorded: no record exists that would tell them."""
+        if self.queue_of is None:
+            return
+        args = message.args
+        payload = args[0] if isinstance(args, tuple | list) and args else None
+        if not isinstance(payload, dict) or payload.get("type") not in NOT_YET_RECORDED:
+            return
+        try:
+            held = from_payload(payload)
+        except MessageDecodeError:
+            return  # a body that is not a trade names no trader to tell
+        if not isinstance(held, SubmitTrade | TradeValidated):
+            return
+        notice = TradeHeld(
+            trade=held.trade,
+            state="delayed" if state == "delayed" else "not_executed",
+            reason=reason[:500],
+            stage=message.queue_name,
+            held_at=datetime.now(UTC),
+        )
+        try:
+            publish(broker, self.queue_of, notice)
+        except Exception:  # the trade's own fate is settled above; this notice is best effort
+            self.logger.exception("Could not queue the %s notice for %s", state, message.message_id)
 
     def _backoff(self, retries: int) -> int:
         ceiling = min(self.max_backoff_ms, self.min_backoff_ms * 2**retries)

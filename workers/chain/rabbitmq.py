@@ -177,6 +177,9 @@ def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -
             min_backoff_ms=settings.tradeflow_min_backoff_ms,
             max_backoff_ms=settings.tradeflow_max_backoff_ms,
             is_permanent=is_permanent,
+            outage_budget_ms=int(settings.tradeflow_store_outage_budget_s * 1000),
+            held_notice_after_ms=int(settings.tradeflow_held_notice_after_s * 1000),
+            queue_of=settings.queue,
         ),
         *extra_middleware,
     ]

@@ -16,6 +16,7 @@ from messages.events import (
     SweepOpenTrades,
     TradeExecuted,
     TradeFailed,
+    TradeHeld,
     TradeRecorded,
     TradeRejected,
     TradeValidated,
@@ -37,7 +38,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("persistence", (TradeValidated,)),
     Stage("execution", (TradeRecorded, ReconcileTrade)),
     Stage("positions", (TradeExecuted,)),
-    Stage("notifications", (PositionUpdated, TradeFailed, TradeRejected, TradeWorking)),
+    Stage("notifications", (PositionUpdated, TradeFailed, TradeRejected, TradeWorking, TradeHeld)),
 )
 
 # Beside the chain: actors on their own queues that feed the chain; no stage's outcome goes to them.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
+from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
 from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
 from workers.handlers.ports import Outcome, surely_unsent
-from workers.store.port import LeaseClaim
+from workers.store.port import LeaseClaim, StoreUnavailable
 
 logger = logging.getLogger("tradeflow.stage.notifications")
 _DUPLICATE = {"outcome": "duplicate"}
@@ -20,7 +20,7 @@ NOTIFY_LEASE_MS = 30_000
 RECHECK_MS = 1_000
 
 
-def _kind(event: Outcome) -> tuple[str, str, str]:
+def _kind(event: PositionUpdated | TradeFailed | TradeRejected | TradeWorking) -> tuple[str, str, str]:
     """(audit event type, audit key, outcome word) for each kind of notice."""
     if isinstance(event, TradeWorking):
         return "working_notified", WORKING_NOTIFIED_KEY, event.state
@@ -34,6 +34,8 @@ def _kind(event: Outcome) -> tuple[str, str, str]:
 
 async def notify_trader(event: Outcome, deps: Deps) -> None:
     """Tell the trader, unless an earlier delivery did; a concurrent duplicate waits for the first."""
+    if isinstance(event, TradeHeld):
+        return await _tell_held(event, deps)
     trade = event.trade
     audit_type, key, outcome = _kind(event)
     reading = await deps.store.read_trade(trade.trade_id, audit_keys={key, NOTIFIED_KEY})
@@ -81,6 +83,35 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
         outcome,
         deps.notifier.name,
         extra={"outcome": "notified", "notice": outcome},
+    )
+    return None
+
+
+async def _tell_held(event: TradeHeld, deps: Deps) -> None:
+    """A trade held before it was recorded has no record, no lease and no audit item to guard its notice.
+
+    It is told unless the store shows the trade recorded after all (it went on, and its outcome will be
+    told), or the channel already holds this very notice (a redelivery). A store still down is the outage
+    that held the trade: the trader is told what is known.
+    """
+    trade = event.trade
+    try:
+        recorded = await deps.store.get_trade(trade.trade_id) is not None
+    except StoreUnavailable:
+        recorded = False
+    if recorded:
+        logger.info("Trade %s was recorded after all: no %s notice", trade.trade_id, event.state)
+        return None
+    if await deps.notifier.already_told(event):
+        logger.info("The trader already has the %s notice: not sent again", event.state, extra=_DUPLICATE)
+        return None
+    await deps.notifier.notify(event)
+    logger.info(
+        "Trader %s told the trade is held: %s (at %s)",
+        trade.user_id,
+        event.state,
+        event.stage,
+        extra={"outcome": "notified", "notice": event.state},
     )
     return None
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
+from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
 from messages.records import Role
 
-# What a trader is told about: the final outcome, or that the order is working at the stock broker.
-Outcome = PositionUpdated | TradeFailed | TradeRejected | TradeWorking
+# What a trader is told about: the final outcome, that the order is working at the stock broker, or that
+# the trade is held before it was recorded (delayed by an outage, or not executed).
+Outcome = PositionUpdated | TradeFailed | TradeRejected | TradeWorking | TradeHeld
 
 
 class NotifierUnavailable(Exception):
@@ -41,7 +42,10 @@ def surely_unsent(error: BaseException) -> bool:
 
 
 def notice_of(outcome: Outcome) -> str:
-    """Which of a trade's two notices this is: "working" (the order rests), or the "outcome"."""
+    """Which of a trade's notices this is: "working" (the order rests), "delayed" or "not_executed" (held
+    before it was recorded), or the "outcome"."""
+    if isinstance(outcome, TradeHeld):
+        return outcome.state
     return "working" if isinstance(outcome, TradeWorking) else "outcome"
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from messages.events import PositionUpdated, TradeFailed, TradeWorking
+from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeWorking
 from workers.handlers.ports import Outcome, notice_of
-from workers.notify.templates import failure_text, rejection_text, success_text, working_text
+from workers.notify.templates import failure_text, held_text, rejection_text, success_text, working_text
 
 logger = logging.getLogger("tradeflow.notifications")
-WORKING_MARKS = ("🕐", "⏳")  # the first character of working_text's two titles
 
 
 def render(outcome: Outcome) -> str:
@@ -20,6 +19,8 @@ def render(outcome: Outcome) -> str:
         return failure_text(outcome)
     if isinstance(outcome, TradeWorking):
         return working_text(outcome)
+    if isinstance(outcome, TradeHeld):
+        return held_text(outcome)
     return rejection_text(outcome)
 
 
@@ -37,19 +38,21 @@ class LogNotifier:
         if self.outbox is not None:
             self.outbox.parent.mkdir(parents=True, exist_ok=True)
             with self.outbox.open("a", encoding="utf-8") as out:
-                out.write(f"--- to {outcome.trade.user_id} · trade {outcome.trade_id}\n{text}\n\n")
+                out.write(f"--- to {_header(outcome)}\n{text}\n\n")
 
     async def already_told(self, outcome: Outcome) -> bool:
         """Whether the outbox holds this notice for the trade (without an outbox, nobody can tell: no)."""
         if self.outbox is None or not self.outbox.exists():
             return False
-        header = f"{outcome.trade.user_id} · trade {outcome.trade_id}\n"
-        for entry in self.outbox.read_text(encoding="utf-8").split("--- to ")[1:]:
-            if entry.startswith(header):
-                body = entry[len(header) :]
-                if ("working" if body.startswith(WORKING_MARKS) else "outcome") == notice_of(outcome):
-                    return True
-        return False
+        wanted = f"{_header(outcome)}\n"
+        return any(
+            entry.startswith(wanted) for entry in self.outbox.read_text(encoding="utf-8").split("--- to ")
+        )
 
     async def close(self) -> None:
         return None
+
+
+def _header(outcome: Outcome) -> str:
+    """Who, which trade and which of its notices (notice_of): how the outbox finds a notice again."""
+    return f"{outcome.trade.user_id} · trade {outcome.trade_id} · {notice_of(outcome)}"

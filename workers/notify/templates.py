@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
+from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
 from messages.trade import TradeRequest
 
 METHOD_LABELS = {"alpaca": "🧪 Alpaca Paper Trading", "simulation": "🎲 Simulation"}
@@ -21,7 +21,12 @@ NEXT_STEPS = {
     "ORDER_REJECTED": "Check the order against the error above, then submit again",
     "TRADING_HALTED": "Wait for operators to resume trading",
     "NOT_A_TRADER": "Ask an admin for the trader role",
+    "NOT_EXECUTED": "Nothing reached Alpaca: submit the trade again, or ask an operator to replay it",
 }
+HELD_DELAYED_STATUS = (
+    "The trade store is not answering; your trade waits and goes on by itself when it is back. "
+    "You will be told the outcome; nothing is placed twice."
+)
 DEFAULT_NEXT_STEP = "Review the error and try again"
 
 
@@ -132,4 +137,27 @@ def working_text(event: TradeWorking) -> str:
     if filled:
         lines.append(f"• Filled so far: {filled} of {event.trade.quantity} shares")
     lines.append(f"• Reference Trade ID: {event.trade.trade_id}")
+    return "\n".join(lines)
+
+
+def held_text(event: TradeHeld) -> str:
+    """A trade held before it was recorded: delayed (it goes on), or not executed (the failure layout)."""
+    if event.state == "delayed":
+        lines = ["⏳ Trade Delayed", "", *_trade_details(event.trade), "", "Order Status:"]
+        lines += [f"• {HELD_DELAYED_STATUS}", f"• Reference Trade ID: {event.trade.trade_id}"]
+        return "\n".join(lines)
+    lines = [
+        "❌ Trade Execution Failed",
+        "",
+        *_trade_details(event.trade),
+        "",
+        "Error Information:",
+        "• Error: Not executed",
+        "• Error Code: NOT_EXECUTED",
+        "",
+        "💡 Next Steps:",
+        f"• {NEXT_STEPS['NOT_EXECUTED']}",
+        "• Contact support if the issue persists",
+        f"• Reference Trade ID: {event.trade.trade_id}",
+    ]
     return "\n".join(lines)

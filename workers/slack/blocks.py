@@ -10,15 +10,17 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from messages.events import PositionUpdated, TradeFailed, TradeRejected, TradeWorking
+from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
 from messages.trade import TradeRequest
 from workers.handlers.ports import Outcome
 from workers.notify.templates import (
     DEFAULT_NEXT_STEP,
+    HELD_DELAYED_STATUS,
     METHOD_LABELS,
     NEXT_STEPS,
     _duration,
     failure_text,
+    held_text,
     rejection_text,
     success_text,
     working_text,
@@ -245,6 +247,23 @@ def working_message(event: TradeWorking) -> tuple[Blocks, str]:
     return blocks, escape(working_text(event))
 
 
+def held_message(event: TradeHeld) -> tuple[Blocks, str]:
+    """⏳ Trade Delayed (it goes on by itself), or the failure layout for a trade not executed."""
+    if event.state == "delayed":
+        status = field_sections("Order Status", [field("Reference Trade ID", code(event.trade.trade_id))])
+        status[0]["text"] = mrkdwn(f"*Order Status*\n{HELD_DELAYED_STATUS}")
+        blocks = [header("⏳ Trade Delayed"), *trade_details(event.trade), *status]
+        return blocks, escape(held_text(event))
+    fields = [field("Error", "Not executed"), field("Error Code", code("NOT_EXECUTED"))]
+    blocks = [
+        header("❌ Trade Execution Failed"),
+        *trade_details(event.trade),
+        *field_sections("Error Information", fields),
+        next_steps(event.trade, [NEXT_STEPS["NOT_EXECUTED"]]),
+    ]
+    return blocks, escape(held_text(event))
+
+
 def outcome_message(outcome: Outcome) -> tuple[Blocks, str]:
     """The message for any outcome the trader is told about."""
     if isinstance(outcome, PositionUpdated):
@@ -253,6 +272,8 @@ def outcome_message(outcome: Outcome) -> tuple[Blocks, str]:
         return failure_message(outcome)
     if isinstance(outcome, TradeWorking):
         return working_message(outcome)
+    if isinstance(outcome, TradeHeld):
+        return held_message(outcome)
     return rejection_message(outcome)
 
 
@@ -292,6 +313,8 @@ def outcome_view(outcome: Outcome) -> Block:
     blocks, _ = outcome_message(outcome)
     if isinstance(outcome, TradeWorking):
         title = "Order Working" if outcome.state == "working" else "Order Being Confirmed"
+    elif isinstance(outcome, TradeHeld):
+        title = "Trade Delayed" if outcome.state == "delayed" else "Trade Not Executed"
     else:
         title = OUTCOME_TITLES[type(outcome)]
     return _modal(title, blocks, outcome.trade, OUTCOME_VIEW_CALLBACK_ID)

@@ -30,6 +30,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from messages.events import TradeHeld
 from workers.handlers.ports import NoticeRefused, NotifierUnavailable, Outcome, RoleReader, notice_of
 from workers.slack.blocks import outcome_message, outcome_view
 from workers.slack.home import PriceLookup, publish_home, publish_home_for
@@ -132,6 +133,9 @@ class SlackNotifier:
         except SlackRefused:
             await self._update_modal(outcome)  # the trader may still be looking at "Submitting…"
             raise
+        if isinstance(outcome, TradeHeld):  # held: the store may be down, and nothing in it changed
+            await self._update_modal(outcome)
+            return
         await asyncio.gather(self._update_modal(outcome), self._refresh_home(user_id))
 
     async def already_told(self, outcome: Outcome) -> bool:

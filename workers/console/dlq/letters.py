@@ -17,7 +17,16 @@ from workers.chain.routing import QUEUE_NAMES
 from workers.settings import Settings
 
 # What workers/chain/dead_letters.py adds to a failed message's options; a replay starts clean without them.
-DEAD_LETTER_OPTIONS = ("dead_letter_reason", "traceback", "failures", "permanent", "dead_lettered_at", "eta")
+DEAD_LETTER_OPTIONS = (
+    "dead_letter_reason",
+    "traceback",
+    "failures",
+    "permanent",
+    "dead_lettered_at",
+    "eta",
+    "first_failed_at_ms",  # a replay's outage budget starts afresh
+    "held_told",  # and a replay held again tells the trader again
+)
 UNDECODABLE = "undecodable body (rejected by the consumer)"
 NOT_REPLAYABLE = "not a dramatiq message: there is nothing to replay (inspect it with `dlq show`)"
 
