@@ -11,7 +11,6 @@ simulated (DESIGN §4, invariant 4). Every request of one execute or resume leav
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from decimal import Decimal
@@ -19,7 +18,6 @@ from typing import Any
 
 from alpaca.common.exceptions import APIError
 from alpaca.data.requests import StockLatestQuoteRequest
-from alpaca.trading.enums import OrderStatus, OrderType
 from alpaca.trading.models import Order
 
 from brokers.alpaca_client import (
@@ -30,20 +28,16 @@ from brokers.alpaca_client import (
     never_left,
     trading_client,
 )
+from brokers.alpaca_fills import OrderFollower
 from brokers.alpaca_mapping import (
-    DONE,
     DUPLICATE_CLIENT_ORDER_ID,
     INSUFFICIENT_BUYING_POWER,
     api_error_code,
     decimal_of,
-    elapsed_ms_of,
-    execution_of,
-    fill_timeout_error,
     order_not_found,
     order_request,
     pending_of,
     refusal_error,
-    unfilled_error,
 )
 from brokers.alpaca_stream import TradeUpdates
 from brokers.paper_guard import PaperGuard
@@ -52,9 +46,7 @@ from messages.trade import ExecutionError, TradeRequest
 
 logger = logging.getLogger("tradeflow.alpaca")
 
-POLL_INTERVAL_S = 0.5
 LOOKUP_INTERVAL_S = 0.5
-CANCEL_WAIT_S = 5.0
 RESUME_WAIT_S = 2.0
 
 
@@ -85,6 +77,7 @@ class AlpacaPaperBroker:
         )
         self.updates = updates
         self.calls = AlpacaCalls(server=base_url, request_timeout_s=request_timeout_s)
+        self.follower = OrderFollower(self.trading, self.calls, updates)
 
     def _attempt_by(self) -> float:
         return time.monotonic() + self.attempt_budget_s
@@ -164,7 +157,7 @@ class AlpacaPaperBroker:
                 None, "unknown", reason="the order request may have reached Alpaca", streamed=[]
             )
         try:
-            return await self._settle(
+            return await self.follower.settle(
                 trade, placed, reference, started, wake, self.fill_timeout_s, by, cancel_late_market=True
             )
         except (BrokerUnavailable, BrokerBusy) as exc:
@@ -222,7 +215,7 @@ class AlpacaPaperBroker:
             return pending_of(None, "unknown", reason="no order found for this trade yet", streamed=[])
         reference = await self.reference_price(trade.symbol, by=by) or decimal_of(order.filled_avg_price)
         wait_s = min(RESUME_WAIT_S, self.fill_timeout_s)
-        return await self._settle(trade, order, reference, None, wake, wait_s, by)
+        return await self.follower.settle(trade, order, reference, None, wake, wait_s, by)
 
     async def _find(self, client_order_id: str, *, until: float, by: float) -> Order | None:
         """Look the order up by client order id until it is found, `until` passes or the budget runs out.
@@ -260,69 +253,6 @@ class AlpacaPaperBroker:
         except (BrokerUnavailable, BrokerBusy) as exc:
             logger.warning("Order %s could not be looked up (%s): unknown for now", client_order_id, exc)
             return None
-
-    async def _settle(
-        self,
-        trade: TradeRequest,
-        order: Order,
-        reference: Decimal,
-        started: float | None,
-        wake: asyncio.Event | None,
-        wait_s: float,
-        by: float,
-        *,
-        cancel_late_market: bool = False,
-    ) -> BrokerResult:
-        client_order_id = str(trade.trade_id)
-        deadline = min(time.monotonic() + wait_s, by)
-        try:
-            while order.status not in DONE and time.monotonic() < deadline:
-                await self._pause(wake, deadline)
-                order = await self.calls.read(self.trading.get_order_by_id, order.id, by=by)
-            if order.status not in DONE and cancel_late_market and order.type == OrderType.MARKET:
-                # A market order must not rest: cancel what is left and report what filled (maybe nothing).
-                order = await self._cancel_remainder(order, by)
-                if order.status in DONE and decimal_of(order.filled_qty) == 0:
-                    return fill_timeout_error(order, wait_s)
-            streamed = self.updates.fills(client_order_id) if self.updates else []
-            elapsed_ms = elapsed_ms_of(order, started)
-            filled = decimal_of(order.filled_qty)
-            if order.status == OrderStatus.FILLED or (order.status in DONE and filled > 0):
-                return execution_of(
-                    trade, order, reference=reference, elapsed_ms=elapsed_ms, streamed=streamed
-                )
-            if order.status in DONE:
-                return unfilled_error(order)
-            reason = (
-                "resting at Alpaca" if order.type != OrderType.MARKET else "not filled before the timeout"
-            )
-            return pending_of(order, "working", reason=reason, streamed=streamed)
-        finally:
-            if self.updates is not None and (order.status in DONE):
-                self.updates.forget(client_order_id)
-
-    async def _pause(self, wake: asyncio.Event | None, deadline: float) -> None:
-        timeout = max(0.0, min(POLL_INTERVAL_S, deadline - time.monotonic()))
-        if wake is None:
-            await asyncio.sleep(timeout)
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout)
-        wake.clear()
-
-    async def _cancel_remainder(self, order: Order, by: float) -> Order:
-        """Cancel what is left of an order and wait until Alpaca says it is done."""
-        try:
-            await self.calls.read(self.trading.cancel_order_by_id, order.id, by=by)
-        except APIError as exc:
-            if exc.status_code != 422:  # 422: no longer cancelable (it just filled)
-                raise
-        deadline = min(time.monotonic() + CANCEL_WAIT_S, by)
-        while True:
-            order = await self.calls.read(self.trading.get_order_by_id, order.id, by=by)
-            if order.status in DONE or time.monotonic() >= deadline:
-                return order
-            await asyncio.sleep(0.1)
 
     async def close(self) -> None:
         if self.updates is not None:
