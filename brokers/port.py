@@ -46,8 +46,10 @@ class StockBroker(Protocol):
     async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
         """Place the trade's order (or find the one already placed) and wait for its outcome.
 
-        `first_attempt` False: an earlier attempt at this trade may have sent an order (its worker died),
-        so a broker that could fall back elsewhere must first make sure no such order exists.
+        `first_attempt` False: an earlier attempt at this trade may have sent an order (its worker died).
+        Such a trade is settled by Alpaca's answer alone and never falls back to the simulation: an
+        order found is settled; a refusal is first checked against the order an earlier attempt may have
+        placed; while Alpaca cannot be asked the trade stays `unknown` (or the attempt is retried).
         """
         ...
 
