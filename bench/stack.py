@@ -24,9 +24,10 @@ import pika
 
 from telemetry.otlp_sink import OtlpSink
 from workers.chain.routing import STAGE_NAMES
+from workers.console.stack.children import start_process
+from workers.console.stack.children import stop_process as stop
 from workers.console.stack.local_dynamodb import LocalDynamo, start_local_dynamodb
-from workers.console.stack.up import ensure_rabbitmq, start_process
-from workers.console.stack.up import stop_process as stop
+from workers.console.stack.up import ensure_rabbitmq
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APP = "workers.app:rabbitmq"

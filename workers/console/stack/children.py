@@ -1,4 +1,5 @@
-"""`up`'s children die with it, however it ends: Ctrl-C, SIGTERM (also while it is still starting), kill -9.
+"""`up`'s children: started on loopback, stopped, and dying with it however it ends (Ctrl-C, SIGTERM, also
+while it is still starting, or kill -9).
 
 Each child runs in a session of its own (so a stop reaches everything it spawned, and a Ctrl-C in the
 terminal reaches `up` alone, which then stops them in order), and asks the kernel for SIGTERM when `up`
@@ -12,8 +13,12 @@ import ctypes
 import ctypes.util
 import os
 import signal
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
@@ -52,3 +57,42 @@ def stop_on_termination() -> None:
 
     signal.signal(signal.SIGTERM, raise_stop)
     signal.signal(signal.SIGHUP, raise_stop)
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def start_process(
+    cmd: list[str], *, env: dict[str, str], host: str, port: int, log: Path, timeout_s: float = 30.0
+) -> subprocess.Popen[bytes]:
+    """Start a loopback server in its own session and wait until its port answers."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with(os.getpid()),
+        )
+    deadline = time.monotonic() + timeout_s
+    while not port_open(host, port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            raise SystemExit(f"{' '.join(cmd[:3])} did not start on {host}:{port}; see {log}")
+        time.sleep(0.1)
+    return process
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -6,8 +6,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +16,17 @@ from urllib.parse import urlparse
 
 from workers.bootstrap import open_store
 from workers.chain.rabbitmq import rabbitmq_answers
-from workers.console.stack.children import StopRequested, die_with, stop_on_termination
+from workers.console.stack.children import (
+    StopRequested,
+    die_with,
+    port_open,
+    start_process,
+    stop_on_termination,
+    stop_process,
+)
 from workers.settings import Settings
 
 OTLP_PORT = 4318
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
 
 
 def ensure_rabbitmq(url: str) -> None:
@@ -219,28 +218,6 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
         return _wait(workers)
 
 
-def start_process(
-    cmd: list[str], *, env: dict[str, str], host: str, port: int, log: Path, timeout_s: float = 30.0
-) -> subprocess.Popen[bytes]:
-    """Start a loopback server in its own session and wait until its port answers."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            cmd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with(os.getpid()),
-        )
-    deadline = time.monotonic() + timeout_s
-    while not port_open(host, port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            raise SystemExit(f"{' '.join(cmd[:3])} did not start on {host}:{port}; see {log}")
-        time.sleep(0.1)
-    return process
-
-
 def traces_upstream(settings: Settings) -> str | None:
     """Phoenix's OTLP traces URL when it is the trace backend, or when it answers (`make traces`)."""
     from workers.console.traces import phoenix
@@ -298,17 +275,6 @@ def warn_of_foreign_consumers(settings: Settings) -> list[str]:
             flush=True,
         )
     return [f"{queue} ({count})" for queue, count in busy]
-
-
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def _redact(url: str) -> str:
