@@ -102,9 +102,10 @@ class Submissions:
 
     async def _wait(self, future: concurrent.futures.Future[None]) -> None:
         waiting = asyncio.wrap_future(future)
+        # The outcome is read from `future`: the wrapper's is marked read, now or when it ends, so no
+        # "exception never retrieved" is logged from a finalizer.
+        waiting.add_done_callback(_consume)
         await asyncio.wait({waiting}, timeout=self.deadline_s)  # never cancels the publish itself
-        if not waiting.done():
-            waiting.add_done_callback(_consume)
 
     def _forget_old(self) -> None:
         now = time.monotonic()
@@ -126,6 +127,5 @@ class Submissions:
 
 
 def _consume(waiting: asyncio.Future[None]) -> None:
-    # a publish that ended after its answer: its outcome is read from the concurrent future, if ever
     if not waiting.cancelled():
         waiting.exception()
