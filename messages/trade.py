@@ -118,8 +118,10 @@ class OrderPending(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Rejection(msgspec.Struct, frozen=True, kw_only=True):
-    """One reason validation refused a trade: the field at fault and what to change."""
+    """One reason validation refused a trade: the field at fault, the error as the seed words it (short:
+    "Market is closed"), and what the trader can do about it (the notice's Next Steps)."""
 
     field: str
     code: str
     message: str
+    next_step: str = ""

@@ -10,7 +10,7 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 SUCCESS_FIELDS = (
-    "Trade Executed Successfully",
+    "✅ Trade Executed Successfully",
     "Symbol",
     "AAPL",
     "Type",
@@ -27,6 +27,9 @@ SUCCESS_FIELDS = (
     "App Home",
 )
 FAILURE_FIELDS = (
+    "❌ Trade Execution Failed",  # the seed's header, also for a trade refused before any order
+    "• Error: Market is closed",  # the seed's Error and Error Code lines, exactly
+    "• Error Code: MARKET_CLOSED",
     "Symbol",
     "Type",
     "Quantity",

@@ -36,7 +36,24 @@ def test_a_non_trader_is_told_to_ask_an_admin_for_the_role() -> None:
         reference_price=Decimal(100),
     )
     assert reason.field == "user_id" and "U999" in reason.message
-    assert "ask an admin to grant you the trader role" in reason.message
+    assert reason.next_step == "Ask an admin to grant you the trader role"
+
+
+def test_the_market_closed_error_reads_as_the_seeds_and_its_guidance_is_a_next_step() -> None:
+    from brokers.port import MarketConditions
+
+    closed = MarketConditions(tradable=True, fractionable=True, market_open=False)
+    [reason] = check_trade(
+        trade(),
+        policy(),
+        is_trader=True,
+        kill_switch=OFF,
+        position=None,
+        reference_price=Decimal(100),
+        market=closed,
+    )
+    assert (reason.code, reason.message) == ("MARKET_CLOSED", "Market is closed")
+    assert reason.next_step.startswith("Check market hours and try again")
 
 
 def test_the_kill_switch_refuses_everything() -> None:

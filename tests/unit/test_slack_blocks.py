@@ -182,7 +182,7 @@ def test_a_failure_after_an_alpaca_order_names_the_method_and_the_order() -> Non
 def test_a_rejection_lists_each_reason_with_its_code_and_next_step() -> None:
     event = rejected()
     blocks, text = rejection_message(event)
-    assert blocks[0]["text"]["text"] == "❌ Trade Rejected"
+    assert blocks[0]["text"]["text"] == "❌ Trade Execution Failed"
     view = rendered(blocks)
     for expected in (
         "Error: GME is not on the tradable list.",

@@ -27,8 +27,8 @@ def check_trade(
             Rejection(
                 field="user_id",
                 code="NOT_A_TRADER",
-                message=f"You ({trade.user_id}) do not have the trader role, so this trade was not placed: "
-                "ask an admin to grant you the trader role.",
+                message=f"{trade.user_id} does not have the trader role",
+                next_step="Ask an admin to grant you the trader role",
             )
         )
     if kill_switch.engaged:
@@ -37,7 +37,8 @@ def check_trade(
             Rejection(
                 field="trade",
                 code="TRADING_HALTED",
-                message=f"Trading is halted{why}. Try again once operators resume trading.",
+                message=f"Trading is halted{why}",
+                next_step="Try again once operators resume trading",
             )
         )
     if trade.symbol not in policy.symbols:
@@ -46,7 +47,8 @@ def check_trade(
             Rejection(
                 field="symbol",
                 code="SYMBOL_NOT_ALLOWED",
-                message=f"{trade.symbol} is not on the tradable list. Pick one of: {sample}…",
+                message=f"{trade.symbol} is not on the tradable list",
+                next_step=f"Pick one of: {sample}…",
             )
         )
     if trade.quantity > policy.max_quantity:
@@ -54,8 +56,8 @@ def check_trade(
             Rejection(
                 field="quantity",
                 code="QUANTITY_TOO_LARGE",
-                message=f"Quantity {trade.quantity} is above the limit of {policy.max_quantity} per trade. "
-                "Split the order or lower the quantity.",
+                message=f"Quantity {trade.quantity} is above the limit of {policy.max_quantity} per trade",
+                next_step="Split the order or lower the quantity",
             )
         )
     price = trade.limit_price or trade.stop_price or reference_price
@@ -65,7 +67,8 @@ def check_trade(
                 field="quantity",
                 code="NOTIONAL_TOO_LARGE",
                 message=f"Notional ${trade.quantity * price:,.2f} is above the limit of "
-                f"${policy.max_notional:,.2f} per trade. Lower the quantity.",
+                f"${policy.max_notional:,.2f} per trade",
+                next_step="Lower the quantity",
             )
         )
     if trade.side == "sell" and not policy.allow_short:
@@ -75,8 +78,8 @@ def check_trade(
                 Rejection(
                     field="quantity",
                     code="INSUFFICIENT_POSITION",
-                    message=f"You hold {held} {trade.symbol}; you can sell at most {max(held, Decimal(0))}. "
-                    "Short selling is not enabled.",
+                    message=f"You hold {held} {trade.symbol}; you can sell at most {max(held, Decimal(0))}",
+                    next_step="Sell at most what you hold: short selling is not enabled",
                 )
             )
     if market is not None:
@@ -92,7 +95,8 @@ def _market_reasons(trade: TradeRequest, market: MarketConditions, price: Decima
             Rejection(
                 field="symbol",
                 code="SYMBOL_NOT_TRADABLE",
-                message=f"{trade.symbol} is not tradable at the stock broker right now. Pick another symbol.",
+                message=f"{trade.symbol} is not tradable at the stock broker right now",
+                next_step="Pick another symbol",
             )
         )
     elif trade.quantity != trade.quantity.to_integral() and not market.fractionable:
@@ -100,19 +104,21 @@ def _market_reasons(trade: TradeRequest, market: MarketConditions, price: Decima
             Rejection(
                 field="quantity",
                 code="QUANTITY_NOT_FRACTIONABLE",
-                message=f"{trade.symbol} cannot be traded in fractional shares. Use a whole quantity.",
+                message=f"{trade.symbol} cannot be traded in fractional shares",
+                next_step="Use a whole quantity",
             )
         )
     # Market orders never rest while the market is closed; a limit or stop order may, if it is gtc.
     resting_allowed = trade.order_type != "market" and trade.time_in_force == "gtc"
     if not market.market_open and not resting_allowed:
-        opens = f" It opens at {market.next_open:%Y-%m-%d %H:%M %Z}." if market.next_open else ""
+        opens = f" (it opens at {market.next_open:%Y-%m-%d %H:%M %Z})" if market.next_open else ""
         reasons.append(
             Rejection(
                 field="order_type",
                 code="MARKET_CLOSED",
-                message=f"Market is closed.{opens} Check market hours and try again, "
-                "or place a limit order with time in force gtc.",
+                message="Market is closed",
+                next_step=f"Check market hours and try again{opens}, or place a limit order with time in "
+                "force gtc",
             )
         )
     if trade.side == "buy" and market.buying_power is not None and price is not None:
@@ -123,7 +129,8 @@ def _market_reasons(trade: TradeRequest, market: MarketConditions, price: Decima
                     field="quantity",
                     code="INSUFFICIENT_BUYING_POWER",
                     message=f"The order needs ${notional:,.2f} but buying power is "
-                    f"${market.buying_power:,.2f}. Reduce the quantity.",
+                    f"${market.buying_power:,.2f}",
+                    next_step="Reduce the quantity",
                 )
             )
     return reasons

@@ -28,6 +28,7 @@ HELD_DELAYED_STATUS = (
     "You will be told the outcome; nothing is placed twice."
 )
 DEFAULT_NEXT_STEP = "Review the error and try again"
+REJECTION_NEXT_STEP = "Fix the fields above and submit again"
 
 
 def _trade_details(trade: TradeRequest) -> list[str]:
@@ -103,14 +104,19 @@ def failure_text(event: TradeFailed) -> str:
     return "\n".join(lines)
 
 
+def rejection_steps(event: TradeRejected) -> list[str]:
+    """What the trader can do, once each: every reason's own next step, else its code's."""
+    return list(
+        dict.fromkeys(r.next_step or NEXT_STEPS.get(r.code, REJECTION_NEXT_STEP) for r in event.reasons)
+    )
+
+
 def rejection_text(event: TradeRejected) -> str:
-    """The seed's failure layout, one error line per reason, with next steps for each code."""
-    lines = ["❌ Trade Rejected", "", *_trade_details(event.trade), "", "Error Information:"]
+    """The seed's failure notice, one Error and Error Code line per reason, the guidance under Next Steps."""
+    lines = ["❌ Trade Execution Failed", "", *_trade_details(event.trade), "", "Error Information:"]
     for reason in event.reasons:
         lines += [f"• Error: {reason.message}", f"• Error Code: {reason.code}"]
-    steps = dict.fromkeys(
-        NEXT_STEPS.get(r.code, "Fix the fields above and submit again") for r in event.reasons
-    )
+    steps = rejection_steps(event)
     lines += [
         "",
         "💡 Next Steps:",

@@ -21,6 +21,7 @@ from workers.notify.templates import (
     _duration,
     failure_text,
     held_text,
+    rejection_steps,
     rejection_text,
     success_text,
     working_text,
@@ -42,7 +43,6 @@ REASONS_SHOWN_MAX = 20
 
 APP_HOME_POINTER = "📊 Check your portfolio in the App Home tab for updated positions."
 CONTACT_SUPPORT = "Contact support if the issue persists"
-REJECTION_NEXT_STEP = "Fix the fields above and submit again"
 WORKING_STATUS = {
     "working": (
         "🕐 Order Accepted, Working",
@@ -209,16 +209,16 @@ def failure_message(event: TradeFailed) -> tuple[Blocks, str]:
 
 
 def rejection_message(event: TradeRejected) -> tuple[Blocks, str]:
-    """❌ Trade Rejected: the failure layout with an error and code per reason, and each code's next step."""
+    """❌ Trade Execution Failed, as the seed words it: an Error and Error Code per reason, next steps."""
     fields: list[str] = []
     for reason in event.reasons[:REASONS_SHOWN_MAX]:
         fields += [
             field("Error", fit(reason.message, FIELD_TEXT_MAX - 20)),
             field("Error Code", code(reason.code)),
         ]
-    steps = list(dict.fromkeys(NEXT_STEPS.get(r.code, REJECTION_NEXT_STEP) for r in event.reasons))
+    steps = [fit(step, 500) for step in rejection_steps(event)]
     blocks = [
-        header("❌ Trade Rejected"),
+        header("❌ Trade Execution Failed"),
         *trade_details(event.trade),
         *field_sections("Error Information", fields),
     ]
