@@ -1,4 +1,5 @@
-"""What the store keeps: the trade record, the position, audit events, the kill switch, roles, the journal."""
+"""What the store keeps: the trade record, the position, audit events, the kill switch, roles, the journal,
+the processes' heartbeats."""
 
 from __future__ import annotations
 
@@ -239,3 +240,25 @@ class ActivityEvent(msgspec.Struct, frozen=True, kw_only=True):
     event_id: uuid.UUID
     details: dict[str, Any] = {}
     expires_at: int
+
+
+class Heartbeat(msgspec.Struct, frozen=True, kw_only=True):
+    """A running tradeflow process saying it is alive: where it runs, what it consumes, when it last said so.
+
+    Each worker process beats every `interval_ms`; a reader judges a beat by its age against that interval
+    (`tradeflow health` calls a process live while its last beat is younger than three intervals).
+    """
+
+    host: str
+    pid: int
+    role: str = "worker"  # the kind of process: "worker" for `tradeflow worker`
+    queues: tuple[str, ...] = ()  # the stage queues it consumes (delay queues left out)
+    started_at: datetime
+    beat_at: datetime
+    interval_ms: int
+    version: str = ""  # tradeflow's package version
+
+    @property
+    def process_id(self) -> str:
+        """The process's key among the heartbeats: its host and pid (a pid reused on a host replaces it)."""
+        return f"{self.host}:{self.pid}"

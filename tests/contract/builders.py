@@ -1,15 +1,16 @@
-"""Records for the store contract: a trade at each stage, its audit events, a position, a journal entry."""
+"""Records for the store contract: a trade at each stage, its audit events, a position, a journal entry, a
+heartbeat."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-from messages.records import ActivityEvent, AuditEvent, Position, TradeRecord, pending_record
+from messages.records import ActivityEvent, AuditEvent, Heartbeat, Position, TradeRecord, pending_record
 from messages.trade import Fill, TradeRequest
 from tests.unit.fakes import NOW
 from tests.unit.fakes import trade as a_trade
@@ -114,4 +115,19 @@ def journal_entry(
         event_id=uuid.uuid4(),
         details=details,
         expires_at=EXPIRES_AT,
+    )
+
+
+def heartbeat(
+    pid: int, at: datetime, *, host: str = "worker-1", queues: tuple[str, ...] = ("validation",)
+) -> Heartbeat:
+    """A worker process's heartbeat at `at`, a minute after it started."""
+    return Heartbeat(
+        host=host,
+        pid=pid,
+        queues=queues,
+        started_at=at - timedelta(minutes=1),
+        beat_at=at,
+        interval_ms=15_000,
+        version="0.1.0",
     )

@@ -15,6 +15,7 @@ from messages.records import (
     ActivityEvent,
     ActivityStream,
     AuditEvent,
+    Heartbeat,
     KillSwitch,
     Position,
     Roster,
@@ -24,6 +25,7 @@ from workers.store.audit_chain import AuditChain
 from workers.store.port import (
     ActivityJournal,
     AuditTrail,
+    Heartbeats,
     KillSwitchAndLeases,
     LeaseClaim,
     Positions,
@@ -48,6 +50,7 @@ class ComposedTradeStore:
         controls: KillSwitchAndLeases,
         roster: RosterStore,
         journal: ActivityJournal,
+        heartbeats: Heartbeats,
     ) -> None:
         self._records = records
         self._queries = queries
@@ -56,6 +59,7 @@ class ComposedTradeStore:
         self._controls = controls
         self._roster = roster
         self._journal = journal
+        self._heartbeats = heartbeats
 
     # TradeRecords
 
@@ -163,3 +167,14 @@ class ComposedTradeStore:
         self, stream: ActivityStream, since: datetime, until: datetime | None = None, limit: int = 10_000
     ) -> list[ActivityEvent]:
         return await self._journal.list_activity(stream, since, until, limit)
+
+    # Heartbeats
+
+    async def beat(self, heartbeat: Heartbeat) -> None:
+        await self._heartbeats.beat(heartbeat)
+
+    async def list_heartbeats(self) -> list[Heartbeat]:
+        return await self._heartbeats.list_heartbeats()
+
+    async def forget_heartbeat(self, process_id: str) -> None:
+        await self._heartbeats.forget_heartbeat(process_id)

@@ -15,13 +15,14 @@ import enum
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from messages.records import (
     ActivityEvent,
     ActivityStream,
     AuditEvent,
+    Heartbeat,
     KillSwitch,
     Position,
     Roster,
@@ -29,6 +30,9 @@ from messages.records import (
 )
 from messages.types import OPEN_STATUSES
 from workers.store.audit_chain import AuditChain
+
+# A heartbeat this much older than the newest one written is dropped by that write (Heartbeats.beat).
+HEARTBEATS_KEPT_FOR = timedelta(days=1)
 
 
 class StoreUnavailable(Exception):
@@ -242,6 +246,27 @@ class ActivityJournal(Protocol):
         """
 
 
+class Heartbeats(Protocol):
+    """Which tradeflow processes are alive: each one's last heartbeat, all of them kept as one small item.
+
+    Each process writes only its own entry, so no writer reads, merges or races another's.
+    """
+
+    async def beat(self, heartbeat: Heartbeat) -> None:
+        """Replace the process's heartbeat (its `process_id`'s) with this one.
+
+        The same write drops every heartbeat whose `beat_at` is more than HEARTBEATS_KEPT_FOR before this
+        one's: a process that died without a word is forgotten within a day of the others' beats, and the
+        entries stay few.
+        """
+
+    async def list_heartbeats(self) -> list[Heartbeat]:
+        """Every heartbeat kept, by process id, read consistently; the reader judges each one's age."""
+
+    async def forget_heartbeat(self, process_id: str) -> None:
+        """Drop the process's heartbeat (it is stopping cleanly); nothing happens when there is none."""
+
+
 class TradeStore(
     TradeRecords,
     TradeQueries,
@@ -250,6 +275,7 @@ class TradeStore(
     KillSwitchAndLeases,
     RosterStore,
     ActivityJournal,
+    Heartbeats,
     Protocol,
 ):
     """Every role above, and the tables under them: what the workers are handed."""

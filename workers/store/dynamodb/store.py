@@ -13,6 +13,7 @@ from workers.store.composed import ComposedTradeStore
 from workers.store.dynamodb.activity import DynamoActivityJournal
 from workers.store.dynamodb.audit import DynamoAuditTrail
 from workers.store.dynamodb.control import DynamoKillSwitchAndLeases
+from workers.store.dynamodb.heartbeats import DynamoHeartbeats
 from workers.store.dynamodb.positions import DynamoPositions
 from workers.store.dynamodb.queries import DynamoTradeQueries
 from workers.store.dynamodb.requests import DynamoRequests
@@ -23,7 +24,7 @@ from workers.store.dynamodb.trades import DynamoTradeRecords
 
 
 class DynamoTradeStore(ComposedTradeStore):
-    """Trades, positions, audit, the kill switch, roles and the journal in four DynamoDB tables (tables.py).
+    """Trades, positions, audit, the kill switch, roles, the journal, heartbeats: four tables (tables.py).
 
     Every write is conditional, so redelivered messages and racing workers cannot double-apply anything.
     """
@@ -47,6 +48,7 @@ class DynamoTradeStore(ComposedTradeStore):
             controls=DynamoKillSwitchAndLeases(requests, journal),
             roster=DynamoRoster(requests, journal),
             journal=journal,
+            heartbeats=DynamoHeartbeats(requests),
         )
         self._client = client  # also where tests and the bench hook their request counters
         self._tables = tables

@@ -11,6 +11,7 @@ import msgspec
 TTL_ATTRIBUTE = "expires_at"
 KILL_SWITCH_KEY = "kill_switch"
 ROSTER_KEY = "roles"  # the control-table item holding every user's roles
+HEARTBEATS_KEY = "heartbeats"  # the control-table item holding every process's last heartbeat
 # The sparse open-trades index: both attributes are on a trade item only while its status is open.
 OPEN_TRADES_INDEX = "open-trades"
 OPEN_STATUS_ATTRIBUTE = "open_status"

@@ -9,6 +9,7 @@ from workers.store.composed import ComposedTradeStore
 from workers.store.memory.activity import MemoryActivityJournal
 from workers.store.memory.audit import MemoryAuditTrail
 from workers.store.memory.control import MemoryKillSwitchAndLeases
+from workers.store.memory.heartbeats import MemoryHeartbeats
 from workers.store.memory.positions import MemoryPositions
 from workers.store.memory.queries import MemoryTradeQueries
 from workers.store.memory.roster import MemoryRoster
@@ -36,6 +37,7 @@ class MemoryTradeStore(ComposedTradeStore):
             controls=MemoryKillSwitchAndLeases(lock, journal),
             roster=MemoryRoster(lock, journal),
             journal=journal,
+            heartbeats=MemoryHeartbeats(lock),
         )
 
     async def create_tables(self) -> None:
