@@ -48,6 +48,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Seconds a RabbitMQ connection may stay blocked by a resource alarm (connection.blocked) before it is
     # closed and its publish fails, rather than waiting forever (the URL's blocked_connection_timeout wins).
     tradeflow_rabbitmq_blocked_timeout_s: float = 5.0
+    # Seconds between a worker process's heartbeats: into the store (`tradeflow health`) and into
+    # DATA_DIR/heartbeats/<pid> (`tradeflow worker-alive`, the containers' healthcheck).
+    tradeflow_heartbeat_s: float = 15.0
 
     tradeflow_store: Literal["dynamodb", "memory"] = "dynamodb"
     dynamodb_table_prefix: str = "tradeflow"
@@ -180,6 +183,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_WORKER_THREADS must be 1 or more")
     if settings.tradeflow_rabbitmq_blocked_timeout_s <= 0:
         raise SettingsError("TRADEFLOW_RABBITMQ_BLOCKED_TIMEOUT_S must be greater than 0")
+    if settings.tradeflow_heartbeat_s <= 0:
+        raise SettingsError("TRADEFLOW_HEARTBEAT_S must be greater than 0")
     if settings.tradeflow_audit_retention_days < SEVEN_YEARS_DAYS:
         raise SettingsError(
             f"TRADEFLOW_AUDIT_RETENTION_DAYS must be at least {SEVEN_YEARS_DAYS} (7-year regulatory minimum)"
