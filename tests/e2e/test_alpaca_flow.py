@@ -152,3 +152,16 @@ def test_tradeflow_reconcile_queues_every_open_trade_for_settling(alpaca_polling
     restart_workers(stack)
     eventually(lambda: _status(stack, trade_id) == "executed", timeout=60)
     assert len(admin.orders(trade_id)) == 1
+
+
+def test_submit_wait_answers_working_for_an_order_that_rests(alpaca_stack: Stack) -> None:
+    mid = Decimal(str(alpaca_stack.emulator.admin.prices("MSFT")["MSFT"]["mid"]))
+    limit = (mid * Decimal("0.9")).quantize(Decimal("0.01"))
+    args = ("buy", "2", "MSFT", "--type", "limit", "--limit-price", str(limit), "--tif", "gtc")
+    # Answered once the order rests and its trader is told so, not at the end of --timeout.
+    done = alpaca_stack.cli("submit", "--user", "U123", *args, "--wait", "--timeout", "600", "--json")
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["status"] == "working" and outcome["notified"] is False  # the outcome is yet to come
+    [order] = alpaca_stack.emulator.admin.orders(outcome["trade_id"])
+    assert outcome["alpaca_order_id"] == order["id"] and order["status"] in ("new", "accepted")

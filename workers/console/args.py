@@ -85,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument(
         "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"
     )
-    submit.add_argument("--wait", action="store_true", help="wait for the outcome; exit 1 unless executed")
+    submit.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait until the trade is decided or rests at the broker; exit 1 unless executed or working",
+    )
     submit.add_argument("--timeout", type=float, default=60.0, help="seconds --wait waits (default 60)")
     submit.add_argument("--json", action="store_true", help="print the result as JSON")
 

@@ -60,13 +60,13 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
     async def wait(store: TradeStore) -> dict[str, Any]:
         from workers.handlers.audit import NOTIFIED_KEY
 
-        record = await wait_for_outcome(store, trade_id, args.timeout)
+        record = await wait_for_outcome(store, trade_id, args.timeout, working_will_do=True)
         notified = await store.get_audit(trade_id, NOTIFIED_KEY) is not None
         return outcome_document(record, trade_id, notified=notified)
 
     doc = with_store(settings, wait)
     print_doc(doc, args.json, render_outcome)
-    return EXIT_OK if doc.get("status") == "executed" else EXIT_FAILED
+    return EXIT_OK if doc.get("status") in ("executed", "working") else EXIT_FAILED
 
 
 def trade(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,7 +14,7 @@ import msgspec
 from messages.events import SubmitTrade
 from messages.records import TradeRecord
 from messages.types import amount_problem
-from workers.handlers.audit import NOTIFIED_KEY
+from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY
 from workers.store.port import TradeStore
 
 
@@ -80,12 +80,25 @@ def _field_message(message: str) -> str:
     return f"invalid {field}: {text}"
 
 
-async def wait_for_outcome(store: TradeStore, trade_id: uuid.UUID, timeout_s: float) -> TradeRecord | None:
-    """Poll until the trade is decided and its trader notified, or the deadline passes."""
+async def wait_for_outcome(
+    store: TradeStore, trade_id: uuid.UUID, timeout_s: float, *, working_will_do: bool = False
+) -> TradeRecord | None:
+    """Poll until the trade is decided and its trader notified, or the deadline passes.
+
+    With `working_will_do`, an order resting at the stock broker (`working`, its trader told so) is an
+    answer too: a GTC limit order may rest for days.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         record = await store.get_trade(trade_id)
         if record is not None and record.is_terminal and await store.get_audit(trade_id, NOTIFIED_KEY):
+            return record
+        if (
+            working_will_do
+            and record is not None
+            and record.status == "working"
+            and await store.get_audit(trade_id, WORKING_NOTIFIED_KEY)
+        ):
             return record
         await asyncio.sleep(0.1)
     return await store.get_trade(trade_id)
@@ -110,6 +123,9 @@ def render_outcome(doc: dict[str, Any]) -> str:
         )
     elif doc.get("error_message"):
         line += f": {doc['error_message']}"
+    elif status == "working":
+        order = doc.get("alpaca_order_id", "?")
+        line += f": resting at the stock broker (order {order}); the trader hears when it fills"
     elif status in ("pending", "unknown"):
         line += " (no outcome before the timeout; the trade may still complete)"
     return f"{line}\ntrace id: {doc['trace_id']}"
