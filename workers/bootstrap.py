@@ -220,6 +220,7 @@ def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> 
     from telemetry.redaction import secrets_of
     from telemetry.tracing import configure_tracing
     from workers.chain.actors import Runtime, declare_stage_actors
+    from workers.chain.liveness.middleware import WorkerHeartbeat
     from workers.chain.rabbitmq import build_rabbitmq, queue_depths
 
     # Runs in each worker process after dramatiq's CLI set up its logging there: ours replaces it.
@@ -228,7 +229,13 @@ def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> 
     if configure_metrics("tradeflow-worker") is not None:
         observe_queues(lambda: queue_depths(settings))
     runtime = Runtime(settings, open_deps, close_deps)
-    rabbitmq = build_rabbitmq(settings, runtime, *extra_middleware)
+    # Before the Runtime: the heartbeat stops (and forgets its beat) while the store is still open.
+    heartbeat = WorkerHeartbeat(
+        settings.tradeflow_heartbeat_s,
+        settings.data_dir,
+        store=lambda: runtime.deps.store if runtime.deps else None,
+    )
+    rabbitmq = build_rabbitmq(settings, heartbeat, runtime, *extra_middleware)
     declare_stage_actors(rabbitmq, settings, runtime)
     dramatiq.set_broker(rabbitmq)
     return rabbitmq
