@@ -53,6 +53,8 @@ class ReleaseRefusingStore(MemoryTradeStore):
 
 
 class Clock:
+    """Fixed at the fakes' submission time (tests/unit/fakes.py: NOW), moved on by hand."""
+
     def __init__(self) -> None:
         self.now = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 
@@ -106,7 +108,7 @@ async def test_a_notice_that_surely_did_not_go_out_releases_its_lease_so_the_ret
     error: Exception,
 ) -> None:
     notifier = FailingNotifier(error)
-    deps = make_deps(notifier=notifier)
+    deps = make_deps(notifier=notifier, clock=Clock())
     notice = await notice_of(submit(), deps)
 
     with pytest.raises(type(error)):
@@ -184,7 +186,7 @@ async def test_a_takeover_that_cannot_read_the_history_keeps_the_doubt_for_the_n
 
 
 async def test_a_notice_sent_keeps_its_lease() -> None:
-    deps = make_deps()
+    deps = make_deps(clock=Clock())
     notice = await notice_of(submit(), deps)
     await HANDLERS["notifications"](notice, deps)
     now_ms = int(deps.clock().timestamp() * 1000)
@@ -196,6 +198,7 @@ async def test_a_lease_that_cannot_be_released_leaves_the_notifiers_error_to_ret
     deps = make_deps(
         notifier=FailingNotifier(NotifierUnavailable("Slack is down", surely_unsent=True)),
         store=ReleaseRefusingStore(),
+        clock=Clock(),
     )
     notice = await notice_of(submit(), deps)
     with pytest.raises(NotifierUnavailable, match="Slack is down"):
