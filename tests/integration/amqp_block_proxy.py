@@ -6,6 +6,12 @@ does the same on `block()`: the first Basic.Publish a connection sends after it 
 follows, and `connection.blocked` is sent to that client; `unblock()` sends `connection.unblocked` and lets
 the held frames through, so a publish made during the alarm may still complete after it. The machine's
 RabbitMQ itself is never touched (other tests share it).
+
+One difference from a real node, measured on a RabbitMQ 3.10 node of our own under
+`set_vm_memory_high_watermark 0`: it reads and enqueues the publish that triggered the block (into a quorum
+queue) and never confirms it, so dramatiq's enqueue retry after the blocked-connection timeout enqueues a
+second copy of the same message (same trade id: the chain's idempotency absorbs it). Here that publish is
+held, and reaches RabbitMQ only on `unblock()`.
 """
 
 from __future__ import annotations
