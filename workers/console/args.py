@@ -114,9 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
         add_identity(command, "replay and purge need the operator role")
 
     health = sub.add_parser(
-        "health", help="check RabbitMQ, queues, DynamoDB, Alpaca and Slack; exit 1 if unwell"
+        "health",
+        help="check RabbitMQ, the queues and the workers that beat for them, DynamoDB, Alpaca and Slack",
     )
     health.add_argument("--json", action="store_true", help="print every check as JSON")
+
+    alive = sub.add_parser(
+        "worker-alive",
+        help="exit 0 if every worker process on this host beat lately (a container healthcheck)",
+    )
+    alive.add_argument(
+        "--max-age",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="the oldest last beat accepted (default: 4 x TRADEFLOW_HEARTBEAT_S)",
+    )
 
     trade = sub.add_parser("trade", help="inspect a trade")
     trade_sub = trade.add_subparsers(dest="trade_command", required=True)

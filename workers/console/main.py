@@ -42,6 +42,7 @@ COMMANDS: dict[str, Command] = {
     "resume": trades.resume,
     "dlq": dlq.dlq,
     "health": checks.health,
+    "worker-alive": checks.worker_alive,
     "metrics": checks.metrics,
     "doctor": checks.doctor,
     "trace": traces.trace,

@@ -1,4 +1,4 @@
-"""The `tradeflow` commands that check the stack: health, metrics, doctor."""
+"""The `tradeflow` commands that check the stack: health, worker-alive, metrics, doctor."""
 
 from __future__ import annotations
 
@@ -16,6 +16,18 @@ def health(args: argparse.Namespace, settings: Settings) -> int:
     healthy, checks = run_health(settings)
     print_doc({"healthy": healthy, "checks": checks} if args.json else checks, args.json, render_health)
     return EXIT_OK if healthy else EXIT_FAILED
+
+
+def worker_alive(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from workers.chain.liveness.files import heartbeat_dir
+    from workers.console.checks.alive import worker_alive as verdict
+
+    max_age_s = args.max_age if args.max_age is not None else 4 * settings.tradeflow_heartbeat_s
+    alive, why = verdict(heartbeat_dir(settings.data_dir), max_age_s, time.time())
+    print(why)
+    return EXIT_OK if alive else EXIT_FAILED
 
 
 def metrics(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,17 +1,24 @@
-"""`tradeflow health`: is every part of tradeflow reachable and working? A non-zero exit when not."""
+"""`tradeflow health`: is every part of tradeflow reachable and working? A non-zero exit when not.
+
+Per queue: its depths, its consumers, and the worker processes that beat for it (checks/liveness.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import pika
 
+from messages.records import Heartbeat
 from workers.chain.rabbitmq import queue_depth
 from workers.chain.routing import QUEUE_NAMES
+from workers.console.checks.liveness import heartbeats_detail, process_facts, queue_liveness
 from workers.settings import Settings
 
 
@@ -23,8 +30,12 @@ class Check:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def check_rabbitmq(settings: Settings) -> list[Check]:
-    """Connection, and per queue (stages and the sweeper): depth, delayed, dead letters, consumers."""
+def check_rabbitmq(
+    settings: Settings, heartbeats: Sequence[Heartbeat] | None = None, now: datetime | None = None
+) -> list[Check]:
+    """Connection, and per queue (stages and the sweeper): depth, delayed, dead letters, consumers, and
+    the processes beating for it (unless `heartbeats` is None: the store could not tell)."""
+    now = now or datetime.now(UTC)
     try:
         connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
     except Exception as exc:
@@ -38,19 +49,29 @@ def check_rabbitmq(settings: Settings) -> list[Check]:
             }
             depth, consumers = counts["ready"]
             dead = counts[".XQ"][0]
-            ok = consumers > 0 and dead == 0
             problems = [
                 p
                 for p, bad in (("no consumers", consumers == 0), (f"{dead} dead letter(s)", dead > 0))
                 if bad
             ]
+            detail = f"{depth} ready, {counts['.DQ'][0]} delayed, {dead} dead, {consumers} consumer(s)"
+            data: dict[str, Any] = {
+                "ready": depth,
+                "delayed": counts[".DQ"][0],
+                "dead": dead,
+                "consumers": consumers,
+            }
+            if heartbeats is not None:
+                flags, words, facts = queue_liveness(settings.queue(stage), consumers, heartbeats, now)
+                problems += flags
+                detail += f", {words}"
+                data |= facts
             checks.append(
                 Check(
                     f"queue {settings.queue(stage)}",
-                    ok,
-                    f"{depth} ready, {counts['.DQ'][0]} delayed, {dead} dead, {consumers} consumer(s)"
-                    + (f": {', '.join(problems)}" if problems else ""),
-                    {"ready": depth, "delayed": counts[".DQ"][0], "dead": dead, "consumers": consumers},
+                    not problems,
+                    detail + (f": {', '.join(problems)}" if problems else ""),
+                    data,
                 )
             )
     finally:
@@ -58,7 +79,9 @@ def check_rabbitmq(settings: Settings) -> list[Check]:
     return checks
 
 
-async def check_store(settings: Settings) -> Check:
+async def check_store(settings: Settings) -> tuple[Check, list[Heartbeat] | None]:
+    """The store's check, and the heartbeats it keeps (None when it cannot be read, or is this process's
+    own memory, where no worker beats)."""
     from workers.bootstrap import open_store
 
     started = time.perf_counter()
@@ -66,13 +89,25 @@ async def check_store(settings: Settings) -> Check:
         store = await open_store(settings)
         try:
             switch = await store.get_kill_switch()
+            heartbeats = await store.list_heartbeats()
         finally:
             await store.close()
     except Exception as exc:
-        return Check("dynamodb", False, f"unavailable: {type(exc).__name__}: {exc}")
+        return Check("dynamodb", False, f"unavailable: {type(exc).__name__}: {exc}"), None
     ms = (time.perf_counter() - started) * 1000
     halted = f"; trading HALTED ({switch.reason})" if switch.engaged else ""
-    return Check("dynamodb", True, f"tables ready in {ms:.0f} ms{halted}", {"halted": switch.engaged})
+    check = Check("dynamodb", True, f"tables ready in {ms:.0f} ms{halted}", {"halted": switch.engaged})
+    return check, None if settings.tradeflow_store == "memory" else heartbeats
+
+
+def check_heartbeats(heartbeats: Sequence[Heartbeat], now: datetime) -> Check:
+    """Every process that beats, live or silent (a silent one is flagged on its queues, not here)."""
+    return Check(
+        "heartbeats",
+        True,
+        heartbeats_detail(heartbeats, now),
+        {"processes": [process_facts(beat, now) for beat in heartbeats]},
+    )
 
 
 async def check_alpaca(settings: Settings) -> Check:
@@ -111,12 +146,15 @@ async def check_slack(settings: Settings) -> Check:
 
 
 def run_health(settings: Settings) -> tuple[bool, list[dict[str, Any]]]:
-    async def gather() -> list[Check]:
-        return list(
-            await asyncio.gather(check_store(settings), check_alpaca(settings), check_slack(settings))
-        )
+    async def gather() -> tuple[tuple[Check, list[Heartbeat] | None], Check, Check]:
+        return await asyncio.gather(check_store(settings), check_alpaca(settings), check_slack(settings))
 
-    checks = check_rabbitmq(settings) + asyncio.run(gather())
+    (store, heartbeats), alpaca, slack = asyncio.run(gather())
+    now = datetime.now(UTC)
+    checks = check_rabbitmq(settings, heartbeats, now)
+    if heartbeats is not None:
+        checks.append(check_heartbeats(heartbeats, now))
+    checks += [store, alpaca, slack]
     return all(c.ok for c in checks), [asdict(c) for c in checks]
 
 
