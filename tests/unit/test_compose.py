@@ -1,5 +1,5 @@
 """compose.yaml keeps DESIGN §6's shape: one service per stage, the ingress, RabbitMQ, DynamoDB, Jaeger, and
-the emulators as an optional profile.
+the emulators as an optional profile; every service has a healthcheck and every image pulled is pinned.
 
 No Docker engine runs on these machines, so this checks the file's structure and that tradeflow accepts
 what it hands each process, not a deployment; CI also validates it against the Compose Specification
@@ -108,3 +108,64 @@ def test_the_image_holds_every_package_tradeflow_installs() -> None:
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     copied = re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
     assert sorted(copied) == sorted(p.rstrip("*") for p in packages["include"])
+
+
+def test_every_service_has_a_healthcheck() -> None:
+    for name, service in SERVICES.items():
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_the_stages_are_healthy_while_their_worker_processes_beat() -> None:
+    for stage in WORKERS:
+        check = SERVICES[stage]["healthcheck"]
+        assert check["test"][:3] == ["CMD", "tradeflow", "worker-alive"]
+        build_parser().parse_args(check["test"][2:])  # a command tradeflow accepts
+        # Its default --max-age, 4 x TRADEFLOW_HEARTBEAT_S, follows .env; a worker gets that long to boot.
+        heartbeat_s = load_settings(environment_of(stage)).tradeflow_heartbeat_s
+        assert "--max-age" not in check["test"] and seconds(check["start_period"]) >= 4 * heartbeat_s
+        assert SERVICES[stage]["depends_on"]["dynamodb"] == {"condition": "service_healthy"}
+
+
+def test_every_image_pulled_is_pinned_to_a_release_and_none_is_latest() -> None:
+    for name, service in SERVICES.items():
+        image = service["image"]
+        assert not image.endswith(":latest") and ":" in image, f"{name}: {image}"
+        if "build" not in service:  # pulled, not built here
+            assert re.search(r":\d+\.\d+\.\d+([-.]\w+)*$|@sha256:[0-9a-f]{64}$", image), f"{name}: {image}"
+
+
+def test_jaeger_is_v2_taking_otlp_on_4318_serving_queries_on_16686_with_spans_on_a_volume() -> None:
+    jaeger = SERVICES["jaeger"]
+    assert re.fullmatch(r"jaegertracing/jaeger:2\.\d+\.\d+", jaeger["image"])
+    assert {"16686:16686", "4318:4318"} <= set(jaeger["ports"])
+    (mounted,) = jaeger["configs"]
+    assert jaeger["command"] == [f"--config={mounted['target']}"]
+    config = yaml.safe_load(COMPOSE["configs"][mounted["source"]]["content"])
+    assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"] == "0.0.0.0:4318"
+    assert config["extensions"]["jaeger_query"]["http"]["endpoint"] == "0.0.0.0:16686"
+    store = config["extensions"]["jaeger_query"]["storage"]["traces"]
+    assert config["exporters"]["jaeger_storage_exporter"]["trace_storage"] == store
+    badger = config["extensions"]["jaeger_storage"]["backends"][store]["badger"]
+    assert badger["ephemeral"] is False
+    volume, target = jaeger["volumes"][0].split(":")
+    assert volume in COMPOSE["volumes"]
+    assert all(path.startswith(f"{target}/") for path in badger["directories"].values())
+    health = config["extensions"]["healthcheckv2"]["http"]["endpoint"]
+    assert f"http://{health}/status" in jaeger["healthcheck"]["test"]
+
+
+def test_dynamodb_local_keeps_its_tables_on_a_volume() -> None:
+    dynamodb = SERVICES["dynamodb"]
+    command = dynamodb["command"]
+    volume, target = dynamodb["volumes"][0].split(":")
+    assert volume in COMPOSE["volumes"] and command[command.index("-dbPath") + 1] == target
+    assert "-sharedDb" in command and "-inMemory" not in command
+
+
+def seconds(duration: str) -> float:
+    """A compose duration such as 15s, 1m30s or 500ms, in seconds."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    return sum(float(n) * units[u] for n, u in parts)
