@@ -15,7 +15,7 @@ import enum
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from messages.records import (
@@ -28,7 +28,6 @@ from messages.records import (
     Roster,
     TradeRecord,
 )
-from messages.types import OPEN_STATUSES
 from workers.store.audit_chain import AuditChain
 
 # A heartbeat this much older than the newest one written is dropped by that write (Heartbeats.beat).
@@ -287,37 +286,3 @@ class TradeStore(
         """
 
     async def close(self) -> None: ...
-
-
-def check_limit(limit: int) -> int:
-    """Refuse a list limit below 1 (DynamoDB refuses a Query `Limit` of 0)."""
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
-    return limit
-
-
-def open_statuses_to_list(statuses: Collection[str], limit: int) -> tuple[str, ...]:
-    """Check `list_open_trades`' arguments; the statuses to query, each once, in the order given."""
-    if isinstance(statuses, str):
-        raise ValueError(f"statuses must be a collection of statuses, got the string {statuses!r}")
-    wanted = tuple(dict.fromkeys(statuses))
-    if not set(wanted) <= OPEN_STATUSES:
-        raise ValueError(
-            f"list_open_trades lists open statuses {sorted(OPEN_STATUSES)}, got {sorted(wanted)}"
-        )
-    check_limit(limit)
-    return wanted
-
-
-def trade_window(since: datetime, until: datetime | None, limit: int) -> tuple[datetime, datetime]:
-    """Check `list_trades_since`' arguments; the window as aware UTC datetimes, `until` defaulting to now."""
-    check_limit(limit)
-    start = _as_utc(since)
-    end = datetime.now(UTC) if until is None else _as_utc(until)
-    if end < start:
-        raise ValueError(f"until ({end.isoformat()}) is before since ({start.isoformat()})")
-    return start, end
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -10,7 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from workers.console.moments import parse_moment
-from workers.store.port import TradeStore, trade_window
+from workers.store.arguments import trade_window
+from workers.store.port import TradeStore
 
 # Executions are the trades that reached the stock broker or the simulation: rejected ones never did.
 EXECUTION_STATUSES = ("executed", "failed")

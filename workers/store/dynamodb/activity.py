@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from messages.records import ActivityEvent, ActivityStream
+from workers.store.arguments import trade_window
 from workers.store.dynamodb.items import activity_key, day_sort_bounds, from_attributes, to_attributes
 from workers.store.dynamodb.requests import DynamoRequests, put_request
-from workers.store.port import trade_window
 
 _PARTITION, _SORT = "trade_id", "event_key"  # the audit table's key attributes
 

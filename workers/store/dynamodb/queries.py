@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from messages.records import TradeRecord
+from workers.store.arguments import check_limit, open_statuses_to_list, trade_window
 from workers.store.dynamodb.faults import transient_faults_as_unavailable
 from workers.store.dynamodb.items import day_sort_bounds, trade_from_attributes
 from workers.store.dynamodb.requests import DynamoRequests, trades_by_day_request
@@ -21,7 +22,6 @@ from workers.store.dynamodb.tables import (
     USER_ATTRIBUTE,
     USER_TRADES_INDEX,
 )
-from workers.store.port import check_limit, open_statuses_to_list, trade_window
 
 
 class DynamoTradeQueries:

@@ -6,9 +6,9 @@ import asyncio
 from datetime import datetime
 
 from messages.records import ActivityEvent, ActivityStream
+from workers.store.arguments import trade_window
 from workers.store.dynamodb.items import activity_key, day_sort_bounds, from_attributes, to_attributes
 from workers.store.memory.stored import Item
-from workers.store.port import trade_window
 
 
 class MemoryActivityJournal:

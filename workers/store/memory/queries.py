@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 
 from messages.records import TradeRecord
+from workers.store.arguments import check_limit, open_statuses_to_list, trade_window
 from workers.store.dynamodb.items import day_sort_bounds, trade_from_attributes
 from workers.store.dynamodb.tables import (
     DAY_SORT_ATTRIBUTE,
@@ -18,7 +19,6 @@ from workers.store.dynamodb.tables import (
     USER_SORT_ATTRIBUTE,
 )
 from workers.store.memory.stored import Item
-from workers.store.port import check_limit, open_statuses_to_list, trade_window
 
 
 class MemoryTradeQueries:
