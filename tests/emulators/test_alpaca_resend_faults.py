@@ -68,7 +68,9 @@ def test_a_504_then_401_and_the_default_422(alpaca_emulator: AlpacaEmulator) -> 
 
     assert (unauthorized.value.status_code, unauthorized.value.code) == (401, 40110000)
     assert (duplicate.value.status_code, duplicate.value.code) == (422, 40010001)
-    assert len(alpaca_emulator.admin.orders("t-504-401")) == len(alpaca_emulator.admin.orders("t-504-422")) == 1
+    assert (
+        len(alpaca_emulator.admin.orders("t-504-401")) == len(alpaca_emulator.admin.orders("t-504-422")) == 1
+    )
 
 
 def test_only_the_accepted_orders_resends_are_refused(alpaca_emulator: AlpacaEmulator) -> None:
