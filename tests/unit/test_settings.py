@@ -83,8 +83,17 @@ def test_env_example_lists_every_setting_with_a_value_tradeflow_accepts() -> Non
     load_settings(env)
 
 
-def test_the_readme_configuration_table_lists_every_setting() -> None:
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("## Configuration") :].split("\n## ", 1)[0]
+def test_the_configuration_reference_lists_every_setting() -> None:
+    reference = (ROOT / "docs" / "configuration.md").read_text()
+    table = reference[reference.index("## Configuration") :].split("\n## ", 1)[0]
     missing = [name.upper() for name in Settings.__struct_fields__ if f"`{name.upper()}`" not in table]
     assert missing == []
+
+
+def test_env_example_as_it_is_changes_nothing_and_grants_no_role() -> None:
+    from dotenv import dotenv_values
+
+    active = {k: v for k, v in dotenv_values(ROOT / ".env.example").items() if v is not None}
+    assert active == {}  # every line is a commented default
+    assert load_settings(_env_example()) == load_settings({})  # and each shown value is the default
+    assert not _env_example()["TRADEFLOW_ADMINS"] and not _env_example()["TRADEFLOW_OPERATOR"]

@@ -1,6 +1,6 @@
 """The regulatory report's rows: each trade with fills, stage times, audit trail, redacted, as CSV or JSONL.
 
-The columns are documented in the README ("Regulatory report").
+The columns are documented in docs/audit-and-compliance.md ("Regulatory report").
 """
 
 from __future__ import annotations
