@@ -79,6 +79,7 @@ async def _accept_then_504(
     accepted = await _answer(request, handler, path)  # the order takes effect; its answer is lost
     if accepted.status == 200 and client_order_id is not None:
         fault.accepted.add(client_order_id)
+    await asyncio.sleep(fault.spec.answer_after_s)
     return errors.server_error(504).response()
 
 
@@ -119,6 +120,7 @@ async def _with_fault(
         if request.transport is not None:
             request.transport.abort()
         return None
+    await asyncio.sleep(spec.answer_after_s)
     if spec.status == 429:
         return errors.rate_limited(spec.retry_after_s).response()
     return errors.server_error(spec.status).response()

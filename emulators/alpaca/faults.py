@@ -12,6 +12,8 @@ after (the request takes effect, e.g. the order is accepted, and only its respon
 
 Kinds that hit matching requests:
 - http_error: answer `status` (500, 502, 503, 504, 429) with Alpaca's body; default phase "before".
+  `answer_after_s` holds the error answer that long (a gateway that times out slowly): a 504 held just
+  under a client's request bound makes each of alpaca-py's own resends as slow.
 - slow: wait `delay_s` before processing (phase "before", the default) or before answering ("after").
   A slow request is still processed after the client gave up, as a real server's would be.
 - drop_connection: abort the TCP connection without an answer; default phase "after" (the order is
@@ -27,7 +29,7 @@ Kinds that hit the next order submission (default method POST, path /v2/orders):
   "insufficient buying power": the accepted order holds it), 401 (40110000 "request is not authorized")
   or 422 (40010001 "client_order_id must be unique", what Alpaca itself answers; the default). This is
   how alpaca-py's own resend of a 504 sees Alpaca (its REST client resends 429 and 504 three times).
-  Lookups (GET /v2/orders:by_client_order_id) find the order as usual.
+  Lookups (GET /v2/orders:by_client_order_id) find the order as usual. `answer_after_s` holds the 504.
 Kinds that act at once when posted: market_closed (the clock closes and day orders expire),
 drop_stream (every trade_updates socket is closed by the server).
 """
@@ -71,6 +73,7 @@ class FaultSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     retry_after_s: int = 1
     message: str | None = None
     resend_status: int = 422
+    answer_after_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind == "http_error" and self.status not in HTTP_STATUSES:
@@ -79,8 +82,8 @@ class FaultSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
             raise ValueError(f"resend_status must be one of {sorted(RESEND_STATUSES)}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1, or null for every matching request")
-        if self.delay_s < 0 or self.retry_after_s < 0:
-            raise ValueError("delay_s and retry_after_s must not be negative")
+        if min(self.delay_s, self.retry_after_s, self.answer_after_s) < 0:
+            raise ValueError("delay_s, retry_after_s and answer_after_s must not be negative")
 
 
 class Fault:

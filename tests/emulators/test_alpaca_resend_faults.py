@@ -128,3 +128,22 @@ def test_the_traffic_log_names_each_lookups_client_order_id(alpaca_emulator: Alp
         ("POST", ORDERS, "t-named"),
         ("GET", "/v2/orders:by_client_order_id", "t-named"),
     ]
+
+
+def test_a_504_held_under_the_request_bound_makes_each_of_alpaca_pys_resends_as_slow(
+    alpaca_emulator: AlpacaEmulator,
+) -> None:
+    client = trading_client(alpaca_emulator, retry_wait_s=0)
+    alpaca_emulator.admin.add_fault(
+        "http_error", status=504, method="POST", path=ORDERS, answer_after_s=0.3, times=None
+    )
+
+    with pytest.raises(APIError) as raised:
+        client.submit_order(market(client_order_id="t-slow-504"))
+
+    assert raised.value.status_code == 504
+    requests_seen = alpaca_emulator.admin.order_requests("t-slow-504")
+    assert [r["status"] for r in requests_seen] == [504, 504, 504, 504]  # one call, four requests
+    held = [_instant(r["at"]) - _instant(r["received_at"]) for r in requests_seen]
+    assert all(h.total_seconds() >= 0.3 for h in held)
+    assert alpaca_emulator.admin.orders() == []  # phase "before": nothing placed
