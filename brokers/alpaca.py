@@ -79,9 +79,6 @@ class AlpacaPaperBroker:
         self.calls = AlpacaCalls(server=base_url, request_timeout_s=request_timeout_s)
         self.follower = OrderFollower(self.trading, self.calls, updates)
 
-    def _attempt_by(self) -> float:
-        return time.monotonic() + self.attempt_budget_s
-
     def _reads_by(self) -> float:
         # A read outside an attempt (validation's checks, a notice's price): a few requests' worth.
         return time.monotonic() + 3 * self.calls.request_timeout_s
@@ -134,9 +131,16 @@ class AlpacaPaperBroker:
                 return None
             raise
 
-    async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
-        """Place the order (or find the one an earlier attempt placed) and wait for its fill."""
-        by = self._attempt_by()
+    def attempt_deadline(self) -> float:
+        """When an attempt starting now must have had every answer (time.monotonic())."""
+        return time.monotonic() + self.attempt_budget_s
+
+    async def execute(
+        self, trade: TradeRequest, *, first_attempt: bool = True, by: float | None = None
+    ) -> BrokerResult:
+        """Place the order (or find the one an earlier attempt placed) and wait for its fill, by `by`
+        (default: the attempt's budget from now)."""
+        by = by or self.attempt_deadline()
         await self.verify(by=by)  # the safety checks run before every order, and never send one on failure
         reference = await self.reference_price(trade.symbol, by=by)
         if reference is None:
@@ -205,9 +209,11 @@ class AlpacaPaperBroker:
             logger.warning("Order %s may have reached Alpaca (%s): looking it up", client_order_id, exc)
             return await self._find_or_unknown(client_order_id, by)
 
-    async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
-        """Settle an order that may exist; waits briefly, never places one."""
-        by = self._attempt_by()
+    async def resume(
+        self, trade: TradeRequest, broker_order_id: str | None, *, by: float | None = None
+    ) -> BrokerResult:
+        """Settle an order that may exist, by `by`; waits briefly, never places one."""
+        by = by or self.attempt_deadline()
         client_order_id = str(trade.trade_id)
         wake = self.updates.waiter(client_order_id) if self.updates else None
         order = await self._find(client_order_id, until=time.monotonic(), by=by)

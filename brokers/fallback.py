@@ -41,34 +41,37 @@ class FallbackBroker:
 
     async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
         if not first_attempt and not self.alpaca_enabled:
-            return await self._ask_alpaca(trade)
+            return await self._ask_alpaca(trade, None)
         if self.primary is None or self.disabled_reason:
             return await self.fallback.execute(trade)
+        by = self.primary.attempt_deadline()  # one budget for all of this attempt's Alpaca requests
         try:
-            return await self.primary.execute(trade, first_attempt=first_attempt)
+            return await self.primary.execute(trade, first_attempt=first_attempt, by=by)
         except PaperGuardFailed as exc:
             self._disable(str(exc))
             if not first_attempt:
-                return await self._ask_alpaca(trade)
+                return await self._ask_alpaca(trade, by)
         except BrokerUnavailable as exc:
             if not first_attempt:
-                return await self._settle_or_retry(trade, exc)
+                return await self._settle_or_retry(trade, exc, by)
             logger.warning(
                 "Alpaca unavailable before the order of %s was sent (%s): simulating", trade.trade_id, exc
             )
         return await self.fallback.execute(trade)
 
-    async def _settle_or_retry(self, trade: TradeRequest, unavailable: BrokerUnavailable) -> BrokerResult:
+    async def _settle_or_retry(
+        self, trade: TradeRequest, unavailable: BrokerUnavailable, by: float
+    ) -> BrokerResult:
         """A later attempt, with Alpaca unreachable for its order: an order the earlier attempt sent is
         settled as found; with none found (or Alpaca not answering) the trade is retried, never simulated.
         """
         assert self.primary is not None
-        found = await self.primary.resume(trade, None)  # BrokerUnavailable while Alpaca cannot answer
+        found = await self.primary.resume(trade, None, by=by)  # BrokerUnavailable while Alpaca is silent
         if isinstance(found, OrderPending) and found.state == "unknown":
             raise unavailable
         return found
 
-    async def _ask_alpaca(self, trade: TradeRequest) -> BrokerResult:
+    async def _ask_alpaca(self, trade: TradeRequest, by: float | None) -> BrokerResult:
         """A later attempt that may send no order: Alpaca's answer about an earlier one, else unknown.
 
         Looking an order up sends none, so a safety check failing does not forbid it; with Alpaca not
@@ -76,7 +79,7 @@ class FallbackBroker:
         """
         if self.primary is not None:
             try:
-                found = await self.primary.resume(trade, None)
+                found = await self.primary.resume(trade, None, by=by)
             except (BrokerUnavailable, BrokerBusy) as exc:
                 logger.warning("Alpaca cannot say whether trade %s has an order (%s)", trade.trade_id, exc)
             else:

@@ -13,10 +13,12 @@ import pytest
 
 from brokers.alpaca import AlpacaPaperBroker
 from brokers.alpaca_client import NotSent, bounded_call, trading_client
+from brokers.fallback import FallbackBroker
 from brokers.paper_guard import PaperGuard
 from brokers.port import BrokerUnavailable
+from brokers.simulated import SimulatedBroker
 from emulators.alpaca import AlpacaEmulator
-from messages.trade import OrderPending
+from messages.trade import Execution, OrderPending
 from tests.emulators.alpaca_order_helpers import market
 from tests.fixtures_alpaca import make_broker
 from tests.unit.fakes import trade
@@ -64,6 +66,26 @@ async def test_a_slow_alpaca_is_never_sent_an_order_too_late_to_hear_back_within
     finally:
         await broker.close()
 
+    assert alpaca_emulator.admin.order_requests() == []
+
+
+async def test_a_later_attempts_lookup_after_alpaca_failed_it_stays_inside_the_same_budget(
+    alpaca_emulator: AlpacaEmulator,
+) -> None:
+    broker = make_broker(alpaca_emulator, request_timeout_s=1.0, attempt_budget_s=2.0)
+    fallback = FallbackBroker(broker, SimulatedBroker(delay_ms=0))
+    placed = trade()
+    assert isinstance(await broker.execute(placed), Execution)  # ... and its worker died unrecorded
+    alpaca_emulator.admin.clear_requests()
+    alpaca_emulator.admin.add_fault("slow", method="GET", path="*", delay_s=0.7, times=None)
+    started = datetime.now(UTC)
+    try:
+        with pytest.raises(BrokerUnavailable):  # too slow to send, too slow to settle: retried later
+            await fallback.execute(placed, first_attempt=False)
+    finally:
+        await fallback.close()
+
+    assert max(_received(alpaca_emulator)) < started + timedelta(seconds=2.0)
     assert alpaca_emulator.admin.order_requests() == []
 
 
