@@ -12,10 +12,14 @@ import msgspec
 
 from messages.records import ActivityEvent, AuditEvent, Heartbeat, Position, TradeRecord, pending_record
 from messages.trade import Fill, TradeRequest
-from tests.unit.fakes import NOW
-from tests.unit.fakes import trade as a_trade
+from tests.unit.fakes import NOW, trade
 
 __all__ = ["NOW", "a_trade"]
+
+
+def a_trade(**overrides: Any) -> TradeRequest:
+    """A trade submitted at NOW, the moment every record here is stamped with (queries by day rely on it)."""
+    return trade(**{"submitted_at": NOW, **overrides})
 EXPIRES_AT = int(datetime(2033, 11, 25, tzinfo=UTC).timestamp())
 SUBMITTED = "010#trade_submitted"
 WORKING = "025#order_working"

@@ -59,7 +59,7 @@ def _status(stack: Stack, trade_id: object) -> str:
 
 def _notices(stack: Stack, trade_id: object) -> int:
     text = stack.outbox.read_text() if stack.outbox.exists() else ""
-    return text.count(f"· trade {trade_id}\n")
+    return text.count(f"· trade {trade_id} · ")  # each notice's header: who · trade · which notice
 
 
 def _wait_for_notices(stack: Stack, trade_id: object, count: int) -> None:

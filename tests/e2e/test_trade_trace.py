@@ -150,9 +150,10 @@ async def test_an_attempt_that_raises_is_error_with_its_exception_and_its_retry_
     slack_stack: SlackStack,
 ) -> None:
     flow = slack_stack
-    # Alpaca rate-limits the order request and alpaca-py's own three resends: the first attempt raises
-    # BrokerBusy (nothing was placed) and the queue retries the message, whose second attempt executes.
-    flow.stack.emulator.admin.add_fault("http_error", status=429, method="POST", path="/v2/orders", times=4)
+    # Alpaca rate-limits the order request (alpaca-py's own resend is off: tradeflow sends it once): the
+    # first attempt raises BrokerBusy (nothing was placed) and the queue retries the message, whose second
+    # attempt executes.
+    flow.stack.emulator.admin.add_fault("http_error", status=429, method="POST", path="/v2/orders", times=1)
     trade_id = await _trade(flow, "buy 3 AAPL")
     eventually(lambda: flow.driver.messages_to("U123"), timeout=60)
 

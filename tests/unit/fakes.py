@@ -140,7 +140,8 @@ def trade(**overrides: Any) -> TradeRequest:
         "symbol": "AAPL",
         "side": "buy",
         "quantity": Decimal(10),
-        "submitted_at": NOW,
+        # Now: the execution stage never places a trade submitted more than TRADEFLOW_STUCK_AFTER_S ago.
+        "submitted_at": datetime.now(UTC),
     }
     values.update(overrides)
     return TradeRequest(**values)

@@ -20,10 +20,11 @@ SLACK = "https://slack.com/api/"
 
 
 def env_example() -> dict[str, str]:
+    """.env.example's values, its commented defaults included (every line there is one)."""
     values = {}
     for line in (ROOT / ".env.example").read_text().splitlines():
-        if line and not line.startswith("#") and "=" in line:
-            name, _, value = line.partition("=")
+        if re.match(r"#? ?[A-Z][A-Z0-9_]*=", line):
+            name, _, value = line.lstrip("# ").partition("=")
             values[name] = value
     return values
 
