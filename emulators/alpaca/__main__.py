@@ -7,7 +7,7 @@ import asyncio
 from decimal import Decimal
 
 from emulators.alpaca.brokerage import Brokerage
-from emulators.alpaca.config import EmulatorConfig, starting_cash_from_env
+from emulators.alpaca.config import DEFAULT_RATE_LIMIT, EmulatorConfig, starting_cash_from_env
 from emulators.alpaca.runner import open_site
 from emulators.background import serve_until_signalled
 
@@ -25,6 +25,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tick-interval-ms", type=int, default=200)
     parser.add_argument("--closed", action="store_true", help="start with the market closed")
     parser.add_argument("--non-tradable", default="", help="comma-separated symbols that may not be traded")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=DEFAULT_RATE_LIMIT,
+        help="Trading API requests a minute per API key, as Alpaca allows (default 200; 0: no limit)",
+    )
+    parser.add_argument(
+        "--data-rate-limit",
+        type=int,
+        default=DEFAULT_RATE_LIMIT,
+        help="Market Data API requests a minute per API key (default 200; 0: no limit)",
+    )
     parser.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
     return parser.parse_args(argv)
 
@@ -38,6 +50,8 @@ async def serve(args: argparse.Namespace) -> None:
         tick_interval_ms=args.tick_interval_ms,
         market_open=not args.closed,
         non_tradable=tuple(s.strip().upper() for s in args.non_tradable.split(",") if s.strip()),
+        rate_limit=args.rate_limit,
+        data_rate_limit=args.data_rate_limit,
     )
     runner = await open_site(Brokerage(config), args.host, args.port)
     port = runner.addresses[0][1]

@@ -11,6 +11,8 @@ No credentials: it listens on loopback with the rest of the emulator and is for 
   GET|DELETE /admin/requests   API requests answered: counts by route, and the list (each with its
                                client_order_id, when it arrived and when it was answered)
   GET /admin/stream            how many trade_updates sockets are listening
+  GET /admin/rate_limits       each API's limit and window, and per API key its requests counted in the
+                               open window, what remains and when it resets; how many were refused
   GET /admin/status            all of the above in brief
 """
 
@@ -150,6 +152,10 @@ async def get_stream(request: web.Request) -> web.Response:
     return reply({"listeners": brokerage_of(request).hub.listeners})
 
 
+async def get_rate_limits(request: web.Request) -> web.Response:
+    return reply(brokerage_of(request).rate_limits.to_json())
+
+
 async def get_status(request: web.Request) -> web.Response:
     brokerage = brokerage_of(request)
     return reply(
@@ -160,6 +166,7 @@ async def get_status(request: web.Request) -> web.Response:
             "executions": len(brokerage.engine.executions),
             "listeners": brokerage.hub.listeners,
             "faults": brokerage.faults.to_json(),
+            "rate_limits": brokerage.rate_limits.to_json(),
             "config": msgspec.to_builtins(brokerage.config),
         }
     )
@@ -183,3 +190,4 @@ def add_routes(app: web.Application) -> None:
     route.add_get("/admin/requests", get_requests)
     route.add_delete("/admin/requests", delete_requests)
     route.add_get("/admin/stream", get_stream)
+    route.add_get("/admin/rate_limits", get_rate_limits)

@@ -109,6 +109,11 @@ class AdminClient(AdminHttp):
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
 
+    def rate_limits(self) -> dict[str, Any]:
+        """{"trading": {"limit_per_window", "window_s", "keys": {key: {"used", "remaining", "reset_at"}}},
+        "data": {…}, "refused": n}: the rate limit's open windows, and the 429s it answered."""
+        return self._call("GET", "/rate_limits")
+
     def stream_listeners(self) -> int:
         return int(self._call("GET", "/stream")["listeners"])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from emulators.alpaca import admin, data_api, errors, trading_api
 from emulators.alpaca.brokerage import Brokerage
 from emulators.alpaca.faults import ORDER_KINDS, Fault
 from emulators.alpaca.formats import now_ns
+from emulators.alpaca.rate_limit import Verdict, lane_of
 from emulators.alpaca.replies import BROKERAGE, ORDER_FAULT
 from emulators.alpaca.validation import OrderTicket, read_ticket
 
@@ -126,6 +128,15 @@ async def _with_fault(
     return errors.server_error(spec.status).response()
 
 
+def _rate_verdict(request: web.Request, brokerage: Brokerage, path: str) -> Verdict | None:
+    """Count the request against its API key's budget (only a key the API knows: others are refused)."""
+    key = request.headers.get("APCA-API-KEY-ID")
+    secret = request.headers.get("APCA-API-SECRET-KEY")
+    if (key, secret) != (brokerage.config.key_id, brokerage.config.secret_key):
+        return None
+    return brokerage.rate_limits.admit(lane_of(path), key or "")
+
+
 @web.middleware
 async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = _api_path(request.path)
@@ -136,10 +147,22 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     # kept by aiohttp: a slow request is still processed if the client leaves
     body = await request.read() if request.can_read_body else b""
     client_order_id = _client_order_id(request, body)
-    fault = brokerage.faults.take(request.method, path, client_order_id)
-    if fault is not None and fault.kind in ORDER_KINDS:
-        request[ORDER_FAULT] = fault
-    response = await _with_fault(request, handler, path, fault, client_order_id)
+    verdict = _rate_verdict(request, brokerage, path)
+    fault: Fault | None = None
+    response: web.StreamResponse | None
+    if verdict is not None and not verdict.admitted:
+        retry_after = max(1, verdict.reset_at - int(time.time()))
+        response = errors.rate_limit_exceeded(verdict.headers(), retry_after).response()
+        fault_kind: str | None = "rate_limit"
+    else:
+        fault = brokerage.faults.take(request.method, path, client_order_id)
+        if fault is not None and fault.kind in ORDER_KINDS:
+            request[ORDER_FAULT] = fault
+        response = await _with_fault(request, handler, path, fault, client_order_id)
+        fault_kind = fault.kind if fault else None
+        if response is not None and verdict is not None and not response.prepared:
+            for name, value in verdict.headers().items():  # a fault's own 429 keeps its headers
+                response.headers.setdefault(name, value)
     resource = request.match_info.route.resource
     route = _api_path(resource.canonical) if resource is not None else path
     status: int | str = response.status if response is not None else "dropped"
@@ -148,7 +171,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         path,
         route,
         status,
-        fault.kind if fault else None,
+        fault_kind,
         client_order_id=client_order_id,
         received_ns=received_ns,
     )

@@ -21,6 +21,7 @@ from emulators.alpaca.engine import ExecutionEngine
 from emulators.alpaca.faults import FaultBoard
 from emulators.alpaca.market import PriceBook
 from emulators.alpaca.orders import Order, OrderBook
+from emulators.alpaca.rate_limit import Lane, RateLimits
 from emulators.alpaca.risk import admit, available_buying_power, position_intent
 from emulators.alpaca.stream import TradeUpdatesHub
 from emulators.alpaca.traffic import TrafficLog
@@ -48,6 +49,7 @@ class Brokerage:
             starting_cash=config.starting_cash, seed=config.seed, account_number=config.account_number
         )
         self.book = OrderBook()
+        self.rate_limits = RateLimits(self._rate_limit)
         self.engine = ExecutionEngine(
             config=lambda: self.config,
             clock=self.clock,
@@ -57,10 +59,15 @@ class Brokerage:
             publish=self.hub.publish,
         )
 
+    def _rate_limit(self, lane: Lane) -> tuple[int, int]:
+        limit = self.config.rate_limit if lane == "trading" else self.config.data_rate_limit
+        return limit, self.config.rate_limit_window_s
+
     # -- administration ---------------------------------------------------------------------
 
     async def reset(self, changes: dict[str, Any] | None = None) -> None:
-        """Forget every order, position, fault and request; start again from the start config."""
+        """Forget every order, position, fault, request and rate-limit window; start again from the start
+        config."""
         config = updated(self.baseline, changes or {})
         self.engine.stop()
         await self.hub.close_all()

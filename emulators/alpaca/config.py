@@ -12,6 +12,7 @@ import msgspec
 DEFAULT_KEY_ID = "PKEMULATOR00000000001"
 DEFAULT_SECRET_KEY = "emulator-secret-not-a-real-key"
 DEFAULT_STARTING_CASH = Decimal("500000")
+DEFAULT_RATE_LIMIT = 200  # requests a minute per API key (Alpaca's documented limit)
 
 
 class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -39,6 +40,11 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     extra_symbols: tuple[str, ...] = ()
     # None: a paper number ("PA…"). Set to a live-looking one to prove the paper guard refuses it.
     account_number: str | None = None
+    # Alpaca's rate limit (rate_limit.py): requests per window per API key, the Trading API and the
+    # Market Data API each their own; 0 turns one off. On by default, at Alpaca's documented 200 a minute.
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    data_rate_limit: int = DEFAULT_RATE_LIMIT
+    rate_limit_window_s: int = 60
 
     def __post_init__(self) -> None:
         if self.partial_fills < 1:
@@ -47,6 +53,8 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
             raise ValueError("delays and intervals must not be negative")
         if self.starting_cash < 0 or self.spread_bps < 0 or self.step_bps < 0:
             raise ValueError("starting_cash, spread_bps and step_bps must not be negative")
+        if min(self.rate_limit, self.data_rate_limit) < 0 or self.rate_limit_window_s < 1:
+            raise ValueError("rate limits must not be negative, and their window must be 1 s or more")
 
 
 def starting_cash_from_env(default: Decimal = DEFAULT_STARTING_CASH) -> Decimal:

@@ -145,6 +145,13 @@ def rate_limited(retry_after_s: int) -> AlpacaError:
     )
 
 
+def rate_limit_exceeded(headers: dict[str, str], retry_after_s: int) -> AlpacaError:
+    """The rate limit's own refusal: its X-RateLimit-* headers, and a standard Retry-After."""
+    return coded(429, 42910000, "rate limit exceeded").with_headers(
+        {**headers, "Retry-After": str(retry_after_s)}
+    )
+
+
 def server_error(status: int) -> AlpacaError:
     if status == 500:
         return coded(500, 50010000, "internal server error")

@@ -33,6 +33,15 @@ async def get_asset(request: web.Request) -> web.Response:
     return reply(asset.to_json())
 
 
+async def get_assets(request: web.Request) -> web.Response:
+    """Every asset (alpaca-py's get_all_assets): `status` and `asset_class` filter, as Alpaca's do."""
+    catalog = _brokerage(request).assets
+    status, asset_class = request.query.get("status"), request.query.get("asset_class", "us_equity")
+    assets = [catalog.find(symbol) for symbol in catalog.symbols()]
+    listed = [a.to_json() for a in assets if a is not None and status in (None, "active")]
+    return reply([a for a in listed if a["class"] == asset_class])
+
+
 async def post_order(request: web.Request) -> web.Response:
     brokerage = _brokerage(request)
     try:
@@ -140,6 +149,7 @@ def add_routes(app: web.Application, prefix: str) -> None:
     route = app.router
     route.add_get(f"{prefix}/v2/account", get_account)
     route.add_get(f"{prefix}/v2/clock", get_clock)
+    route.add_get(f"{prefix}/v2/assets", get_assets)
     route.add_get(f"{prefix}/v2/assets/{{symbol_or_id}}", get_asset)
     route.add_post(f"{prefix}/v2/orders", post_order)
     route.add_get(f"{prefix}/v2/orders", get_orders)
