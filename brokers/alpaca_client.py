@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +31,6 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from brokers.port import BrokerBusy, BrokerUnavailable
-from telemetry.client_spans import client_span
 
 T = TypeVar("T")
 # A request is not started with less time than this left before its call's deadline.
@@ -139,7 +139,7 @@ def resend_wait(exc: APIError, resends: int) -> float | None:
 
 class AlpacaCalls:
     """Every call tradeflow makes to Alpaca: in a thread of its own pool, each request bounded by the
-    call's deadline (`by`, time.monotonic()) in that thread, traced as a CLIENT span."""
+    call's deadline (`by`, time.monotonic()) in that thread, traced in the caller's context."""
 
     def __init__(self, *, server: str, request_timeout_s: float, threads: int = 16) -> None:
         self.server = server
@@ -148,10 +148,10 @@ class AlpacaCalls:
 
     async def once(self, fn: Callable[..., Any], *args: Any, by: float | None) -> Any:
         """One request, never resent here (an order): alpaca-py's and the transport's exceptions as raised."""
-        # alpaca-py answers Model | RawData; with raw_data off it is always the model.
-        with client_span("alpaca", fn.__name__, **{"server.address": self.server}):
-            call = partial(bounded_call, by, fn, *args)
-            return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        # alpaca-py answers Model | RawData; with raw_data off it is always the model. The request runs in
+        # the caller's context: its CLIENT span (OTel's requests instrumentation) is the caller's child.
+        call = partial(contextvars.copy_context().run, bounded_call, by, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
     async def read(self, fn: Callable[..., Any], *args: Any, by: float | None) -> Any:
         """A request that places nothing (a read, a cancel): resent by tradeflow while Alpaca rate-limits it

@@ -25,6 +25,7 @@ from telemetry.tracing import (
     trade_attributes,
     trade_id_of,
 )
+from telemetry.trade_context import with_trade_id
 
 # dramatiq's RabbitMQ broker sends no AMQP headers, so the W3C carrier rides in the message options.
 TRACE_CONTEXT_OPTION = "trace_context"
@@ -98,7 +99,10 @@ class TracingMiddleware(dramatiq.Middleware):
             span = start_trade_root_span(
                 trade_id, name, kind=SpanKind.CONSUMER, attributes=attributes, tracer=self._tracer
             )
-        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        context = trace.set_span_in_context(span, parent)
+        if trade_id is not None:  # the client spans under this one say which trade they worked for
+            context = with_trade_id(trade_id, context)
+        token = otel_context.attach(context)
         self._in_flight()[message.message_id] = (span, token)
 
     def after_process_message(

@@ -5,8 +5,8 @@ exceptions), so its span would otherwise end OK whatever became of the trade. Re
 keeps this in the tracing middleware, out of the handlers:
 - TradeFailed: the trade failed at the stock broker. The span is ERROR, its description the failure code and
   message and `error.type` the code, so the tracing UI shows the failed trade in red. There is no exception
-  to record here: where one caused the failure (Alpaca refusing the order), it is recorded on the CLIENT
-  span of that call, under this one.
+  to record here: where Alpaca refused the order, the CLIENT span of that request, under this one, is ERROR
+  with the HTTP status.
 - TradeRejected: the policy refused the trade. That is validation doing its job, not an error: the span
   stays OK and carries `trade.status = rejected` and the first reason's code as `trade.error_code`.
 - TradeExecuted: `trade.status` and `trade.method`; TradeWorking: `trade.status` (working or unknown).

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 
 from opentelemetry import trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
-from opentelemetry.context import Context, get_current
+from opentelemetry.context import Context, attach, detach, get_current
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -23,6 +23,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util.types import AttributeValue
 
 from telemetry.span_redaction import RedactingSpanExporter
+from telemetry.trade_context import with_trade_id
 
 EXPORTER_VARIABLE = "OTEL_TRACES_EXPORTER"
 EXPORTERS = frozenset({"otlp", "console", "none"})
@@ -130,21 +131,26 @@ def configure_tracing(
     """Build the process's provider (see `build_tracer_provider`) and make it global, once.
 
     A second call returns the provider already set, whatever its arguments; so does a call made after
-    another library set an SDK provider. The exporter name is checked on every call.
+    another library set an SDK provider. The exporter name is checked on every call. Unless it is "none",
+    the first call also instruments the process's DynamoDB, Alpaca and Slack clients (instrumentation.py).
     """
     global _configured
-    _exporter_names(exporter)
+    names = _exporter_names(exporter)
     with _configure_lock:
         if _configured is not None:
             return _configured
         existing = trace.get_tracer_provider()
         if isinstance(existing, TracerProvider):
             _configured = existing
-            return existing
-        provider = build_tracer_provider(service_name, exporter, secrets=secrets)
-        trace.set_tracer_provider(provider)
-        _configured = provider
-        return provider
+        else:
+            _configured = build_tracer_provider(service_name, exporter, secrets=secrets)
+            trace.set_tracer_provider(_configured)
+        if names != {"none"}:
+            # Imported here so that a process exporting nothing never loads the instrumentations.
+            from telemetry.instrumentation import instrument_clients
+
+            instrument_clients()
+        return _configured
 
 
 def shutdown_tracing(timeout_millis: int = 30_000) -> None:
@@ -216,8 +222,12 @@ def trade_root_span(
     An exception leaving the block is recorded on the span and sets its status to ERROR.
     """
     span = start_trade_root_span(trade_id, name, kind=kind, attributes=attributes, links=links, tracer=tracer)
-    with trace.use_span(span, end_on_exit=True):
-        yield span
+    token = attach(with_trade_id(trade_id))
+    try:
+        with trace.use_span(span, end_on_exit=True):
+            yield span
+    finally:
+        detach(token)
 
 
 def inject_context(context: Context | None = None) -> dict[str, str]:

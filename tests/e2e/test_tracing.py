@@ -65,7 +65,8 @@ def test_tradeflow_trace_prints_the_trades_span_tree(stack: Stack) -> None:
 
 def test_each_stage_shows_its_dynamodb_calls_as_client_spans(stack: Stack) -> None:
     done = stack.cli("submit", "--user", "U123", "buy", "1", "AAPL", "--wait", "--json")
-    trace_id = json.loads(done.stdout)["trade_id"].replace("-", "")
+    trade_id = json.loads(done.stdout)["trade_id"]
+    trace_id = trade_id.replace("-", "")
 
     def persistence_calls() -> list[dict[str, object]]:
         spans = [s for s in read_spans(stack.spans_path) if s["trace_id"] == trace_id]
@@ -74,6 +75,9 @@ def test_each_stage_shows_its_dynamodb_calls_as_client_spans(stack: Stack) -> No
             return []
         return [s for s in spans if s["parent_span_id"] == stage["span_id"] and s["kind"] == "CLIENT"]
 
-    calls = eventually(persistence_calls, timeout=20)
-    assert "DynamoDB TransactWriteItems" in {c["name"] for c in calls}
+    calls = eventually(persistence_calls, timeout=20)  # by OTel's aiobotocore instrumentation
+    [record] = [c for c in calls if c["name"] == "DynamoDB.TransactWriteItems"]
     assert all(c["attributes"]["db.system"] == "dynamodb" for c in calls)
+    assert all(c["attributes"]["trade.id"] == trade_id for c in calls)
+    tables = record["attributes"]["aws.dynamodb.table_names"]  # a transaction's tables, from our hook
+    assert any(t.endswith("-trades") for t in tables) and any(t.endswith("-audit") for t in tables)

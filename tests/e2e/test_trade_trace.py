@@ -54,6 +54,19 @@ def _children(spans: list[Span], parent: Span, kind: str = "CLIENT") -> list[Spa
     return [s for s in spans if s["parent_span_id"] == parent["span_id"] and s["kind"] == kind]
 
 
+def _orders(spans: list[Span]) -> list[Span]:
+    """The order requests to Alpaca (OTel's requests instrumentation, under alpaca-py)."""
+    return [
+        s
+        for s in spans
+        if s["attributes"].get("http.request.method") == "POST"
+        and str(s["attributes"].get("url.template", "")).endswith("/v2/orders")
+    ]
+
+
+DM = "POST /api/chat.postMessage"  # a Slack Web API call (OTel's aiohttp-client instrumentation)
+
+
 def _exceptions(span: Span) -> list[str]:
     """The class names (without their module) of the exceptions recorded on a span."""
     events = [e for e in span["events"] if e["name"] == "exception"]
@@ -71,12 +84,8 @@ async def test_a_slack_trade_is_one_trace_from_the_ingress_through_five_stages_a
         names = {s["name"] for s in spans}
         return (
             all(_stage(flow, spans, stage) for stage in STAGES)
-            and {
-                "trade submit",
-                "alpaca submit_order",
-                "slack chat.postMessage",
-            }
-            <= names
+            and {"trade submit", DM} <= names
+            and bool(_orders(spans))
         )
 
     spans = _trace(flow, trade_id, complete)
@@ -104,16 +113,21 @@ async def test_a_slack_trade_is_one_trace_from_the_ingress_through_five_stages_a
     assert execution["attributes"]["trade.status"] == "executed"
     assert execution["attributes"]["trade.method"] == "alpaca"
 
-    # CLIENT spans under the stage that made the call: DynamoDB, Alpaca (requests), Slack (slack-sdk).
+    # CLIENT spans under the stage that made the call, by OTel's instrumentations: DynamoDB (aiobotocore),
+    # Alpaca (requests, under alpaca-py), Slack (aiohttp, under slack-sdk); each names the trade.
     stage_ids = {s["span_id"]: s["name"] for stage in STAGES for s in _stage(flow, spans, stage)}
-    dynamodb = [s for s in spans if s["name"].startswith("DynamoDB ") and s["kind"] == "CLIENT"]
+    dynamodb = [s for s in spans if s["name"].startswith("DynamoDB.") and s["kind"] == "CLIENT"]
     assert dynamodb and all(s["parent_span_id"] in stage_ids for s in dynamodb)
     assert all(s["attributes"]["db.system"] == "dynamodb" for s in dynamodb)
-    [order] = _named(spans, "alpaca submit_order")
+    [order] = _orders(spans)
     assert order["kind"] == "CLIENT" and order["parent_span_id"] == execution["span_id"]
+    assert order["name"] == f"POST {order['attributes']['url.template']}"
+    assert order["attributes"]["http.response.status_code"] == 200
     [notifications] = _stage(flow, spans, "notifications")
-    [dm] = _named(spans, "slack chat.postMessage")
+    [dm] = _named(spans, DM)
     assert dm["kind"] == "CLIENT" and dm["parent_span_id"] == notifications["span_id"]
+    clients = [s for s in spans if s["kind"] == "CLIENT" and s["parent_span_id"] in stage_ids]
+    assert all(s["attributes"].get("trade.id") == trade_id for s in clients)
 
 
 async def test_a_trade_alpaca_refuses_makes_its_execution_span_error_over_the_recorded_refusal(
@@ -127,7 +141,7 @@ async def test_a_trade_alpaca_refuses_makes_its_execution_span_error_over_the_re
     eventually(lambda: flow.driver.messages_to("U123"), timeout=60)  # the failure DM
 
     def told(spans: list[Span]) -> bool:
-        return bool(_stage(flow, spans, "notifications") and _named(spans, "slack chat.postMessage"))
+        return bool(_stage(flow, spans, "notifications") and _named(spans, DM))
 
     spans = _trace(flow, trade_id, told)
     [execution] = _stage(flow, spans, "execution")
@@ -136,13 +150,13 @@ async def test_a_trade_alpaca_refuses_makes_its_execution_span_error_over_the_re
     assert execution["status_message"].startswith("INSUFFICIENT_BUYING_POWER: ")
     assert execution["attributes"]["error.type"] == "INSUFFICIENT_BUYING_POWER"
     assert execution["attributes"]["trade.status"] == "failed"
-    # The exception behind it is recorded on the Alpaca call that raised it.
-    [order] = _named(spans, "alpaca submit_order")
+    # The refusal behind it is the Alpaca order request's answer: an ERROR span with its HTTP status.
+    [order] = _orders(spans)
     assert order["parent_span_id"] == execution["span_id"]
-    assert order["status_code"] == "ERROR" and _exceptions(order) == ["APIError"]
+    assert order["status_code"] == "ERROR" and order["attributes"]["http.response.status_code"] == 403
     # Nothing else failed: telling the trader is a success, and no position was touched.
     errors = {s["name"] for s in spans if s["status_code"] == "ERROR"}
-    assert errors == {execution["name"], "alpaca submit_order"}
+    assert errors == {execution["name"], order["name"]}
     assert not _stage(flow, spans, "positions")
 
 
@@ -168,9 +182,9 @@ async def test_an_attempt_that_raises_is_error_with_its_exception_and_its_retry_
     assert first["attributes"]["error.type"] == "BrokerBusy"
     assert second["status_code"] == "OK" and second["attributes"]["messaging.dramatiq.retries"] == 1
     assert second["attributes"]["trade.status"] == "executed"
-    # The refused order call is ERROR under the first attempt; the accepted one is OK under the second.
-    [refused] = [c for c in _children(spans, first) if c["name"] == "alpaca submit_order"]
-    [placed] = [c for c in _children(spans, second) if c["name"] == "alpaca submit_order"]
-    assert refused["status_code"] == "ERROR" and _exceptions(refused) == ["APIError"]
+    # The refused order request (429) is ERROR under the first attempt; the placed one is OK under the second.
+    [refused] = _orders(_children(spans, first))
+    [placed] = _orders(_children(spans, second))
+    assert refused["status_code"] == "ERROR" and refused["attributes"]["http.response.status_code"] == 429
     assert placed["status_code"] != "ERROR"
     assert len(flow.stack.emulator.admin.orders(trade_id)) == 1

@@ -22,6 +22,7 @@ from dramatiq.errors import BrokerError, DecodeError
 from dramatiq.middleware import AsyncIO, CurrentMessage, MiddlewareError, ShutdownNotifications, TimeLimit
 from pika.exceptions import ChannelClosedByBroker
 
+from telemetry.execution_metrics import ExecutionMetrics
 from telemetry.metrics import StageMetrics
 from telemetry.middleware import TracingMiddleware
 from workers.chain.dead_letters import DeadLetters, is_permanent
@@ -172,6 +173,7 @@ def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -
         DaemonAsyncIO(),
         TracingMiddleware(),
         StageMetrics(),
+        ExecutionMetrics(),
         DeadLetters(
             max_retries=settings.tradeflow_max_retries,
             min_backoff_ms=settings.tradeflow_min_backoff_ms,

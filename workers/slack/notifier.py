@@ -35,7 +35,7 @@ from workers.handlers.ports import NoticeRefused, NotifierUnavailable, Outcome, 
 from workers.slack.blocks import outcome_message, outcome_view
 from workers.slack.home import PriceLookup, publish_home, publish_home_for
 from workers.slack.retries import BoundedRateLimitRetryHandler, NoResendConnectionErrorRetryHandler
-from workers.slack.traced_client import TracedAsyncWebClient
+from workers.slack.web_client import SessionWebClient
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.notifications.slack")
@@ -108,7 +108,7 @@ class SlackNotifier:
         max_retry_after_s: float = 5.0,
     ) -> SlackNotifier:
         """A notifier on its own AsyncWebClient (`base_url` is Slack's, or the emulator's); sends nothing."""
-        client = TracedAsyncWebClient(
+        client = SessionWebClient(
             token=token,
             base_url=base_url,
             timeout=timeout_s,
@@ -171,7 +171,7 @@ class SlackNotifier:
         )
 
     async def close(self) -> None:
-        if isinstance(self.client, TracedAsyncWebClient):
+        if isinstance(self.client, SessionWebClient):
             await self.client.close()  # its kept HTTP session
 
     async def _send_dm(self, request: Awaitable[Any]) -> None:

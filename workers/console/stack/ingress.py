@@ -23,14 +23,14 @@ from workers.console.common import EXIT_USAGE
 from workers.settings import Settings
 from workers.slack.credentials import UnsafeSlackCredentials, check_ingress_credentials
 from workers.slack.ingress import Ingress
-from workers.slack.traced_client import TracedAsyncWebClient
+from workers.slack.web_client import SessionWebClient
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.ingress")
 
 
-def slack_client(settings: Settings) -> TracedAsyncWebClient:
-    client = TracedAsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+def slack_client(settings: Settings) -> SessionWebClient:
+    client = SessionWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
@@ -57,7 +57,7 @@ class IngressParts:
     """The ingress and what it holds open, closed in the reverse order of opening."""
 
     ingress: Ingress
-    client: TracedAsyncWebClient
+    client: SessionWebClient
     broker: StockBroker
     store: TradeStore
 

@@ -8,7 +8,6 @@ from typing import Any
 import aioboto3
 from aiobotocore.config import AioConfig
 
-from telemetry.client_spans import trace_dynamodb
 from workers.store.composed import ComposedTradeStore
 from workers.store.dynamodb.activity import DynamoActivityJournal
 from workers.store.dynamodb.audit import DynamoAuditTrail
@@ -96,7 +95,6 @@ class DynamoTradeStore(ComposedTradeStore):
                 config=config,
             )
         )
-        trace_dynamodb(client)
         return cls(client, tables, exit_stack, encryption=encryption_for(endpoint_url, kms_key_id))
 
     @property
