@@ -13,14 +13,20 @@ from typing import Any
 import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader, NumberDataPoint
 
 from messages.codec import to_payload
-from messages.events import AnyMessage, TradeExecuted, TradeFailed
+from messages.events import AnyMessage, TradeExecuted, TradeFailed, TradeRecorded
 from messages.trade import Execution, ExecutionError
 from telemetry.execution_metrics import ExecutionMetrics
 from telemetry.metrics import meter_provider_with
-from tests.unit.fakes import trade
+from tests.unit.fakes import FakeNotifier, make_deps, submit, trade
+from tests.waiting import eventually
+from workers.chain.actors import Runtime, declare_stage_actors
+from workers.chain.dead_letters import DeadLetters
+from workers.handlers.deps import Deps
+from workers.settings import load_settings
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 
@@ -96,15 +102,20 @@ class Chain:
             worker.stop()
 
     def points(self, name: str) -> dict[frozenset[tuple[str, Any]], Any]:
-        data = self.reader.get_metrics_data()
-        found: dict[frozenset[tuple[str, Any]], Any] = {}
-        for resource in data.resource_metrics if data else ():
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    if metric.name == name:
-                        for point in metric.data.data_points:
-                            found[frozenset((point.attributes or {}).items())] = point
-        return found
+        return points(self.reader, name)
+
+
+def points(reader: InMemoryMetricReader, name: str) -> dict[frozenset[tuple[str, Any]], Any]:
+    """The data points of one instrument, by their attributes."""
+    data = reader.get_metrics_data()
+    found: dict[frozenset[tuple[str, Any]], Any] = {}
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == name:
+                    for point in metric.data.data_points:
+                        found[frozenset((point.attributes or {}).items())] = point
+    return found
 
 
 @pytest.fixture
@@ -205,3 +216,39 @@ def test_a_garbled_outcome_is_counted_without_figures(payload: dict[str, Any]) -
     assert data is not None
     names = {m.name for r in data.resource_metrics for s in r.scope_metrics for m in s.metrics}
     assert names == {"tradeflow.executions"}
+
+
+def test_the_real_execution_stage_counts_a_trade_once_however_often_it_is_delivered() -> None:
+    reader, deps = InMemoryMetricReader(), make_deps()
+    settings = load_settings({"TRADEFLOW_STORE": "memory", "TRADEFLOW_QUEUE_PREFIX": "metrics-"})
+
+    async def open_deps(settings: Any, on_order_done: Any = None) -> Deps:
+        return deps
+
+    async def close_deps(deps: Deps) -> None:
+        return None
+
+    runtime = Runtime(settings, open_deps, close_deps)
+    broker = StubBroker(middleware=[AsyncIO(), ExecutionMetrics(meter_provider_with(reader)), runtime])
+    broker.add_middleware(DeadLetters(max_retries=0, min_backoff_ms=10, max_backoff_ms=20))
+    actors = declare_stage_actors(broker, settings, runtime)
+    broker.emit_after("process_boot")
+    worker = dramatiq.Worker(broker, worker_timeout=50)
+    worker.start()
+    try:
+        command = submit()
+        actors["validation"].send(to_payload(command))
+        notifier = deps.notifier
+        assert isinstance(notifier, FakeNotifier)
+        eventually(lambda: notifier.sent, timeout=10)
+        again = TradeRecorded(trade=command.trade, recorded_at=NOW)  # the decided trade re-publishes
+        actors["execution"].send(to_payload(again))
+        broker.join(settings.queue("execution"), fail_fast=True)
+        broker.join(settings.queue("positions"), fail_fast=True)
+    finally:
+        worker.stop()
+        broker.close()
+    executions = points(reader, "tradeflow.executions")
+    assert {key: point.value for key, point in executions.items()} == {
+        frozenset({("trade.status", "executed"), ("trade.method", "simulation")}): 1
+    }
