@@ -1,5 +1,7 @@
-"""The seed's five execution metrics as OpenTelemetry instruments, recorded from the outcomes the execution
-stage publishes (a dramatiq middleware: the handlers know nothing of it).
+"""The seed's five execution metrics as OpenTelemetry instruments, from the execution stage's outcomes.
+
+A dramatiq middleware records them from the TradeExecuted and TradeFailed a delivery publishes: the
+handlers know nothing of it.
 
 - `tradeflow.executions` ({execution}): one per trade decided, by `trade.status` (executed, failed) and
   `trade.method` (alpaca, simulation; `unrecorded` for a failure before either was chosen), a failure

@@ -1,13 +1,14 @@
-"""CLIENT spans for what a process calls out to, by OpenTelemetry's own instrumentations: DynamoDB
-(aiobotocore), Alpaca (requests, under alpaca-py) and Slack's Web API (aiohttp, under slack-sdk).
+"""Trace every call to DynamoDB, Alpaca and Slack with OpenTelemetry's own client instrumentations.
 
-Their hooks add what tradeflow's traces need: the trade a call worked for (`trade.id`), the tables a
-DynamoDB batch or transaction touches and DynamoDB's error code, and each HTTP call's route as
-`url.template` and in its name (`POST /v2/orders`, `POST /api/chat.postMessage`). No span holds a
-secret: headers are recorded only if an operator asks for them (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*),
-and then the credential headers are always [REDACTED]; a URL loses its userinfo (and Slack's its query);
-every exporter masks the configured secrets besides (span_redaction.py). The exporters' own requests are
-never traced: the SDK suppresses instrumentation while it exports, and the OTLP endpoints are excluded.
+aiobotocore (DynamoDB), requests (Alpaca, under alpaca-py) and aiohttp's client (Slack's Web API, under
+slack-sdk) each make one CLIENT span per call, under the span current where the call was made. Their hooks
+add what tradeflow's traces need: the trade a call worked for (`trade.id`), the tables a DynamoDB batch or
+transaction touches and DynamoDB's error code, and each HTTP call's route as `url.template` and in its
+name (`POST /v2/orders`, `POST /api/chat.postMessage`). No span holds a secret: headers are recorded only
+if an operator asks (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*), and then the credential headers are
+always [REDACTED]; a URL loses its userinfo (and Slack's its query); every exporter masks the configured
+secrets besides (span_redaction.py). The exporters' own requests are never traced: the SDK suppresses
+instrumentation while it exports, and the OTLP endpoints are excluded.
 """
 
 from __future__ import annotations
