@@ -17,15 +17,17 @@ from decimal import Decimal
 from typing import Any
 
 from alpaca.common.exceptions import APIError
-from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.models import Order
 
+from brokers.alpaca_budget import AccountBudget, RateLimitWait
 from brokers.alpaca_client import (
     AUTH_FAILURES,
     AlpacaCalls,
     data_client,
     is_transport_error,
     never_left,
+    rate_limited,
+    retry_after_of,
     trading_client,
 )
 from brokers.alpaca_fills import OrderFollower
@@ -39,9 +41,13 @@ from brokers.alpaca_mapping import (
     pending_of,
     refusal_error,
 )
+from brokers.alpaca_orders import open_orders
+from brokers.alpaca_reads import EXECUTION_QUOTE_AGE_S, AlpacaReads
 from brokers.alpaca_stream import TradeUpdates
+from brokers.alpaca_views import QuoteBook
 from brokers.paper_guard import PaperGuard
-from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, MarketConditions
+from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, MarketConditions, RateLimited
+from brokers.shared_state import MemoryState, SharedState
 from messages.trade import ExecutionError, TradeRequest
 
 logger = logging.getLogger("tradeflow.alpaca")
@@ -65,71 +71,73 @@ class AlpacaPaperBroker:
         request_timeout_s: float = 10.0,
         attempt_budget_s: float | None = None,
         updates: TradeUpdates | None = None,
+        budget: AccountBudget | None = None,
+        shared: SharedState | None = None,
+        account_max_age_s: float = 60.0,
+        quote_max_age_s: float = 30.0,
     ) -> None:
         self.guard = guard
         self.fill_timeout_s = fill_timeout_s
         self.attempt_budget_s = attempt_budget_s or fill_timeout_s + 4 * request_timeout_s
+        self.budget = budget  # None: no shared budget (the transport counts nothing)
         self.trading = trading_client(
-            api_key=api_key, secret_key=secret_key, base_url=base_url, timeout_s=request_timeout_s
+            api_key=api_key,
+            secret_key=secret_key,
+            base_url=base_url,
+            timeout_s=request_timeout_s,
+            budget=budget,
         )
         self.data = data_client(
-            api_key=api_key, secret_key=secret_key, data_url=data_url, timeout_s=request_timeout_s
+            api_key=api_key,
+            secret_key=secret_key,
+            data_url=data_url,
+            timeout_s=request_timeout_s,
+            budget=budget,
         )
         self.updates = updates
         self.calls = AlpacaCalls(server=base_url, request_timeout_s=request_timeout_s)
+        quotes = QuoteBook(shared or MemoryState(), f"tradeflow:alpaca-quotes:{data_url}")
+        self.reads = AlpacaReads(
+            self.trading,
+            self.data,
+            self.calls,
+            guard,
+            quotes,
+            account_max_age_s=account_max_age_s,
+            quote_max_age_s=quote_max_age_s,
+        )
+        if updates is not None:
+            updates.on_fill = self.reads.account.on_fill
         self.follower = OrderFollower(self.trading, self.calls, updates)
-
-    def _reads_by(self) -> float:
-        # A read outside an attempt (validation's checks, a notice's price): a few requests' worth.
-        return time.monotonic() + 3 * self.calls.request_timeout_s
 
     async def account(self) -> Any:
         """Alpaca's account (alpaca-py's TradeAccount): number, cash, buying power, portfolio value."""
-        return await self.calls.read(self.trading.get_account, by=self._reads_by())
+        return await self.calls.read(self.trading.get_account, by=self.reads.reads_by())
 
     async def verify(self, *, by: float | None = None) -> str:
-        """Run the four safety checks against the live account; returns the account number."""
+        """Run the four safety checks against the live account, read now; returns the account number."""
         self.guard.check_configuration()
-        account = await self.calls.read(self.trading.get_account, by=by or self._reads_by())
+        account = await self.calls.read(self.trading.get_account, by=by or self.reads.reads_by())
         self.guard.check_account(account.account_number)
         return str(account.account_number)
 
-    async def reference_price(self, symbol: str, *, by: float | None = None) -> Decimal | None:
-        quotes = await self.calls.read(
-            self.data.get_stock_latest_quote,
-            StockLatestQuoteRequest(symbol_or_symbols=symbol),
-            by=by or self._reads_by(),
-        )
-        quote = quotes[symbol]
-        bid, ask = decimal_of(quote.bid_price), decimal_of(quote.ask_price)
-        if bid > 0 and ask > 0:
-            return ((bid + ask) / 2).quantize(Decimal("0.0001"))
-        return ask or bid or None
+    async def reference_price(self, symbol: str) -> Decimal | None:
+        return await self.reads.reference_price(symbol)
 
     async def conditions(self, symbol: str) -> MarketConditions:
-        by = self._reads_by()
-        asset, clock, account = await asyncio.gather(
-            self._asset_or_none(symbol, by),
-            self.calls.read(self.trading.get_clock, by=by),
-            self.calls.read(self.trading.get_account, by=by),
-        )
-        return MarketConditions(
-            tradable=bool(asset and asset.tradable),
-            fractionable=bool(asset and asset.fractionable),
-            shortable=bool(asset and asset.shortable),
-            market_open=bool(clock.is_open),
-            next_open=clock.next_open,
-            buying_power=decimal_of(account.buying_power),
-            source=self.name,
-        )
+        return await self.reads.conditions(symbol, source=self.name)
 
-    async def _asset_or_none(self, symbol: str, by: float) -> Any:
-        try:
-            return await self.calls.read(self.trading.get_asset, symbol, by=by)
-        except APIError as exc:
-            if exc.status_code == 404:  # Alpaca does not know the symbol: not tradable
-                return None
-            raise
+    async def admission(self, trade: TradeRequest) -> float:
+        """Seconds before this trade's order may leave under the account's shared budget (0: now)."""
+        if self.budget is None:
+            return 0.0
+        waiter = str(trade.trade_id)
+        trading = await self.calls.local(self.budget.admission, "trading", waiter)
+        return trading or await self.calls.local(self.budget.admission, "data", waiter)
+
+    async def open_orders(self) -> dict[str, Order]:
+        """Every open order of the account by client order id, in as few requests as Alpaca's pages allow."""
+        return await open_orders(self.trading, self.calls, by=self.reads.reads_by())
 
     def attempt_deadline(self) -> float:
         """When an attempt starting now must have had every answer (time.monotonic())."""
@@ -141,8 +149,14 @@ class AlpacaPaperBroker:
         """Place the order (or find the one an earlier attempt placed) and wait for its fill, by `by`
         (default: the attempt's budget from now)."""
         by = by or self.attempt_deadline()
-        await self.verify(by=by)  # the safety checks run before every order, and never send one on failure
-        reference = await self.reference_price(trade.symbol, by=by)
+        # The safety checks run before every order and never send one on failure: the configuration now,
+        # the account's number on every read of the account (at most account_max_age_s ago).
+        self.guard.check_configuration()
+        await self.reads.account.current()
+        wait = await self.admission(trade)
+        if wait > 0:
+            raise RateLimited("the account's Alpaca budget is spent: the order waits", retry_after_s=wait)
+        reference = await self.reads.quote(trade.symbol, max_age_s=EXECUTION_QUOTE_AGE_S, by=by)
         if reference is None:
             raise BrokerUnavailable(f"no quote for {trade.symbol}")
         if by - time.monotonic() < self.calls.request_timeout_s:
@@ -178,6 +192,8 @@ class AlpacaPaperBroker:
         try:
             order: Order = await self.calls.once(self.trading.submit_order, order_request(trade), by=by)
             return order
+        except RateLimitWait as refused:  # held back before it left: nothing was sent
+            raise rate_limited(refused) from refused
         except APIError as exc:
             if api_error_code(exc) == DUPLICATE_CLIENT_ORDER_ID or (exc.status_code or 0) >= 500:
                 logger.warning(
@@ -197,7 +213,9 @@ class AlpacaPaperBroker:
                 if earlier is not None:
                     return earlier
             if exc.status_code == 429:
-                raise BrokerBusy("Alpaca rate limited the order; nothing was placed") from exc
+                raise RateLimited(
+                    "Alpaca rate limited the order; nothing was placed", retry_after_s=retry_after_of(exc)
+                ) from exc
             if exc.status_code in AUTH_FAILURES and api_error_code(exc) != INSUFFICIENT_BUYING_POWER:
                 raise BrokerUnavailable(f"Alpaca refused the credentials ({exc.status_code})") from exc
             return refusal_error(exc)
@@ -216,12 +234,23 @@ class AlpacaPaperBroker:
         by = by or self.attempt_deadline()
         client_order_id = str(trade.trade_id)
         wake = self.updates.waiter(client_order_id) if self.updates else None
-        order = await self._find(client_order_id, until=time.monotonic(), by=by)
+        # An order the stream saw end needs no lookup: the stream's last word is Alpaca's.
+        order = self.updates.ended(client_order_id) if self.updates else None
+        if order is None:
+            order = await self._find(client_order_id, until=time.monotonic(), by=by)
         if order is None:
             return pending_of(None, "unknown", reason="no order found for this trade yet", streamed=[])
-        reference = await self.reference_price(trade.symbol, by=by) or decimal_of(order.filled_avg_price)
         wait_s = min(RESUME_WAIT_S, self.fill_timeout_s)
-        return await self.follower.settle(trade, order, reference, None, wake, wait_s, by)
+        return await self.follower.settle(
+            trade, order, self._settle_reference(trade, order), None, wake, wait_s, by
+        )
+
+    def _settle_reference(self, trade: TradeRequest, order: Order) -> Decimal:
+        """A settled order's reference price, without a request: a recent quote, else its limit, else its
+        own average price (no slippage is claimed then)."""
+        quote = self.reads.quotes.get(trade.symbol, self.reads.quote_max_age_s)
+        known = quote.mid if quote is not None else None
+        return known or trade.limit_price or decimal_of(order.filled_avg_price)
 
     async def _find(self, client_order_id: str, *, until: float, by: float) -> Order | None:
         """Look the order up by client order id until it is found, `until` passes or the budget runs out.
@@ -264,3 +293,4 @@ class AlpacaPaperBroker:
         if self.updates is not None:
             self.updates.stop()
         self.calls.close()
+        self.reads.quotes.state.close()

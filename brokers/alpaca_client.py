@@ -30,7 +30,8 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from brokers.port import BrokerBusy, BrokerUnavailable
+from brokers.alpaca_budget import AccountBudget, Lane, RateLimitWait
+from brokers.port import BrokerUnavailable, RateLimited
 
 T = TypeVar("T")
 # A request is not started with less time than this left before its call's deadline.
@@ -54,11 +55,17 @@ def bounded_call(deadline: float | None, fn: Callable[..., T], *args: Any) -> T:
 
 
 class _BoundedAdapter(HTTPAdapter):
-    """alpaca-py sets no request timeout; a slow Alpaca would block the caller forever (DESIGN §9)."""
+    """alpaca-py sets no request timeout; a slow Alpaca would block the caller forever (DESIGN §9).
 
-    def __init__(self, timeout_s: float) -> None:
+    With a budget, each request takes a slot of its lane before it leaves (RateLimitWait: it does not),
+    and Alpaca's answer is read for its rate-limit headers: every request alpaca-py makes, resends too.
+    """
+
+    def __init__(self, timeout_s: float, budget: AccountBudget | None = None, lane: Lane = "trading") -> None:
         super().__init__(max_retries=0)  # urllib3 must never resend an order request on its own
         self.timeout_s = timeout_s
+        self.budget = budget
+        self.lane: Lane = lane
 
     def send(  # type: ignore[override]
         self, request: PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
@@ -70,30 +77,39 @@ class _BoundedAdapter(HTTPAdapter):
             if left < MIN_REQUEST_S:
                 raise NotSent(f"{request.method} {request.path_url}: the call's deadline passed; not sent")
             bound = min(bound, left)
-        return super().send(request, stream=stream, timeout=bound, **kwargs)
+        if self.budget is None:
+            return super().send(request, stream=stream, timeout=bound, **kwargs)
+        self.budget.take(self.lane)
+        response = super().send(request, stream=stream, timeout=bound, **kwargs)
+        self.budget.observe(self.lane, response.status_code, response.headers)
+        return response
 
 
-def _own_every_retry(client: RESTClient, timeout_s: float) -> None:
+def _own_every_retry(
+    client: RESTClient, timeout_s: float, budget: AccountBudget | None = None, lane: Lane = "trading"
+) -> None:
     # The constructor takes retry_attempts=0 as "the default" (3); the attribute it sets is honoured as
     # it is: `while retry >= 0` sends once, and `retry > 0` is needed to resend.
     client._retry = 0
     # alpaca-py keeps its requests.Session private and offers no timeout option: mount ours on it.
-    adapter = _BoundedAdapter(timeout_s)
+    adapter = _BoundedAdapter(timeout_s, budget, lane)
     client._session.mount("http://", adapter)
     client._session.mount("https://", adapter)
 
 
-def trading_client(*, api_key: str, secret_key: str, base_url: str, timeout_s: float) -> TradingClient:
+def trading_client(
+    *, api_key: str, secret_key: str, base_url: str, timeout_s: float, budget: AccountBudget | None = None
+) -> TradingClient:
     client = TradingClient(api_key, secret_key, paper=True, url_override=base_url)
-    _own_every_retry(client, timeout_s)
+    _own_every_retry(client, timeout_s, budget, "trading")
     return client
 
 
 def data_client(
-    *, api_key: str, secret_key: str, data_url: str, timeout_s: float
+    *, api_key: str, secret_key: str, data_url: str, timeout_s: float, budget: AccountBudget | None = None
 ) -> StockHistoricalDataClient:
     client = StockHistoricalDataClient(api_key, secret_key, url_override=data_url)
-    _own_every_retry(client, timeout_s)
+    _own_every_retry(client, timeout_s, budget, "data")
     return client
 
 
@@ -103,7 +119,7 @@ def never_left(exc: BaseException) -> bool:
     A read timeout, a reset or a dropped connection after the request was written are ambiguous: the
     order may exist (alpacahq/Alpaca-API#270), so they are not "never left".
     """
-    if isinstance(exc, NotSent | requests.exceptions.ConnectTimeout):
+    if isinstance(exc, NotSent | RateLimitWait | requests.exceptions.ConnectTimeout):
         return True
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -137,6 +153,22 @@ def resend_wait(exc: APIError, resends: int) -> float | None:
     return wait if wait <= MAX_RESEND_WAIT_S else None
 
 
+def rate_limited(refused: RateLimitWait) -> RateLimited:
+    """The port's exception for a request the account's budget held back (it never left)."""
+    return RateLimited(str(refused), retry_after_s=refused.retry_after_s)
+
+
+def retry_after_of(exc: APIError, default_s: float = 1.0) -> float:
+    """When Alpaca's 429 says to come back, in seconds from now (X-RateLimit-Reset, else Retry-After)."""
+    headers = exc.response.headers if exc.response is not None else {}
+    with contextlib.suppress(TypeError, ValueError):
+        if headers.get("X-RateLimit-Reset"):
+            return max(0.0, float(headers["X-RateLimit-Reset"]) - time.time())
+        if headers.get("Retry-After"):
+            return max(0.0, float(headers["Retry-After"]))
+    return default_s
+
+
 class AlpacaCalls:
     """Every call tradeflow makes to Alpaca: in a thread of its own pool, each request bounded by the
     call's deadline (`by`, time.monotonic()) in that thread, traced in the caller's context."""
@@ -160,6 +192,8 @@ class AlpacaCalls:
         while True:
             try:
                 return await self.once(fn, *args, by=by)
+            except RateLimitWait as refused:
+                raise rate_limited(refused) from refused
             except APIError as exc:
                 wait = resend_wait(exc, resends)
                 if wait is not None and (by is None or time.monotonic() + wait + MIN_REQUEST_S < by):
@@ -169,7 +203,9 @@ class AlpacaCalls:
                 if exc.status_code in AUTH_FAILURES:
                     raise BrokerUnavailable(f"Alpaca refused the credentials ({exc.status_code})") from exc
                 if exc.status_code == 429:
-                    raise BrokerBusy("Alpaca is rate limiting requests") from exc
+                    raise RateLimited(
+                        "Alpaca is rate limiting requests", retry_after_s=retry_after_of(exc)
+                    ) from exc
                 if exc.status_code is not None and exc.status_code >= 500:
                     raise BrokerUnavailable(f"Alpaca answered {exc.status_code}") from exc
                 raise
@@ -177,6 +213,10 @@ class AlpacaCalls:
                 if is_transport_error(exc):
                     raise BrokerUnavailable(f"Alpaca unreachable: {type(exc).__name__}: {exc}") from exc
                 raise
+
+    async def local(self, fn: Callable[..., T], *args: Any) -> T:
+        """A short blocking call that is not a request to Alpaca (the shared budget, the shared views)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

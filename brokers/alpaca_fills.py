@@ -1,6 +1,7 @@
-"""Following an accepted Alpaca order to its end: polls (woken early by the trade_updates stream), a market
-order's remainder canceled at the fill timeout, and the end read as the seed's execution record, the
-reason nothing filled, or an order still open (`working`). Every request stays inside the attempt's `by`.
+"""Following an accepted Alpaca order to its end: on a live trade_updates stream, its events alone (no
+request at all, unless the stream says nothing of the order for STREAM_SILENCE_S); without one, polls. A
+market order's remainder is canceled at the fill timeout, and the end read as the seed's execution record,
+the reason nothing filled, or an order still open (`working`). Every request stays inside the attempt's `by`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from messages.trade import TradeRequest
 
 POLL_INTERVAL_S = 0.5
 CANCEL_WAIT_S = 5.0
+# On a live stream, an order the stream has said nothing about for this long is read once (and again after
+# as long): an event lost in a reconnect must not leave the order followed blind.
+STREAM_SILENCE_S = 3.0
 
 
 class OrderFollower:
@@ -58,9 +62,7 @@ class OrderFollower:
         client_order_id = str(trade.trade_id)
         deadline = min(time.monotonic() + wait_s, by)
         try:
-            while order.status not in DONE and time.monotonic() < deadline:
-                await self._pause(wake, deadline)
-                order = await self.calls.read(self.trading.get_order_by_id, order.id, by=by)
+            order = await self._follow(order, client_order_id, wake, deadline, by)
             if order.status not in DONE and cancel_late_market and order.type == OrderType.MARKET:
                 # A market order must not rest: cancel what is left and report what filled (maybe nothing).
                 order = await self._cancel_remainder(order, by)
@@ -83,8 +85,40 @@ class OrderFollower:
             if self.updates is not None and (order.status in DONE):
                 self.updates.forget(client_order_id)
 
-    async def _pause(self, wake: asyncio.Event | None, deadline: float) -> None:
-        timeout = max(0.0, min(POLL_INTERVAL_S, deadline - time.monotonic()))
+    async def _follow(
+        self, order: Order, client_order_id: str, wake: asyncio.Event | None, deadline: float, by: float
+    ) -> Order:
+        """The order at its end, or as it stands at `deadline`."""
+        read_at = time.monotonic()
+        while True:
+            order = self._newest(order, client_order_id)
+            now = time.monotonic()
+            if order.status in DONE or now >= deadline:
+                return order
+            live = self.updates is not None and self.updates.is_live
+            if live and self.updates is not None and self.updates.latest(client_order_id) is not None:
+                # The stream follows it: no requests; a stream that drops meanwhile is noticed in time.
+                await self._pause(wake, deadline, STREAM_SILENCE_S)
+                continue
+            if live and now - read_at < STREAM_SILENCE_S:
+                await self._pause(wake, deadline, STREAM_SILENCE_S - (now - read_at))
+                continue
+            if not live:
+                await self._pause(wake, deadline, POLL_INTERVAL_S)
+            order = await self.calls.read(self.trading.get_order_by_id, order.id, by=by)
+            read_at = time.monotonic()
+
+    def _newest(self, order: Order, client_order_id: str) -> Order:
+        """What was read, or what the stream reported since, whichever is later."""
+        streamed = self.updates.latest(client_order_id) if self.updates is not None else None
+        if streamed is None or order.status in DONE:
+            return order
+        if streamed.status in DONE or (streamed.updated_at or order.updated_at) >= order.updated_at:
+            return streamed
+        return order
+
+    async def _pause(self, wake: asyncio.Event | None, deadline: float, longest: float) -> None:
+        timeout = max(0.0, min(longest, deadline - time.monotonic()))
         if wake is None:
             await asyncio.sleep(timeout)
             return

@@ -1,7 +1,9 @@
 """Alpaca's `trade_updates` stream, read by alpaca-py's TradingStream on its own thread.
 
-It wakes whoever waits on an order, keeps each order's fills as the stream reports them, and tells an
-optional listener when an order is done (so reconciliation settles a resting order without polling).
+It wakes whoever waits on an order, keeps each order's last state and fills as the stream reports them
+(an order followed on a live stream needs no polling: alpaca_fills.py), moves the account's buying power
+with each fill (`on_fill`), and tells an optional listener when an order is done (so reconciliation settles
+a resting order without polling).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from alpaca.trading.models import Order
 from alpaca.trading.stream import TradingStream
 
-from brokers.alpaca_mapping import decimal_of
+from brokers.alpaca_mapping import DONE, decimal_of
 from messages.trade import Fill
 
 logger = logging.getLogger("tradeflow.alpaca.stream")
@@ -33,10 +37,17 @@ class TradeUpdates:
         self._stream = TradingStream(api_key, secret_key, paper=True, url_override=stream_url)
         self._stream.subscribe_trade_updates(self._on_update)
         self._fills: dict[str, list[Fill]] = defaultdict(list)
+        self._orders: dict[str, Order] = {}
         self._waiters: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.on_done: Callable[[str], None] | None = None
+        self.on_fill: Callable[[str, Decimal, Decimal], None] | None = None  # (side, quantity, price)
+
+    @property
+    def is_live(self) -> bool:
+        """Connected, authenticated and listening (alpaca-py's TradingStream marks it so): events arrive."""
+        return self._thread is not None and self._thread.is_alive() and bool(self._stream._running)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="alpaca-trade-updates", daemon=True)
@@ -71,6 +82,17 @@ class TradeUpdates:
         with self._lock:
             self._waiters.pop(client_order_id, None)
             self._fills.pop(client_order_id, None)
+            self._orders.pop(client_order_id, None)
+
+    def latest(self, client_order_id: str) -> Order | None:
+        """The order as the stream last reported it (None: no event about it arrived here)."""
+        with self._lock:
+            return self._orders.get(client_order_id)
+
+    def ended(self, client_order_id: str) -> Order | None:
+        """The order, if the stream reported its end."""
+        order = self.latest(client_order_id)
+        return order if order is not None and order.status in DONE else None
 
     def fills(self, client_order_id: str) -> list[Fill]:
         with self._lock:
@@ -80,6 +102,7 @@ class TradeUpdates:
         order = update.order
         client_order_id = str(order.client_order_id)
         event = str(getattr(update.event, "value", update.event))
+        fill = None
         with self._lock:
             if event in FILL_EVENTS and update.qty and update.price:
                 at = update.timestamp or datetime.now(UTC)
@@ -87,7 +110,13 @@ class TradeUpdates:
                 self._fills[client_order_id].append(fill)
                 while len(self._fills) > MAX_TRACKED_ORDERS:
                     self._fills.pop(next(iter(self._fills)))
+            self._orders[client_order_id] = order
+            while len(self._orders) > MAX_TRACKED_ORDERS:
+                self._orders.pop(next(iter(self._orders)))
             waiting = self._waiters.get(client_order_id)
+        if fill is not None and self.on_fill is not None:
+            side = str(getattr(order.side, "value", order.side))
+            self.on_fill(side, fill.quantity, fill.price)
         if waiting is not None:
             loop, wake = waiting
             loop.call_soon_threadsafe(wake.set)

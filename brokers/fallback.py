@@ -106,17 +106,36 @@ class FallbackBroker:
         if self.alpaca_enabled and self.primary is not None:
             try:
                 return await self.primary.conditions(symbol)
-            except BrokerUnavailable as exc:
-                logger.warning("Alpaca unavailable for pre-trade checks (%s): using the simulation's", exc)
+            except PaperGuardFailed as exc:
+                self._disable(str(exc))
+            except (BrokerUnavailable, BrokerBusy) as exc:
+                # Pre-trade checks only: the order itself still goes to Alpaca, which checks it again.
+                logger.warning("Alpaca cannot answer pre-trade checks (%s): using the simulation's", exc)
         return await self.fallback.conditions(symbol)
 
     async def reference_price(self, symbol: str) -> Decimal | None:
         if self.alpaca_enabled and self.primary is not None:
             try:
                 return await self.primary.reference_price(symbol)
+            except BrokerBusy:
+                return None  # Alpaca's price is not known right now; the simulation's is no stand-in
             except BrokerUnavailable:
                 pass
         return await self.fallback.reference_price(symbol)
+
+    async def admission(self, trade: TradeRequest) -> float:
+        if self.alpaca_enabled and self.primary is not None:
+            return await self.primary.admission(trade)
+        return 0.0
+
+    async def open_orders(self) -> frozenset[str] | None:
+        if self.primary is None:
+            return None
+        try:
+            return frozenset(await self.primary.open_orders())
+        except (BrokerUnavailable, BrokerBusy) as exc:
+            logger.warning("Alpaca's open orders could not be read (%s)", exc)
+            return None
 
     async def close(self) -> None:
         if self.primary is not None:

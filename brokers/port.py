@@ -18,6 +18,15 @@ class BrokerBusy(Exception):
     simulate."""
 
 
+class RateLimited(BrokerBusy):
+    """The account's request budget, shared by every process, is spent (or Alpaca answered 429): the
+    request did not leave. Come back after `retry_after_s`; a trade waits in its queue, never simulated."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class BrokerUnavailable(Exception):
     """The stock broker could not be reached before any order request left: transient, safe to retry.
 
@@ -53,12 +62,24 @@ class StockBroker(Protocol):
         """
         ...
 
+    async def admission(self, trade: TradeRequest) -> float:
+        """Seconds before this trade's order could leave under the stock broker's rate limit (0: now).
+
+        Asked before any other work on a trade to place, so a trade that must wait costs nothing else.
+        """
+        ...
+
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         """Settle an order that may already exist; never places one."""
         ...
 
     async def conditions(self, symbol: str) -> MarketConditions:
         """Tradability, market hours and buying power for pre-trade checks."""
+        ...
+
+    async def open_orders(self) -> frozenset[str] | None:
+        """The client order ids of every order open at the stock broker now, read in one go (paged);
+        None when it cannot tell (it keeps no orders, or could not be asked)."""
         ...
 
     async def reference_price(self, symbol: str) -> Decimal | None:

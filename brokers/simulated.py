@@ -114,6 +114,14 @@ class SimulatedBroker:
     async def reference_price(self, symbol: str) -> Decimal | None:
         return self.quote(symbol)
 
+    async def admission(self, trade: TradeRequest) -> float:
+        """The simulation has no rate limit."""
+        return 0.0
+
+    async def open_orders(self) -> frozenset[str] | None:
+        """The simulation keeps no orders, so it cannot say which of Alpaca's are open."""
+        return None
+
     async def close(self) -> None:
         """Release nothing: the simulation holds no connections."""
 

@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 import dramatiq
 
 from brokers.alpaca import AlpacaPaperBroker
+from brokers.alpaca_budget import AccountBudget
 from brokers.alpaca_stream import TradeUpdates
 from brokers.fallback import FallbackBroker
 from brokers.paper_guard import PaperGuard, PaperGuardFailed
 from brokers.port import BrokerUnavailable, StockBroker
+from brokers.shared_state import MemoryState, RedisState, SharedState
 from brokers.simulated import SimulatedBroker
 from workers.access.journal import Journal
 from workers.access.roles import CachedRoles, seed_from_settings
@@ -81,6 +83,26 @@ def alpaca_attempt_budget_s(settings: Settings) -> float:
     return min(wanted, lease_s - ALPACA_LEASE_MARGIN_S)
 
 
+SHARED_STATES: dict[str, Callable[[Settings], SharedState]] = {
+    "redis": lambda settings: RedisState(settings.redis_url),
+    "memory": lambda settings: MemoryState(),
+}
+
+
+def alpaca_budget(settings: Settings, state: SharedState) -> AccountBudget:
+    """The Alpaca account's request budget, counted in `state` by every process that shares it."""
+    return AccountBudget(
+        state,
+        api_key=settings.alpaca_paper_api_key,
+        server=settings.alpaca_paper_base_url,
+        limits={
+            "trading": settings.tradeflow_alpaca_rate_limit,
+            "data": settings.tradeflow_alpaca_data_rate_limit,
+        },
+        window_s=settings.tradeflow_alpaca_rate_window_s,
+    )
+
+
 def _simulated_broker(settings: Settings) -> SimulatedBroker:
     return SimulatedBroker(seed=settings.tradeflow_sim_seed, delay_ms=settings.tradeflow_sim_delay_ms)
 
@@ -112,6 +134,7 @@ async def open_broker(settings: Settings, on_order_done: Callable[[str], None] |
             stream_url=settings.alpaca_trade_stream_url,
         )
         updates.on_done = on_order_done
+    shared = SHARED_STATES[settings.tradeflow_rate_limiter](settings)
     alpaca = AlpacaPaperBroker(
         api_key=settings.alpaca_paper_api_key,
         secret_key=settings.alpaca_paper_secret_key,
@@ -122,6 +145,10 @@ async def open_broker(settings: Settings, on_order_done: Callable[[str], None] |
         request_timeout_s=settings.tradeflow_alpaca_timeout_s,
         attempt_budget_s=alpaca_attempt_budget_s(settings),
         updates=updates,
+        budget=alpaca_budget(settings, shared),
+        shared=shared,
+        account_max_age_s=settings.tradeflow_alpaca_account_max_age_s,
+        quote_max_age_s=settings.tradeflow_alpaca_quote_max_age_s,
     )
     try:
         account = await alpaca.verify()
@@ -222,6 +249,7 @@ def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> 
     from workers.chain.actors import Runtime, declare_stage_actors
     from workers.chain.liveness.middleware import WorkerHeartbeat
     from workers.chain.rabbitmq import build_rabbitmq, queue_depths
+    from workers.chain.rate_limit import RateLimitNotices
 
     # Runs in each worker process after dramatiq's CLI set up its logging there: ours replaces it.
     configure_logging(settings, "tradeflow-worker")
@@ -235,7 +263,11 @@ def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> 
         settings.data_dir,
         store=lambda: runtime.deps.store if runtime.deps else None,
     )
-    rabbitmq = build_rabbitmq(settings, heartbeat, runtime, *extra_middleware)
+    # After DeadLetters, so its hook runs first and a queued trade's wait is in the message it puts back.
+    notices = RateLimitNotices(
+        notice_after_ms=int(settings.tradeflow_rate_limit_notice_after_s * 1000), queue_of=settings.queue
+    )
+    rabbitmq = build_rabbitmq(settings, heartbeat, runtime, notices, *extra_middleware)
     declare_stage_actors(rabbitmq, settings, runtime)
     dramatiq.set_broker(rabbitmq)
     return rabbitmq

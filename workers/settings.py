@@ -75,6 +75,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     alpaca_starting_cash: Decimal = Decimal(500_000)
     tradeflow_alpaca_timeout_s: float = 10.0
     tradeflow_alpaca_stream: bool = True
+    # Alpaca's rate limit, per account and per API (DESIGN §9): every process sending for the account counts
+    # against one budget kept in Redis (REDIS_URL; `memory`: this process alone, for a single process).
+    tradeflow_rate_limiter: Literal["redis", "memory"] = "redis"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    tradeflow_alpaca_rate_limit: int = 200
+    tradeflow_alpaca_data_rate_limit: int = 200
+    tradeflow_alpaca_rate_window_s: int = 60  # Alpaca counts per minute; shorter only to test
+    # A trade waiting for the budget longer than this has its trader told it is queued behind the limit.
+    tradeflow_rate_limit_notice_after_s: float = 5.0
+    # How old Alpaca's account (buying power; its number for the paper guard) and a quote may be when a
+    # pre-trade check, an order or the App Home uses them (the execution's own quote is at most 2 s old).
+    tradeflow_alpaca_account_max_age_s: float = 60.0
+    tradeflow_alpaca_quote_max_age_s: float = 30.0
     tradeflow_sim_seed: int = 42
     tradeflow_sim_delay_ms: int = 25
     tradeflow_fill_timeout_s: float = 30.0
@@ -88,6 +101,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     slack_api_url: str = "http://127.0.0.1:8766/api/"
     slack_bot_token: str = "xoxb-emulator-token-not-a-real-token"
     slack_signing_secret: str = "emulator-signing-secret-not-real"
+    # A trader's App Home is redrawn at most this often (its last notice's redraw comes at the end of it).
+    tradeflow_home_refresh_s: float = 5.0
     tradeflow_ingress_host: str = "127.0.0.1"
     tradeflow_ingress_port: int = 3000
 
@@ -203,5 +218,21 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_STUCK_AFTER_S must be greater than 0")
     if settings.tradeflow_sweep_interval_s < 0:
         raise SettingsError("TRADEFLOW_SWEEP_INTERVAL_S must be 0 (no sweeps) or more")
+    if settings.tradeflow_alpaca_rate_window_s < 1:
+        raise SettingsError("TRADEFLOW_ALPACA_RATE_WINDOW_S must be 1 or more")
+    if min(settings.tradeflow_alpaca_rate_limit, settings.tradeflow_alpaca_data_rate_limit) < 1:
+        raise SettingsError(
+            "TRADEFLOW_ALPACA_RATE_LIMIT and TRADEFLOW_ALPACA_DATA_RATE_LIMIT must be 1 or more"
+        )
+    if min(settings.tradeflow_alpaca_account_max_age_s, settings.tradeflow_alpaca_quote_max_age_s) <= 0:
+        raise SettingsError(
+            "TRADEFLOW_ALPACA_ACCOUNT_MAX_AGE_S and TRADEFLOW_ALPACA_QUOTE_MAX_AGE_S must be greater than 0"
+        )
+    if settings.tradeflow_rate_limit_notice_after_s < 0 or settings.tradeflow_home_refresh_s < 0:
+        raise SettingsError(
+            "TRADEFLOW_RATE_LIMIT_NOTICE_AFTER_S and TRADEFLOW_HOME_REFRESH_S must be 0 or more"
+        )
+    if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
     if not settings.rabbitmq_url.startswith(("amqp://", "amqps://")):
         raise SettingsError("RABBITMQ_URL must be an amqp:// or amqps:// URL")

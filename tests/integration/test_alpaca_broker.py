@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +20,7 @@ from emulators.alpaca import AlpacaEmulator
 from messages.trade import Execution, ExecutionError, OrderPending
 from tests.fixtures_alpaca import make_broker
 from tests.unit.fakes import trade
+from tests.waiting import eventually
 from workers.console.stack.local_dynamodb import free_port
 
 
@@ -150,9 +153,24 @@ async def test_market_conditions_come_from_the_clock_asset_and_account(
 ) -> None:
     open_now = await alpaca.conditions("AAPL")
     assert open_now.tradable and open_now.market_open and open_now.buying_power == Decimal(1_000_000)
-    alpaca_emulator.admin.close_market()
-    assert (await alpaca.conditions("AAPL")).market_open is False
     assert (await alpaca.conditions("ZZZZ")).tradable is False
+
+
+async def test_the_clock_is_read_once_and_trusted_until_the_close_it_announced(
+    alpaca: AlpacaPaperBroker, alpaca_emulator: AlpacaEmulator
+) -> None:
+    admin = alpaca_emulator.admin
+    admin.configure(auto_clock=True)  # the emulator closes on its own schedule, as Alpaca does
+    admin.open_market(next_close=datetime.now(UTC) + timedelta(seconds=1.5))
+    for _ in range(3):
+        assert (await alpaca.conditions("AAPL")).market_open
+    assert admin.request_count("GET", "/v2/clock") == 1
+    assert admin.request_count("GET", "/v2/assets/{symbol_or_id}") == 1
+    assert admin.request_count("GET", "/v2/account") == 1
+
+    await asyncio.to_thread(eventually, lambda: not admin.clock()["is_open"], 5)
+    assert (await alpaca.conditions("AAPL")).market_open is False  # the announced close passed: read again
+    assert admin.request_count("GET", "/v2/clock") == 2
 
 
 async def test_alpaca_down_before_the_submit_falls_back_to_simulation() -> None:

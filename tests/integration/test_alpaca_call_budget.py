@@ -13,6 +13,7 @@ import pytest
 
 from brokers.alpaca import AlpacaPaperBroker
 from brokers.alpaca_client import NotSent, bounded_call, trading_client
+from brokers.alpaca_reads import EXECUTION_QUOTE_AGE_S
 from brokers.fallback import FallbackBroker
 from brokers.paper_guard import PaperGuard
 from brokers.port import BrokerUnavailable
@@ -72,10 +73,12 @@ async def test_a_slow_alpaca_is_never_sent_an_order_too_late_to_hear_back_within
 async def test_a_later_attempts_lookup_after_alpaca_failed_it_stays_inside_the_same_budget(
     alpaca_emulator: AlpacaEmulator,
 ) -> None:
-    broker = make_broker(alpaca_emulator, request_timeout_s=1.0, attempt_budget_s=2.0)
+    # The later attempt reads the account and a quote again (neither is reused): two slow reads.
+    broker = make_broker(alpaca_emulator, request_timeout_s=1.0, attempt_budget_s=2.0, account_max_age_s=1e-6)
     fallback = FallbackBroker(broker, SimulatedBroker(delay_ms=0))
     placed = trade()
     assert isinstance(await broker.execute(placed), Execution)  # ... and its worker died unrecorded
+    await asyncio.sleep(EXECUTION_QUOTE_AGE_S + 0.1)  # its quote too old to serve the later attempt
     alpaca_emulator.admin.clear_requests()
     alpaca_emulator.admin.add_fault("slow", method="GET", path="*", delay_s=0.7, times=None)
     started = datetime.now(UTC)

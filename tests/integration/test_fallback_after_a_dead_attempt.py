@@ -106,8 +106,12 @@ async def test_a_worker_restarted_with_alpaca_disabled_leaves_the_trade_unknown_
 
 
 async def test_a_safety_check_failing_mid_run_settles_a_later_attempt_by_asking_alpaca(
-    fallback: FallbackBroker, alpaca_emulator: AlpacaEmulator
+    alpaca_emulator: AlpacaEmulator,
 ) -> None:
+    # The account is read again for every order here: the failing check is met at once.
+    fallback = FallbackBroker(
+        make_broker(alpaca_emulator, account_max_age_s=1e-6), SimulatedBroker(delay_ms=0)
+    )
     placed = trade()
     first = await fallback.execute(placed)  # ... and its worker died before recording the fill
     assert isinstance(first, Execution)
@@ -118,3 +122,4 @@ async def test_a_safety_check_failing_mid_run_settles_a_later_attempt_by_asking_
     assert isinstance(again, Execution) and again.execution_method == "alpaca"
     assert again.alpaca_order_id == first.alpaca_order_id and fallback.disabled_reason
     assert len(alpaca_emulator.admin.order_requests(str(placed.trade_id))) == 1  # nothing sent to it
+    await fallback.close()

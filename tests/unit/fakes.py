@@ -62,6 +62,12 @@ class CountingBroker:
     async def reference_price(self, symbol: str) -> Decimal | None:
         return Decimal(100)
 
+    async def admission(self, trade: TradeRequest) -> float:
+        return 0.0
+
+    async def open_orders(self) -> frozenset[str] | None:
+        return None
+
     async def close(self) -> None:
         return None
 
@@ -88,6 +94,12 @@ class ScriptedBroker:
 
     async def reference_price(self, symbol: str) -> Decimal | None:
         return Decimal(100)
+
+    async def admission(self, trade: TradeRequest) -> float:
+        return 0.0
+
+    async def open_orders(self) -> frozenset[str] | None:
+        return None
 
     async def close(self) -> None:
         return None

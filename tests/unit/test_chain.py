@@ -28,6 +28,7 @@ from workers.chain.stage_handlers import STAGE_HANDLERS as HANDLERS
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
+from workers.handlers.rate_waits import QueuedBehindRateLimit
 
 
 async def run_chain(message: AnyMessage, deps: Deps) -> list[AnyMessage]:
@@ -224,8 +225,8 @@ async def test_a_first_attempt_refused_before_any_order_left_is_retried_as_a_fir
     command = submit()
     recorded = await HANDLERS["persistence"](await HANDLERS["validation"](command, deps), deps)
 
-    with pytest.raises(BrokerBusy):
+    with pytest.raises(QueuedBehindRateLimit):  # it waits in its queue: no retry spent, nothing failed
         await HANDLERS["execution"](recorded, deps)
-    executed = await HANDLERS["execution"](recorded, deps)  # the retry: not Deferred, not a later attempt
+    executed = await HANDLERS["execution"](recorded, deps)  # the retry: not a later attempt
 
     assert isinstance(executed, TradeExecuted) and broker.first_attempts == [True, True]

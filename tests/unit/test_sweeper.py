@@ -203,6 +203,12 @@ class OrderBook:
     async def reference_price(self, symbol: str) -> Decimal | None:
         return Decimal(100)
 
+    async def admission(self, trade: TradeRequest) -> float:
+        return 0.0
+
+    async def open_orders(self) -> frozenset[str] | None:
+        return None
+
     async def close(self) -> None:
         return None
 

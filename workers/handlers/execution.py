@@ -11,6 +11,10 @@ while the kill switch is engaged: a trade validated before `halt` fails TRADING_
 An order that may be at Alpaca is settled only by Alpaca's answer: a later attempt on a worker that cannot
 ask Alpaca (disabled at boot) leaves the trade `unknown`, and the simulation's "I keep no orders" settles
 nothing then; the trade waits for a worker that can ask.
+
+Alpaca's rate limit (the account's budget, shared by every process) never fails a trade nor sends it to the
+simulation: a trade whose order would wait is put back in its queue until a slot should be free, before
+any other work (rate_waits.py); a refusal met later (BrokerBusy) does the same.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from workers.handlers.audit import audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
 from workers.handlers.late_trades import VERDICT_MARGIN_MS, is_late, look_up_late
+from workers.handlers.rate_waits import queued, waiting
 from workers.handlers.records import executed_record, failed_record, open_record, outcome_of, recorded_since
 from workers.handlers.sameness import ensure_same_trade
 from workers.store.port import LeaseClaim
@@ -45,6 +50,15 @@ async def execute_trade(
     event: TradeRecorded | ReconcileTrade, deps: Deps
 ) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade | None:
     """Execute a PENDING trade, or settle an open one; a decided trade re-emits its stored outcome."""
+    try:
+        return await _execute_or_settle(event, deps)
+    except BrokerBusy as busy:  # nothing was sent: the trade waits in its queue, untouched
+        raise queued(event.trade, busy) from busy
+
+
+async def _execute_or_settle(
+    event: TradeRecorded | ReconcileTrade, deps: Deps
+) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade | None:
     trade = event.trade
     record = await deps.store.get_trade(trade.trade_id)
     if record is None:
@@ -77,9 +91,13 @@ async def _execute(record: TradeRecord, deps: Deps) -> BrokerResult:
 
     A first attempt that the stock broker refused before any order left (unreachable, rate limited) gives
     the lease back, so its retry is a first attempt again; any other failure keeps it, so the next attempt
-    looks for an order before it may fall back to the simulation.
+    looks for an order before it may fall back to the simulation. A trade whose order would wait for the
+    account's rate budget waits in its queue before it takes the lease.
     """
     trade = record.request()
+    wait_s = await deps.broker.admission(trade)
+    if wait_s > 0:
+        raise waiting(trade, wait_s)
     first, lease, claimed_at_ms = await _first_attempt(record, deps)
     switch = await deps.store.get_kill_switch()
     if switch.engaged:

@@ -1,0 +1,233 @@
+"""One Alpaca account's request budget, shared by every process that sends for it.
+
+Alpaca allows an account 200 requests a minute on its Trading API and, apart, on its Market Data API, and
+answers 429 beyond (DESIGN §9). Each API is a lane here: a dramatiq WindowRateLimiter keyed by the account
+(its API key) over the shared state's backend, Redis in a deployment, so every process on every host
+counts in the same window and all of them together stay under the limit. A request leaves only with a slot
+of its lane (the transport takes it: brokers/alpaca_client.py). An answer 429, or `X-RateLimit-Remaining:
+0`, pauses the lane for every sender until `X-RateLimit-Reset`.
+
+A request the budget refuses never left (RateLimitWait). A trade that must wait is told how long by
+`admission`: the time until a slot frees, plus its place in the account's line of waiting trades (a
+ticket taken on its first wait), so waiting trades come back one slot apart instead of all at once.
+When the shared state cannot be reached, nothing is counted, so nothing leaves (fail closed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import redis
+import requests
+from dramatiq.rate_limits import WindowRateLimiter
+
+from brokers.shared_state import SharedState, SharedStateUnavailable
+
+logger = logging.getLogger("tradeflow.alpaca.budget")
+
+Lane = Literal["trading", "data"]
+LANES: tuple[Lane, ...] = ("trading", "data")
+ALPACA_REQUESTS_PER_MINUTE = 200  # per account, on each API (DESIGN §9)
+WINDOW_S = 60
+LINE_TTL_MS = 3_600_000  # a waiting line nobody joined for an hour starts again
+UNAVAILABLE_RETRY_S = 1.0
+
+
+class RateLimitWait(requests.exceptions.RequestException):
+    """The account's budget refused the request before it left: nothing was sent; retry after."""
+
+    def __init__(self, lane: Lane, retry_after_s: float, why: str) -> None:
+        super().__init__(f"Alpaca {lane} requests wait {retry_after_s:.1f} s: {why}")
+        self.lane = lane
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class LaneBudget:
+    """One lane's budget now, as `tradeflow health` shows it."""
+
+    lane: Lane
+    limit: int
+    window_s: int
+    used: int  # by every sender, in the sliding window
+    paused_for_s: float  # Alpaca asked every sender to wait this much longer (0: not paused)
+    alpaca_remaining: int | None  # X-RateLimit-Remaining of Alpaca's last answer, if it sent one
+    alpaca_reset_at: int | None
+
+    @property
+    def remaining(self) -> int:
+        return 0 if self.paused_for_s > 0 else max(0, self.limit - self.used)
+
+
+def account_id_of(api_key: str, server: str) -> str:
+    """The account's name in shared keys: a digest of its API key id and server, never the key itself
+    (two emulators on two ports are two accounts; every process of one deployment names the same)."""
+    return hashlib.sha256(f"{server}\n{api_key}".encode()).hexdigest()[:16]
+
+
+def masked(api_key: str) -> str:
+    """The API key id as an operator may read it: its first four and last four characters."""
+    return f"{api_key[:4]}…{api_key[-4:]}" if len(api_key) > 8 else "…"
+
+
+class AccountBudget:
+    """The request budget of one Alpaca account, per lane, shared through `state`."""
+
+    def __init__(
+        self,
+        state: SharedState,
+        *,
+        api_key: str,
+        server: str,
+        limits: Mapping[Lane, int] | None = None,
+        window_s: int = WINDOW_S,
+        namespace: str = "tradeflow",
+    ) -> None:
+        self.state = state
+        self.account = masked(api_key)
+        self.window_s = window_s
+        self.limits: dict[Lane, int] = {lane: ALPACA_REQUESTS_PER_MINUTE for lane in LANES}
+        self.limits.update(limits or {})
+        prefix = f"{namespace}:alpaca:{account_id_of(api_key, server)}"
+        self._keys = {lane: f"{prefix}:{lane}" for lane in LANES}
+        self._limiters = {
+            lane: WindowRateLimiter(
+                state.limiter_backend, f"{prefix}:{lane}:window", limit=self.limits[lane], window=window_s
+            )
+            for lane in LANES
+        }
+
+    # -- one request --------------------------------------------------------------------------------
+
+    def take(self, lane: Lane) -> None:
+        """A slot for one request of `lane`, now; else RateLimitWait, and the request must not leave."""
+        try:
+            paused = self._paused_for(lane)
+            if paused > 0:
+                raise RateLimitWait(lane, paused, "Alpaca's rate limit resets then")
+            with self._limiters[lane].acquire(raise_on_failure=False) as acquired:
+                if not acquired:
+                    raise RateLimitWait(lane, self._slot_frees_in(lane), "the account's budget is spent")
+        except (SharedStateUnavailable, redis.RedisError) as exc:
+            raise RateLimitWait(
+                lane, UNAVAILABLE_RETRY_S, f"the shared budget is unavailable ({exc})"
+            ) from exc
+
+    def observe(self, lane: Lane, status: int, headers: Mapping[str, str]) -> None:
+        """Read Alpaca's answer: a 429, or no requests remaining, pauses every sender until the reset."""
+        remaining, reset_at = (
+            _int_header(headers, "X-RateLimit-Remaining"),
+            _int_header(headers, "X-RateLimit-Reset"),
+        )
+        try:
+            if remaining is not None:
+                seen = json.dumps({"remaining": remaining, "reset_at": reset_at})
+                self.state.put(f"{self._keys[lane]}:seen", seen, self.window_s * 1000)
+            if status != 429 and remaining != 0:
+                return
+            now = time.time()
+            until = float(reset_at) if reset_at is not None else now + _retry_after(headers, self.window_s)
+            pause_s = min(max(until - now, 1.0), self.window_s + 1.0)
+            self.state.put(f"{self._keys[lane]}:paused", str(now + pause_s), math.ceil(pause_s * 1000))
+            logger.warning(
+                "Alpaca %s budget of %s spent (%s): every sender waits %.1f s",
+                lane,
+                self.account,
+                "429" if status == 429 else "X-RateLimit-Remaining: 0",
+                pause_s,
+            )
+        except SharedStateUnavailable:
+            logger.warning("Could not share Alpaca's rate-limit answer: the shared state is unavailable")
+
+    # -- a trade that must wait ---------------------------------------------------------------------
+
+    def admission(self, lane: Lane, waiter: str) -> float:
+        """Seconds `waiter` (a trade id) should wait before its request may find a slot; 0: try now.
+
+        A waiter that must wait joins the account's line once; the wait is until a slot frees plus one
+        slot's share of the window per waiter ahead of it. A waiter let through leaves the line.
+        """
+        try:
+            wait = max(self._paused_for(lane), self._slot_frees_in(lane))
+            ticket_key = f"{self._keys[lane]}:line:{waiter}"
+            if wait <= 0:
+                if self.state.get(ticket_key) is not None:
+                    self.state.delete(ticket_key)
+                    self.state.incr(f"{self._keys[lane]}:served", LINE_TTL_MS)
+                return 0.0
+            held = self.state.get(ticket_key)
+            ticket = (
+                int(held) if held is not None else self.state.incr(f"{self._keys[lane]}:tickets", LINE_TTL_MS)
+            )
+            if held is None:
+                self.state.put(ticket_key, str(ticket), LINE_TTL_MS)
+            served = int(self.state.get(f"{self._keys[lane]}:served") or 0)
+        except (SharedStateUnavailable, redis.RedisError):
+            return UNAVAILABLE_RETRY_S
+        ahead = min(max(0, ticket - served - 1), self.limits[lane])
+        return wait + ahead * self.window_s / self.limits[lane]
+
+    # -- what is left -------------------------------------------------------------------------------
+
+    def snapshot(self) -> list[LaneBudget]:
+        """Each lane's budget now (SharedStateUnavailable when it cannot be read)."""
+        budgets = []
+        for lane in LANES:
+            counts = self._window_counts(lane)
+            seen_text = self.state.get(f"{self._keys[lane]}:seen")
+            seen = json.loads(seen_text) if seen_text else {}
+            budgets.append(
+                LaneBudget(
+                    lane=lane,
+                    limit=self.limits[lane],
+                    window_s=self.window_s,
+                    used=sum(counts),
+                    paused_for_s=round(self._paused_for(lane), 1),
+                    alpaca_remaining=seen.get("remaining"),
+                    alpaca_reset_at=seen.get("reset_at"),
+                )
+            )
+        return budgets
+
+    def _paused_for(self, lane: Lane) -> float:
+        until = self.state.get(f"{self._keys[lane]}:paused")
+        return max(0.0, float(until) - time.time()) if until else 0.0
+
+    def _window_counts(self, lane: Lane) -> list[int]:
+        """Requests counted in each second of the window, newest first (dramatiq's per-second keys)."""
+        keys = self._limiters[lane]._get_keys()
+        return [int(value) if value else 0 for value in self.state.get_many(keys)]
+
+    def _slot_frees_in(self, lane: Lane) -> float:
+        """Seconds until the window holds fewer requests than the limit (0: it does now)."""
+        counts, limit = self._window_counts(lane), self.limits[lane]
+        excess = sum(counts) - limit + 1
+        if excess <= 0:
+            return 0.0
+        now = time.time()
+        for age in range(len(counts) - 1, -1, -1):  # the oldest second leaves the window first
+            excess -= counts[age]
+            if excess <= 0:
+                return max(0.0, math.floor(now) - age + self.window_s - now)
+        return float(self.window_s)
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    with contextlib.suppress(TypeError, ValueError):
+        value = headers.get(name)
+        return int(float(value)) if value not in (None, "") else None
+    return None
+
+
+def _retry_after(headers: Mapping[str, str], default_s: float) -> float:
+    with contextlib.suppress(TypeError, ValueError):
+        return float(headers.get("Retry-After") or default_s)
+    return default_s

@@ -1,0 +1,122 @@
+"""What a trade needs to know from Alpaca before its order, each from what Alpaca already said when that is
+recent enough (alpaca_views.py), else one request: tradability, the clock, buying power, a quote.
+
+A read the account's budget holds back (RateLimited) never fails a pre-trade check: the last answer is
+used however old, and only a fact never read at all is missing. The account's number is checked by the
+paper guard on every read of the account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from alpaca.common.exceptions import APIError
+from alpaca.data.historical.stock import StockHistoricalDataClient
+from alpaca.data.requests import StockLatestQuoteRequest
+from alpaca.trading.client import TradingClient
+
+from brokers.alpaca_client import AlpacaCalls
+from brokers.alpaca_mapping import decimal_of
+from brokers.alpaca_views import AccountView, AssetBook, ClockView, Quote, QuoteBook
+from brokers.paper_guard import PaperGuard
+from brokers.port import MarketConditions, RateLimited
+
+logger = logging.getLogger("tradeflow.alpaca.reads")
+
+# The execution's reference quote may be this old: the one validation took a moment before serves it.
+EXECUTION_QUOTE_AGE_S = 2.0
+STALE_QUOTE_AGE_S = 600.0  # while the data budget is spent, a quote this old still serves a check
+
+
+class AlpacaReads:
+    def __init__(
+        self,
+        trading: TradingClient,
+        data: StockHistoricalDataClient,
+        calls: AlpacaCalls,
+        guard: PaperGuard,
+        quotes: QuoteBook,
+        *,
+        account_max_age_s: float,
+        quote_max_age_s: float,
+    ) -> None:
+        self.trading, self.data, self.calls, self.guard, self.quotes = trading, data, calls, guard, quotes
+        self.quote_max_age_s = quote_max_age_s
+        self.clock = ClockView(lambda: self.calls.read(self.trading.get_clock, by=self.reads_by()))
+        self.assets = AssetBook(self._asset_or_none)
+        self.account = AccountView(self._checked_account, max_age_s=account_max_age_s)
+
+    def reads_by(self) -> float:
+        # A read outside an attempt (validation's checks, a notice's price): a few requests' worth.
+        return time.monotonic() + 3 * self.calls.request_timeout_s
+
+    async def _checked_account(self) -> Any:
+        account = await self.calls.read(self.trading.get_account, by=self.reads_by())
+        self.guard.check_account(account.account_number)  # PaperGuardFailed: no order may leave
+        return account
+
+    async def _asset_or_none(self, symbol: str) -> Any:
+        try:
+            return await self.calls.read(self.trading.get_asset, symbol, by=self.reads_by())
+        except APIError as exc:
+            if exc.status_code == 404:  # Alpaca does not know the symbol: not tradable
+                return None
+            raise
+
+    async def conditions(self, symbol: str, *, source: str) -> MarketConditions:
+        asset, clock, _ = await asyncio.gather(
+            self.assets.find(symbol),
+            _fresh_or_last(self.clock.current, lambda: self.clock.last),
+            _fresh_or_last(self.account.current, lambda: self.account.last),
+        )
+        return MarketConditions(
+            tradable=bool(asset and asset.tradable),
+            fractionable=bool(asset and asset.fractionable),
+            shortable=bool(asset and asset.shortable),
+            market_open=bool(clock.is_open),
+            next_open=clock.next_open,
+            buying_power=self.account.buying_power(),
+            source=source,
+        )
+
+    async def quote(self, symbol: str, *, max_age_s: float, by: float | None = None) -> Decimal | None:
+        """The symbol's mid price from a quote at most `max_age_s` old, read from Alpaca when none is."""
+        known = self.quotes.get(symbol, max_age_s)
+        if known is not None:
+            return known.mid
+        quotes = await self.calls.read(
+            self.data.get_stock_latest_quote,
+            StockLatestQuoteRequest(symbol_or_symbols=symbol),
+            by=by or self.reads_by(),
+        )
+        read = quotes[symbol]
+        quote = Quote(bid=decimal_of(read.bid_price), ask=decimal_of(read.ask_price), at=time.time())
+        self.quotes.put(symbol, quote)
+        return quote.mid
+
+    async def reference_price(self, symbol: str) -> Decimal | None:
+        """A price for checks and displays: a quote up to `quote_max_age_s` old, or an older one while the
+        data budget is spent."""
+        try:
+            return await self.quote(symbol, max_age_s=self.quote_max_age_s)
+        except RateLimited:
+            stale = self.quotes.get(symbol, STALE_QUOTE_AGE_S)
+            if stale is None:
+                raise
+            return stale.mid
+
+
+async def _fresh_or_last(read: Callable[[], Awaitable[Any]], last: Callable[[], Any]) -> Any:
+    """A fact read now; while the account's budget is spent, the last one read (if any)."""
+    try:
+        return await read()
+    except RateLimited:
+        if last() is None:
+            raise
+        logger.info("Alpaca's budget is spent: a pre-trade check uses the last answer it had")
+        return last()

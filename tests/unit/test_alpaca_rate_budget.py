@@ -1,0 +1,135 @@
+"""One Alpaca account's request budget, shared by every sender: dramatiq's window limiter per lane, a pause
+after Alpaca's 429 for everyone, and a line that brings waiting trades back a slot apart."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import pytest
+from dramatiq.rate_limits import RateLimiterBackend
+
+from brokers.alpaca_budget import AccountBudget, RateLimitWait
+from brokers.shared_state import MemoryState, SharedStateUnavailable
+
+KEY, SERVER = "PKTEST0000000001", "http://127.0.0.1:1/paper"
+
+
+def budget(state: MemoryState, **limits: int) -> AccountBudget:
+    return AccountBudget(state, api_key=KEY, server=SERVER, limits=limits or {"trading": 3, "data": 3})
+
+
+def test_a_lane_lets_its_limit_through_then_holds_requests_back_until_a_slot_frees() -> None:
+    account = budget(MemoryState())
+    for _ in range(3):
+        account.take("trading")
+    with pytest.raises(RateLimitWait) as held:
+        account.take("trading")
+    assert held.value.lane == "trading" and 0 < held.value.retry_after_s <= 60
+
+
+def test_the_trading_and_data_lanes_are_counted_apart() -> None:
+    account = budget(MemoryState(), trading=1, data=2)
+    account.take("trading")
+    account.take("data")
+    account.take("data")
+    with pytest.raises(RateLimitWait):
+        account.take("data")
+
+
+def test_every_sender_of_the_account_counts_in_one_window() -> None:
+    shared = MemoryState()
+    one, other = budget(shared), budget(shared)  # two processes, one shared state
+    one.take("trading")
+    other.take("trading")
+    one.take("trading")
+    with pytest.raises(RateLimitWait):
+        other.take("trading")
+
+
+def test_two_accounts_do_not_share_a_budget() -> None:
+    shared = MemoryState()
+    mine = budget(shared)
+    theirs = AccountBudget(shared, api_key=KEY, server="http://127.0.0.1:2/paper", limits={"trading": 3})
+    for _ in range(3):
+        mine.take("trading")
+    theirs.take("trading")
+
+
+def test_alpacas_429_pauses_every_sender_until_its_reset() -> None:
+    shared = MemoryState()
+    one, other = budget(shared, trading=100), budget(shared, trading=100)
+    reset = int(time.time()) + 5
+    one.observe("trading", 429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+    with pytest.raises(RateLimitWait) as held:
+        other.take("trading")
+    assert 3 < held.value.retry_after_s <= 5.5
+    other.take("data")  # the other API's budget is its own
+
+
+def test_no_requests_remaining_pauses_too_and_any_left_does_not() -> None:
+    shared = MemoryState()
+    account = budget(shared, trading=100)
+    later = str(int(time.time()) + 30)
+    account.observe("trading", 200, {"X-RateLimit-Remaining": "7", "X-RateLimit-Reset": later})
+    account.take("trading")
+    account.observe("trading", 200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": later})
+    with pytest.raises(RateLimitWait):
+        account.take("trading")
+
+
+def test_a_429_without_a_reset_pauses_for_its_retry_after() -> None:
+    account = budget(MemoryState(), trading=100)
+    account.observe("trading", 429, {"Retry-After": "2"})
+    with pytest.raises(RateLimitWait) as held:
+        account.take("trading")
+    assert 1 < held.value.retry_after_s <= 2
+
+
+def test_waiting_trades_come_back_a_slot_apart_in_the_order_they_first_waited() -> None:
+    account = budget(MemoryState(), trading=2)
+    account.take("trading")
+    account.take("trading")
+    first, second, third = (account.admission("trading", waiter) for waiter in ("A", "B", "C"))
+    assert 0 < first < second < third
+    assert second - first == pytest.approx(30, abs=1)  # a 60 s window of 2: a slot every 30 s
+    assert account.admission("trading", "A") == pytest.approx(first, abs=1)  # A keeps its place
+
+
+def test_a_waiter_let_through_leaves_the_line_and_the_next_moves_up() -> None:
+    shared = MemoryState()
+    tight = budget(shared, trading=1)
+    tight.take("trading")
+    a, b = tight.admission("trading", "A"), tight.admission("trading", "B")
+    assert b - a == pytest.approx(60, abs=1)
+    roomy = budget(shared, trading=5)  # the same account, seen with room in its window
+    assert roomy.admission("trading", "A") == 0  # A goes, and leaves the line
+    assert tight.admission("trading", "B") == pytest.approx(a, abs=1)  # B moves up one place
+
+
+class Unreachable(MemoryState):
+    def get(self, key: str) -> bytes | None:
+        raise SharedStateUnavailable("Redis: ConnectionError")
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        raise SharedStateUnavailable("Redis: ConnectionError")
+
+    @property
+    def limiter_backend(self) -> RateLimiterBackend:
+        return super().limiter_backend
+
+
+def test_with_the_shared_state_unreachable_nothing_leaves() -> None:
+    account = budget(Unreachable())
+    with pytest.raises(RateLimitWait, match="unavailable"):
+        account.take("trading")
+    assert account.admission("trading", "A") > 0
+
+
+def test_the_snapshot_says_what_is_left_and_what_alpaca_last_said() -> None:
+    account = budget(MemoryState(), trading=3, data=3)
+    account.take("trading")
+    account.observe("trading", 200, {"X-RateLimit-Remaining": "198", "X-RateLimit-Reset": "1700000000"})
+    trading, data = account.snapshot()
+    assert (trading.lane, trading.used, trading.remaining, trading.alpaca_remaining) == ("trading", 1, 2, 198)
+    assert (data.lane, data.used, data.remaining, data.alpaca_remaining) == ("data", 0, 3, None)
