@@ -72,6 +72,17 @@ def test_every_tradeflow_process_gets_settings_it_accepts_pointing_at_the_compos
     assert load_settings(environment_of("ingress")).tradeflow_ingress_host == "0.0.0.0"
 
 
+def test_every_tradeflow_process_shares_the_alpaca_budget_in_the_compose_redis() -> None:
+    redis = SERVICES["redis"]
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "ports" not in redis  # only the stages reach it
+    for service in (*WORKERS, "ingress"):
+        settings = load_settings(environment_of(service))
+        assert settings.tradeflow_rate_limiter == "redis"
+        assert urlparse(settings.redis_url).hostname == "redis"
+        assert SERVICES[service]["depends_on"]["redis"] == {"condition": "service_healthy"}
+
+
 def test_rabbitmq_uses_the_credentials_the_stages_connect_with() -> None:
     rabbitmq = SERVICES["rabbitmq"]["environment"]
     url = urlparse(load_settings(environment_of("validation")).rabbitmq_url)

@@ -1,6 +1,7 @@
 """`tradeflow health`: is every part of tradeflow reachable and working? A non-zero exit when not.
 
 Per queue: its depths, its consumers, and the worker processes that beat for it (checks/liveness.py).
+Per Alpaca account: what is left of its request budget, shared by every process (brokers/alpaca_budget.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import msgspec
 import pika
 
+from brokers.alpaca_budget import AccountBudget
 from messages.records import Heartbeat
 from workers.chain.rabbitmq import queue_depth
 from workers.chain.routing import QUEUE_NAMES
@@ -110,26 +112,68 @@ def check_heartbeats(heartbeats: Sequence[Heartbeat], now: datetime) -> Check:
     )
 
 
-async def check_alpaca(settings: Settings) -> Check:
+async def check_alpaca(settings: Settings) -> list[Check]:
+    """The account and the paper guard; then the account's rate budget (its own check)."""
     from brokers.fallback import FallbackBroker
     from workers.bootstrap import open_broker
 
     if not settings.alpaca_paper_enabled:
-        return Check("alpaca", True, "off (ALPACA_PAPER_ENABLED=false): trades are simulated")
+        return [Check("alpaca", True, "off (ALPACA_PAPER_ENABLED=false): trades are simulated")]
     broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
     try:
         if not isinstance(broker, FallbackBroker) or broker.primary is None or broker.disabled_reason:
             reason = getattr(broker, "disabled_reason", "") or "not configured"
-            return Check("alpaca", False, f"DISABLED by the paper guard: {reason}", {"paper_guard": "failed"})
+            return [
+                Check("alpaca", False, f"DISABLED by the paper guard: {reason}", {"paper_guard": "failed"})
+            ]
+        budget = check_rate_budget(broker.primary.budget)
         try:
             account = await broker.primary.verify()
         except Exception as exc:
-            return Check("alpaca", False, f"unreachable ({exc}): trades would be simulated")
-        return Check(
+            return [Check("alpaca", False, f"unreachable ({exc}): trades would be simulated"), budget]
+        passed = Check(
             "alpaca", True, f"paper account {account}, paper guard passed", {"paper_guard": "passed"}
         )
+        return [passed, budget]
     finally:
         await broker.close()
+
+
+def check_rate_budget(budget: AccountBudget | None) -> Check:
+    """What is left of the account's request budget on each API, as every process shares it."""
+    from brokers.shared_state import SharedStateUnavailable
+
+    if budget is None:
+        return Check("alpaca rate budget", True, "not counted here")
+    try:
+        lanes = budget.snapshot()
+    except SharedStateUnavailable as exc:
+        return Check(
+            "alpaca rate budget",
+            False,
+            f"unreadable ({exc}): no request may leave for Alpaca until it is back",
+        )
+    words: list[str] = []
+    data: dict[str, Any] = {"account": budget.account, "state": budget.state.name}
+    for lane in lanes:
+        said = f", Alpaca says {lane.alpaca_remaining} left" if lane.alpaca_remaining is not None else ""
+        paused = f", PAUSED {lane.paused_for_s:g} s by Alpaca" if lane.paused_for_s > 0 else ""
+        words.append(f"{lane.lane} {lane.remaining}/{lane.limit} left per {lane.window_s} s{said}{paused}")
+        data[lane.lane] = {
+            "limit": lane.limit,
+            "window_s": lane.window_s,
+            "used": lane.used,
+            "remaining": lane.remaining,
+            "paused_for_s": lane.paused_for_s,
+            "alpaca_remaining": lane.alpaca_remaining,
+            "alpaca_reset_at": lane.alpaca_reset_at,
+        }
+    return Check(
+        "alpaca rate budget",
+        True,
+        f"account {budget.account} ({budget.state.name}): " + "; ".join(words),
+        data,
+    )
 
 
 async def check_slack(settings: Settings) -> Check:
@@ -146,7 +190,7 @@ async def check_slack(settings: Settings) -> Check:
 
 
 def run_health(settings: Settings) -> tuple[bool, list[dict[str, Any]]]:
-    async def gather() -> tuple[tuple[Check, list[Heartbeat] | None], Check, Check]:
+    async def gather() -> tuple[tuple[Check, list[Heartbeat] | None], list[Check], Check]:
         return await asyncio.gather(check_store(settings), check_alpaca(settings), check_slack(settings))
 
     (store, heartbeats), alpaca, slack = asyncio.run(gather())
@@ -154,7 +198,7 @@ def run_health(settings: Settings) -> tuple[bool, list[dict[str, Any]]]:
     checks = check_rabbitmq(settings, heartbeats, now)
     if heartbeats is not None:
         checks.append(check_heartbeats(heartbeats, now))
-    checks += [store, alpaca, slack]
+    checks += [store, *alpaca, slack]
     return all(c.ok for c in checks), [asdict(c) for c in checks]
 
 

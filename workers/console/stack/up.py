@@ -44,6 +44,42 @@ def ensure_rabbitmq(url: str) -> None:
         raise SystemExit("RabbitMQ did not come up")
 
 
+def redis_answers(url: str) -> bool:
+    """Whether Redis at `url` answers a PING now."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+def ensure_redis(url: str) -> bool:
+    """Reach Redis (the Alpaca account's shared rate budget); start the machine's redis-server on loopback
+    when it is down and we can. True when this call started it."""
+    if redis_answers(url):
+        return False
+    parsed = urlparse(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost") or shutil.which("redis-server") is None:
+        raise SystemExit(f"Redis is not reachable at {_redact(url)} (REDIS_URL) and cannot be started here")
+    print("Redis is down; starting it (redis-server --daemonize yes)…", flush=True)
+    subprocess.run(
+        ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(parsed.port or 6379)],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not redis_answers(url):
+        if time.monotonic() > deadline:
+            raise SystemExit("Redis did not come up")
+        time.sleep(0.1)
+    return True
+
+
 class Report:
     """What `up` started, as aligned lines for a person or one JSON object (`--json`) for a program."""
 
@@ -87,6 +123,16 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
     with ExitStack() as started:
         ensure_rabbitmq(settings.rabbitmq_url)
         report.show("RabbitMQ", _redact(settings.rabbitmq_url), url=_redact(settings.rabbitmq_url))
+        if settings.alpaca_paper_enabled and settings.tradeflow_rate_limiter == "redis":
+            # Left running when `up` stops, as RabbitMQ is: a machine service, not this stack's own.
+            started_redis = ensure_redis(settings.redis_url)
+            how = "started" if started_redis else "already running"
+            report.show(
+                "Redis",
+                f"{_redact(settings.redis_url)} (Alpaca's shared rate budget, {how})",
+                url=_redact(settings.redis_url),
+                started=started_redis,
+            )
 
         endpoint = urlparse(settings.aws_endpoint_url_dynamodb or "")
         if settings.tradeflow_store == "dynamodb" and endpoint.hostname in ("127.0.0.1", "localhost"):
