@@ -160,13 +160,13 @@ async def test_a_trade_alpaca_refuses_makes_its_execution_span_error_over_the_re
     assert not _stage(flow, spans, "positions")
 
 
-async def test_an_attempt_that_raises_is_error_with_its_exception_and_its_retry_a_sibling(
+async def test_a_rate_limited_attempt_is_deferred_not_an_error_and_its_next_attempt_a_sibling(
     slack_stack: SlackStack,
 ) -> None:
     flow = slack_stack
-    # Alpaca rate-limits the order request (alpaca-py's own resend is off: tradeflow sends it once): the
-    # first attempt raises BrokerBusy (nothing was placed) and the queue retries the message, whose second
-    # attempt executes.
+    # Alpaca rate-limits the order request (alpaca-py's own resend is off: tradeflow sends it once): nothing
+    # was placed, so the first attempt waits behind the account's limit (QueuedBehindRateLimit, a Deferred:
+    # an answer, not an error) and the message comes back, whose second attempt executes.
     flow.stack.emulator.admin.add_fault("http_error", status=429, method="POST", path="/v2/orders", times=1)
     trade_id = await _trade(flow, "buy 3 AAPL")
     eventually(lambda: flow.driver.messages_to("U123"), timeout=60)
@@ -178,10 +178,10 @@ async def test_an_attempt_that_raises_is_error_with_its_exception_and_its_retry_
     first, second = sorted(_stage(flow, spans, "execution"), key=lambda s: s["start_time_unix_nano"])
     [persistence] = _stage(flow, spans, "persistence")
     assert first["parent_span_id"] == second["parent_span_id"] == persistence["span_id"]  # siblings
-    assert first["status_code"] == "ERROR" and _exceptions(first) == ["BrokerBusy"]
-    assert first["attributes"]["error.type"] == "BrokerBusy"
-    assert second["status_code"] == "OK" and second["attributes"]["messaging.dramatiq.retries"] == 1
-    assert second["attributes"]["trade.status"] == "executed"
+    assert first["status_code"] == "UNSET" and _exceptions(first) == []
+    assert first["attributes"]["tradeflow.deferred"] is True
+    assert first["attributes"]["tradeflow.deferred.reason"].startswith("QueuedBehindRateLimit: ")
+    assert second["status_code"] == "OK" and second["attributes"]["trade.status"] == "executed"
     # The refused order request (429) is ERROR under the first attempt; the placed one is OK under the second.
     [refused] = _orders(_children(spans, first))
     [placed] = _orders(_children(spans, second))
