@@ -41,7 +41,8 @@ def test_a_trade_from_a_user_without_the_trader_role_is_refused_with_a_reason_an
         and outcome["status"] == "rejected"
         and outcome["error_code"] == "NOT_A_TRADER"
     )
-    assert "ask an admin to grant you the trader role" in outcome["error_message"]
+    assert outcome["error_message"] == "U999 does not have the trader role"  # the seed's Error line
+    assert "• Ask an admin to grant you the trader role" in stack.outbox.read_text()  # its Next Steps
     trail = json.loads(stack.cli("trade", "show", outcome["trade_id"], "--json").stdout)["audit"]
     [rejection] = [a for a in trail if a["event_type"] == "trade_rejected"]
     assert rejection["user_id"] == "U999" and rejection["details"]["reasons"][0]["code"] == "NOT_A_TRADER"
