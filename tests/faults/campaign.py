@@ -1,15 +1,19 @@
 """The fault campaign: N trades through the real stack while faults are injected at random, then every
-trade, order, notification and position is checked. `make faults` runs N = 1,000; `make test` about 100.
+trade, order, notification and position is checked. `make faults` runs N = 1,000; `make test` runs the
+smallest N that still meets every kind of fault (tests/faults/test_campaign.py says which).
 
     python -m tests.faults.campaign --trades 1000 [--seed S] [--rate 5]
 
 The seed is printed first: the same seed gives the same trades and the same faults in the same order.
+RabbitMQ is a node of the campaign's own (tests/faults/rabbitmq_node.py), started beside the machine's and
+stopped at the end, so restarting it disturbs nothing else that runs meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import subprocess
@@ -18,6 +22,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +31,11 @@ from bench.stack import ROOT, LoopbackStack
 from tests.faults.checks import Figures, check, is_settled, read_notified, read_trades
 from tests.faults.injectors import ALPACA_TIMEOUT_S, Fault, FaultLog, Injector, plan_faults
 from tests.faults.load import Submitted, trade_load
+from tests.faults.rabbitmq_node import RabbitNode
 from workers.bootstrap import open_store
 from workers.chain.routing import STAGE_NAMES
 from workers.settings import load_settings
+from workers.store.port import TradeStore
 
 DUPLICATING_APP = "tests.e2e.duplicating_app:rabbitmq"  # every message it publishes is delivered twice
 OPERATOR = "UFAULTOPS"
@@ -56,7 +63,12 @@ class CampaignResult:
         ]
 
 
-def run_campaign(trades: int, seed: int, out_dir: Path, rate_per_s: float = 4.0) -> CampaignResult:
+def run_campaign(
+    trades: int, seed: int, out_dir: Path, rate_per_s: float = 4.0, fill_timeout_s: float | None = None
+) -> CampaignResult:
+    """`fill_timeout_s`: the workers' TRADEFLOW_FILL_TIMEOUT_S (None: tradeflow's default, 30 s). A worker
+    killed during an execution holds the trade's order lease for the fill wait plus a minute; the trade
+    settles only once the lease runs out, so a shorter fill wait settles the campaign sooner."""
     started = time.monotonic()
     rng = random.Random(seed)
     users = [f"UF{n:03d}" for n in range(30)]
@@ -67,17 +79,36 @@ def run_campaign(trades: int, seed: int, out_dir: Path, rate_per_s: float = 4.0)
         "TRADEFLOW_OPERATOR": OPERATOR,
         "TRADEFLOW_ADMINS": OPERATOR,
     }
-    stack = LoopbackStack(out_dir, users, alpaca=True, db_path=out_dir / "dynamodb", extra_env=env).start()
+    if fill_timeout_s is not None:
+        env["TRADEFLOW_FILL_TIMEOUT_S"] = str(fill_timeout_s)
+    rabbitmq = RabbitNode()
+    env["RABBITMQ_URL"] = rabbitmq.url
+    # The node boots while the rest of the stack starts (nothing but the workers needs it at once).
+    booting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rabbitmq-node")
+    booted = booting.submit(rabbitmq.start)
+    booting.shutdown(wait=False)
+    stack = LoopbackStack(out_dir, users, alpaca=True, db_path=out_dir / "dynamodb", extra_env=env)
+    try:
+        stack.start()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            stack.close()  # whatever of it had started
+        with contextlib.suppress(Exception):
+            booted.result()
+        rabbitmq.close()
+        raise
     log = FaultLog()
     settings = load_settings(stack.settings_env())
     stopping = threading.Event()
     phases: dict[str, float] = {}
+    injector: Injector | None = None
     try:
+        booted.result()
+        injector = Injector(stack, log, rabbitmq)
         # The seeded admin makes itself an operator, to replay dead letters and reconcile as one.
         _cli(stack, "users", "add", OPERATOR, "--role", "operator", "--as", OPERATOR)
         stack.start_stage_workers({"validation": DUPLICATING_APP, "execution": DUPLICATING_APP})
         phases["start"] = time.monotonic() - started
-        injector = Injector(stack, log)
         plan = plan_faults(random.Random(rng.random()), trades, trades / rate_per_s)
         faults = threading.Thread(target=_inject, args=(injector, plan, stopping), daemon=True)
         faults.start()
@@ -89,7 +120,7 @@ def run_campaign(trades: int, seed: int, out_dir: Path, rate_per_s: float = 4.0)
         faults.join()
         phases["faults after the load"] = time.monotonic() - started - sum(phases.values())
         injector.clear()
-        _restart_missing(stack)
+        _restart_missing(stack, rabbitmq)
         trade_ids = asyncio.run(_known_trades(stack, submitted))
         _settle(stack, trade_ids, timeout_s=240, stall_s=30)
         dead_letters = _replay_dead_letters(stack)
@@ -100,7 +131,12 @@ def run_campaign(trades: int, seed: int, out_dir: Path, rate_per_s: float = 4.0)
         figures.unexplained_dead_letters = dead_letters["unexplained"]
     finally:
         stopping.set()
-        stack.close()
+        try:
+            stack.close()
+        finally:
+            if injector is not None:
+                injector.close()
+            rabbitmq.close()
     return CampaignResult(seed, submitted, log, figures, dead_letters, time.monotonic() - started, phases)
 
 
@@ -123,8 +159,8 @@ def _inject(injector: Injector, plan: list[Fault], stopping: threading.Event) ->
         thread.join()
 
 
-def _restart_missing(stack: LoopbackStack) -> None:
-    subprocess.run(["rabbitmqctl", "-q", "start_app"], capture_output=True, check=False)
+def _restart_missing(stack: LoopbackStack, rabbitmq: RabbitNode) -> None:
+    rabbitmq.start_app(check=False)
     if stack.dynamo is None:
         stack.start_dynamodb()
     for stage in STAGE_NAMES:
@@ -148,31 +184,37 @@ def _settle(stack: LoopbackStack, trade_ids: set[uuid.UUID], timeout_s: float, s
 
     A reconciliation is asked for now and then, as an operator would.
     """
-    deadline = time.monotonic() + timeout_s
-    last_reconcile = last_progress = time.monotonic()
-    remaining = len(trade_ids) + 1
-    while True:
-        unsettled = len(asyncio.run(_unsettled(stack, trade_ids)))
-        now = time.monotonic()
-        if unsettled < remaining:
-            remaining, last_progress = unsettled, now
-        if not unsettled or now > deadline or now - last_progress > stall_s:
-            return unsettled
-        if now - last_reconcile > 20:
-            _cli(stack, "reconcile", "--json")
-            last_reconcile = now
-        time.sleep(2)
+    return asyncio.run(_settle_on_one_store(stack, trade_ids, timeout_s, stall_s))
 
 
-async def _unsettled(stack: LoopbackStack, trade_ids: set[uuid.UUID]) -> list[uuid.UUID]:
+async def _settle_on_one_store(
+    stack: LoopbackStack, trade_ids: set[uuid.UUID], timeout_s: float, stall_s: float
+) -> int:
     store = await open_store(load_settings(stack.settings_env()))
     try:
-        records = await read_trades(store, trade_ids)
-        notified = await read_notified(
-            store, {t for t, r in records.items() if r is not None and r.is_terminal}
-        )
+        deadline = time.monotonic() + timeout_s
+        last_reconcile = last_progress = time.monotonic()
+        remaining = len(trade_ids) + 1
+        while True:
+            looked_at = time.monotonic()
+            unsettled = len(await _unsettled(store, trade_ids))
+            now = time.monotonic()
+            if unsettled < remaining:
+                remaining, last_progress = unsettled, now
+            if not unsettled or now > deadline or now - last_progress > stall_s:
+                return unsettled
+            if now - last_reconcile > 20:
+                await asyncio.to_thread(_cli, stack, "reconcile", "--json")
+                last_reconcile = now
+            # Look again soon, but never spend more than half the time looking (N = 1,000 reads take a while).
+            await asyncio.sleep(max(0.5, now - looked_at))
     finally:
         await store.close()
+
+
+async def _unsettled(store: TradeStore, trade_ids: set[uuid.UUID]) -> list[uuid.UUID]:
+    records = await read_trades(store, trade_ids)
+    notified = await read_notified(store, {t for t, r in records.items() if r is not None and r.is_terminal})
     return [
         t
         for t, record in records.items()

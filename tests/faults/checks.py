@@ -43,21 +43,21 @@ class Figures:
     orders_while_guard_failed: list[str] = field(default_factory=list)
     orders_at_alpaca: int = 0
 
-    def problems(self) -> dict[str, list[str]]:
+    def verdicts(self) -> dict[str, list[str]]:
+        """Every verdict of the campaign, by name, with what went wrong (empty: it held)."""
         return {
-            name: values
-            for name, values in (
-                ("lost", self.lost),
-                ("duplicate orders", self.duplicate_orders),
-                ("executed twice (an Alpaca fill and another outcome)", self.executed_twice),
-                ("duplicate notifications", self.duplicate_notifications),
-                ("missing notifications", self.missing_notifications),
-                ("position mismatches", self.position_mismatches),
-                ("unexplained dead letters", self.unexplained_dead_letters),
-                ("orders while the paper guard failed", self.orders_while_guard_failed),
-            )
-            if values
+            "lost": self.lost,
+            "duplicate orders": self.duplicate_orders,
+            "executed twice (an Alpaca fill and another outcome)": self.executed_twice,
+            "duplicate notifications": self.duplicate_notifications,
+            "missing notifications": self.missing_notifications,
+            "position mismatches": self.position_mismatches,
+            "unexplained dead letters": self.unexplained_dead_letters,
+            "orders while the paper guard failed": self.orders_while_guard_failed,
         }
+
+    def problems(self) -> dict[str, list[str]]:
+        return {name: values for name, values in self.verdicts().items() if values}
 
     def lines(self) -> list[str]:
         return [

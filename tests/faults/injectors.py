@@ -6,18 +6,34 @@ appends a line to the run's fault log (time, kind, detail).
 from __future__ import annotations
 
 import random
-import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.stack import LoopbackStack
 from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
 from emulators.slack.admin_client import AdminClient as SlackAdmin
+from tests.faults.rabbitmq_node import RabbitNode
 from workers.chain.routing import STAGE_NAMES
 
 ALPACA_TIMEOUT_S = 2.0  # the workers' TRADEFLOW_ALPACA_TIMEOUT_S in a campaign; "slow" answers take longer
+
+# Every kind of fault, by the Injector method that injects it, and the fault log's line for its injection.
+# A campaign, whatever its N, plans each of them at least once (`plan_faults`).
+FAULT_KINDS = {
+    "kill_worker": "kill -9 worker",
+    "bounce_rabbitmq": "rabbitmq stop_app",
+    "restart_dynamodb": "dynamodb local stopped",
+    "alpaca_http_error": "alpaca http error",
+    "alpaca_slow": "alpaca slower than the timeout",
+    "alpaca_accept_then_drop": "alpaca accept-then-drop",
+    "market_closed": "market closed",
+    "slack_rate_limited": "slack 429",
+    "slack_error": "slack 500",
+    "paper_guard_fails": "paper guard: live account",
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +62,8 @@ class FaultLog:
 
 
 def plan_faults(rng: random.Random, n_trades: int, duration_s: float) -> list[Fault]:
-    """Every kind at least once, more as N grows, at random times within the load."""
+    """Every kind at least once (each Alpaca slowness phase and both Slack faults too), more as N grows, at
+    random times within the load."""
     scale = max(1, n_trades // 100)
     kills = max(len(STAGE_NAMES), 2 * scale)
     planned: list[tuple[str, dict[str, Any]]] = [
@@ -56,24 +73,28 @@ def plan_faults(rng: random.Random, n_trades: int, duration_s: float) -> list[Fa
     for _ in range(1 + scale // 5):
         planned.append(("bounce_rabbitmq", {"down_s": rng.uniform(1.0, 3.0)}))
         planned.append(("restart_dynamodb", {"down_s": rng.uniform(0.5, 2.0)}))
-    for _ in range(2 * scale):
+    for n in range(2 * scale):
         status = rng.choice((500, 503, 429))
         path = rng.choice(("/v2/orders", "/v2/account", "*"))
         planned.append(("alpaca_http_error", {"status": status, "path": path, "times": rng.randint(1, 3)}))
-        if rng.random() < 0.5:
+        if n == 0 or (n > 1 and rng.random() < 0.5):
             planned.append(("slack_rate_limited", {"times": rng.randint(1, 3)}))
         else:
             planned.append(("slack_error", {"times": rng.randint(1, 2)}))
-    for _ in range(scale):
+    for n in range(scale):
         planned.append(
             (
                 "alpaca_slow",
                 {
-                    "phase": rng.choice(("before", "after")),
+                    "phase": "before" if n == 0 else rng.choice(("before", "after")),
                     "delay_s": ALPACA_TIMEOUT_S + rng.uniform(0.5, 1.5),
                 },
             )
         )
+        if n == 0:  # and slower after the order was accepted: the unknown outcome
+            planned.append(
+                ("alpaca_slow", {"phase": "after", "delay_s": ALPACA_TIMEOUT_S + rng.uniform(0.5, 1.5)})
+            )
         planned.append(("alpaca_accept_then_drop", {}))
         planned.append(("market_closed", {"closed_s": rng.uniform(1.0, 3.0)}))
     # longer than the checks' grace (two Alpaca timeouts), so part of the window is always checked
@@ -88,14 +109,24 @@ def plan_faults(rng: random.Random, n_trades: int, duration_s: float) -> list[Fa
 class Injector:
     stack: LoopbackStack
     log: FaultLog
+    rabbitmq: RabbitNode  # the campaign's own node, the one its stack uses
     alpaca: AlpacaAdmin = field(init=False)
     slack: SlackAdmin = field(init=False)
     _stage_locks: dict[str, threading.Lock] = field(init=False)
+    # DynamoDB Local asks the kernel for SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG is
+    # per thread): a restart is started from this one thread, which lives until close(), never from a
+    # fault's own short-lived thread.
+    _starter: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
         self.alpaca = AlpacaAdmin(self.stack.alpaca_origin)
         self.slack = SlackAdmin(self.stack.slack_origin)
         self._stage_locks = {stage: threading.Lock() for stage in STAGE_NAMES}
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fault-starter")
+
+    def close(self) -> None:
+        """After the stack is closed: the thread that started any DynamoDB Local again ends."""
+        self._starter.shutdown(wait=True)
 
     def inject(self, fault: Fault) -> None:
         getattr(self, fault.kind)(**fault.params)
@@ -110,17 +141,16 @@ class Injector:
 
     def bounce_rabbitmq(self, down_s: float) -> None:
         self.log.add("rabbitmq stop_app")
-        subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
+        self.rabbitmq.stop_app()
         time.sleep(down_s)
-        subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
-        subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, capture_output=True)
+        self.rabbitmq.start_app()
         self.log.add("rabbitmq start_app")
 
     def restart_dynamodb(self, down_s: float) -> None:
         self.stack.stop_dynamodb()
         self.log.add("dynamodb local stopped")
         time.sleep(down_s)
-        self.stack.start_dynamodb()
+        self._starter.submit(self.stack.start_dynamodb).result()
         self.log.add("dynamodb local restarted", "same -dbPath")
 
     def alpaca_http_error(self, status: int, path: str, times: int) -> None:
