@@ -106,7 +106,7 @@ async def test_a_stuck_pending_trade_whose_order_exists_is_settled_not_placed_ag
     assert broker.calls == ["resume:None"]
 
 
-async def test_a_stuck_pending_trade_whose_order_rests_becomes_working_with_its_own_rechecks() -> None:
+async def test_a_stuck_pending_trade_whose_order_rests_becomes_working_settled_when_it_ends() -> None:
     broker = ScriptedBroker(RESTING)
     deps, clock = _deps(broker)
     recorded = await _recorded(deps)
@@ -115,9 +115,8 @@ async def test_a_stuck_pending_trade_whose_order_rests_becomes_working_with_its_
     result = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
 
     assert isinstance(result, tuple)
-    working, recheck = result
+    [working] = result  # no recheck chain: the stream or the sweeper reports its end
     assert isinstance(working, TradeWorking) and working.alpaca_order_id == "ord-9"
-    assert isinstance(recheck, ReconcileTrade) and recheck.recheck and recheck.delay_ms > 0
     record = await deps.store.get_trade(recorded.trade.trade_id)
     assert record is not None and record.status == "working"
 
@@ -160,14 +159,26 @@ async def test_a_pending_trade_before_the_deadline_is_placed_as_usual() -> None:
     assert broker.calls == ["execute"]
 
 
-async def test_a_one_look_reconcile_of_a_still_resting_order_starts_no_recheck_chain() -> None:
+async def test_no_look_at_a_still_resting_order_starts_a_recheck_chain() -> None:
     broker = ScriptedBroker(RESTING, RESTING, RESTING)
     deps, _ = _deps(broker)
     recorded = await _recorded(deps)
-    await execute_trade(recorded, deps)  # working, with its own recheck chain
+    await execute_trade(recorded, deps)  # working: its end is reported by the stream or the sweeper
 
     assert await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps) is None
-    assert isinstance(await execute_trade(ReconcileTrade(trade=recorded.trade), deps), ReconcileTrade)
+    assert await execute_trade(ReconcileTrade(trade=recorded.trade), deps) is None  # a worker start's look
+
+
+async def test_an_unconfirmed_order_keeps_its_recheck_chain() -> None:
+    unsure = OrderPending(
+        state="unknown", execution_method="alpaca", reason="request may have reached Alpaca"
+    )
+    broker = ScriptedBroker(unsure, unsure)
+    deps, _ = _deps(broker)
+    recorded = await _recorded(deps)
+    first = await execute_trade(recorded, deps)
+    assert isinstance(first, tuple) and isinstance(first[1], ReconcileTrade) and first[1].delay_ms > 0
+    assert isinstance(await execute_trade(first[1], deps), ReconcileTrade)
 
 
 async def test_on_the_simulation_a_stuck_pending_trade_was_never_executed_and_fails() -> None:

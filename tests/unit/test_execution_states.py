@@ -57,7 +57,7 @@ WORKING = OrderPending(state="working", execution_method="alpaca", alpaca_order_
 UNKNOWN = OrderPending(state="unknown", execution_method="alpaca", reason="request may have reached Alpaca")
 
 
-async def test_a_resting_order_is_working_then_completes_through_reconciliation() -> None:
+async def test_a_resting_order_is_working_then_completes_when_its_end_is_reported_without_rechecks() -> None:
     fills = (_fill("3", "99.50"), _fill("3", "99.60"), _fill("4", "99.70"))
     broker = ScriptedBroker(WORKING, WORKING, _execution(fills))
     deps = make_deps(broker=broker, clock=lambda: NOW)
@@ -65,17 +65,16 @@ async def test_a_resting_order_is_working_then_completes_through_reconciliation(
 
     first = await execute_trade(recorded, deps)
     assert isinstance(first, tuple)
-    working, recheck = first
+    [working] = first  # no recheck chain: a resting order is not polled
     assert isinstance(working, TradeWorking) and working.alpaca_order_id == "ord-1"
-    assert isinstance(recheck, ReconcileTrade) and recheck.delay_ms > 0
     record = await deps.store.get_trade(recorded.trade.trade_id)
     assert record is not None and record.status == "working" and record.alpaca_order_id == "ord-1"
 
-    second = await execute_trade(recheck, deps)  # still resting: a quiet recheck, later
-    assert isinstance(second, ReconcileTrade) and second.attempt == recheck.attempt + 1
-    assert second.delay_ms >= recheck.delay_ms
+    # The sweeper's look (or a worker start's) while it still rests: nothing new, nothing scheduled.
+    assert await execute_trade(ReconcileTrade(trade=recorded.trade, reason="worker start"), deps) is None
 
-    done = await execute_trade(second, deps)
+    # The stream reports the order's end: one look settles the trade.
+    done = await execute_trade(ReconcileTrade(trade=recorded.trade, reason="stream: order done"), deps)
     assert isinstance(done, TradeExecuted)
     assert done.execution.filled_quantity == Decimal(10)
     assert done.execution.execution_price == Decimal("99.6100")  # the volume-weighted average

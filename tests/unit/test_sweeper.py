@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -82,10 +82,11 @@ class LaggingIndexStore(MemoryTradeStore):
         super().__init__()
         self.listing: list[TradeRecord] = []
 
-    async def list_open_trades(
-        self, statuses: Collection[str] = ("working", "unknown"), limit: int = 500
-    ) -> list[TradeRecord]:
-        return list(self.listing)
+    async def iter_open_trades(
+        self, statuses: Collection[str] = ("working", "unknown"), *, page_size: int = 500
+    ) -> AsyncIterator[TradeRecord]:
+        for record in self.listing:
+            yield record
 
 
 async def test_the_finder_rereads_each_trade_and_acts_on_the_table_not_the_index() -> None:
@@ -182,9 +183,11 @@ class OrderBook:
 
     name = "alpaca"
 
-    def __init__(self) -> None:
+    def __init__(self, resting: frozenset[str] | None = None) -> None:
         self.orders: dict[uuid.UUID, BrokerResult] = {}
         self.looked_up: list[uuid.UUID] = []
+        self.resting = resting  # the client order ids of the orders open at the stock broker; None: unknown
+        self.open_orders_read = 0
 
     def hold(self, trade_id: uuid.UUID, result: BrokerResult) -> None:
         self.orders[trade_id] = result
@@ -207,7 +210,8 @@ class OrderBook:
         return 0.0
 
     async def open_orders(self) -> frozenset[str] | None:
-        return None
+        self.open_orders_read += 1
+        return self.resting
 
     async def close(self) -> None:
         return None
@@ -258,3 +262,31 @@ async def test_swept_stuck_trades_complete_through_the_chain_with_one_notice_eac
     assert [n.trade.trade_id for n in notifier.sent].count(filled_unwatched.trade_id) == 1
     for trade_id in (never_placed.trade_id, filled_unwatched.trade_id):
         assert await deps.store.get_audit(trade_id, NOTIFIED_KEY) is not None
+
+
+async def test_a_sweep_reads_every_open_trade_not_only_the_oldest_page() -> None:
+    store = MemoryTradeStore()
+    old = T0 - timedelta(hours=1)
+    records = [await _put(store, "unknown", old - timedelta(seconds=i)) for i in range(23)]
+    found = await find_stuck_trades(store, now=T0, older_than=timedelta(minutes=5), page_size=5)
+    assert sorted(s.record.trade_id for s in found) == sorted(r.trade_id for r in records)
+
+
+async def test_a_resting_order_costs_no_lookup_and_one_that_ended_unseen_is_settled_at_any_age() -> None:
+    still_resting_id, ended_id = uuid.uuid4(), uuid.uuid4()
+    broker = OrderBook(resting=frozenset({str(still_resting_id)}))
+    deps = make_deps(clock=Clock(T0), reconcile=POLICY, broker=broker)
+    old, young = T0 - timedelta(hours=1), T0 - timedelta(seconds=20)
+    resting = await _put(deps.store, "working", old, trade_id=still_resting_id)
+    ended = await _put(deps.store, "working", young, trade_id=ended_id, quantity=Decimal(2))
+    unsure = await _put(deps.store, "unknown", old)
+    broker.hold(ended.trade_id, _filled(Decimal(2)))
+
+    swept = outputs(await sweep_open_trades(SweepOpenTrades(seeded=True), deps))
+
+    looks = {m.trade.trade_id for m in swept if isinstance(m, ReconcileTrade)}
+    assert looks == {ended.trade_id, unsure.trade_id}  # the resting order: nothing to ask
+    assert resting.trade_id not in looks and broker.open_orders_read == 1
+    seen = await _run(tuple(m for m in swept if isinstance(m, ReconcileTrade)), deps)
+    assert any(isinstance(m, PositionUpdated) and m.trade.trade_id == ended.trade_id for m in seen)
+    assert broker.looked_up.count(resting.trade_id) == 0

@@ -1,8 +1,9 @@
 """Execution stage: a recorded trade → the stock broker → its outcome recorded once → executed or failed.
 
 An order that rests at the stock broker, or whose request may have arrived but cannot be found yet, leaves
-the trade open (`working` or `unknown`) and schedules a ReconcileTrade, which settles it later by looking
-the order up: it never places a second one (DESIGN §4, invariant 4).
+the trade open (`working` or `unknown`); a ReconcileTrade settles it later by looking the order up (the
+stream's report of a resting order's end, the sweeper, or for `unknown` a recheck on a schedule): it never
+places a second one (DESIGN §4, invariant 4).
 
 A trade still pending past the deadline (`ReconcilePolicy.stuck_after` after its submission: its message sat
 in a dead-letter queue, or a worker died mid-order) is never placed late (late_trades.py). No order leaves
@@ -29,6 +30,7 @@ from messages.trade import Execution, ExecutionError, OrderPending
 from workers.handlers.audit import audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
+from workers.handlers.execution_audit import execution_details, never_arrived
 from workers.handlers.late_trades import VERDICT_MARGIN_MS, is_late, look_up_late
 from workers.handlers.rate_waits import queued, waiting
 from workers.handlers.records import executed_record, failed_record, open_record, outcome_of, recorded_since
@@ -168,7 +170,7 @@ async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps:
             trade,
             at=now,
             retention_days=deps.retention_days,
-            details=_execution_details(result),
+            details=execution_details(result),
         )
     else:
         decided = failed_record(record, result, at=now)
@@ -218,7 +220,7 @@ async def _keep_open(
     trade, now = record.request(), deps.clock()
     given_up = now - recorded_since(record) > UNKNOWN_GIVE_UP
     if pending.state == "unknown" and record.status == "unknown" and given_up:
-        return await _decide(record, _never_arrived(pending), deps)
+        return await _decide(record, never_arrived(), deps)
     progressed = open_record(record, pending)
     audit = audit_event(
         f"order_{pending.state}",
@@ -248,7 +250,14 @@ async def _keep_open(
         attempt=attempt,
         delay_ms=min(MAX_RECHECK_MS, 1000 * 2 ** min(attempt, 6)),
     )
+    # A resting order is not polled: the trade_updates stream reports its end (a ReconcileTrade then) and the
+    # sweeper's one read of every open order catches what the stream missed. Only an order that may or may
+    # not exist (unknown) is looked up again on a schedule.
+    rechecked = pending.state == "unknown"
     if progressed.status == record.status:
+        if not rechecked:
+            logger.debug("Trade still working (%s): settled when its order ends", pending.reason)
+            return None
         logger.debug(
             "Trade still %s (%s): rechecking in %d ms", pending.state, pending.reason, recheck.delay_ms
         )
@@ -256,11 +265,11 @@ async def _keep_open(
         return recheck if not isinstance(event, ReconcileTrade) or event.recheck else None
     logger.log(
         logging.WARNING if pending.state == "unknown" else logging.INFO,
-        "Trade %s: %s (order %s); rechecking in %d ms",
+        "Trade %s: %s (order %s); %s",
         pending.state,
         pending.reason,
         pending.alpaca_order_id,
-        recheck.delay_ms,
+        f"rechecking in {recheck.delay_ms} ms" if rechecked else "settled when its order ends",
         extra={"outcome": pending.state, "alpaca_order_id": pending.alpaca_order_id},
     )
     working = TradeWorking(
@@ -270,29 +279,4 @@ async def _keep_open(
         reason=pending.reason,
         fills=pending.fills,
     )
-    return (working, recheck)
-
-
-def _never_arrived(pending: OrderPending) -> ExecutionError:
-    return ExecutionError(
-        code="BROKER_UNAVAILABLE",
-        message="The order never reached Alpaca (no order exists for this trade); nothing was executed",
-        next_steps=("Submit the trade again",),
-        execution_method="alpaca",
-    )
-
-
-def _execution_details(execution: Execution) -> dict[str, object]:
-    # The seed's audit "details" for trade_executed.
-    return {
-        "execution_id": str(execution.execution_id),
-        "execution_success": True,
-        "execution_method": execution.execution_method,
-        "alpaca_order_id": execution.alpaca_order_id,
-        "execution_price": str(execution.execution_price),
-        "filled_quantity": str(execution.filled_quantity),
-        "fills": len(execution.fills),
-        "execution_time_ms": str(execution.execution_time_ms),
-        "slippage_bps": str(execution.slippage_bps),
-        "market_impact_bps": str(execution.market_impact_bps),
-    }
+    return (working, recheck) if rechecked else (working,)

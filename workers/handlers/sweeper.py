@@ -4,6 +4,11 @@ One chain of SweepOpenTrades ticks runs however many worker processes consume th
 sweeps only if it takes the store's lease, and only a tick that swept schedules the next one, an interval
 later. A duplicate chain (every worker process seeds one at boot) finds the lease held and ends. A boot seed
 that finds it held waits the lease out once, so a holder that crashed is replaced when its lease runs out.
+
+A sweep reads every open trade, a page at a time (never just the oldest few hundred), and asks the stock
+broker once, in pages, which orders are still open: a `working` trade whose order still rests costs nothing
+more, and one whose order ended (the stream missed it, or is off) is settled at once, however young. Only
+the trades it cannot tell that way (pending or unknown ones, stuck) are each looked up.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ SWEEP_LEASE = "sweeper"
 # The lease is 3/4 of the interval: the chain's own next tick (a whole interval after its claim) finds it
 # expired, while a second chain would need two claims a lease apart within every interval to keep going.
 LEASE_SHARE = 0.75
-SWEEP_LIMIT = 500  # open trades read per sweep, oldest first
+SWEEP_PAGE = 500  # open trades read per store request
 
 Sweep = tuple[SweepOpenTrades | ReconcileTrade, ...] | SweepOpenTrades | None
 
@@ -43,26 +48,39 @@ class StuckTrade:
 
 
 async def find_stuck_trades(
-    store: TradeStore, *, now: datetime, older_than: timedelta | None, limit: int = SWEEP_LIMIT
+    store: TradeStore,
+    *,
+    now: datetime,
+    older_than: timedelta | None,
+    open_orders: frozenset[str] | None = None,
+    page_size: int = SWEEP_PAGE,
 ) -> list[StuckTrade]:
-    """Open trades (pending, working, unknown) recorded at least `older_than` ago; every one when None.
+    """Open trades (pending, working, unknown) recorded at least `older_than` ago (every one when None),
+    read a page at a time, all of them.
 
-    The record keeps no time of its last change, so a trade's age counts from when it was recorded. The
-    open-trades index may lag the table: each candidate is re-read, consistently, and kept only if it is
-    still open and old enough.
+    With the stock broker's `open_orders` (client order ids) known, a `working` trade whose order is among
+    them is left alone (it rests: only its end needs settling), and one whose order is not is taken at
+    any age (it ended unseen). The record keeps no time of its last change, so a trade's age counts from
+    when it was recorded. The open-trades index may lag the table: each candidate is re-read, consistently,
+    and kept only if it is still open and still worth settling.
     """
-    listed = await store.list_open_trades(sorted(OPEN_STATUSES), limit)
     stuck = []
-    for candidate in listed:
-        if older_than is not None and now - recorded_since(candidate) < older_than:
+    async for candidate in store.iter_open_trades(sorted(OPEN_STATUSES), page_size=page_size):
+        if not _worth_a_look(candidate, now, older_than, open_orders):
             continue
         record = await store.get_trade(candidate.trade_id)
-        if record is None or not record.is_open:
+        if record is None or not record.is_open or not _worth_a_look(record, now, older_than, open_orders):
             continue
-        age = now - recorded_since(record)
-        if older_than is None or age >= older_than:
-            stuck.append(StuckTrade(record, age))
+        stuck.append(StuckTrade(record, now - recorded_since(record)))
     return stuck
+
+
+def _worth_a_look(
+    record: TradeRecord, now: datetime, older_than: timedelta | None, open_orders: frozenset[str] | None
+) -> bool:
+    if record.status == "working" and open_orders is not None:
+        return str(record.trade_id) not in open_orders  # ended while nothing told us; resting: nothing to do
+    return older_than is None or now - recorded_since(record) >= older_than
 
 
 def reconcile_message(stuck: StuckTrade, sender: str) -> ReconcileTrade:
@@ -88,7 +106,10 @@ async def sweep_open_trades(event: SweepOpenTrades, deps: Deps) -> Sweep:
             return SweepOpenTrades(reason="boot seed waiting out the lease", delay_ms=_span_ms(lease))
         return None
     try:
-        stuck = await find_stuck_trades(deps.store, now=claimed_at, older_than=deps.reconcile.stuck_after)
+        open_orders = await deps.broker.open_orders()  # one request per 500 open orders; None: cannot tell
+        stuck = await find_stuck_trades(
+            deps.store, now=claimed_at, older_than=deps.reconcile.stuck_after, open_orders=open_orders
+        )
     except StoreUnavailable as exc:
         logger.warning("Sweep skipped, the store is unavailable (%s): the next sweep tries again", exc)
         stuck = []

@@ -91,6 +91,11 @@ class ComposedTradeStore:
     ) -> list[TradeRecord]:
         return await self._queries.list_open_trades(statuses, limit)
 
+    def iter_open_trades(
+        self, statuses: Collection[str] = ("working", "unknown"), *, page_size: int = 500
+    ) -> AsyncIterator[TradeRecord]:
+        return self._queries.iter_open_trades(statuses, page_size=page_size)
+
     async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
         return await self._queries.list_user_trades(user_id, limit)
 

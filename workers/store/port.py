@@ -112,6 +112,17 @@ class TradeQueries(Protocol):
         Raises ValueError for a status that is not open or a limit below 1.
         """
 
+    def iter_open_trades(
+        self, statuses: Collection[str] = ("working", "unknown"), *, page_size: int = 500
+    ) -> AsyncIterator[TradeRecord]:
+        """Every open trade in `statuses`, fetched a page at a time: one status after another, each oldest
+        `timestamp` first (the sweeper's read: all of them, however many, holding one page at a time).
+
+        The same sparse index and consistency notes as `list_open_trades`. Arguments are checked on the
+        first step: ValueError for a status that is not open or a page_size below 1.
+        """
+        ...
+
     async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
         """The trader's `limit` most recent trades, newest `timestamp` first, in any status.
 

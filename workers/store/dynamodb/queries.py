@@ -48,6 +48,29 @@ class DynamoTradeQueries:
         items.sort(key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]))
         return [trade_from_attributes(item) for item in items[:limit]]
 
+    async def iter_open_trades(
+        self, statuses: Collection[str] = ("working", "unknown"), *, page_size: int = 500
+    ) -> AsyncIterator[TradeRecord]:
+        """Query the sparse open-trades index a page at a time, status after status; see the port."""
+        for status in open_statuses_to_list(statuses, page_size):
+            request: dict[str, Any] = {
+                "TableName": self._requests.tables.trades,
+                "IndexName": OPEN_TRADES_INDEX,
+                "KeyConditionExpression": "#open = :status",
+                "ExpressionAttributeNames": {"#open": OPEN_STATUS_ATTRIBUTE},
+                "ExpressionAttributeValues": {":status": {"S": status}},
+                "ScanIndexForward": True,
+                "Limit": page_size,
+            }
+            while True:
+                with transient_faults_as_unavailable(f"Query {self._requests.tables.trades}"):
+                    page = await self._requests.client.query(**request)
+                for item in page.get("Items", []):
+                    yield trade_from_attributes(item)
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
         """Query the user-trades index newest first; see the port for its consistency."""
         request = {

@@ -41,6 +41,30 @@ class MemoryTradeQueries:
         items.sort(key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]))
         return [trade_from_attributes(item) for item in items[:limit]]
 
+    async def iter_open_trades(
+        self, statuses: Collection[str] = ("working", "unknown"), *, page_size: int = 500
+    ) -> AsyncIterator[TradeRecord]:
+        for status in open_statuses_to_list(statuses, page_size):
+            after = ""  # the open-sort key of the last trade yielded; every key sorts after ""
+            while True:
+                # Each page is a fresh read under the lock, resuming after the last key, as a Query page does.
+                async with self._lock:
+                    page = heapq.nsmallest(
+                        page_size,
+                        (
+                            item
+                            for item in self._trades.values()
+                            if item.get(OPEN_STATUS_ATTRIBUTE, {}).get("S") == status
+                            and str(item[OPEN_SORT_ATTRIBUTE]["S"]) > after
+                        ),
+                        key=lambda item: str(item[OPEN_SORT_ATTRIBUTE]["S"]),
+                    )
+                for item in page:
+                    yield trade_from_attributes(item)
+                if len(page) < page_size:
+                    break
+                after = str(page[-1][OPEN_SORT_ATTRIBUTE]["S"])
+
     async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
         check_limit(limit)
         async with self._lock:
