@@ -12,13 +12,14 @@ from brokers.simulated import SimulatedBroker
 from messages.codec import from_payload
 from messages.events import TradeExecuted, TradeHeld
 from messages.trade import OrderPending, TradeRequest
-from tests.unit.fakes import CountingBroker, make_deps, submit
+from tests.unit.fakes import CountingBroker, FakeNotifier, make_deps, submit
 from workers.chain.rate_limit import RateLimitNotices
 from workers.chain.stage_handlers import STAGE_HANDLERS as HANDLERS
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred
-from workers.handlers.rate_waits import QueuedBehindRateLimit
+from workers.handlers.rate_waits import QUEUED_REASON, QueuedBehindRateLimit
 from workers.handlers.records import open_record
+from workers.notify.templates import held_text
 
 
 class Spent(CountingBroker):
@@ -153,3 +154,33 @@ def test_other_failures_are_not_the_rate_limits_business() -> None:
     notices.after_process_message(outbox, delivery, exception=Deferred("lease held", retry_after_ms=1))  # type: ignore[arg-type]
     notices.after_process_message(outbox, delivery, exception=None)  # type: ignore[arg-type]
     assert outbox.sent == [] and delivery.options == {}
+
+
+async def test_the_queued_notice_reaches_the_trader_of_a_recorded_trade_and_says_why() -> None:
+    notifier = FakeNotifier()
+    deps = make_deps(notifier=notifier)
+    event = await recorded(deps)  # recorded and pending: waiting at execution
+    notice = TradeHeld(
+        trade=event.trade, state="delayed", reason=QUEUED_REASON, stage="execution", held_at=deps.clock()
+    )
+
+    await HANDLERS["notifications"](notice, deps)
+    await HANDLERS["notifications"](notice, deps)  # redelivered: told once
+
+    assert notifier.sent == [notice]
+    assert "Alpaca's rate limit holds your trade" in held_text(notice)
+
+
+async def test_a_store_outage_notice_for_a_trade_recorded_after_all_is_still_not_sent() -> None:
+    notifier = FakeNotifier()
+    deps = make_deps(notifier=notifier)
+    event = await recorded(deps)
+    notice = TradeHeld(
+        trade=event.trade,
+        state="delayed",
+        reason="store unavailable",
+        stage="persistence",
+        held_at=deps.clock(),
+    )
+    await HANDLERS["notifications"](notice, deps)
+    assert notifier.sent == []

@@ -18,11 +18,9 @@ import dramatiq
 
 from messages.events import TradeHeld
 from workers.chain.sending import publish
-from workers.handlers.rate_waits import QueuedBehindRateLimit
+from workers.handlers.rate_waits import QUEUED_REASON, QueuedBehindRateLimit
 
 logger = logging.getLogger("tradeflow.rate_limit")
-
-QUEUED_REASON = "queued behind Alpaca's rate limit: it goes on by itself as the account's requests free up"
 
 
 class RateLimitNotices(dramatiq.Middleware):

@@ -9,6 +9,7 @@ from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_eve
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
 from workers.handlers.ports import Outcome, surely_unsent
+from workers.handlers.rate_waits import is_rate_limit_hold
 from workers.store.port import LeaseClaim, StoreUnavailable
 
 logger = logging.getLogger("tradeflow.stage.notifications")
@@ -96,10 +97,12 @@ async def _tell_held(event: TradeHeld, deps: Deps) -> None:
     """
     trade = event.trade
     try:
-        recorded = await deps.store.get_trade(trade.trade_id) is not None
+        record = await deps.store.get_trade(trade.trade_id)
     except StoreUnavailable:
-        recorded = False
-    if recorded:
+        record = None
+    # A trade waiting for Alpaca's rate limit is recorded and still pending: that is what it is told.
+    waits = record is not None and record.status == "pending" and is_rate_limit_hold(event.reason)
+    if record is not None and not waits:
         logger.info("Trade %s was recorded after all: no %s notice", trade.trade_id, event.state)
         return None
     if await deps.notifier.already_told(event):

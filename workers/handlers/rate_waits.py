@@ -9,6 +9,10 @@ from brokers.port import BrokerBusy, RateLimited
 from messages.trade import TradeRequest
 from workers.handlers.errors import Deferred
 
+# The reason a TradeHeld carries when its trade waits for the account's Alpaca budget (the trade is
+# recorded; the notifications stage tells it even so, and the notice says why it waits).
+QUEUED_REASON = "queued behind Alpaca's rate limit: it goes on by itself as the account's requests free up"
+
 # Alpaca's own 429 without a reset, or an adapter busy for another reason: look again after this.
 DEFAULT_WAIT_MS = 1_000
 MIN_WAIT_MS = 50
@@ -39,3 +43,8 @@ def waiting(trade: TradeRequest, wait_s: float) -> QueuedBehindRateLimit:
         retry_after_ms=max(MIN_WAIT_MS, int(wait_s * 1000)),
         reason="the account's Alpaca requests are spent until then",
     )
+
+
+def is_rate_limit_hold(reason: str) -> bool:
+    """Whether a TradeHeld's reason is the rate limit's (its trade is recorded and waits at execution)."""
+    return reason == QUEUED_REASON

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
 from messages.trade import TradeRequest
+from workers.handlers.rate_waits import is_rate_limit_hold
 
 METHOD_LABELS = {"alpaca": "🧪 Alpaca Paper Trading", "simulation": "🎲 Simulation"}
 
@@ -27,7 +28,18 @@ HELD_DELAYED_STATUS = (
     "The trade store is not answering; your trade waits and goes on by itself when it is back. "
     "You will be told the outcome; nothing is placed twice."
 )
+RATE_LIMITED_STATUS = (
+    "Alpaca's rate limit holds your trade: it waits its turn in the queue and goes on by itself as the "
+    "account's requests free up. You will be told the outcome; nothing is placed twice or simulated."
+)
 DEFAULT_NEXT_STEP = "Review the error and try again"
+
+
+def held_status(event: TradeHeld) -> str:
+    """Why a delayed trade waits: the store's outage, or Alpaca's rate limit."""
+    return RATE_LIMITED_STATUS if is_rate_limit_hold(event.reason) else HELD_DELAYED_STATUS
+
+
 REJECTION_NEXT_STEP = "Fix the fields above and submit again"
 
 
@@ -150,7 +162,7 @@ def held_text(event: TradeHeld) -> str:
     """A trade held before it was recorded: delayed (it goes on), or not executed (the failure layout)."""
     if event.state == "delayed":
         lines = ["⏳ Trade Delayed", "", *_trade_details(event.trade), "", "Order Status:"]
-        lines += [f"• {HELD_DELAYED_STATUS}", f"• Reference Trade ID: {event.trade.trade_id}"]
+        lines += [f"• {held_status(event)}", f"• Reference Trade ID: {event.trade.trade_id}"]
         return "\n".join(lines)
     lines = [
         "❌ Trade Execution Failed",

@@ -15,11 +15,11 @@ from messages.trade import TradeRequest
 from workers.handlers.ports import Outcome
 from workers.notify.templates import (
     DEFAULT_NEXT_STEP,
-    HELD_DELAYED_STATUS,
     METHOD_LABELS,
     NEXT_STEPS,
     _duration,
     failure_text,
+    held_status,
     held_text,
     rejection_steps,
     rejection_text,
@@ -251,7 +251,7 @@ def held_message(event: TradeHeld) -> tuple[Blocks, str]:
     """⏳ Trade Delayed (it goes on by itself), or the failure layout for a trade not executed."""
     if event.state == "delayed":
         status = field_sections("Order Status", [field("Reference Trade ID", code(event.trade.trade_id))])
-        status[0]["text"] = mrkdwn(f"*Order Status*\n{HELD_DELAYED_STATUS}")
+        status[0]["text"] = mrkdwn(f"*Order Status*\n{held_status(event)}")
         blocks = [header("⏳ Trade Delayed"), *trade_details(event.trade), *status]
         return blocks, escape(held_text(event))
     fields = [field("Error", "Not executed"), field("Error Code", code("NOT_EXECUTED"))]
