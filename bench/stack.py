@@ -23,6 +23,7 @@ from pathlib import Path
 import pika
 
 from telemetry.otlp_sink import OtlpSink
+from workers.chain.rabbitmq import connect_rabbitmq
 from workers.chain.routing import STAGE_NAMES
 from workers.console.stack.children import start_process
 from workers.console.stack.children import stop_process as stop
@@ -197,7 +198,7 @@ def wait_for_consumers(env: dict[str, str], stages: list[str], count: int, timeo
 
 
 def _consumer_counts(url: str, queues: list[str]) -> list[int]:
-    connection = pika.BlockingConnection(pika.URLParameters(url))
+    connection = connect_rabbitmq(url)  # RABBITMQ_URL: one node, or a cluster's (the first that answers)
     try:
         return [_consumers(connection, queue) for queue in queues]
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,9 @@ DEFAULT_SYMBOLS = (
     "WMT,KO,PEP,DIS,XOM,CVX,SPY,QQQ,IWM,DIA,BRK.B"
 )
 DYNAMODB_LOCAL_KEY = "local"  # DynamoDB Local's placeholder key id and secret: never sent to AWS
+# RABBITMQ_URL's URLs are separated by a comma (or dramatiq's `;`) where the next URL's scheme begins, so a
+# comma inside a password or a query never splits one.
+_URL_SEPARATOR = re.compile(r"\s*[,;]\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 
 
 class SettingsError(ValueError):
@@ -32,6 +36,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_log_format: Literal["text", "json"] = "text"
     tradeflow_data_dir: str = ".data"
 
+    # One URL, or one per node of a cluster separated by commas: every process connects to the first that
+    # answers, and to the next one when that node goes away (`rabbitmq_urls`).
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     tradeflow_queue_prefix: str = ""
     # Replicated quorum queues (RabbitMQ 3.10+, which the XQ's TTL needs) unless told otherwise; a queue
@@ -128,6 +134,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_allow_short: bool = False
 
     @property
+    def rabbitmq_urls(self) -> tuple[str, ...]:
+        """RABBITMQ_URL's URLs in the order they are tried: one per node of a cluster, or just one."""
+        return rabbitmq_urls(self.rabbitmq_url)
+
+    @property
     def symbols(self) -> frozenset[str]:
         return frozenset(s.strip().upper() for s in self.tradeflow_symbols.split(",") if s.strip())
 
@@ -153,6 +164,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def queue(self, stage: str) -> str:
         """The RabbitMQ queue name of a stage (a prefix isolates test runs on a shared RabbitMQ)."""
         return f"{self.tradeflow_queue_prefix}{stage}"
+
+
+def rabbitmq_urls(value: str) -> tuple[str, ...]:
+    """A RABBITMQ_URL value's URLs, in order."""
+    return tuple(url for url in _URL_SEPARATOR.split(value.strip(" ,;")) if url)
 
 
 # Variables read under their own names; every other field is read from its upper-cased name.
@@ -234,5 +250,6 @@ def _check(settings: Settings) -> None:
         )
     if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
-    if not settings.rabbitmq_url.startswith(("amqp://", "amqps://")):
-        raise SettingsError("RABBITMQ_URL must be an amqp:// or amqps:// URL")
+    urls = settings.rabbitmq_urls
+    if not urls or not all(url.startswith(("amqp://", "amqps://")) for url in urls):
+        raise SettingsError("RABBITMQ_URL must be an amqp:// or amqps:// URL, or several separated by commas")

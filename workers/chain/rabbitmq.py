@@ -6,10 +6,15 @@ TRADEFLOW_QUEUE_TYPE names: `quorum` (replicated; RabbitMQ 3.10+, which the XQ's
 a queue's type in place and refuses a declare that disagrees (PRECONDITION_FAILED): that refusal stops the
 process, naming the queue and the setting, rather than quietly keeping the other type, so a deployment
 meant to replicate never runs on queues that do not.
+
+RABBITMQ_URL may name every node of a cluster (Settings.rabbitmq_urls): each connection, a worker's or the
+ingress's or an operator command's, is opened to the first node that answers, in the order given, and a
+connection lost with its node is opened again the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import dramatiq
@@ -27,7 +32,7 @@ from telemetry.metrics import StageMetrics
 from telemetry.middleware import TracingMiddleware
 from workers.chain.dead_letters import DeadLetters, is_permanent
 from workers.chain.routing import QUEUE_NAMES
-from workers.settings import Settings
+from workers.settings import Settings, rabbitmq_urls
 
 # The execution stage may wait up to the fill timeout; a stage is killed only well past that.
 TIME_LIMIT_MARGIN_S = 60
@@ -185,8 +190,10 @@ def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -
         ),
         *extra_middleware,
     ]
+    urls = settings.rabbitmq_urls
     rabbitmq = TradeflowRabbitmq(
-        url=settings.rabbitmq_url,
+        # several nodes: pika tries them in order on every connection (each consumer's and publisher's)
+        url=list(urls) if len(urls) > 1 else urls[0],
         confirm_delivery=True,
         middleware=middleware,
         queue_type=settings.tradeflow_queue_type,
@@ -200,10 +207,28 @@ def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -
     return rabbitmq
 
 
-def rabbitmq_answers(url: str) -> bool:
-    """Whether RabbitMQ at `url` accepts a connection now."""
+def rabbitmq_parameters(urls: str | Sequence[str]) -> list[pika.URLParameters]:
+    """One set of connection parameters per node, in the order they are tried; `urls` is a list, or a
+    RABBITMQ_URL value (one URL or several separated by commas)."""
+    return [pika.URLParameters(url) for url in (rabbitmq_urls(urls) if isinstance(urls, str) else urls)]
+
+
+def connect_rabbitmq(urls: str | Sequence[str], *, heartbeat: int | None = None) -> pika.BlockingConnection:
+    """A connection to the first node of `urls` that answers; AMQPConnectionError when none does.
+
+    `heartbeat` (seconds, 0: none) overrides the URLs' own, for a short-lived command's connection.
+    """
+    parameters = rabbitmq_parameters(urls)
+    if heartbeat is not None:
+        for each in parameters:
+            each.heartbeat = heartbeat
+    return pika.BlockingConnection(parameters)
+
+
+def rabbitmq_answers(urls: str | Sequence[str]) -> bool:
+    """Whether a node of `urls` accepts a connection now."""
     try:
-        pika.BlockingConnection(pika.URLParameters(url)).close()
+        connect_rabbitmq(urls).close()
         return True
     except Exception:
         return False
@@ -212,7 +237,7 @@ def rabbitmq_answers(url: str) -> bool:
 def queue_depths(settings: Settings) -> list[tuple[str, int, int]]:
     """(queue, ready, dead letters) per queue, for the metrics gauges; empty while RabbitMQ is away."""
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+        connection = connect_rabbitmq(settings.rabbitmq_urls)
     except Exception:
         return []
     try:

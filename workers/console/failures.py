@@ -22,7 +22,8 @@ def unreachable_service(exc: BaseException, settings: Settings) -> str | None:
     import pika.exceptions
 
     if isinstance(exc, pika.exceptions.AMQPConnectionError | dramatiq.errors.BrokerConnectionError):
-        return f"RabbitMQ at {_without_password(settings.rabbitmq_url)} is unreachable ({type(exc).__name__})"
+        where = ", ".join(_without_password(url) for url in settings.rabbitmq_urls)
+        return f"RabbitMQ at {where} is unreachable ({type(exc).__name__})"
     if isinstance(exc, StoreUnavailable | botocore.exceptions.EndpointConnectionError):
         where = settings.aws_endpoint_url_dynamodb or f"AWS {settings.aws_region}"
         return f"DynamoDB at {where} is unreachable ({exc})"

@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-import pika
 
 from brokers.alpaca_budget import AccountBudget
 from messages.records import Heartbeat
-from workers.chain.rabbitmq import queue_depth
+from workers.chain.rabbitmq import connect_rabbitmq, queue_depth
 from workers.chain.routing import QUEUE_NAMES
 from workers.console.checks.liveness import heartbeats_detail, process_facts, queue_liveness
 from workers.settings import Settings
@@ -36,13 +35,16 @@ def check_rabbitmq(
     settings: Settings, heartbeats: Sequence[Heartbeat] | None = None, now: datetime | None = None
 ) -> list[Check]:
     """Connection, and per queue (stages and the sweeper): depth, delayed, dead letters, consumers, and
-    the processes beating for it (unless `heartbeats` is None: the store could not tell)."""
+    the processes beating for it (unless `heartbeats` is None: the store could not tell). Of several
+    RABBITMQ_URL nodes the first that answers is asked: every node of a cluster sees every queue."""
     now = now or datetime.now(UTC)
+    nodes = len(settings.rabbitmq_urls)
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+        connection = connect_rabbitmq(settings.rabbitmq_urls)
     except Exception as exc:
-        return [Check("rabbitmq", False, f"unreachable: {type(exc).__name__}")]
-    checks = [Check("rabbitmq", True, "connected")]
+        tried = f" (none of {nodes} nodes answered)" if nodes > 1 else ""
+        return [Check("rabbitmq", False, f"unreachable: {type(exc).__name__}{tried}")]
+    checks = [Check("rabbitmq", True, "connected" + (f" (one of {nodes} nodes)" if nodes > 1 else ""))]
     try:
         for stage in QUEUE_NAMES:
             counts = {

@@ -30,6 +30,7 @@ from typing import Any
 import pika
 from pika.exceptions import AMQPConnectionError, AMQPError, ChannelClosedByBroker, NackError, UnroutableError
 
+from workers.chain.rabbitmq import connect_rabbitmq
 from workers.console.dlq.letters import DlqError
 from workers.settings import Settings
 
@@ -146,15 +147,16 @@ class DeadLetterChannel:
 
 @contextmanager
 def dead_letter_channel(settings: Settings) -> Iterator[DeadLetterChannel]:
-    """Open one connection for one command, and close it (requeueing anything still held) at the end."""
-    parameters = pika.URLParameters(settings.rabbitmq_url)
-    # A command lives seconds, or waits on a person at purge's prompt: heartbeats would only cost the
-    # connection when the answer is slow.
-    parameters.heartbeat = 0
+    """Open one connection for one command, to the first RABBITMQ_URL node that answers, and close it
+    (requeueing anything still held) at the end."""
     try:
-        connection = pika.BlockingConnection(parameters)
+        # A command lives seconds, or waits on a person at purge's prompt: heartbeats would only cost the
+        # connection when the answer is slow.
+        connection = connect_rabbitmq(settings.rabbitmq_urls, heartbeat=0)
     except AMQPConnectionError as exc:
-        where = f"{parameters.host}:{parameters.port}{parameters.virtual_host}"
+        where = ", ".join(
+            f"{p.host}:{p.port}{p.virtual_host}" for p in map(pika.URLParameters, settings.rabbitmq_urls)
+        )
         raise DlqError(f"cannot reach RabbitMQ at {where}: {exc!r}") from None
     try:
         yield DeadLetterChannel(connection)

@@ -79,7 +79,7 @@ async def compose_ingress(settings: Settings, publisher: Publisher) -> IngressPa
         signing_secret=settings.slack_signing_secret,
         client=client,
         publish=publisher.submit,
-        ready=lambda: rabbitmq_answers(settings.rabbitmq_url),
+        ready=lambda: rabbitmq_answers(settings.rabbitmq_urls),
         store=store,
         prices=broker.reference_price,
         roles=roles,

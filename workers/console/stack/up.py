@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -24,24 +25,28 @@ from workers.console.stack.children import (
     stop_on_termination,
     stop_process,
 )
-from workers.settings import Settings
+from workers.settings import Settings, rabbitmq_urls
 
 OTLP_PORT = 4318
 
 
-def ensure_rabbitmq(url: str) -> None:
-    """Connect to RabbitMQ; start the machine's own server when it is down and we can."""
-    if rabbitmq_answers(url):
+def ensure_rabbitmq(urls: str | Sequence[str]) -> None:
+    """Connect to RabbitMQ (the first node of RABBITMQ_URL's that answers); start the machine's own server
+    when none does and we can."""
+    if rabbitmq_answers(urls):
         return
+    hosts = ", ".join(str(urlparse(url).hostname) for url in _each(urls))
     if shutil.which("rabbitmq-server") is None:
-        raise SystemExit(
-            f"RabbitMQ is not reachable at {urlparse(url).hostname} and rabbitmq-server is not installed"
-        )
+        raise SystemExit(f"RabbitMQ is not reachable at {hosts} and rabbitmq-server is not installed")
     print("RabbitMQ is down; starting it (rabbitmq-server -detached)…", flush=True)
     subprocess.run(["rabbitmq-server", "-detached"], check=False)
     subprocess.run(["rabbitmqctl", "await_startup", "--timeout", "120"], check=False)
-    if not rabbitmq_answers(url):
-        raise SystemExit("RabbitMQ did not come up")
+    if not rabbitmq_answers(urls):
+        raise SystemExit(f"RabbitMQ did not come up at {hosts}")
+
+
+def _each(urls: str | Sequence[str]) -> Sequence[str]:
+    return rabbitmq_urls(urls) if isinstance(urls, str) else urls
 
 
 def redis_answers(url: str) -> bool:
@@ -121,8 +126,9 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
     env = dict(os.environ)
     report = Report(as_json)
     with ExitStack() as started:
-        ensure_rabbitmq(settings.rabbitmq_url)
-        report.show("RabbitMQ", _redact(settings.rabbitmq_url), url=_redact(settings.rabbitmq_url))
+        ensure_rabbitmq(settings.rabbitmq_urls)
+        nodes = [_redact(url) for url in settings.rabbitmq_urls]
+        report.show("RabbitMQ", ", ".join(nodes), url=",".join(nodes), nodes=nodes)
         if settings.alpaca_paper_enabled and settings.tradeflow_rate_limiter == "redis":
             # Left running when `up` stops, as RabbitMQ is: a machine service, not this stack's own.
             started_redis = ensure_redis(settings.redis_url)
@@ -297,12 +303,10 @@ def _wait(workers: subprocess.Popen[bytes]) -> int:
 def warn_of_foreign_consumers(settings: Settings) -> list[str]:
     """Warn about stage queues that already have consumers: another stack's workers would take their
     messages (its code, its store). The queues, each with its count, are returned."""
-    import pika
-
-    from workers.chain.rabbitmq import queue_depth
+    from workers.chain.rabbitmq import connect_rabbitmq, queue_depth
     from workers.chain.routing import QUEUE_NAMES
 
-    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    connection = connect_rabbitmq(settings.rabbitmq_urls)
     try:
         busy = [
             (settings.queue(stage), consumers)
