@@ -21,8 +21,9 @@ from tests.contract.builders import POSITION_GUARD, audit
 from tests.unit.fakes import trade
 from tests.waiting import eventually
 from workers.handlers.ports import NotifierUnavailable, Outcome
-from workers.slack.blocks import outcome_message, submitting_view
+from workers.slack.blocks import outcome_message
 from workers.slack.notifier import SlackNotifier, SlackRefused
+from workers.slack.views import submitting_view
 from workers.store.memory.store import MemoryTradeStore
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)

@@ -12,7 +12,8 @@ from tests.unit.fakes import NOW, FakeNotifier, make_deps, trade
 from workers.handlers.notification import notify_trader
 from workers.notify.log import LogNotifier
 from workers.notify.templates import held_text
-from workers.slack.blocks import outcome_message, outcome_view
+from workers.slack.blocks import outcome_message
+from workers.slack.views import outcome_view
 from workers.store.memory.store import MemoryTradeStore
 from workers.store.port import StoreUnavailable
 

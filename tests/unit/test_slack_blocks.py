@@ -19,12 +19,11 @@ from workers.notify.templates import failure_text, rejection_text, success_text,
 from workers.slack.blocks import (
     failure_message,
     outcome_message,
-    outcome_view,
     rejection_message,
-    submitting_view,
     success_message,
     working_message,
 )
+from workers.slack.views import outcome_view, submitting_view
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 

@@ -19,13 +19,14 @@ from messages.events import TradeFailed
 from messages.trade import ExecutionError
 from tests.unit.fakes import trade
 from workers.handlers.ports import NoticeRefused, NotifierUnavailable
-from workers.slack.blocks import outcome_message, outcome_view
+from workers.slack.blocks import outcome_message
 from workers.slack.notifier import SlackNotifier, SlackRefused
 from workers.slack.retries import (
     BoundedRateLimitRetryHandler,
     NoResendConnectionErrorRetryHandler,
     retry_after_s,
 )
+from workers.slack.views import outcome_view
 from workers.store.memory.store import MemoryTradeStore
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)

@@ -38,7 +38,8 @@ async def test_a_trade_from_a_user_without_the_trader_role_is_rejected_recorded_
         rejected = await validate_trade(command, deps)
         assert isinstance(rejected, TradeRejected)
         [reason] = rejected.reasons
-        assert reason.code == "NOT_A_TRADER" and reason.next_step == "Ask an admin to grant you the trader role"
+        assert reason.code == "NOT_A_TRADER"
+        assert reason.next_step == "Ask an admin to grant you the trader role"
         record = await deps.store.get_trade(command.trade.trade_id)
         assert record is not None and record.status == "rejected" and record.error_code == "NOT_A_TRADER"
         audit = await deps.store.list_audit(command.trade.trade_id)

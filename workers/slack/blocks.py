@@ -53,8 +53,6 @@ WORKING_STATUS = {
         "Alpaca did not confirm the order in time; it is being looked up and will never be placed twice.",
     ),
 }
-OUTCOME_VIEW_CALLBACK_ID = "trade_outcome"
-SUBMITTING_VIEW_CALLBACK_ID = "trade_submitting"
 
 
 # --- Text and block primitives ---------------------------------------------------------------------------
@@ -275,46 +273,3 @@ def outcome_message(outcome: Outcome) -> tuple[Blocks, str]:
     if isinstance(outcome, TradeHeld):
         return held_message(outcome)
     return rejection_message(outcome)
-
-
-# --- The trade modal after submit -------------------------------------------------------------------------
-
-
-def _modal(title: str, blocks: Blocks, trade: TradeRequest, callback_id: str) -> Block:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain_text(title, VIEW_TITLE_MAX),
-        "close": plain_text("Close", VIEW_TITLE_MAX),
-        "private_metadata": str(trade.trade_id),
-        "blocks": blocks[:VIEW_BLOCKS_MAX],
-    }
-
-
-def submitting_view(trade: TradeRequest) -> Block:
-    """The modal shown right after submit: the trade is being executed (set by the ingress's ack)."""
-    order = f"{trade.side.upper()} {shares(trade.quantity)} of {trade.symbol}"
-    blocks = [
-        section(f"⏳ *Submitting…*\nYour {order} is being executed. You will get a message when it is done."),
-        context(f"Trade ID: {code(trade.trade_id)}"),
-    ]
-    return _modal("Submitting…", blocks, trade, SUBMITTING_VIEW_CALLBACK_ID)
-
-
-OUTCOME_TITLES = {
-    PositionUpdated: "Trade Executed",
-    TradeFailed: "Trade Failed",
-    TradeRejected: "Trade Rejected",
-}
-
-
-def outcome_view(outcome: Outcome) -> Block:
-    """The submitted modal updated to the outcome: the same blocks as the message."""
-    blocks, _ = outcome_message(outcome)
-    if isinstance(outcome, TradeWorking):
-        title = "Order Working" if outcome.state == "working" else "Order Being Confirmed"
-    elif isinstance(outcome, TradeHeld):
-        title = "Trade Delayed" if outcome.state == "delayed" else "Trade Not Executed"
-    else:
-        title = OUTCOME_TITLES[type(outcome)]
-    return _modal(title, blocks, outcome.trade, OUTCOME_VIEW_CALLBACK_ID)

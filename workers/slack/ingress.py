@@ -29,7 +29,6 @@ from workers.access.journal import Journal
 from workers.access.roles import CachedRoles
 from workers.handlers.ports import RoleReader
 from workers.slack.after_answer import AfterAnswer
-from workers.slack.blocks import submitting_view
 from workers.slack.forms import (
     CALLBACK_ID,
     HELP,
@@ -45,6 +44,7 @@ from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
 from workers.slack.submissions import NOT_CONFIRMED, NOT_SUBMITTED, PUBLISH_DEADLINE_S, Submissions, Submitted
+from workers.slack.views import submitting_view
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.ingress")

@@ -32,9 +32,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from messages.events import TradeHeld
 from workers.handlers.ports import NoticeRefused, NotifierUnavailable, Outcome, RoleReader, notice_of
-from workers.slack.blocks import outcome_message, outcome_view
+from workers.slack.blocks import outcome_message
 from workers.slack.home import PriceLookup, publish_home, publish_home_for
 from workers.slack.retries import BoundedRateLimitRetryHandler, NoResendConnectionErrorRetryHandler
+from workers.slack.views import outcome_view
 from workers.slack.web_client import SessionWebClient
 from workers.store.port import TradeStore
 
