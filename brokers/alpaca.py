@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from alpaca.common.exceptions import APIError
@@ -43,7 +44,7 @@ from brokers.alpaca_mapping import (
 )
 from brokers.alpaca_orders import open_orders
 from brokers.alpaca_reads import EXECUTION_QUOTE_AGE_S, AlpacaReads
-from brokers.alpaca_stream import TradeUpdates
+from brokers.alpaca_stream import TradeUpdates, claim_end
 from brokers.alpaca_views import QuoteBook
 from brokers.paper_guard import PaperGuard
 from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, MarketConditions, RateLimited
@@ -108,6 +109,8 @@ class AlpacaPaperBroker:
         )
         if updates is not None:
             updates.on_fill = self.reads.account.on_fill
+            if shared is not None:
+                updates.claim = partial(claim_end, shared, f"tradeflow:alpaca-ends:{base_url}")
         self.follower = OrderFollower(self.trading, self.calls, updates)
 
     async def account(self) -> Any:

@@ -82,8 +82,11 @@ class OrderFollower:
             )
             return pending_of(order, "working", reason=reason, streamed=streamed)
         finally:
-            if self.updates is not None and (order.status in DONE):
-                self.updates.forget(client_order_id)
+            if self.updates is not None:
+                if order.status in DONE:
+                    self.updates.forget(client_order_id)
+                else:  # still open: its end is settled by the stream's listener, not by this wait
+                    self.updates.release(client_order_id)
 
     async def _follow(
         self, order: Order, client_order_id: str, wake: asyncio.Event | None, deadline: float, by: float

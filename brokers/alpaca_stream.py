@@ -21,6 +21,7 @@ from alpaca.trading.models import Order
 from alpaca.trading.stream import TradingStream
 
 from brokers.alpaca_mapping import DONE, decimal_of
+from brokers.shared_state import SharedState, SharedStateUnavailable
 from messages.trade import Fill
 
 logger = logging.getLogger("tradeflow.alpaca.stream")
@@ -28,6 +29,16 @@ logger = logging.getLogger("tradeflow.alpaca.stream")
 FILL_EVENTS = frozenset({"fill", "partial_fill"})
 DONE_EVENTS = frozenset({"fill", "canceled", "expired", "rejected", "done_for_day"})
 MAX_TRACKED_ORDERS = 10_000
+ORDER_END_CLAIM_MS = 600_000
+
+
+def claim_end(shared: SharedState, namespace: str, client_order_id: str) -> bool:
+    """The first process to hear of an order's end claims it (the others let it be); with the shared
+    state out of reach each acts, as a process alone would."""
+    try:
+        return shared.put_new(f"{namespace}:{client_order_id}", "1", ORDER_END_CLAIM_MS)
+    except SharedStateUnavailable:
+        return True
 
 
 class TradeUpdates:
@@ -42,6 +53,9 @@ class TradeUpdates:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.on_done: Callable[[str], None] | None = None
+        # Every process's stream hears every order of the account: `claim` (shared) lets one of them act
+        # on an order's end; None: this process alone listens.
+        self.claim: Callable[[str], bool] | None = None
         self.on_fill: Callable[[str, Decimal, Decimal], None] | None = None  # (side, quantity, price)
 
     @property
@@ -77,6 +91,11 @@ class TradeUpdates:
         with self._lock:
             self._waiters[client_order_id] = (asyncio.get_running_loop(), event)
         return event
+
+    def release(self, client_order_id: str) -> None:
+        """Nobody here waits on the order any more (its end, if it comes, is the listener's to settle)."""
+        with self._lock:
+            self._waiters.pop(client_order_id, None)
 
     def forget(self, client_order_id: str) -> None:
         with self._lock:
@@ -120,8 +139,13 @@ class TradeUpdates:
         if waiting is not None:
             loop, wake = waiting
             loop.call_soon_threadsafe(wake.set)
-        if event in DONE_EVENTS and self.on_done is not None:
-            try:
+        if event not in DONE_EVENTS or self.on_done is None:
+            return
+        try:
+            # One process acts on an order's end: the one following it settles it itself; else the first
+            # to claim it tells the listener (which settles its trade if it is still open).
+            first = self.claim(client_order_id) if self.claim is not None else True
+            if first and waiting is None:
                 self.on_done(client_order_id)
-            except Exception:
-                logger.exception("on_done listener failed for %s", client_order_id)
+        except Exception:
+            logger.exception("on_done listener failed for %s", client_order_id)
