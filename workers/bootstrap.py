@@ -173,6 +173,7 @@ def _slack_notifier(settings: Settings, store: TradeStore, broker: StockBroker) 
         store=store,
         prices=broker.reference_price,
         roles=CachedRoles(store, ttl_s=settings.tradeflow_role_cache_s),
+        home_refresh_s=settings.tradeflow_home_refresh_s,
     )
 
 

@@ -34,6 +34,7 @@ from messages.events import TradeHeld
 from workers.handlers.ports import NoticeRefused, NotifierUnavailable, Outcome, RoleReader, notice_of
 from workers.slack.blocks import outcome_message
 from workers.slack.home import PriceLookup, publish_home, publish_home_for
+from workers.slack.home_refresh import HomeRefresher
 from workers.slack.retries import BoundedRateLimitRetryHandler, NoResendConnectionErrorRetryHandler
 from workers.slack.views import outcome_view
 from workers.slack.web_client import SessionWebClient
@@ -86,6 +87,7 @@ class SlackNotifier:
         roles: RoleReader | None = None,
         dm_deadline_s: float = 12.0,
         courtesy_deadline_s: float = 8.0,
+        home_refresh_s: float = 0.0,
     ) -> None:
         # Both deadlines together stay under the notification lease (30 s) the handler holds.
         self.client = client
@@ -94,6 +96,8 @@ class SlackNotifier:
         self.roles = roles  # who may see their App Home; None: whoever is notified
         self.dm_deadline_s = dm_deadline_s
         self.courtesy_deadline_s = courtesy_deadline_s
+        # A trader's App Home is redrawn at most every home_refresh_s (0: after every notice).
+        self.home = HomeRefresher(self._refresh_home, home_refresh_s)
 
     @classmethod
     def open(
@@ -107,6 +111,7 @@ class SlackNotifier:
         timeout_s: int = 5,
         rate_limit_retries: int = 2,
         max_retry_after_s: float = 5.0,
+        home_refresh_s: float = 0.0,
     ) -> SlackNotifier:
         """A notifier on its own AsyncWebClient (`base_url` is Slack's, or the emulator's); sends nothing."""
         client = SessionWebClient(
@@ -120,7 +125,7 @@ class SlackNotifier:
                 ),
             ],
         )
-        return cls(client, store, prices, roles=roles)
+        return cls(client, store, prices, roles=roles, home_refresh_s=home_refresh_s)
 
     async def notify(self, outcome: Outcome) -> None:
         """DM the trader, then update their modal and App Home; only the DM's failure is raised."""
@@ -137,7 +142,7 @@ class SlackNotifier:
         if isinstance(outcome, TradeHeld):  # held: the store may be down, and nothing in it changed
             await self._update_modal(outcome)
             return
-        await asyncio.gather(self._update_modal(outcome), self._refresh_home(user_id))
+        await asyncio.gather(self._update_modal(outcome), self.home.request(user_id))
 
     async def already_told(self, outcome: Outcome) -> bool:
         """Whether the trader's DM channel already holds this notice (found by its message metadata).
@@ -172,6 +177,7 @@ class SlackNotifier:
         )
 
     async def close(self) -> None:
+        await self.home.close()
         if isinstance(self.client, SessionWebClient):
             await self.client.close()  # its kept HTTP session
 
