@@ -19,6 +19,8 @@ from alpaca.common.exceptions import APIError
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import AssetClass, AssetStatus
+from alpaca.trading.requests import GetAssetsRequest
 
 from brokers.alpaca_client import AlpacaCalls
 from brokers.alpaca_mapping import decimal_of
@@ -48,7 +50,7 @@ class AlpacaReads:
         self.trading, self.data, self.calls, self.guard, self.quotes = trading, data, calls, guard, quotes
         self.quote_max_age_s = quote_max_age_s
         self.clock = ClockView(lambda: self.calls.read(self.trading.get_clock, by=self.reads_by()))
-        self.assets = AssetBook(self._asset_or_none)
+        self.assets = AssetBook(self._all_assets, self._asset_or_none)
         self.account = AccountView(self._checked_account, max_age_s=account_max_age_s)
 
     def reads_by(self) -> float:
@@ -59,6 +61,11 @@ class AlpacaReads:
         account = await self.calls.read(self.trading.get_account, by=self.reads_by())
         self.guard.check_account(account.account_number)  # PaperGuardFailed: no order may leave
         return account
+
+    async def _all_assets(self) -> list[Any]:
+        listing = GetAssetsRequest(status=AssetStatus.ACTIVE, asset_class=AssetClass.US_EQUITY)
+        assets: list[Any] = await self.calls.read(self.trading.get_all_assets, listing, by=self.reads_by())
+        return assets
 
     async def _asset_or_none(self, symbol: str) -> Any:
         try:

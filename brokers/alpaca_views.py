@@ -2,7 +2,7 @@
 
 - The clock: trusted until the next open or close it announced (Alpaca's schedule is its answer; an
   early close is in its `next_close`). Each process keeps its own.
-- Assets: each symbol's asset kept a day; a symbol not known yet (or unknown to Alpaca) is asked once.
+- Assets: the whole list, read in one request and again a day later; a symbol it lacks is asked alone.
 - The account: re-read when older than `max_age_s` (its number is checked by the paper guard on every
   read), and moved between reads by the fills the `trade_updates` stream reports.
 - Quotes: shared by every process (the shared state), so the quote validation took serves the execution
@@ -58,19 +58,34 @@ class ClockView:
 
 
 class AssetBook:
-    """Each symbol's asset as Alpaca last described it (None: Alpaca does not know the symbol)."""
+    """Every asset as Alpaca last listed them (one request, again after a day), and each symbol the list
+    lacked as Alpaca answered when asked alone (None: it does not know the symbol), asked again later."""
 
-    def __init__(self, fetch: Callable[[str], Awaitable[Any]]) -> None:
-        self._fetch = fetch  # the asset, or None for Alpaca's 404
-        self._assets: dict[str, tuple[Any, float]] = {}
+    def __init__(
+        self, fetch_all: Callable[[], Awaitable[list[Any]]], fetch_one: Callable[[str], Awaitable[Any]]
+    ) -> None:
+        self._fetch_all = fetch_all
+        self._fetch_one = fetch_one  # the asset, or None for Alpaca's 404
+        self._listed: dict[str, Any] = {}
+        self._listed_until = 0.0
+        self._asked: dict[str, tuple[Any, float]] = {}
+        self._lock = asyncio.Lock()
 
     async def find(self, symbol: str) -> Any:
-        known = self._assets.get(symbol)
-        if known is not None and time.monotonic() < known[1]:
-            return known[0]
-        asset = await self._fetch(symbol)
+        if time.monotonic() >= self._listed_until:
+            async with self._lock:
+                if time.monotonic() >= self._listed_until:
+                    assets = await self._fetch_all()
+                    self._listed = {str(asset.symbol): asset for asset in assets}
+                    self._listed_until = time.monotonic() + ASSET_TTL_S
+        if symbol in self._listed:
+            return self._listed[symbol]
+        asked = self._asked.get(symbol)
+        if asked is not None and time.monotonic() < asked[1]:
+            return asked[0]
+        asset = await self._fetch_one(symbol)
         keep = ASSET_TTL_S if asset is not None else UNKNOWN_ASSET_TTL_S
-        self._assets[symbol] = (asset, time.monotonic() + keep)
+        self._asked[symbol] = (asset, time.monotonic() + keep)
         return asset
 
 
