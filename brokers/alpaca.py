@@ -36,7 +36,6 @@ from brokers.alpaca_mapping import (
     DUPLICATE_CLIENT_ORDER_ID,
     INSUFFICIENT_BUYING_POWER,
     api_error_code,
-    decimal_of,
     order_not_found,
     order_request,
     pending_of,
@@ -127,6 +126,9 @@ class AlpacaPaperBroker:
     async def reference_price(self, symbol: str) -> Decimal | None:
         return await self.reads.reference_price(symbol)
 
+    async def display_price(self, symbol: str) -> Decimal | None:
+        return await self.reads.display_price(symbol)
+
     async def conditions(self, symbol: str) -> MarketConditions:
         return await self.reads.conditions(symbol, source=self.name)
 
@@ -159,7 +161,9 @@ class AlpacaPaperBroker:
         wait = await self.admission(trade)
         if wait > 0:
             raise RateLimited("the account's Alpaca budget is spent: the order waits", retry_after_s=wait)
-        reference = await self.reads.quote(trade.symbol, max_age_s=EXECUTION_QUOTE_AGE_S, by=by)
+        reference = await self.reads.quote(
+            trade.symbol, max_age_s=EXECUTION_QUOTE_AGE_S, since=trade.submitted_at.timestamp(), by=by
+        )
         if reference is None:
             raise BrokerUnavailable(f"no quote for {trade.symbol}")
         if by - time.monotonic() < self.calls.request_timeout_s:
@@ -245,15 +249,8 @@ class AlpacaPaperBroker:
             return pending_of(None, "unknown", reason="no order found for this trade yet", streamed=[])
         wait_s = min(RESUME_WAIT_S, self.fill_timeout_s)
         return await self.follower.settle(
-            trade, order, self._settle_reference(trade, order), None, wake, wait_s, by
+            trade, order, self.reads.settled_reference(trade, order), None, wake, wait_s, by
         )
-
-    def _settle_reference(self, trade: TradeRequest, order: Order) -> Decimal:
-        """A settled order's reference price, without a request: a recent quote, else its limit, else its
-        own average price (no slippage is claimed then)."""
-        quote = self.reads.quotes.get(trade.symbol, self.reads.quote_max_age_s)
-        known = quote.mid if quote is not None else None
-        return known or trade.limit_price or decimal_of(order.filled_avg_price)
 
     async def _find(self, client_order_id: str, *, until: float, by: float) -> Order | None:
         """Look the order up by client order id until it is found, `until` passes or the budget runs out.

@@ -27,10 +27,12 @@ from brokers.alpaca_mapping import decimal_of
 from brokers.alpaca_views import AccountView, AssetBook, ClockView, Quote, QuoteBook
 from brokers.paper_guard import PaperGuard
 from brokers.port import MarketConditions, RateLimited
+from messages.trade import TradeRequest
 
 logger = logging.getLogger("tradeflow.alpaca.reads")
 
-# The execution's reference quote may be this old: the one validation took a moment before serves it.
+# The execution's reference quote: one read since the trade was submitted (the quote its validation took),
+# or one at most this old.
 EXECUTION_QUOTE_AGE_S = 2.0
 STALE_QUOTE_AGE_S = 600.0  # while the data budget is spent, a quote this old still serves a check
 
@@ -91,10 +93,15 @@ class AlpacaReads:
             source=source,
         )
 
-    async def quote(self, symbol: str, *, max_age_s: float, by: float | None = None) -> Decimal | None:
-        """The symbol's mid price from a quote at most `max_age_s` old, read from Alpaca when none is."""
-        known = self.quotes.get(symbol, max_age_s)
-        if known is not None:
+    async def quote(
+        self, symbol: str, *, max_age_s: float, since: float | None = None, by: float | None = None
+    ) -> Decimal | None:
+        """The symbol's mid price from a quote at most `max_age_s` old (or, given `since`, one read since
+        then and at most `quote_max_age_s` old), read from Alpaca when there is none."""
+        known = self.quotes.get(symbol, max(max_age_s, self.quote_max_age_s if since is not None else 0))
+        if known is not None and (
+            time.time() - known.at <= max_age_s or (since is not None and known.at >= since)
+        ):
             return known.mid
         quotes = await self.calls.read(
             self.data.get_stock_latest_quote,
@@ -105,6 +112,19 @@ class AlpacaReads:
         quote = Quote(bid=decimal_of(read.bid_price), ask=decimal_of(read.ask_price), at=time.time())
         self.quotes.put(symbol, quote)
         return quote.mid
+
+    def settled_reference(self, trade: TradeRequest, order: Any) -> Decimal:
+        """A settled order's reference price, without a request: a recent quote, else its limit, else its
+        own average price (no slippage is claimed then)."""
+        quote = self.quotes.get(trade.symbol, self.quote_max_age_s)
+        known = quote.mid if quote is not None else None
+        return known or trade.limit_price or decimal_of(order.filled_avg_price)
+
+    async def display_price(self, symbol: str) -> Decimal | None:
+        """A price to show (the App Home's "Last"): any quote read in the last STALE_QUOTE_AGE_S, else one
+        read now. Showing a position costs no request while its symbol trades."""
+        known = self.quotes.get(symbol, STALE_QUOTE_AGE_S)
+        return known.mid if known is not None else await self.reference_price(symbol)
 
     async def reference_price(self, symbol: str) -> Decimal | None:
         """A price for checks and displays: a quote up to `quote_max_age_s` old, or an older one while the

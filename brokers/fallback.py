@@ -123,6 +123,18 @@ class FallbackBroker:
                 pass
         return await self.fallback.reference_price(symbol)
 
+    async def display_price(self, symbol: str) -> Decimal | None:
+        """A price to show a trader (their App Home): Alpaca's last quote however recent, never a request
+        the budget needs for trades when one was read lately."""
+        if self.alpaca_enabled and self.primary is not None:
+            try:
+                return await self.primary.display_price(symbol)
+            except BrokerBusy:
+                return None
+            except BrokerUnavailable:
+                pass
+        return await self.fallback.reference_price(symbol)
+
     async def admission(self, trade: TradeRequest) -> float:
         if self.alpaca_enabled and self.primary is not None:
             return await self.primary.admission(trade)

@@ -171,7 +171,8 @@ def _slack_notifier(settings: Settings, store: TradeStore, broker: StockBroker) 
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         store=store,
-        prices=broker.reference_price,
+        # The App Home shows the last quote read however recent: it spends no Alpaca request a trade needs.
+        prices=broker.display_price if isinstance(broker, FallbackBroker) else broker.reference_price,
         roles=CachedRoles(store, ttl_s=settings.tradeflow_role_cache_s),
         home_refresh_s=settings.tradeflow_home_refresh_s,
     )

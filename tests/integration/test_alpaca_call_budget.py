@@ -74,7 +74,13 @@ async def test_a_later_attempts_lookup_after_alpaca_failed_it_stays_inside_the_s
     alpaca_emulator: AlpacaEmulator,
 ) -> None:
     # The later attempt reads the account and a quote again (neither is reused): two slow reads.
-    broker = make_broker(alpaca_emulator, request_timeout_s=1.0, attempt_budget_s=2.0, account_max_age_s=1e-6)
+    broker = make_broker(
+        alpaca_emulator,
+        request_timeout_s=1.0,
+        attempt_budget_s=2.0,
+        account_max_age_s=1e-6,
+        quote_max_age_s=1.0,
+    )
     fallback = FallbackBroker(broker, SimulatedBroker(delay_ms=0))
     placed = trade()
     assert isinstance(await broker.execute(placed), Execution)  # ... and its worker died unrecorded
