@@ -8,8 +8,8 @@ of its lane (the transport takes it: brokers/alpaca_client.py). An answer 429, o
 0`, pauses the lane for every sender until `X-RateLimit-Reset`.
 
 A request the budget refuses never left (RateLimitWait). A trade that must wait is told how long by
-`admission`: the time until a slot frees, plus its place in the account's line of waiting trades (a
-ticket taken on its first wait), so waiting trades come back one slot apart instead of all at once.
+`admission`: when the window frees the slot its place in the account's line of waiting trades (a ticket
+taken on its first wait) comes to, so waiting trades come back as slots free instead of all at once.
 When the shared state cannot be reached, nothing is counted, so nothing leaves (fail closed).
 """
 
@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import math
+import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -152,28 +153,43 @@ class AccountBudget:
     def admission(self, lane: Lane, waiter: str) -> float:
         """Seconds `waiter` (a trade id) should wait before its request may find a slot; 0: try now.
 
-        A waiter that must wait joins the account's line once; the wait is until a slot frees plus one
-        slot's share of the window per waiter ahead of it. A waiter let through leaves the line.
+        A waiter that must wait joins the account's line once (a ticket). Its wait is read off the window:
+        the slots each second of it frees, oldest first, are handed out along the line, so the waiter with
+        k ahead of it comes back when the (k+1)-th slot frees, and a line longer than one window's worth
+        comes back a window later to look again. A waiter let through leaves the line.
         """
         try:
-            wait = max(self._paused_for(lane), self._slot_frees_in(lane))
+            paused = self._paused_for(lane)
+            counts = self._window_counts(lane)
             ticket_key = f"{self._keys[lane]}:line:{waiter}"
-            if wait <= 0:
+            if paused <= 0 and sum(counts) < self.limits[lane]:
                 if self.state.get(ticket_key) is not None:
                     self.state.delete(ticket_key)
                     self.state.incr(f"{self._keys[lane]}:served", LINE_TTL_MS)
                 return 0.0
             held = self.state.get(ticket_key)
-            ticket = (
-                int(held) if held is not None else self.state.incr(f"{self._keys[lane]}:tickets", LINE_TTL_MS)
-            )
             if held is None:
+                ticket = self.state.incr(f"{self._keys[lane]}:tickets", LINE_TTL_MS)
                 self.state.put(ticket_key, str(ticket), LINE_TTL_MS)
+            else:
+                ticket = int(held)
             served = int(self.state.get(f"{self._keys[lane]}:served") or 0)
         except (SharedStateUnavailable, redis.RedisError):
             return UNAVAILABLE_RETRY_S
-        ahead = min(max(0, ticket - served - 1), self.limits[lane])
-        return wait + ahead * self.window_s / self.limits[lane]
+        ahead = max(0, ticket - served - 1)
+        turn = self._turn_in(counts, self.limits[lane], ahead)
+        # A little spread, so the waiters handed one second's slots do not all arrive in the same instant.
+        return max(paused, turn) + random.uniform(0.0, 0.25)
+
+    def _turn_in(self, counts: list[int], limit: int, ahead: int) -> float:
+        """Seconds until the window has freed a slot for each of `ahead` waiters and one more."""
+        needed = sum(counts) - limit + 1 + ahead
+        now = time.time()
+        for age in range(len(counts) - 1, -1, -1):  # the oldest second leaves the window first
+            needed -= counts[age]
+            if needed <= 0:
+                return max(0.0, math.floor(now) - age + self.window_s - now)
+        return float(self.window_s)  # further back than one window frees: look again a window later
 
     # -- what is left -------------------------------------------------------------------------------
 
@@ -208,16 +224,10 @@ class AccountBudget:
 
     def _slot_frees_in(self, lane: Lane) -> float:
         """Seconds until the window holds fewer requests than the limit (0: it does now)."""
-        counts, limit = self._window_counts(lane), self.limits[lane]
-        excess = sum(counts) - limit + 1
-        if excess <= 0:
+        counts = self._window_counts(lane)
+        if sum(counts) < self.limits[lane]:
             return 0.0
-        now = time.time()
-        for age in range(len(counts) - 1, -1, -1):  # the oldest second leaves the window first
-            excess -= counts[age]
-            if excess <= 0:
-                return max(0.0, math.floor(now) - age + self.window_s - now)
-        return float(self.window_s)
+        return self._turn_in(counts, self.limits[lane], 0)
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:

@@ -86,25 +86,34 @@ def test_a_429_without_a_reset_pauses_for_its_retry_after() -> None:
     assert 1 < held.value.retry_after_s <= 2
 
 
-def test_waiting_trades_come_back_a_slot_apart_in_the_order_they_first_waited() -> None:
-    account = budget(MemoryState(), trading=2)
-    account.take("trading")
-    account.take("trading")
-    first, second, third = (account.admission("trading", waiter) for waiter in ("A", "B", "C"))
-    assert 0 < first < second < third
-    assert second - first == pytest.approx(30, abs=1)  # a 60 s window of 2: a slot every 30 s
-    assert account.admission("trading", "A") == pytest.approx(first, abs=1)  # A keeps its place
+def _used(account: AccountBudget, state: MemoryState, seconds_ago: list[int]) -> None:
+    """The window as if one request left that many seconds ago, for each."""
+    key, now = account._limiters["trading"].key, int(time.time())
+    for ago in seconds_ago:
+        state.limiter_backend.add(f"{key}@{now - ago}", 1, ttl=60_000)
+
+
+def test_waiting_trades_come_back_when_the_slot_their_place_in_line_comes_to_frees() -> None:
+    state = MemoryState()
+    account = budget(state, trading=3)
+    _used(account, state, [50, 30, 10])  # full: its slots free 10, 30 and 50 s from now
+    waits = [account.admission("trading", waiter) for waiter in ("A", "B", "C", "D")]
+    assert waits[0] == pytest.approx(10, abs=1.3)
+    assert waits[1] == pytest.approx(30, abs=1.3)
+    assert waits[2] == pytest.approx(50, abs=1.3)
+    assert waits[3] == pytest.approx(60, abs=1.3)  # past what this window frees: it looks again later
+    assert account.admission("trading", "A") == pytest.approx(waits[0], abs=1.3)  # A keeps its place
 
 
 def test_a_waiter_let_through_leaves_the_line_and_the_next_moves_up() -> None:
-    shared = MemoryState()
-    tight = budget(shared, trading=1)
-    tight.take("trading")
+    state = MemoryState()
+    tight = budget(state, trading=2)
+    _used(tight, state, [40, 20])
     a, b = tight.admission("trading", "A"), tight.admission("trading", "B")
-    assert b - a == pytest.approx(60, abs=1)
-    roomy = budget(shared, trading=5)  # the same account, seen with room in its window
+    assert (a, b) == (pytest.approx(20, abs=1.3), pytest.approx(40, abs=1.3))
+    roomy = budget(state, trading=5)  # the same account, seen with room in its window
     assert roomy.admission("trading", "A") == 0  # A goes, and leaves the line
-    assert tight.admission("trading", "B") == pytest.approx(a, abs=1)  # B moves up one place
+    assert tight.admission("trading", "B") == pytest.approx(20, abs=1.3)  # B moves up one place
 
 
 class Unreachable(MemoryState):
