@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,8 @@ from tests.e2e.stack import (
     REPO_ROOT,
     SlackStack,
     Stack,
+    kill_process,
     run_stack,
-    stop_process,
 )
 
 
@@ -154,15 +155,21 @@ def slack_stack(
         "TRADEFLOW_INGRESS_PORT": str(port),
         "TRADEFLOW_FILL_TIMEOUT_S": "5",
     }
-    ingress = start_process(
-        [sys.executable, "-m", "workers.console.main", "ingress"],
-        env=env,
-        host="127.0.0.1",
-        port=port,
-        log=Path(env["TRADEFLOW_DATA_DIR"]) / "ingress.log",
-    )
+    ingresses: list[subprocess.Popen[bytes]] = []
+
+    def start_ingress() -> None:  # while the worker process starts
+        ingresses.append(
+            start_process(
+                [sys.executable, "-m", "workers.console.main", "ingress"],
+                env=env,
+                host="127.0.0.1",
+                port=port,
+                log=Path(env["TRADEFLOW_DATA_DIR"]) / "ingress.log",
+            )
+        )
+
     try:
-        for stack in run_stack(env, spans, "workers.app:rabbitmq", worker_log):
+        for stack in run_stack(env, spans, "workers.app:rabbitmq", worker_log, start_ingress):
             stack.emulator = alpaca_emulator
             driver = SlackDriver(
                 f"http://127.0.0.1:{port}/slack/events",
@@ -170,9 +177,10 @@ def slack_stack(
                 slack_emulator,
                 user_id="U123",
             )
-            yield SlackStack(stack, slack_emulator, driver, ingress)
+            yield SlackStack(stack, slack_emulator, driver, ingresses[0])
     finally:
-        stop_process(ingress)
+        for ingress in ingresses:
+            kill_process(ingress)
 
 
 @pytest.fixture

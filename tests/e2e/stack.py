@@ -4,12 +4,14 @@ handles tests hold on them (conftest.py composes them into fixtures)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,48 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 OPERATOR = "OPS1"  # an admin and an operator in every stack, and TRADEFLOW_OPERATOR
 
 
+class StoreLoop:
+    """One store for the test process, opened at its first use on an event loop of its own thread.
+
+    A test that waits on the store looks at it many times: each look is then one request, not a new client
+    with its table checks (which cost the workers the test waits for a share of the machine's two cores).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._store: Any = None
+
+    def call(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
+        if self._loop is None:
+            from workers.bootstrap import open_store
+
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="stack-store", daemon=True)
+            thread.start()
+            self._loop, self._thread = loop, thread
+            self._store = asyncio.run_coroutine_threadsafe(open_store(self.settings), loop).result()
+
+        async def run() -> Any:
+            return await work(self._store)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result()
+
+    def close(self) -> None:
+        loop, thread, store = self._loop, self._thread, self._store
+        self._loop = self._thread = self._store = None
+        if loop is None or thread is None:
+            return
+        try:
+            if store is not None:
+                asyncio.run_coroutine_threadsafe(store.close(), loop).result(timeout=30)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=30)
+            loop.close()
+
+
 @dataclass
 class Stack:
     env: dict[str, str]
@@ -30,6 +74,7 @@ class Stack:
     queues: QueueReader
     workers: list[subprocess.Popen[bytes]]
     emulator: Any = None  # the Alpaca emulator the workers trade on, when they do
+    store_loop: StoreLoop | None = field(default=None, repr=False)
 
     def cli(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -41,17 +86,18 @@ class Stack:
             cwd=REPO_ROOT,
         )
 
-    def store_call(self, work: Callable[[Any], Any]) -> Any:
-        from workers.bootstrap import open_store
+    def store_call(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
+        """`await work(store)` on the stack's store (opened once, closed with the stack)."""
+        if self.store_loop is None:
+            self.store_loop = StoreLoop(self.settings)
+        return self.store_loop.call(work)
 
-        async def run() -> Any:
-            store = await open_store(self.settings)
-            try:
-                return await work(store)
-            finally:
-                await store.close()
+    def trade_status(self, trade_id: object) -> str:
+        """The trade's status in the store, "" while it has no record (what `trade show` would print)."""
+        import uuid
 
-        return asyncio.run(run())
+        record = self.store_call(lambda store: store.get_trade(uuid.UUID(str(trade_id))))
+        return str(record.status) if record is not None else ""
 
     def queue(self, stage: str) -> str:
         return self.settings.queue(stage)
@@ -77,6 +123,7 @@ def start_workers(env: dict[str, str], app: str, log: Path | None = None) -> sub
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a worker as an operator would: SIGTERM, and dramatiq's graceful shutdown (2-4 s)."""
     if process.poll() is None:
         process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
         try:
@@ -84,6 +131,19 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def kill_process(process: subprocess.Popen[bytes]) -> None:
+    """End a process started in a session of its own, and everything it forked, at once (SIGKILL).
+
+    For a fixture's teardown, once the test's assertions are done: its queues are the test's own and are
+    deleted next, its tables are the test's own too, so nothing a graceful shutdown (2-4 s of dramatiq's)
+    would finish is ever looked at again.
+    """
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def stop_workers(stack: Stack) -> None:
@@ -104,43 +164,52 @@ def wait_for_consumers(queues: QueueReader, settings: Settings) -> None:
     eventually(lambda: all(queues.consumers(settings.queue(s)) for s in STAGE_NAMES), timeout=60)
 
 
-def make_operator(settings: Settings) -> None:
+def make_operator(stack: Stack) -> None:
     """OPERATOR, the seeded admin, grants itself the operator role, as a deployment's first admin would."""
     from workers.access.journal import Journal
     from workers.access.roles import grant, seed_from_settings
-    from workers.bootstrap import open_store
 
-    async def run() -> None:
-        store = await open_store(settings)
-        try:
-            journal = Journal(store, settings.tradeflow_audit_retention_days)
-            await seed_from_settings(store, journal, settings)
-            await grant(store, journal, OPERATOR, ["operator"], by=OPERATOR)
-        finally:
-            await store.close()
+    settings = stack.settings
 
-    asyncio.run(run())
+    async def run(store: Any) -> None:
+        journal = Journal(store, settings.tradeflow_audit_retention_days)
+        await seed_from_settings(store, journal, settings)
+        await grant(store, journal, OPERATOR, ["operator"], by=OPERATOR)
+
+    stack.store_call(run)
 
 
 def run_stack(
-    env: dict[str, str], spans: Path, app: str | None, worker_log: Path | None = None
+    env: dict[str, str],
+    spans: Path,
+    app: str | None,
+    worker_log: Path | None = None,
+    while_starting: Callable[[], None] | None = None,
 ) -> Iterator[Stack]:
     """A stack on `env`: its operator made, a worker process on `app` (None: no workers) consuming every
-    stage; stopped when the generator closes."""
+    stage; stopped when the generator closes. `while_starting` runs while the worker process starts (its
+    start takes seconds, mostly Python's imports): start another process of the stack there."""
     settings = load_settings(env)
-    make_operator(settings)
     queues = QueueReader(env["RABBITMQ_URL"])
     workers = [start_workers(env, app, worker_log)] if app else []
+    outbox = Path(env["TRADEFLOW_DATA_DIR"]) / "notifications.log"
+    stack = Stack(env, settings, spans, outbox, queues, workers)
     try:
+        if while_starting is not None:
+            while_starting()
+        make_operator(stack)  # while the worker process starts
         if workers:  # ready when every stage queue has a consumer
             wait_for_consumers(queues, settings)
-        yield Stack(
-            env, settings, spans, Path(env["TRADEFLOW_DATA_DIR"]) / "notifications.log", queues, workers
-        )
+        yield stack
     finally:
-        for process in workers:
-            stop_process(process)
-        queues.close()
+        try:
+            for process in workers:
+                kill_process(process)
+            workers.clear()
+            if stack.store_loop is not None:
+                stack.store_loop.close()
+        finally:
+            queues.close()
 
 
 @dataclass
