@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test bench faults lint format lock dynamodb-local traces clean compose-check
+.PHONY: up test test-fast bench faults lint format lock dynamodb-local traces clean compose-check
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,16 @@ traces: $(PHOENIX_STAMP)
 	mkdir -p .data/phoenix
 	$(PHOENIX_ENV) $(PHOENIX_VENV)/bin/phoenix serve
 
+# Every test, over both cores: pytest-xdist gives each worker one module at a time, the longest first
+# (tests/conftest.py), and the 30 slowest tests are named at the end.
+PYTEST_XDIST := -n 2 --dist loadscope --no-loadscope-reorder
+
 test: $(STAMP) dynamodb-local
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_XDIST)
+
+# The inner loop, under a minute: unit, contract and fuzz tests (no worker process is started).
+test-fast: $(STAMP) dynamodb-local
+	$(BIN)/python -m pytest -q $(PYTEST_XDIST) tests/unit tests/contract tests/fuzz
 
 # compose.yaml against the Compose Specification check-jsonschema ships with it (works offline).
 compose-check: $(STAMP)
@@ -52,7 +60,8 @@ compose-check: $(STAMP)
 bench: $(STAMP) dynamodb-local
 	$(BIN)/python -m bench.run
 
-# The fault campaign with N = 1,000 trades (make test runs it with about 100); FAULT_SEED=S replays a run.
+# The fault campaign with N = 1,000 trades (make test runs the smallest N that meets every kind of fault,
+# tests/faults/test_campaign.py); FAULT_SEED=S replays a run.
 faults: $(STAMP) dynamodb-local
 	$(BIN)/python -m tests.faults.campaign --trades 1000 $(if $(FAULT_SEED),--seed $(FAULT_SEED))
 

@@ -1,6 +1,55 @@
+"""The suite's shared fixtures (the plugins below) and the order its modules run in.
+
+`make test` runs the suite over both cores with pytest-xdist, one module at a time per worker
+(`--dist loadscope --no-loadscope-reorder`): each worker takes the next module in the order below when it
+is free. The longest modules go first, so the short ones fill the end of the run on both workers instead of
+one worker finishing a long module alone.
+"""
+
+from __future__ import annotations
+
+import pytest
+
 pytest_plugins = [
     "tests.fixtures_dynamo",
     "tests.fixtures_rabbitmq",
     "tests.fixtures_alpaca",
     "tests.fixtures_slack",
 ]
+
+# Modules that take the longest (pytest --durations names them), first; then whole directories, slowest
+# first. A module not named keeps its place within its directory.
+FIRST = (
+    "tests/faults/test_campaign.py",
+    "tests/e2e/test_no_secrets.py",
+    "tests/e2e/test_logging.py",
+    "tests/e2e/test_alpaca_flow.py",
+    "tests/e2e/test_reconcile.py",
+    "tests/e2e/test_trade_trace.py",
+    "tests/e2e/test_audit_chain.py",
+    "tests/e2e/test_up.py",
+    "tests/e2e/test_access.py",
+)
+DIRECTORIES = (
+    "tests/faults/",
+    "tests/e2e/",
+    "tests/integration/",
+    "tests/emulators/",
+    "tests/contract/",
+    "tests/fuzz/",
+    "tests/unit/",
+)
+
+
+def _rank(path: str) -> tuple[int, int]:
+    if path in FIRST:
+        return 0, FIRST.index(path)
+    for n, directory in enumerate(DIRECTORIES, start=1):
+        if path.startswith(directory):
+            return n, 0
+    return len(DIRECTORIES) + 1, 0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules in the order above, each one's tests together and in their own order (a stable sort)."""
+    items.sort(key=lambda item: _rank(item.nodeid.split("::", 1)[0]))
