@@ -15,31 +15,42 @@ import time
 from pathlib import Path
 
 from bench import chain
-from bench.run import OUT, flood, warm_store
 from bench.stack import LoopbackStack
 from workers.settings import load_settings
 
-Sample = dict[int, tuple[str, float]]  # pid → (command line, CPU seconds so far)
+Sample = dict[int, tuple[str, float, int]]  # pid → (command line, CPU seconds so far, process group)
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc/PID/stat (fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sample() -> Sample:
-    """Every process of the machine: its command line and its CPU time so far."""
+    """Every process of the machine: its command line, its CPU time so far and its process group."""
     found: Sample = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            found[int(entry.name)] = (command.strip(), cpu_seconds(int(entry.name)))
+            fields = _stat(int(entry.name))
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            found[int(entry.name)] = (command.strip(), cpu, int(fields[2]))
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue  # it ended meanwhile
     return found
+
+
+def groups_ms_per_trade(before: Sample, after: Sample, trades: int, groups: set[int]) -> float:
+    """CPU ms per trade of every process in `groups` (process groups: a worker and what it forked)."""
+    spent = sum(after[pid][1] - before[pid][1] for pid in after if pid in before and after[pid][2] in groups)
+    return round(spent * 1000 / trades, 1)
 
 
 def per_trade_ms(before: Sample, after: Sample, trades: int) -> list[tuple[float, str]]:
@@ -53,6 +64,8 @@ def per_trade_ms(before: Sample, after: Sample, trades: int) -> list[tuple[float
 
 
 def main() -> None:
+    from bench.run import OUT, flood, warm_store
+
     parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__)
     parser.add_argument("--trades", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")

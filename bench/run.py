@@ -4,8 +4,10 @@
 2. the store ceiling: the chain's DynamoDB calls, handlers inline, 16 trades in flight, no messaging;
 3. the synchronous inline baseline: the seed's shape, one trade after another, Slack included;
 4. tradeflow, full chain, through the ingress: throughput with 1 and 2 worker processes over --trades
-   trades, end-to-end latency split by stage at a steady --steady-rate, and the ingress ack at --ack-rate
-   while the chain is busy.
+   trades (and the CPU per trade of tradeflow's own processes meanwhile), end-to-end latency split by
+   stage at a steady --steady-rate, and the ingress ack at --ack-rate while the chain is busy;
+5. tradeflow on the Alpaca emulator at Alpaca's real 200 requests a minute (bench/alpaca.py): Alpaca
+   requests per trade by route, and a burst of --burst trades into one account.
 It prints one table and the goal ratios, and writes bench/out/bench.json and bench/out/bench.png.
 """
 
@@ -21,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import chain
+from bench import chain, cpu
 from bench.inline import SilentNotifier, WriteCounter, bench_trade, run_inline
 from bench.load import SYMBOLS
 from bench.messaging import NoopChain
@@ -45,6 +47,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warm-trades", type=int, default=1000, help="unmeasured, to warm DynamoDB Local")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--users", type=int, default=200, help="distinct traders the load spreads over")
+    parser.add_argument(
+        "--burst", type=int, default=1000, help="the Alpaca burst's trades (0: no Alpaca part)"
+    )
     return parser.parse_args()
 
 
@@ -75,6 +80,10 @@ def main() -> None:
         results["tradeflow"] = tradeflow(stack, settings, users, args)
     finally:
         stack.close()
+    if args.burst:
+        from bench import alpaca
+
+        results["alpaca"] = alpaca.run(users, args.burst, max(args.processes))
     results["finished_at"] = datetime.now(UTC).isoformat()
     OUT.mkdir(exist_ok=True)
     (OUT / "bench.json").write_text(json.dumps(results, indent=2))
@@ -159,15 +168,29 @@ def tradeflow(
     """Per worker-process count: throughput over --trades trades, latency at a steady --steady-rate, and the
     ingress ack at --ack-rate (faster than the chain goes, so it is busy throughout)."""
     secret = settings.slack_signing_secret
-    out: dict[str, Any] = {"throughput": {}, "latency": {}, "latency_samples_ms": {}, "ingress_ack": {}}
+    out: dict[str, Any] = {
+        "throughput": {},
+        "cpu_ms_per_trade": {},
+        "latency": {},
+        "latency_samples_ms": {},
+        "ingress_ack": {},
+    }
     out["latency_rate_per_s"] = args.steady_rate
     steady = int(args.steady_rate * args.steady_seconds)
     for processes in args.processes:
         print(f"tradeflow: {args.trades} trades, {processes} worker process(es)…", flush=True)
         stack.start_workers(processes)
         asyncio.run(flood(stack, secret, users, 50, None))  # warm every process
+        before = cpu.sample()
         sent, _, delivered = asyncio.run(flood(stack, secret, users, args.trades, None))
+        after = cpu.sample()
         out["throughput"][str(processes)] = chain.throughput(sent, delivered)
+        workers, ingress = stack.tradeflow_pids()
+        out["cpu_ms_per_trade"][str(processes)] = {
+            "tradeflow": cpu.groups_ms_per_trade(before, after, args.trades, workers | ingress),
+            "workers": cpu.groups_ms_per_trade(before, after, args.trades, workers),
+            "ingress": cpu.groups_ms_per_trade(before, after, args.trades, ingress),
+        }
         print(
             f"tradeflow: latency at a steady {args.steady_rate:g}/s ({steady} trades), {processes}…",
             flush=True,

@@ -28,7 +28,7 @@ from workers.chain.routing import STAGE_NAMES
 from workers.console.stack.children import start_process
 from workers.console.stack.children import stop_process as stop
 from workers.console.stack.local_dynamodb import LocalDynamo, start_local_dynamodb
-from workers.console.stack.up import ensure_rabbitmq
+from workers.console.stack.up import ensure_rabbitmq, ensure_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APP = "workers.app:rabbitmq"
@@ -69,6 +69,7 @@ class LoopbackStack:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         rabbitmq_url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
         ensure_rabbitmq(rabbitmq_url)
+        ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))  # the Alpaca budget, shared
         self.dynamo_port = free_port()
         self.start_dynamodb()
         self._started.callback(self.stop_dynamodb)
@@ -108,14 +109,20 @@ class LoopbackStack:
             "--post-burst", "100000", "--post-per-s", "100000",
         ]  # fmt: skip
         self._serve(slack, slack_port, "slack-emulator.log")
-        self._serve(
+        self.ingress = self._serve(
             [sys.executable, "-m", "workers.console.main", "ingress"], self.ingress_port, "ingress.log"
         )
         return self
 
-    def _serve(self, cmd: list[str], port: int, log: str) -> None:
+    def _serve(self, cmd: list[str], port: int, log: str) -> subprocess.Popen[bytes]:
         process = start_process(cmd, env=self.env, host="127.0.0.1", port=port, log=self.out_dir / log)
         self._started.callback(stop, process)
+        return process
+
+    def tradeflow_pids(self) -> tuple[set[int], set[int]]:
+        """tradeflow's own processes: (the workers' process groups, each started in a session of its own;
+        the ingress's pid)."""
+        return {process.pid for process in self.workers.values()}, {self.ingress.pid}
 
     @property
     def ingress_url(self) -> str:
