@@ -21,9 +21,12 @@ import json
 import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from bench import chain
 from bench.stack import LoopbackStack
@@ -50,8 +53,6 @@ def alpaca_stack(users: list[str]) -> LoopbackStack:
 
 
 def _trade(user: str, symbol: str, **fields: Any) -> TradeRequest:
-    from datetime import UTC, datetime
-
     values: dict[str, Any] = {
         "trade_id": uuid.uuid4(),
         "user_id": user,
@@ -65,14 +66,21 @@ def _trade(user: str, symbol: str, **fields: Any) -> TradeRequest:
     return TradeRequest(**values)
 
 
-def publish(settings: Settings, trades: list[TradeRequest]) -> list[uuid.UUID]:
+def publish(
+    settings: Settings, trades: list[TradeRequest], rate_per_s: float | None = None
+) -> list[uuid.UUID]:
+    """Submit the trades, all at once or at a steady rate (each stamped when it is sent)."""
     publisher = Publisher(settings)
+    started = time.perf_counter()
     try:
-        for trade in trades:
+        for n, trade in enumerate(trades):
+            if rate_per_s:
+                time.sleep(max(0.0, started + n / rate_per_s - time.perf_counter()))
+                trade = msgspec.structs.replace(trade, submitted_at=datetime.now(UTC))
             publisher.submit(SubmitTrade(trade=trade))
     finally:
         publisher.close()
-    return [trade.trade_id for trade in trades]
+    return [trade.trade_id for trade in trades]  # a restamped copy keeps its trade id
 
 
 async def statuses(settings: Settings, trade_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
@@ -124,8 +132,8 @@ def requests_per_trade(stack: LoopbackStack, settings: Settings, users: list[str
     wait_for(settings, publish(settings, market(40)), {"executed"}, 180)
 
     admin.clear_requests()
-    print("alpaca: requests per market trade (100 trades)…", flush=True)
-    wait_for(settings, publish(settings, market(100)), {"executed"}, 300)
+    print("alpaca: requests per market trade (100 trades at 5/s)…", flush=True)
+    wait_for(settings, publish(settings, market(100), rate_per_s=5), {"executed"}, 300)
     out["market"] = per_trade(admin, 100)
 
     print("alpaca: requests per limit trade that rests, then fills (20 trades)…", flush=True)
