@@ -1,4 +1,4 @@
-"""Alpaca's rate limit at the emulator: per API key and per API, 429 with Alpaca's body and headers beyond it."""
+"""Alpaca's rate limit at the emulator: per API key and per API, a 429 with Alpaca's body and headers."""
 
 from __future__ import annotations
 
