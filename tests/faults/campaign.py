@@ -5,8 +5,10 @@ smallest N that still meets every kind of fault (tests/faults/test_campaign.py s
     python -m tests.faults.campaign --trades 1000 [--seed S] [--rate 5]
 
 The seed is printed first: the same seed gives the same trades and the same faults in the same order.
-RabbitMQ is a node of the campaign's own (tests/faults/rabbitmq_node.py), started beside the machine's and
-stopped at the end, so restarting it disturbs nothing else that runs meanwhile.
+RabbitMQ is a cluster of the campaign's own, three nodes (tests/faults/cluster.py) started beside the
+machine's node and stopped at the end, so restarting or losing one disturbs nothing else that runs
+meanwhile; every process is given all three URLs. Beside the faults injectors.py knows, each kind of
+tests/faults/kinds is injected and checked, and the summary prints one line per kind.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from typing import Any
 
 from bench.stack import ROOT, LoopbackStack
 from tests.faults.checks import Figures, check, is_settled, read_notified, read_trades
+from tests.faults.cluster import RabbitCluster
 from tests.faults.injectors import ALPACA_TIMEOUT_S, Fault, FaultLog, Injector, plan_faults
+from tests.faults.kinds.context import KindOutcome, KindRun, Seen
+from tests.faults.kinds.registry import check_kinds
 from tests.faults.load import Submitted, trade_load
-from tests.faults.rabbitmq_node import RabbitNode
 from workers.bootstrap import open_store
 from workers.chain.routing import STAGE_NAMES
 from workers.settings import load_settings
@@ -39,6 +43,10 @@ from workers.store.port import TradeStore
 
 DUPLICATING_APP = "tests.e2e.duplicating_app:rabbitmq"  # every message it publishes is delivered twice
 OPERATOR = "UFAULTOPS"
+# The workers' TRADEFLOW_STUCK_AFTER_S: stale_replay holds persistence down past it. It is every trade's
+# deadline too: one that waits longer fails NOT_EXECUTED_IN_TIME (told), so it stays well above the waits
+# the other faults cause (a 429 pauses every Alpaca request until the limit's reset, up to a minute).
+STUCK_AFTER_S = 120.0
 
 
 @dataclass
@@ -50,6 +58,12 @@ class CampaignResult:
     dead_letters: dict[str, Any]
     seconds: float
     phases: dict[str, float]
+    kinds: list[KindOutcome]
+
+    def problems(self) -> dict[str, list[str]]:
+        """The verdicts that failed, and each kind that was never injected or whose check failed."""
+        broken = {k.kind: k.problems or ["never injected"] for k in self.kinds if not k.ok}
+        return {**self.figures.problems(), **broken}
 
     def lines(self) -> list[str]:
         return [
@@ -59,16 +73,23 @@ class CampaignResult:
             f"faults injected: {self.faults.counts()}",
             f"dead letters: {self.dead_letters['listed']} ({dict(self.dead_letters['reasons'])})",
             *self.figures.lines(),
+            *(outcome.line() for outcome in self.kinds),
             f"took {self.seconds:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in self.phases.items())})",
         ]
 
 
 def run_campaign(
-    trades: int, seed: int, out_dir: Path, rate_per_s: float = 4.0, fill_timeout_s: float | None = None
+    trades: int,
+    seed: int,
+    out_dir: Path,
+    rate_per_s: float = 4.0,
+    fill_timeout_s: float | None = None,
+    stuck_after_s: float = STUCK_AFTER_S,
 ) -> CampaignResult:
     """`fill_timeout_s`: the workers' TRADEFLOW_FILL_TIMEOUT_S (None: tradeflow's default, 30 s). A worker
     killed during an execution holds the trade's order lease for the fill wait plus a minute; the trade
-    settles only once the lease runs out, so a shorter fill wait settles the campaign sooner."""
+    settles only once the lease runs out, so a shorter fill wait settles the campaign sooner.
+    `stuck_after_s`: the workers' TRADEFLOW_STUCK_AFTER_S (see STUCK_AFTER_S)."""
     started = time.monotonic()
     rng = random.Random(seed)
     users = [f"UF{n:03d}" for n in range(30)]
@@ -78,12 +99,13 @@ def run_campaign(
         "TRADEFLOW_MAX_BACKOFF_MS": "5000",
         "TRADEFLOW_OPERATOR": OPERATOR,
         "TRADEFLOW_ADMINS": OPERATOR,
+        "TRADEFLOW_STUCK_AFTER_S": str(stuck_after_s),
     }
     if fill_timeout_s is not None:
         env["TRADEFLOW_FILL_TIMEOUT_S"] = str(fill_timeout_s)
-    rabbitmq = RabbitNode()
-    env["RABBITMQ_URL"] = rabbitmq.url
-    # The node boots while the rest of the stack starts (nothing but the workers needs it at once).
+    rabbitmq = RabbitCluster()
+    env["RABBITMQ_URL"] = rabbitmq.url  # all three nodes: each process uses the first that answers
+    # The cluster forms while the rest of the stack starts (nothing but the workers needs it at once).
     booting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rabbitmq-node")
     booted = booting.submit(rabbitmq.start)
     booting.shutdown(wait=False)
@@ -104,12 +126,14 @@ def run_campaign(
     injector: Injector | None = None
     try:
         booted.result()
-        injector = Injector(stack, log, rabbitmq)
+        kinds = KindRun(stack, log, rabbitmq, users, settings)
+        injector = Injector(stack, log, rabbitmq, kinds)
         # The seeded admin makes itself an operator, to replay dead letters and reconcile as one.
         _cli(stack, "users", "add", OPERATOR, "--role", "operator", "--as", OPERATOR)
         stack.start_stage_workers({"validation": DUPLICATING_APP, "execution": DUPLICATING_APP})
+        replicas = rabbitmq.queue_members(stack.prefix)  # declared by the workers, after the cluster formed
         phases["start"] = time.monotonic() - started
-        plan = plan_faults(random.Random(rng.random()), trades, trades / rate_per_s)
+        plan = plan_faults(random.Random(rng.random()), trades, trades / rate_per_s, tuple(users))
         faults = threading.Thread(target=_inject, args=(injector, plan, stopping), daemon=True)
         faults.start()
         load_rng = random.Random(rng.random())
@@ -118,15 +142,19 @@ def run_campaign(
         )
         phases["load"] = time.monotonic() - started - sum(phases.values())
         faults.join()
+        submitted.accepted |= kinds.probes.accepted  # the kinds' own trades are checked like the load's
+        refused = kinds.probes.refused.items()
+        submitted.refused.update({t: a for t, a in refused if t not in submitted.accepted})
         phases["faults after the load"] = time.monotonic() - started - sum(phases.values())
         injector.clear()
         _restart_missing(stack, rabbitmq)
         trade_ids = asyncio.run(_known_trades(stack, submitted))
-        _settle(stack, trade_ids, timeout_s=240, stall_s=30)
+        # a stale trade's verdict waits its deadline and an attempt's limit (the fill wait and a minute)
+        _settle(stack, trade_ids, timeout_s=300, stall_s=60)
         dead_letters = _replay_dead_letters(stack)
         _settle(stack, trade_ids, timeout_s=240, stall_s=90)
         phases["settle and replay"] = time.monotonic() - started - sum(phases.values())
-        figures = asyncio.run(_check(stack, trade_ids, log))
+        figures, outcomes = asyncio.run(_check(stack, trade_ids, log, kinds, replicas, dead_letters))
         figures.dead_letters_replayed = dead_letters["replayed"]
         figures.unexplained_dead_letters = dead_letters["unexplained"]
     finally:
@@ -137,7 +165,9 @@ def run_campaign(
             if injector is not None:
                 injector.close()
             rabbitmq.close()
-    return CampaignResult(seed, submitted, log, figures, dead_letters, time.monotonic() - started, phases)
+    return CampaignResult(
+        seed, submitted, log, figures, dead_letters, time.monotonic() - started, phases, outcomes
+    )
 
 
 def _inject(injector: Injector, plan: list[Fault], stopping: threading.Event) -> None:
@@ -159,8 +189,8 @@ def _inject(injector: Injector, plan: list[Fault], stopping: threading.Event) ->
         thread.join()
 
 
-def _restart_missing(stack: LoopbackStack, rabbitmq: RabbitNode) -> None:
-    rabbitmq.start_app(check=False)
+def _restart_missing(stack: LoopbackStack, rabbitmq: RabbitCluster) -> None:
+    rabbitmq.revive()
     if stack.dynamo is None:
         stack.start_dynamodb()
     for stage in STAGE_NAMES:
@@ -225,28 +255,49 @@ async def _unsettled(store: TradeStore, trade_ids: set[uuid.UUID]) -> list[uuid.
 def _replay_dead_letters(stack: LoopbackStack) -> dict[str, Any]:
     """Every dead letter must say why it died; then each is replayed, as an operator would."""
     listed = json.loads(_cli(stack, "dlq", "list", "--json"))
-    unexplained, replayed, reasons = [], 0, Counter[str]()
+    unexplained, replayed, reasons, trade_ids = [], 0, Counter[str](), set()
     for queue in listed["queues"]:
         for letter in queue["messages"]:
             reasons[f"{queue['stage']}: {(letter.get('reason') or '')[:100]}"] += 1
+            trade_ids.add(str(letter.get("trade_id")))
             if not letter.get("reason"):
                 unexplained.append(f"{queue['queue']} {letter['message_id']}")
         if queue["dead_letters"]:
             doc = json.loads(_cli(stack, "dlq", "replay", queue["stage"], "--all", "--json"))
             replayed += len(doc.get("replayed", []))
-    return {"listed": listed["total"], "replayed": replayed, "unexplained": unexplained, "reasons": reasons}
+    return {
+        "listed": listed["total"],
+        "replayed": replayed,
+        "unexplained": unexplained,
+        "reasons": reasons,
+        "trade_ids": trade_ids,
+    }
 
 
-async def _check(stack: LoopbackStack, trade_ids: set[uuid.UUID], log: FaultLog) -> Figures:
-    from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
-    from emulators.slack.admin_client import AdminClient as SlackAdmin
-
-    store = await open_store(load_settings(stack.settings_env()))
+async def _check(
+    stack: LoopbackStack,
+    trade_ids: set[uuid.UUID],
+    log: FaultLog,
+    kinds: KindRun,
+    replicas: dict[str, int],
+    dead_letters: dict[str, Any],
+) -> tuple[Figures, list[KindOutcome]]:
+    settings = load_settings(stack.settings_env())
+    store = await open_store(settings)
     try:
         trades = await read_trades(store, trade_ids)
-        return await check(
-            store, trades, AlpacaAdmin(stack.alpaca_origin), SlackAdmin(stack.slack_origin), log.guard_windows
+        figures = await check(store, trades, kinds.alpaca, kinds.slack, log.guard_windows)
+        requests = kinds.alpaca.requests()["requests"]
+        seen = Seen(
+            store=store,
+            settings=settings,
+            trades=trades,
+            orders=kinds.alpaca.orders(),
+            order_requests=[r for r in requests if r["method"] == "POST" and r["route"] == "/v2/orders"],
+            messages=kinds.slack.messages(),
+            dead_letter_trades=set(dead_letters["trade_ids"]),
         )
+        return figures, await check_kinds(seen, kinds, replicas)
     finally:
         await store.close()
 
@@ -282,7 +333,7 @@ def main() -> int:
     print("\n".join(result.lines()))
     for entry in result.faults.entries:
         print(f"  +{entry[0] - result.faults.started:7.1f}s  {entry[1]}  {entry[2]}")
-    problems = result.figures.problems()
+    problems = result.problems()
     for name, values in problems.items():
         print(f"✗ {name}: {len(values)}")
         for value in values[:20]:

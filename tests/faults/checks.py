@@ -17,10 +17,10 @@ from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
 from emulators.slack.admin_client import AdminClient as SlackAdmin
 from messages.records import TradeRecord
 from tests.faults.injectors import ALPACA_TIMEOUT_S
+from tests.faults.told import check_told
 from workers.handlers.audit import NOTIFIED_KEY
 from workers.store.port import TradeStore
 
-FINAL_DM_PREFIXES = ("✅ Trade Executed", "❌ Trade Execution Failed", "❌ Trade Rejected")
 # An order whose safety check passed just before the account turned live may still land: the check and the
 # order are two requests, each bounded by the Alpaca timeout. Orders later in the window must not exist.
 GUARD_GRACE_S = 2 * ALPACA_TIMEOUT_S + 0.5
@@ -42,6 +42,8 @@ class Figures:
     dead_letters_replayed: int = 0
     orders_while_guard_failed: list[str] = field(default_factory=list)
     orders_at_alpaca: int = 0
+    untold: list[str] = field(default_factory=list)  # accepted, and the trader never heard how it ended
+    simulated_beside_order: list[str] = field(default_factory=list)  # simulated, and Alpaca has its order
 
     def verdicts(self) -> dict[str, list[str]]:
         """Every verdict of the campaign, by name, with what went wrong (empty: it held)."""
@@ -54,6 +56,8 @@ class Figures:
             "position mismatches": self.position_mismatches,
             "unexplained dead letters": self.unexplained_dead_letters,
             "orders while the paper guard failed": self.orders_while_guard_failed,
+            "untold submissions": self.untold,
+            "simulated beside a real order": self.simulated_beside_order,
         }
 
     def problems(self) -> dict[str, list[str]]:
@@ -64,9 +68,11 @@ class Figures:
             f"trades accepted: {self.trades}  statuses: {dict(self.statuses)}  methods: {dict(self.methods)}",
             f"orders at Alpaca: {self.orders_at_alpaca}",
             f"lost: {len(self.lost)}  in reconciliation with a reason: {len(self.in_reconciliation)}",
-            f"duplicate orders: {len(self.duplicate_orders)}  executed twice: {len(self.executed_twice)}",
-            f"duplicate notifications: {len(self.duplicate_notifications)}  "
+            f"duplicate orders: {len(self.duplicate_orders)}  executed twice: {len(self.executed_twice)}  "
+            f"simulated beside a real order: {len(self.simulated_beside_order)}",
+            f"duplicate DMs (a trade's notice posted twice): {len(self.duplicate_notifications)}  "
             f"missing notifications: {len(self.missing_notifications)}",
+            f"untold submissions: {len(self.untold)}",
             f"position mismatches: {len(self.position_mismatches)}",
             f"dead letters replayed: {self.dead_letters_replayed}  "
             f"unexplained: {len(self.unexplained_dead_letters)}",
@@ -121,7 +127,9 @@ async def check(
         elif record is not None and not record.is_terminal:
             figures.in_reconciliation.append(f"{trade_id}: {record.status} ({record.error_message})")
     _orders(figures, trades, alpaca.orders(), guard_windows)
-    _notifications(figures, trades, slack.messages())
+    told = check_told(trades, alpaca.orders(), slack.messages())
+    figures.duplicate_notifications, figures.missing_notifications = told.duplicate, told.missing
+    figures.untold, figures.simulated_beside_order = told.untold, told.simulated_beside_order
     await _positions(figures, store, trades)
     return figures
 
@@ -148,26 +156,6 @@ def _orders(
         created = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).timestamp()
         if any(start + GUARD_GRACE_S < created < end for start, end in guard_windows):
             figures.orders_while_guard_failed.append(f"{order['client_order_id']} at {order['created_at']}")
-
-
-def _notifications(
-    figures: Figures, trades: dict[uuid.UUID, TradeRecord | None], messages: list[dict[str, Any]]
-) -> None:
-    told: Counter[str] = Counter()
-    for message in messages:
-        text = message.get("text") or ""
-        if not text.startswith(FINAL_DM_PREFIXES):
-            continue
-        for trade_id in trades:
-            if str(trade_id) in text:
-                told[str(trade_id)] += 1
-                break
-    for trade_id, record in trades.items():
-        count = told[str(trade_id)]
-        if count > 1:
-            figures.duplicate_notifications.append(f"{trade_id}: {count} final DMs")
-        if record is not None and record.is_terminal and count == 0:
-            figures.missing_notifications.append(f"{trade_id}: {record.status}, never told")
 
 
 async def _positions(

@@ -15,6 +15,9 @@ from typing import Any
 from bench.stack import LoopbackStack
 from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
 from emulators.slack.admin_client import AdminClient as SlackAdmin
+from tests.faults.cluster import RabbitCluster
+from tests.faults.kinds import registry
+from tests.faults.kinds.context import FaultLocks, KindRun
 from tests.faults.rabbitmq_node import RabbitNode
 from workers.chain.routing import STAGE_NAMES
 
@@ -61,9 +64,11 @@ class FaultLog:
         return counted
 
 
-def plan_faults(rng: random.Random, n_trades: int, duration_s: float) -> list[Fault]:
-    """Every kind at least once (each Alpaca slowness phase and both Slack faults too), more as N grows, at
-    random times within the load."""
+def plan_faults(
+    rng: random.Random, n_trades: int, duration_s: float, users: tuple[str, ...] = ("UF000",)
+) -> list[Fault]:
+    """Every kind at least once (each Alpaca slowness phase and both Slack faults too, and each of
+    tests/faults/kinds'), more as N grows, at random times within the load."""
     scale = max(1, n_trades // 100)
     kills = max(len(STAGE_NAMES), 2 * scale)
     planned: list[tuple[str, dict[str, Any]]] = [
@@ -99,6 +104,7 @@ def plan_faults(rng: random.Random, n_trades: int, duration_s: float) -> list[Fa
         planned.append(("market_closed", {"closed_s": rng.uniform(1.0, 3.0)}))
     # longer than the checks' grace (two Alpaca timeouts), so part of the window is always checked
     planned.append(("paper_guard_fails", {"live_s": rng.uniform(6.0, 9.0)}))
+    planned += registry.plan_kinds(rng, list(users), scale)
     return sorted(
         (Fault(rng.uniform(0.05, 0.85) * duration_s, kind, params) for kind, params in planned),
         key=lambda fault: fault.at_s,
@@ -109,7 +115,9 @@ def plan_faults(rng: random.Random, n_trades: int, duration_s: float) -> list[Fa
 class Injector:
     stack: LoopbackStack
     log: FaultLog
-    rabbitmq: RabbitNode  # the campaign's own node, the one its stack uses
+    rabbitmq: RabbitNode | RabbitCluster  # the campaign's own RabbitMQ, the one its stack uses
+    kinds: KindRun | None = None  # tests/faults/kinds' injections, when the campaign plans them
+    locks: FaultLocks = field(default_factory=FaultLocks)  # faults that must not overlap
     alpaca: AlpacaAdmin = field(init=False)
     slack: SlackAdmin = field(init=False)
     _stage_locks: dict[str, threading.Lock] = field(init=False)
@@ -123,13 +131,20 @@ class Injector:
         self.slack = SlackAdmin(self.stack.slack_origin)
         self._stage_locks = {stage: threading.Lock() for stage in STAGE_NAMES}
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fault-starter")
+        if self.kinds is not None:
+            self.kinds.restarts, self.kinds.locks = self, self.locks
 
     def close(self) -> None:
         """After the stack is closed: the thread that started any DynamoDB Local again ends."""
         self._starter.shutdown(wait=True)
 
     def inject(self, fault: Fault) -> None:
-        getattr(self, fault.kind)(**fault.params)
+        if fault.kind in registry.INJECTIONS:
+            if self.kinds is None:
+                raise RuntimeError(f"{fault.kind} needs the campaign's KindRun")
+            registry.inject(self.kinds, fault.kind, fault.params)
+        else:
+            getattr(self, fault.kind)(**fault.params)
 
     def kill_worker(self, stage: str, pause_s: float, why: str = "") -> None:
         """kill -9 the stage's worker while it works, then start it again."""
@@ -140,18 +155,26 @@ class Injector:
             self.stack.start_stage(stage)
 
     def bounce_rabbitmq(self, down_s: float) -> None:
-        self.log.add("rabbitmq stop_app")
-        self.rabbitmq.stop_app()
-        time.sleep(down_s)
-        self.rabbitmq.start_app()
-        self.log.add("rabbitmq start_app")
+        with self.locks.rabbitmq:
+            self.log.add("rabbitmq stop_app")
+            self.rabbitmq.stop_app()
+            time.sleep(down_s)
+            self.rabbitmq.start_app()
+            self.log.add("rabbitmq start_app")
 
     def restart_dynamodb(self, down_s: float) -> None:
+        with self.locks.store:
+            self.stack.stop_dynamodb()
+            self.log.add("dynamodb local stopped")
+            time.sleep(down_s)
+            self.start_dynamodb()
+            self.log.add("dynamodb local restarted", "same -dbPath")
+
+    def stop_dynamodb(self) -> None:
         self.stack.stop_dynamodb()
-        self.log.add("dynamodb local stopped")
-        time.sleep(down_s)
+
+    def start_dynamodb(self) -> None:
         self._starter.submit(self.stack.start_dynamodb).result()
-        self.log.add("dynamodb local restarted", "same -dbPath")
 
     def alpaca_http_error(self, status: int, path: str, times: int) -> None:
         extra = {"retry_after_s": 1} if status == 429 else {}
@@ -185,15 +208,16 @@ class Injector:
 
     def paper_guard_fails(self, live_s: float) -> None:
         """The account turns live for a moment: no order may leave while the check fails."""
-        started = time.time()
-        self.alpaca.configure(account_number="LA00FAULT01")
-        self.log.add("paper guard: live account", "LA00FAULT01")
-        time.sleep(live_s)
-        self.alpaca.configure(account_number=None)
-        self.log.guard_windows.append((started, time.time()))
-        self.log.add("paper guard: paper account again")
-        # A failed check disables Alpaca in that process until a restart: the operator restarts execution.
-        self.kill_worker("execution", 0.0, " (re-enables Alpaca after the guard failure)")
+        with self.locks.account:
+            started = time.time()
+            self.alpaca.configure(account_number="LA00FAULT01")
+            self.log.add("paper guard: live account", "LA00FAULT01")
+            time.sleep(live_s)
+            self.alpaca.configure(account_number=None)
+            self.log.guard_windows.append((started, time.time()))
+            self.log.add("paper guard: paper account again")
+            # A failed check disables Alpaca in that process until a restart: the operator restarts it.
+            self.kill_worker("execution", 0.0, " (re-enables Alpaca after the guard failure)")
 
     def clear(self) -> None:
         self.alpaca.clear_faults()

@@ -17,6 +17,7 @@ import pytest
 
 from tests.faults.campaign import run_campaign
 from tests.faults.injectors import FAULT_KINDS, plan_faults
+from tests.faults.kinds import KIND_NAMES
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +32,8 @@ VERDICTS = (
     "position mismatches",
     "unexplained dead letters",
     "orders while the paper guard failed",
+    "untold submissions",
+    "simulated beside a real order",
 )
 
 
@@ -39,7 +42,8 @@ def test_a_campaign_of_faults_loses_nothing_and_does_nothing_twice(tmp_path: Pat
     print(f"fault campaign seed {seed} (replay: TRADEFLOW_FAULT_SEED={seed})")
     # The e2e stacks' fill wait (5 s): a trade whose execution worker was killed under it waits out its
     # order lease (the fill wait and a minute) 25 s sooner than with the 30 s default `make faults` keeps.
-    result = run_campaign(TRADES, seed, tmp_path, fill_timeout_s=5.0)
+    # A 90 s trade deadline (make faults: 120 s): stale_replay holds persistence down half a minute less.
+    result = run_campaign(TRADES, seed, tmp_path, fill_timeout_s=5.0, stuck_after_s=90.0)
     print("\n".join(result.lines()))
     assert result.submitted.accepted, f"seed {seed}: no trade was accepted"
     verdicts = result.figures.verdicts()
@@ -49,6 +53,9 @@ def test_a_campaign_of_faults_loses_nothing_and_does_nothing_twice(tmp_path: Pat
     assert "injector error" not in kinds, f"seed {seed}: {result.faults.entries}"
     not_injected = [kind for kind in FAULT_KINDS.values() if kinds.get(kind, 0) < 1]
     assert not_injected == [], f"seed {seed}: never injected: {not_injected} (injected: {kinds})"
+    # each kind of tests/faults/kinds injected at least once, and its own check held
+    assert tuple(outcome.kind for outcome in result.kinds) == KIND_NAMES
+    assert [o.line() for o in result.kinds if not o.ok] == [], f"seed {seed}"
     assert {
         "kill -9 worker",
         "rabbitmq stop_app",

@@ -1,0 +1,196 @@
+"""What a kind's injection works with (`KindRun`), what it leaves on record (`Injection`), what its check
+reads (`Seen`) and what the check says (`KindOutcome`)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bench.stack import LoopbackStack
+from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
+from emulators.slack.admin_client import AdminClient as SlackAdmin
+from messages.records import TradeRecord
+from tests.faults.cluster import RabbitCluster
+from tests.faults.kinds.probes import Probes
+from tests.faults.rabbitmq_node import RabbitNode
+from workers.bootstrap import open_store
+from workers.settings import Settings, load_settings
+from workers.store.port import TradeStore
+
+
+class Restarts(Protocol):
+    """What a kind borrows from the campaign's Injector (tests/faults/injectors.py)."""
+
+    def kill_worker(self, stage: str, pause_s: float, why: str = "") -> None: ...
+
+    def start_dynamodb(self) -> None: ...
+
+    def stop_dynamodb(self) -> None: ...
+
+
+class FaultLog(Protocol):
+    guard_windows: list[tuple[float, float]]
+
+    def add(self, kind: str, detail: str = "") -> None: ...
+
+
+@dataclass
+class FaultLocks:
+    """Faults that must not overlap, each behind its lock (the campaign's own faults take them too)."""
+
+    rabbitmq: threading.Lock = field(default_factory=threading.Lock)  # two nodes down: no quorum left
+    store: threading.Lock = field(default_factory=threading.Lock)  # one DynamoDB Local stop at a time
+    account: threading.Lock = field(default_factory=threading.Lock)  # one account-number change at a time
+
+
+@dataclass
+class Injection:
+    """One injection of a kind: when, on which trades, and what it saw while it ran."""
+
+    kind: str
+    started: float
+    ended: float
+    trade_ids: list[uuid.UUID] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # what the injection itself saw go wrong
+
+
+@dataclass
+class KindRun:
+    """Everything a kind's injection needs; `injections` is what the checks read afterwards."""
+
+    stack: LoopbackStack
+    log: FaultLog
+    rabbitmq: RabbitNode | RabbitCluster
+    users: list[str]
+    settings: Settings
+    restarts: Restarts | None = None  # the Injector, once it exists
+    locks: FaultLocks = field(default_factory=FaultLocks)
+    injections: list[Injection] = field(default_factory=list)
+    alpaca: AlpacaAdmin = field(init=False)
+    slack: SlackAdmin = field(init=False)
+    probes: Probes = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.alpaca = AlpacaAdmin(self.stack.alpaca_origin)
+        self.slack = SlackAdmin(self.stack.slack_origin)
+        self.probes = Probes(self.stack.ingress_url, self.settings.slack_signing_secret, self.users)
+
+    @property
+    def injector(self) -> Restarts:
+        if self.restarts is None:
+            raise RuntimeError("the Injector has not bound itself to this run")
+        return self.restarts
+
+    def record(self, injection: Injection) -> None:
+        injection.ended = time.time()
+        with self._lock:
+            self.injections.append(injection)
+
+    def of(self, kind: str) -> list[Injection]:
+        with self._lock:
+            return [i for i in self.injections if i.kind == kind]
+
+    def store_now(self, work: Any) -> Any:
+        """Run `work(store)` (a coroutine function) on a store opened for it, from a fault's thread."""
+
+        async def run() -> Any:
+            store = await open_store(load_settings(self.stack.settings_env()))
+            try:
+                return await work(store)
+            finally:
+                await store.close()
+
+        return asyncio.run(run())
+
+    def user(self, rng: random.Random) -> str:
+        return self.users[rng.randrange(len(self.users))]
+
+
+def begin(kind: str) -> Injection:
+    return Injection(kind, time.time(), 0.0)
+
+
+@dataclass
+class Seen:
+    """What the checks read once, after the campaign settled: trades, orders, requests, DMs, dead letters."""
+
+    store: TradeStore
+    settings: Settings
+    trades: dict[uuid.UUID, TradeRecord | None]
+    orders: list[dict[str, Any]]
+    order_requests: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    dead_letter_trades: set[str]
+
+    def orders_of(self, trade_id: uuid.UUID | str) -> list[dict[str, Any]]:
+        return [o for o in self.orders if o["client_order_id"] == str(trade_id)]
+
+    def requests_of(self, trade_id: uuid.UUID | str) -> list[dict[str, Any]]:
+        return [r for r in self.order_requests if r["client_order_id"] == str(trade_id)]
+
+    def notices(self) -> Counter[tuple[str, str]]:
+        """(trade id, notice) of every DM that carries tradeflow's metadata, counted."""
+        told: Counter[tuple[str, str]] = Counter()
+        for message in self.messages:
+            payload = notice_payload(message)
+            if payload is not None:
+                told[payload] += 1
+        return told
+
+
+def notice_payload(message: dict[str, Any]) -> tuple[str, str] | None:
+    """(trade id, notice) from a DM's Slack message metadata, or None for any other message."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != "tradeflow_trade_notice":
+        return None
+    payload = metadata.get("event_payload") or {}
+    return str(payload.get("trade_id")), str(payload.get("notice"))
+
+
+def parse_time(text: str) -> float:
+    """An RFC 3339 time (the emulators' nanosecond ones too) as epoch seconds."""
+    head, _, rest = text.replace("Z", "+00:00").partition(".")
+    if not rest:
+        return datetime.fromisoformat(head).timestamp()
+    digits = "".join(c for c in rest if c.isdigit())
+    zone = rest[len(digits) :]
+    return datetime.fromisoformat(f"{head}.{digits[:6].ljust(6, '0')}{zone}").timestamp()
+
+
+@dataclass
+class KindOutcome:
+    """A kind's line in the summary: how often it was injected, on how many trades, and what broke."""
+
+    kind: str
+    injected: int
+    trades: int
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, kind: str, injections: list[Injection], trades: int) -> KindOutcome:
+        """An outcome that starts with what the injections themselves saw go wrong."""
+        return cls(kind, len(injections), trades, [p for i in injections for p in i.problems])
+
+    @property
+    def ok(self) -> bool:
+        return self.injected > 0 and not self.problems
+
+    def line(self) -> str:
+        if self.injected == 0:
+            verdict = "✗ never injected"
+        elif self.problems:
+            verdict = f"✗ {len(self.problems)} problem(s): {'; '.join(self.problems[:3])}"
+        else:
+            verdict = "ok"
+        notes = f" ({'; '.join(self.notes)})" if self.notes else ""
+        return f"{self.kind}: injected {self.injected}, {self.trades} trade(s) checked: {verdict}{notes}"
