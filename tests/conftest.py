@@ -21,14 +21,22 @@ pytest_plugins = [
 # first. A module not named keeps its place within its directory.
 FIRST = (
     "tests/faults/test_campaign.py",
-    "tests/e2e/test_no_secrets.py",
-    "tests/e2e/test_logging.py",
     "tests/e2e/test_alpaca_flow.py",
-    "tests/e2e/test_reconcile.py",
-    "tests/e2e/test_trade_trace.py",
-    "tests/e2e/test_audit_chain.py",
-    "tests/e2e/test_up.py",
+    "tests/e2e/test_dlq_story.py",
+    "tests/contract/test_table_upgrade_contract.py",
+    "tests/e2e/test_no_secrets.py",
     "tests/e2e/test_access.py",
+    "tests/e2e/test_up.py",
+    "tests/e2e/test_doctor.py",
+    "tests/e2e/test_slack_flow.py",
+    "tests/e2e/test_logging.py",
+    "tests/e2e/test_reconcile.py",
+    "tests/e2e/test_trade_flow.py",
+    "tests/e2e/test_audit_chain.py",
+    "tests/e2e/test_report.py",
+    "tests/e2e/test_tracing.py",
+    "tests/unit/test_console.py",
+    "tests/e2e/test_trade_trace.py",
 )
 DIRECTORIES = (
     "tests/faults/",
