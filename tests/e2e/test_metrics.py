@@ -62,8 +62,10 @@ def test_metrics_after_20_trades_match_what_the_test_made(alpaca_stack: Stack, p
 
     on_alpaca = _trade_all(stack, publisher, 9)
 
-    alpaca.add_fault("http_error", status=503, method="GET", path="/v2/account", times=None)
-    simulated = _trade_all(stack, publisher, 5)  # Alpaca unreachable before any order left: simulated
+    # The market data API down: no quote, so no order may leave (the account, clock and assets are
+    # served from what Alpaca told before); Alpaca unreachable before any order left: simulated.
+    alpaca.add_fault("http_error", status=503, method="GET", path="/v2/stocks/*", times=None)
+    simulated = _trade_all(stack, publisher, 5)
     alpaca.clear_faults()
 
     alpaca.add_fault("refuse_buying_power", times=4)  # the next four order requests: 403
