@@ -60,17 +60,31 @@ class ClusterNode(RabbitNode):
         while _port_open(self.port) and time.monotonic() < deadline:
             time.sleep(0.1)
 
-    def boot(self) -> None:
-        """Start the node's VM again from its data directory: as a cluster member it rejoins by itself."""
-        subprocess.run(
-            ["rabbitmq-server", "-detached"], env=self._env(), cwd=tempfile.gettempdir(), capture_output=True
+    def boot(self, attempts: int = 2) -> None:
+        """Start the node's VM again from its data directory: as a cluster member it rejoins by itself.
+        A boot that does not listen in time is tried again (a loaded machine); then it is an error that
+        says what the server and the node's log said."""
+        said = b""
+        for _ in range(attempts):
+            if not _alive_pid(self.pid()):
+                done = subprocess.run(
+                    ["rabbitmq-server", "-detached"],
+                    env=self._env(),
+                    cwd=tempfile.gettempdir(),
+                    capture_output=True,
+                )
+                said = done.stdout + done.stderr
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            while not _port_open(self.port) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _port_open(self.port):
+                self.ctl("await_startup", "--timeout", str(int(STARTUP_TIMEOUT_S)))
+                return
+        log = self.log_path.read_text(errors="replace")[-800:] if self.log_path.exists() else ""
+        raise RabbitNodeUnavailable(
+            f"{self.name} did not come back ({attempts} boots of {STARTUP_TIMEOUT_S:.0f}s): "
+            f"{said.decode(errors='replace')[-300:]} … {log}"
         )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _port_open(self.port):
-            if time.monotonic() > deadline:
-                raise RabbitNodeUnavailable(f"{self.name} did not come back within {STARTUP_TIMEOUT_S:.0f}s")
-            time.sleep(0.2)
-        self.ctl("await_startup", "--timeout", str(int(STARTUP_TIMEOUT_S)))
 
     def join(self, seed: RabbitNode) -> None:
         self.ctl("stop_app")

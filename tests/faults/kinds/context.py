@@ -137,6 +137,14 @@ class Seen:
     def requests_of(self, trade_id: uuid.UUID | str) -> list[dict[str, Any]]:
         return [r for r in self.order_requests if r["client_order_id"] == str(trade_id)]
 
+    def told_how_it_ended(self, trade_id: uuid.UUID) -> bool:
+        """Its outcome (or "not executed") told exactly once, or, still open, told it is being worked on."""
+        told, record = self.notices(), self.trades.get(trade_id)
+        ended = told[(str(trade_id), "outcome")] + told[(str(trade_id), "not_executed")]
+        return ended == 1 or (
+            ended == 0 and record is not None and record.is_open and told[(str(trade_id), "working")] > 0
+        )
+
     def notices(self) -> Counter[tuple[str, str]]:
         """(trade id, notice) of every DM that carries tradeflow's metadata, counted."""
         told: Counter[tuple[str, str]] = Counter()

@@ -152,12 +152,11 @@ def inject_rabbitmq_blocked(run: KindRun, blocked_s: float, traders: list[str]) 
 def check_rabbitmq_blocked(seen: Seen, injections: list[Injection]) -> KindOutcome:
     trade_ids = [t for i in injections for t in i.trade_ids]
     outcome = KindOutcome.of("rabbitmq_blocked", injections, len(trade_ids))
-    told = seen.notices()
     for trade_id in trade_ids:
         if seen.trades.get(trade_id) is None:
             outcome.problems.append(f"{trade_id}: no trade after the alarm cleared")
-        if told[(str(trade_id), "outcome")] != 1:
-            outcome.problems.append(f"{trade_id}: told its outcome {told[(str(trade_id), 'outcome')]}×")
+        if not seen.told_how_it_ended(trade_id):
+            outcome.problems.append(f"{trade_id}: not told how it ended, once")
         if len(seen.orders_of(trade_id)) > 1:
             outcome.problems.append(f"{trade_id}: {len(seen.orders_of(trade_id))} orders")
     for injection in injections:
