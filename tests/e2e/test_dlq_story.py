@@ -24,6 +24,11 @@ def _execution_dead_letters(stack: Stack) -> list[dict[str, Any]]:
     return [m for q in json.loads(listed.stdout)["queues"] for m in q["messages"]]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14 made Alpaca's 429 a wait in RabbitMQ behind the account's budget, never a dead letter: "
+    "this story needs another cause of a dead letter at execution (open: to be rewritten next)",
+)
 def test_a_dead_lettered_trade_replayed_after_the_fix_executes_once_in_its_trace(alpaca_stack: Stack) -> None:
     stack, alpaca = alpaca_stack, alpaca_stack.emulator.admin
     # The cause: Alpaca rate-limits every order request (and alpaca-py's own resends). Each attempt raises,
