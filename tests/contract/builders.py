@@ -20,6 +20,8 @@ __all__ = ["NOW", "a_trade"]
 def a_trade(**overrides: Any) -> TradeRequest:
     """A trade submitted at NOW, the moment every record here is stamped with (queries by day rely on it)."""
     return trade(**{"submitted_at": NOW, **overrides})
+
+
 EXPIRES_AT = int(datetime(2033, 11, 25, tzinfo=UTC).timestamp())
 SUBMITTED = "010#trade_submitted"
 WORKING = "025#order_working"
