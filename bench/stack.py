@@ -83,7 +83,9 @@ class LoopbackStack:
         sink.start()
         self._started.callback(sink.stop)
         self.env = {
-            **os.environ,
+            # the shell's settings, but not the test harness's own (the campaign's seed and size): tradeflow
+            # refuses a setting it does not know
+            **{k: v for k, v in os.environ.items() if not k.startswith("TRADEFLOW_FAULT_")},
             "RABBITMQ_URL": rabbitmq_url,
             "TRADEFLOW_QUEUE_PREFIX": self.prefix,
             "DYNAMODB_TABLE_PREFIX": f"bench{self.run_id}",

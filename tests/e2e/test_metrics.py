@@ -8,6 +8,7 @@ account endpoint is down when they execute (the fallback, labelled simulation); 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from messages.records import TradeRecord
+from brokers.alpaca_reads import EXECUTION_QUOTE_AGE_S
 from tests.e2e.stack import Stack
 from tests.waiting import eventually
 from workers.chain.publisher import Publisher
@@ -65,6 +67,9 @@ def test_metrics_after_20_trades_match_what_the_test_made(alpaca_stack: Stack, p
     # The market data API down: no quote, so no order may leave (the account, clock and assets are
     # served from what Alpaca told before); Alpaca unreachable before any order left: simulated.
     alpaca.add_fault("http_error", status=503, method="GET", path="/v2/stocks/*", times=None)
+    # An execution takes a quote read since its trade was submitted, or one at most EXECUTION_QUOTE_AGE_S
+    # old: the first trades' quotes must be older than that, or these would execute on Alpaca with them.
+    time.sleep(EXECUTION_QUOTE_AGE_S + 0.5)
     simulated = _trade_all(stack, publisher, 5)
     alpaca.clear_faults()
 
