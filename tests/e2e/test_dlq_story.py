@@ -1,21 +1,24 @@
-"""The operator's dead-letter story on real RabbitMQ: a trade's execution keeps failing until its message is
-dead-lettered; the operator sees it in `tradeflow dlq list`, fixes the cause, replays it, and the trade
-executes once, in its own trace."""
+"""The operator's dead-letter story on real RabbitMQ: a trade whose order may be at Alpaca cannot be settled
+by workers restarted with Alpaca off, so its messages are dead-lettered, never simulated; the operator sees
+them in `tradeflow dlq list`, fixes the cause, replays them, and the trade executes once, in its own trace."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
 import pytest
 
 from telemetry.otlp_sink import read_spans
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, start_workers, stop_workers, wait_for_consumers
 from tests.waiting import eventually
 from workers.handlers.audit import NOTIFIED_KEY
 
 pytestmark = pytest.mark.e2e
+
+LOOKUP = "/v2/orders:by_client_order_id"
 
 
 def _execution_dead_letters(stack: Stack) -> list[dict[str, Any]]:
@@ -24,82 +27,93 @@ def _execution_dead_letters(stack: Stack) -> list[dict[str, Any]]:
     return [m for q in json.loads(listed.stdout)["queues"] for m in q["messages"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 made Alpaca's 429 a wait in RabbitMQ behind the account's budget, never a dead letter: "
-    "this story needs another cause of a dead letter at execution (open: to be rewritten next)",
-)
-def test_a_dead_lettered_trade_replayed_after_the_fix_executes_once_in_its_trace(alpaca_stack: Stack) -> None:
-    stack, alpaca = alpaca_stack, alpaca_stack.emulator.admin
-    # The cause: Alpaca rate-limits every order request (and alpaca-py's own resends). Each attempt raises,
-    # nothing is placed, the queue retries (TRADEFLOW_MAX_RETRIES=2) and then dead-letters the message.
-    alpaca.add_fault("http_error", status=429, method="POST", path="/v2/orders", times=None)
+def _restart_workers(stack: Stack, **settings: str) -> None:
+    stop_workers(stack)
+    stack.workers.append(start_workers({**stack.env, **settings}, "workers.app:rabbitmq"))
+    wait_for_consumers(stack.queues, stack.settings)
+
+
+def test_a_dead_lettered_trade_replayed_after_the_fix_executes_once_in_its_trace(
+    alpaca_polling_stack: Stack,
+) -> None:
+    stack, alpaca = alpaca_polling_stack, alpaca_polling_stack.emulator.admin
+    # Alpaca takes the order but its gateway answers 504, and every lookup of the order answers 503: the
+    # order may exist, so the trade is `unknown` (never simulated) and its execution rechecks it later.
+    alpaca.add_fault("accept_then_504")
+    alpaca.add_fault("http_error", status=503, method="GET", path=LOOKUP, times=None)
     submitted = stack.cli("submit", "--user", "U123", "buy", "5", "AAPL", "--json")
     assert submitted.returncode == 0, submitted.stderr
     trade_id = json.loads(submitted.stdout)["trade_id"]
+    eventually(lambda: stack.trade_status(trade_id) == "unknown", timeout=60)
+
+    # The cause: an operator restarts the workers with Alpaca off. The recheck cannot ask Alpaca about the
+    # order and may not simulate it: it fails every attempt (TRADEFLOW_MAX_RETRIES=2) and is dead-lettered.
+    _restart_workers(stack, ALPACA_PAPER_ENABLED="false")
+    alpaca.clear_faults()  # Alpaca answers again, but these workers do not ask it
     xq = f"{stack.queue('execution')}.XQ"
-    eventually(lambda: stack.queues.count(xq) == 1, timeout=120)
+    eventually(lambda: stack.queues.count(xq) >= 1, timeout=120)
 
-    [letter] = _execution_dead_letters(stack)
-    assert letter["trade_id"] == trade_id and letter["retries"] == 2
-    assert "retries exhausted" in letter["reason"] and "BrokerBusy" in letter["reason"]
-    assert alpaca.orders(trade_id) == []  # nothing reached Alpaca's book
+    letters = _execution_dead_letters(stack)
+    assert {letter["trade_id"] for letter in letters} == {trade_id}
+    for letter in letters:  # the recheck, and the reconciliation the workers ran at their start
+        assert letter["retries"] == 2 and "retries exhausted" in letter["reason"]
+        assert "may have an order at Alpaca" in letter["reason"]
+    [placed] = alpaca.orders(trade_id)  # the one order the first attempt placed, and no other
     shown = json.loads(stack.cli("trade", "show", trade_id, "--json").stdout)
-    assert shown["trade"]["status"] == "pending"
+    assert shown["trade"]["status"] == "unknown"
 
-    alpaca.clear_faults()  # the fix
-    replayed = stack.cli("dlq", "replay", "execution", letter["message_id"], "--as", "OPS1", "--json")
-    assert replayed.returncode == 0, replayed.stderr
+    # The fix: Alpaca on again. At their start the workers reconcile every open trade: this one is settled
+    # on the order Alpaca holds. The operator then replays the dead letters: they find it settled.
+    _restart_workers(stack)
 
     async def notified_trade(store: Any) -> Any:
-        """The trade once its trader was told of its outcome, else None."""
+        """The trade once its trader was told of how it ended, else None."""
+        record = await store.get_trade(uuid.UUID(trade_id))
         told = await store.get_audit(uuid.UUID(trade_id), NOTIFIED_KEY)
-        return await store.get_trade(uuid.UUID(trade_id)) if told else None
+        return record if record.is_terminal and told else None
 
     trade = eventually(lambda: stack.store_call(notified_trade), timeout=60)
     assert trade.status == "executed" and trade.execution_method == "alpaca"
+    replayed_at_ns = time.time_ns()
+    replayed = stack.cli("dlq", "replay", "execution", "--all", "--as", "OPS1", "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert len(json.loads(replayed.stdout)["replayed"]) == len(letters)
     assert stack.queues.count(xq) == 0 and _execution_dead_letters(stack) == []
+    _await_replays(stack, trade_id, len(letters), replayed_at_ns)
 
-    # Once: one order under the trade id, one position change, one notification.
-    [order] = alpaca.orders(trade_id)
-    assert order["id"] == trade.alpaca_order_id
+    # Once: the one order under the trade id, one execution, one position change, one notice of it.
+    assert [o["id"] for o in alpaca.orders(trade_id)] == [placed["id"]] == [trade.alpaca_order_id]
     shown = json.loads(stack.cli("trade", "show", trade_id, "--json").stdout)
-    assert [a["event_type"] for a in shown["audit"]] == [
-        "trade_submitted",
-        "trade_recorded",
+    events = [a["event_type"] for a in shown["audit"]]
+    assert events[:2] == ["trade_submitted", "trade_recorded"] and "order_unknown" in events
+    assert events[-3:] == ["trade_executed", "position_updated", "trade_notified"]
+    assert [e for e in events if e in ("trade_executed", "trade_failed", "position_updated")] == [
         "trade_executed",
         "position_updated",
-        "trade_notified",
     ]
     positions = json.loads(stack.cli("positions", "U123", "--json").stdout)["positions"]
     assert [(p["symbol"], p["quantity"]) for p in positions] == [("AAPL", "5")]
-    assert stack.outbox.read_text().count(f"trade {trade_id}") == 1
+    notices = stack.outbox.read_text()
+    assert notices.count("Trade Executed Successfully") == 1 and notices.count(f"trade {trade_id}") == 2
 
-    _assert_the_replay_rejoined_the_trace(stack, trade_id)
 
-
-def _assert_the_replay_rejoined_the_trace(stack: Stack, trade_id: str) -> None:
+def _await_replays(stack: Stack, trade_id: str, count: int, since_ns: int) -> None:
+    """The trade's spans once each replayed letter went down the chain to its notification (a duplicate at
+    every stage, which changes nothing)."""
     trace_id = trade_id.replace("-", "")
-    execution, positions, notifications = (
-        f"{stack.queue(stage)} process" for stage in ("execution", "positions", "notifications")
-    )
+    notifications = f"{stack.queue('notifications')} process"
 
     def spans() -> list[dict[str, Any]]:
         found = [s for s in read_spans(stack.spans_path) if s["trace_id"] == trace_id]
-        names = [s["name"] for s in found]
-        return found if names.count(execution) == 4 and notifications in names else []
+        after = [s for s in found if s["name"] == notifications and s["start_time_unix_nano"] > since_ns]
+        return found if len(after) >= count else []
 
     found = eventually(spans, timeout=30)
-    attempts = sorted((s for s in found if s["name"] == execution), key=lambda s: s["start_time_unix_nano"])
-    *failed, replay = attempts
-    # Three attempts ERROR with the exception recorded (the third was dead-lettered); the replay under the
-    # same parent (the persistence span), OK, and the rest of the chain under it: one trace throughout.
-    assert [a["status_code"] for a in failed] == ["ERROR"] * 3
-    assert all(e["attributes"]["exception.type"].endswith("BrokerBusy") for a in failed for e in a["events"])
-    assert [a["attributes"].get("messaging.dramatiq.retries", 0) for a in failed] == [0, 1, 2]
-    assert {a["parent_span_id"] for a in attempts} == {failed[0]["parent_span_id"]}
-    assert replay["status_code"] == "OK" and replay["attributes"]["trade.status"] == "executed"
-    [position] = [s for s in found if s["name"] == positions]
-    [notified] = [s for s in found if s["name"] == notifications]
-    assert position["parent_span_id"] == replay["span_id"]
-    assert notified["parent_span_id"] == position["span_id"]
+    # Every attempt that failed is in the trade's trace, its exception recorded: each dead letter's three.
+    execution = f"{stack.queue('execution')} process"
+    failed = [s for s in found if s["name"] == execution and s["status_code"] == "ERROR"]
+    retries = sorted(a["attributes"].get("messaging.dramatiq.retries", 0) for a in failed)
+    assert retries == sorted([0, 1, 2] * count)
+    assert all(
+        e["attributes"]["exception.type"].endswith("BrokerUnavailable") for a in failed for e in a["events"]
+    )
