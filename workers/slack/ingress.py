@@ -40,6 +40,7 @@ from workers.slack.forms import (
     trade_modal,
 )
 from workers.slack.home import publish_home_for
+from workers.slack.journal_retries import OUTAGE_BUDGET_S
 from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
@@ -65,6 +66,7 @@ class Ingress:
         roles: RoleReader | None = None,
         retention_days: int = SEVEN_YEARS_DAYS,
         publish_deadline_s: float = PUBLISH_DEADLINE_S,
+        store_outage_budget_s: float = OUTAGE_BUDGET_S,
     ) -> None:
         self.signing_secret = signing_secret
         self.publish = publish
@@ -73,7 +75,10 @@ class Ingress:
         self.prices = prices
         self.roles = roles or CachedRoles(store)  # who may see their App Home
         self.after_answer = AfterAnswer()
-        self.session = SessionAudit(Journal(store, retention_days), self.after_answer)
+        # A journal write that meets a store outage is retried this long (TRADEFLOW_STORE_OUTAGE_BUDGET_S).
+        self.session = SessionAudit(
+            Journal(store, retention_days), self.after_answer, outage_budget_s=store_outage_budget_s
+        )
         self.submissions = Submissions(publish, deadline_s=publish_deadline_s)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
         self.bolt = AsyncApp(

@@ -9,6 +9,9 @@ Only named fields are written: the Slack user, team and channel, the action, Sla
 source address, and the trade or view concerned. Never the bot token, the signing secret, the request's
 signature, its body, a `response_url` (it lets anyone post to the channel for 30 minutes, no token needed)
 or a `trigger_id` (a 3-second capability to open a view as the app; worth nothing to an auditor).
+
+A write that meets a store outage is not lost: the entry is written again until the store is back, for as
+long as the outage budget allows (journal_retries.py).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 
 from messages.records import ActivityEvent, ActivityStream
 from workers.access.journal import Journal, RefusalTally
-from workers.slack.after_answer import AfterAnswer
+from workers.slack.after_answer import DRAIN_TIMEOUT_S, AfterAnswer
+from workers.slack.journal_retries import OUTAGE_BUDGET_S, JournalRetries
+from workers.store.port import StoreUnavailable
 
 logger = logging.getLogger("tradeflow.ingress.session")
 
@@ -31,15 +36,22 @@ _HEADER_LIMIT = 64  # an unproven header is journaled, but never at length
 
 
 class SessionAudit:
-    """Journals interactions after Slack's answer; a journal write that fails is logged and never fails the
-    interaction."""
+    """Journals interactions after Slack's answer; a journal write that fails never fails the interaction: a
+    store outage is retried (`retries`), any other failure is logged."""
 
     def __init__(
-        self, journal: Journal, after_answer: AfterAnswer, refusals: RefusalTally | None = None
+        self,
+        journal: Journal,
+        after_answer: AfterAnswer,
+        refusals: RefusalTally | None = None,
+        *,
+        outage_budget_s: float = OUTAGE_BUDGET_S,
+        retries: JournalRetries | None = None,
     ) -> None:
         self.journal = journal
         self.after_answer = after_answer
         self.refusals = refusals or RefusalTally(journal)
+        self.retries = retries or JournalRetries(journal, budget_s=outage_budget_s)
         self._summary: asyncio.Task[None] | None = None  # writes the refusals' summary when the window ends
 
     def interaction(self, action: str, context: Mapping[str, Any], **details: Any) -> None:
@@ -76,12 +88,15 @@ class SessionAudit:
             self._summary = asyncio.get_running_loop().create_task(self._summarize_at_window_end())
         return any("repeated" not in entry.details for entry in entries)
 
-    async def close(self) -> None:
-        """Journal the refusals counted and not written yet (the ingress stops)."""
+    async def close(self, timeout_s: float = DRAIN_TIMEOUT_S) -> None:
+        """Journal the refusals counted and not written yet, then wait for the writes under way and give those
+        waiting out an outage up to `timeout_s` (the ingress stops)."""
         if self._summary is not None:
             self._summary.cancel()  # it only ever waits: its writes run in after_answer
         for entry in self.refusals.close_window():
             await self._append(entry)
+        await self.after_answer.drain(timeout_s)  # first tries: an outage's failures join the retries
+        await self.retries.close(timeout_s)
 
     async def _summarize_at_window_end(self) -> None:
         await asyncio.sleep(self.refusals.seconds_left())
@@ -95,6 +110,8 @@ class SessionAudit:
     async def _append(self, entry: ActivityEvent) -> None:
         try:
             await self.journal.append(entry)
+        except StoreUnavailable:
+            self.retries.add(entry)
         except Exception:
             actor = entry.actor or "unknown"
             logger.exception("Session audit entry %s of %s NOT journaled", entry.event_type, actor)

@@ -84,6 +84,7 @@ async def compose_ingress(settings: Settings, publisher: Publisher) -> IngressPa
         prices=broker.reference_price,
         roles=roles,
         retention_days=settings.tradeflow_audit_retention_days,
+        store_outage_budget_s=settings.tradeflow_store_outage_budget_s,
     )
     return IngressParts(ingress, client, broker, store)
 
