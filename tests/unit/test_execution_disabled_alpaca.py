@@ -83,6 +83,22 @@ async def test_the_stage_keeps_such_a_trade_unknown_until_alpaca_can_be_asked(br
     assert record is not None and record.status == "unknown"
 
 
+async def test_the_sweepers_one_look_is_dropped_not_dead_lettered_while_alpaca_cannot_be_asked() -> None:
+    """The sweeper looks again next sweep: its message raising (retried into a dead letter) every sweep would
+    bury the operator under copies of one trade while Alpaca is off (the fault campaign counted 88)."""
+    deps = make_deps(broker=_disabled_at_boot(), clock=lambda: NOW)
+    recorded = await _taken_over(deps)
+    await execute_trade(recorded, deps)  # unknown: an earlier attempt may have sent its order
+
+    swept = await execute_trade(ReconcileTrade(trade=recorded.trade, reason="sweep", recheck=False), deps)
+
+    assert swept is None
+    record = await deps.store.get_trade(recorded.trade.trade_id)
+    assert record is not None and record.status == "unknown"
+    with pytest.raises(BrokerUnavailable):  # a recheck chain's message still fails, for its dead letter
+        await execute_trade(ReconcileTrade(trade=recorded.trade, reason="recheck"), deps)
+
+
 class AlpacaAgain:
     """The worker restarted with Alpaca enabled: the order the dead attempt placed had filled."""
 

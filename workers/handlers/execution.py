@@ -56,6 +56,13 @@ async def execute_trade(
         return await _execute_or_settle(event, deps)
     except BrokerBusy as busy:  # nothing was sent: the trade waits in its queue, untouched
         raise queued(event.trade, busy) from busy
+    except BrokerUnavailable as unanswered:
+        if isinstance(event, ReconcileTrade) and not event.recheck:
+            # The sweeper's one look (it looks again next sweep): retried into a dead letter every sweep, it
+            # would bury the operator under copies of one trade while Alpaca cannot be asked.
+            logger.warning("Trade not settled this sweep: %s", unanswered, extra={"outcome": "unanswered"})
+            return None
+        raise
 
 
 async def _execute_or_settle(
