@@ -233,6 +233,8 @@ async def open_deps(settings: Settings, on_order_done: Callable[[str], None] | N
         retention_days=settings.tradeflow_audit_retention_days,
         roles=roles,
         reconcile=reconcile_policy(settings),
+        # The same Redis as the Alpaca budget (connected on first use): a held notice's claim.
+        shared=SHARED_STATES[settings.tradeflow_rate_limiter](settings),
     )
 
 
@@ -240,6 +242,8 @@ async def close_deps(deps: Deps) -> None:
     await deps.notifier.close()
     await deps.broker.close()
     await deps.store.close()
+    if deps.shared is not None:
+        deps.shared.close()
 
 
 def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> dramatiq.Broker:

@@ -3,13 +3,20 @@ with no record to lean on, and never after the trade went on after all."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from brokers.shared_state import MemoryState
 from messages.events import TradeHeld
 from messages.records import TradeRecord, pending_record
 from tests.unit.fakes import NOW, FakeNotifier, make_deps, trade
+from workers.handlers.errors import Deferred
 from workers.handlers.notification import notify_trader
+from workers.handlers.ports import Outcome
 from workers.notify.log import LogNotifier
 from workers.notify.templates import held_text
 from workers.slack.blocks import outcome_message
@@ -74,3 +81,28 @@ async def test_the_log_notifiers_outbox_tells_each_notice_of_a_trade_apart(tmp_p
     assert await outbox.already_told(delayed) and not await outbox.already_told(not_executed)
     await outbox.notify(not_executed)
     assert await outbox.already_told(not_executed)
+
+
+class SlowPost(FakeNotifier):
+    """A post that takes a while to land (a 429 waited out, a slow Slack): the history lacks it meanwhile."""
+
+    async def notify(self, outcome: Outcome) -> None:
+        await asyncio.sleep(0.05)
+        await super().notify(outcome)
+
+
+async def test_two_deliveries_of_a_held_notice_at_once_post_it_once_with_the_store_down() -> None:
+    # A redelivery (a worker killed, RabbitMQ bounced) runs beside the first delivery, or two TradeHeld of
+    # one trade meet: both read a history without the notice. The store is down: no lease in it to take.
+    notifier = SlowPost()
+    deps = make_deps(store=StoreDown(), notifier=notifier, shared=MemoryState())
+    notice = held("delayed")
+    results = await asyncio.gather(
+        notify_trader(notice, deps), notify_trader(notice, deps), return_exceptions=True
+    )
+    assert notifier.sent == [notice]
+    assert [type(r) for r in results if r is not None] == [Deferred]  # the other comes back later
+    with pytest.raises(Deferred):  # ... while the claim lasts (the post may still be landing)
+        await notify_trader(notice, deps)
+    await notify_trader(notice, replace(deps, shared=MemoryState()))  # the claim ran out: the history
+    assert notifier.sent == [notice]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from brokers.port import StockBroker
-from workers.handlers.ports import Notifier, RoleReader
+from workers.handlers.ports import Notifier, RoleReader, SharedKeys
 from workers.store.port import TradeStore
 
 
@@ -47,3 +47,6 @@ class Deps:
     roles: RoleReader
     clock: Callable[[], datetime] = field(default=utc_now)
     reconcile: ReconcilePolicy = field(default_factory=ReconcilePolicy)
+    # Keys every worker process shares (Redis), which a store outage leaves up: the claim a held trade's
+    # notice takes where the store's lease cannot be written. None: no claim (one delivery at a time).
+    shared: SharedKeys | None = None

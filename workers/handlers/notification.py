@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
@@ -93,7 +94,8 @@ async def _tell_held(event: TradeHeld, deps: Deps) -> None:
 
     It is told unless the store shows the trade recorded after all (it went on, and its outcome will be
     told), or the channel already holds this very notice (a redelivery). A store still down is the outage
-    that held the trade: the trader is told what is known.
+    that held the trade: the trader is told what is known. The delivery that posts holds a claim on the
+    notice in the shared state (Redis), so a duplicate delivery never reads the history while it posts.
     """
     trade = event.trade
     try:
@@ -105,10 +107,26 @@ async def _tell_held(event: TradeHeld, deps: Deps) -> None:
     if record is not None and not waits:
         logger.info("Trade %s was recorded after all: no %s notice", trade.trade_id, event.state)
         return None
-    if await deps.notifier.already_told(event):
-        logger.info("The trader already has the %s notice: not sent again", event.state, extra=_DUPLICATE)
-        return None
-    await deps.notifier.notify(event)
+    # The history is read before the post: two deliveries at once (a redelivery beside the first, two
+    # TradeHeld of one trade) would both find it without the notice and both post. One claims the notice
+    # in the shared state, which the outage leaves up; the other comes back once the claim runs out.
+    claim = f"held_notice#{event.state}#{trade.trade_id}"
+    if not await _claim_shared(deps, claim):
+        raise Deferred(
+            f"the {event.state} notice of trade {trade.trade_id} is being sent by another delivery",
+            retry_after_ms=RECHECK_MS,
+        )
+    posting = False
+    try:
+        if await deps.notifier.already_told(event):
+            logger.info("The trader already has the %s notice: not sent again", event.state, extra=_DUPLICATE)
+            return None
+        posting = True
+        await deps.notifier.notify(event)
+    except Exception as exc:
+        if not posting or surely_unsent(exc):  # nothing reached the trader: the retry claims it at once
+            await _unclaim_shared(deps, claim)
+        raise  # else the claim stays, and runs out: the retry then reads the history the post may be in
     logger.info(
         "Trader %s told the trade is held: %s (at %s)",
         trade.user_id,
@@ -117,6 +135,27 @@ async def _tell_held(event: TradeHeld, deps: Deps) -> None:
         extra={"outcome": "notified", "notice": event.state},
     )
     return None
+
+
+async def _claim_shared(deps: Deps, key: str) -> bool:
+    """Claim `key` for NOTIFY_LEASE_MS in the shared state; True when claimed, or when there is no shared
+    state to claim in (none configured, or unreachable: the history alone guards the notice then)."""
+    if deps.shared is None:
+        return True
+    try:
+        return await asyncio.to_thread(deps.shared.put_new, key, "claimed", NOTIFY_LEASE_MS)
+    except Exception:  # SharedStateUnavailable: Redis down too
+        logger.warning("Could not claim %s in the shared state: the DM history alone guards it", key)
+        return True
+
+
+async def _unclaim_shared(deps: Deps, key: str) -> None:
+    if deps.shared is None:
+        return
+    try:
+        await asyncio.to_thread(deps.shared.delete, key)
+    except Exception:  # the failure to report is the notifier's; the claim runs out by itself
+        logger.warning("Could not release %s; it runs out by itself", key)
 
 
 async def _release(deps: Deps, lease: str, *, claimed_at_ms: int) -> None:

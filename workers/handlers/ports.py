@@ -63,6 +63,19 @@ class Notifier(Protocol):
     async def close(self) -> None: ...
 
 
+class SharedKeys(Protocol):
+    """Keys with expiry that every worker process shares (brokers.shared_state: Redis), still up while the
+    store is down. Blocking calls: run them off the event loop."""
+
+    def put_new(self, key: str, value: str, ttl_ms: int) -> bool:
+        """Set `key` only if it is absent; True when it was set."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class RoleReader(Protocol):
     """Who holds which role: the handlers ask, the store (through a cache) answers."""
 
