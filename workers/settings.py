@@ -17,6 +17,9 @@ DEFAULT_SYMBOLS = (
     "AAPL,MSFT,GOOGL,GOOG,AMZN,META,NVDA,TSLA,AMD,INTC,NFLX,ORCL,CRM,ADBE,IBM,JPM,BAC,GS,V,MA,"
     "WMT,KO,PEP,DIS,XOM,CVX,SPY,QQQ,IWM,DIA,BRK.B"
 )
+# How long an XQ keeps a dead letter: dramatiq's DEAD_MESSAGE_TTL (7 days), in seconds; the health check
+# imports dramatiq's own value, this module keeps clear of dramatiq.
+DEAD_LETTER_TTL_S = 7 * 86_400
 DYNAMODB_LOCAL_KEY = "local"  # DynamoDB Local's placeholder key id and secret: never sent to AWS
 # RABBITMQ_URL's URLs are separated by a comma (or dramatiq's `;`) where the next URL's scheme begins, so a
 # comma inside a password or a query never splits one.
@@ -57,6 +60,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Seconds between a worker process's heartbeats: into the store (`tradeflow health`) and into
     # DATA_DIR/heartbeats/<pid> (`tradeflow worker-alive`, the containers' healthcheck).
     tradeflow_heartbeat_s: float = 15.0
+    # `tradeflow health` raises an ALERT on a queue whose oldest dead letter is older than this: RabbitMQ
+    # drops a dead letter after its XQ's 7-day TTL (dramatiq's DEAD_MESSAGE_TTL), so it must be less.
+    tradeflow_dead_letter_alert_age_s: float = 86_400.0
 
     tradeflow_store: Literal["dynamodb", "memory"] = "dynamodb"
     dynamodb_table_prefix: str = "tradeflow"
@@ -216,6 +222,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_RABBITMQ_BLOCKED_TIMEOUT_S must be greater than 0")
     if settings.tradeflow_heartbeat_s <= 0:
         raise SettingsError("TRADEFLOW_HEARTBEAT_S must be greater than 0")
+    if not 0 < settings.tradeflow_dead_letter_alert_age_s < DEAD_LETTER_TTL_S:
+        raise SettingsError(
+            f"TRADEFLOW_DEAD_LETTER_ALERT_AGE_S must be greater than 0 and less than {DEAD_LETTER_TTL_S} "
+            "(the 7 days RabbitMQ keeps a dead letter)"
+        )
     if settings.tradeflow_audit_retention_days < SEVEN_YEARS_DAYS:
         raise SettingsError(
             f"TRADEFLOW_AUDIT_RETENTION_DAYS must be at least {SEVEN_YEARS_DAYS} (7-year regulatory minimum)"

@@ -1,6 +1,8 @@
 """`tradeflow health`: is every part of tradeflow reachable and working? A non-zero exit when not.
 
-Per queue: its depths, its consumers, and the worker processes that beat for it (checks/liveness.py).
+Per queue: its depths, its consumers, and the worker processes that beat for it (checks/liveness.py); for
+an XQ holding dead letters, how old the oldest is and when RabbitMQ's TTL drops it, with an ALERT once it is
+older than TRADEFLOW_DEAD_LETTER_ALERT_AGE_S (checks/dead_letter_age.py).
 Per Alpaca account: what is left of its request budget, shared by every process (brokers/alpaca_budget.py).
 """
 
@@ -14,12 +16,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from pika.exceptions import AMQPError
 
 from brokers.alpaca_budget import AccountBudget
 from messages.records import Heartbeat
 from workers.chain.rabbitmq import connect_rabbitmq, queue_depth
 from workers.chain.routing import QUEUE_NAMES
+from workers.console.checks.dead_letter_age import (
+    dead_letter_alert,
+    dead_letter_words,
+    oldest_dead_letter,
+)
 from workers.console.checks.liveness import heartbeats_detail, process_facts, queue_liveness
+from workers.console.dlq.channel import DeadLetterChannel
 from workers.settings import Settings
 
 
@@ -36,8 +45,14 @@ def check_rabbitmq(
 ) -> list[Check]:
     """Connection, and per queue (stages and the sweeper): depth, delayed, dead letters, consumers, and
     the processes beating for it (unless `heartbeats` is None: the store could not tell). Of several
-    RABBITMQ_URL nodes the first that answers is asked: every node of a cluster sees every queue."""
+    RABBITMQ_URL nodes the first that answers is asked: every node of a cluster sees every queue.
+
+    Of a queue with dead letters, the age of the oldest (as of `now`) and when the XQ's TTL drops it:
+    read-only, every letter read is handed back (checks/dead_letter_age.py says how, and what a read does to
+    a quorum XQ's order). Any dead letter makes the check fail; one older than
+    TRADEFLOW_DEAD_LETTER_ALERT_AGE_S adds an ALERT to its detail."""
     now = now or datetime.now(UTC)
+    now_ms = int(now.timestamp() * 1000)
     nodes = len(settings.rabbitmq_urls)
     try:
         connection = connect_rabbitmq(settings.rabbitmq_urls)
@@ -45,6 +60,7 @@ def check_rabbitmq(
         tried = f" (none of {nodes} nodes answered)" if nodes > 1 else ""
         return [Check("rabbitmq", False, f"unreachable: {type(exc).__name__}{tried}")]
     checks = [Check("rabbitmq", True, "connected" + (f" (one of {nodes} nodes)" if nodes > 1 else ""))]
+    letters = DeadLetterChannel(connection)
     try:
         for stage in QUEUE_NAMES:
             counts = {
@@ -58,18 +74,27 @@ def check_rabbitmq(
                 for p, bad in (("no consumers", consumers == 0), (f"{dead} dead letter(s)", dead > 0))
                 if bad
             ]
-            detail = f"{depth} ready, {counts['.DQ'][0]} delayed, {dead} dead, {consumers} consumer(s)"
             data: dict[str, Any] = {
                 "ready": depth,
                 "delayed": counts[".DQ"][0],
                 "dead": dead,
                 "consumers": consumers,
+                "oldest_dead_letter_age_s": None,
+                "dead_letter_expires_in_s": None,
+                "dead_letter_alert": False,
+                "dead_letters_read": 0,
             }
+            dead_words, alert = f"{dead} dead", None
+            if dead > 0:
+                dead_words, alert = _dead_letter_age(letters, settings, stage, dead, now_ms, data)
+            detail = f"{depth} ready, {counts['.DQ'][0]} delayed, {dead_words}, {consumers} consumer(s)"
             if heartbeats is not None:
                 flags, words, facts = queue_liveness(settings.queue(stage), consumers, heartbeats, now)
                 problems += flags
                 detail += f", {words}"
                 data |= facts
+            if alert is not None:
+                problems.append(alert)
             checks.append(
                 Check(
                     f"queue {settings.queue(stage)}",
@@ -81,6 +106,24 @@ def check_rabbitmq(
     finally:
         connection.close()
     return checks
+
+
+def _dead_letter_age(
+    letters: DeadLetterChannel, settings: Settings, stage: str, dead: int, now_ms: int, data: dict[str, Any]
+) -> tuple[str, str | None]:
+    """The words on a queue's dead letters, and its ALERT (or None); their figures go into `data`."""
+    try:
+        oldest = oldest_dead_letter(letters, settings.queue(stage) + ".XQ", now_ms)
+    except AMQPError as exc:
+        return f"{dead} dead (oldest unreadable: {type(exc).__name__})", None
+    alert = dead_letter_alert(oldest, settings.tradeflow_dead_letter_alert_age_s)
+    data.update(
+        oldest_dead_letter_age_s=None if oldest.age_s is None else int(oldest.age_s),
+        dead_letter_expires_in_s=None if oldest.expires_in_s is None else int(oldest.expires_in_s),
+        dead_letter_alert=alert is not None,
+        dead_letters_read=oldest.read,
+    )
+    return dead_letter_words(dead, oldest), alert
 
 
 async def check_store(settings: Settings) -> tuple[Check, list[Heartbeat] | None]:
