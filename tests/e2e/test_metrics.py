@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from messages.records import TradeRecord
 from brokers.alpaca_reads import EXECUTION_QUOTE_AGE_S
+from messages.records import TradeRecord
 from tests.e2e.stack import Stack
 from tests.waiting import eventually
 from workers.chain.publisher import Publisher
