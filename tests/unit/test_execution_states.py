@@ -128,3 +128,24 @@ async def test_a_refusal_fails_the_trade_with_its_code_and_next_steps() -> None:
     assert failed.error.code == "INSUFFICIENT_BUYING_POWER" and failed.error.next_steps == (
         "Reduce the quantity",
     )
+
+
+async def test_duplicate_deliveries_of_a_recheck_schedule_the_next_one_once() -> None:
+    """At least once: a recheck delivered twice (or a chain started again at a worker's start) must not
+    fork the chain, or rechecks multiply with every duplicate until they spend the Alpaca budget."""
+    broker = ScriptedBroker(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN)
+    deps = make_deps(broker=broker, clock=lambda: NOW)
+    recorded = await _recorded(deps)
+    first = await execute_trade(recorded, deps)
+    assert isinstance(first, tuple)
+    _, recheck = first
+    assert isinstance(recheck, ReconcileTrade) and recheck.attempt == 0
+
+    once = await execute_trade(recheck, deps)
+    again = await execute_trade(recheck, deps)  # the same recheck, delivered a second time
+
+    assert isinstance(once, ReconcileTrade) and once.attempt == 1
+    assert again is None
+    restarted = ReconcileTrade(trade=recorded.trade, reason="worker start: trade was unknown")
+    assert await execute_trade(restarted, deps) is None  # attempt 1 is already scheduled: one chain
+    assert broker.calls == ["execute", "resume:None", "resume:None", "resume:None"]
