@@ -6,12 +6,16 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
+from brokers.port import BrokerBusy
 from messages.events import ReconcileTrade, TradeExecuted, TradeFailed, TradeRecorded, TradeWorking
 from messages.trade import Execution, OrderPending
 from tests.unit.fakes import NOW, CountingBroker, ScriptedBroker, make_deps, submit
 from workers.handlers.deps import Deps, ReconcilePolicy
 from workers.handlers.execution import VERDICT_MARGIN_MS, execute_trade
 from workers.handlers.persistence import record_trade
+from workers.handlers.rate_waits import QueuedBehindRateLimit
 from workers.handlers.validation import validate_trade
 
 RECORDED_AT = NOW
@@ -219,3 +223,42 @@ async def test_a_trade_recorded_late_but_submitted_just_now_is_placed() -> None:
 
     assert isinstance(await execute_trade(recorded, deps), TradeExecuted)
     assert broker.calls == ["execute"]
+
+
+async def test_copies_of_a_late_trades_message_look_its_order_up_once() -> None:
+    """Deliveries multiply in a long outage: each copy looking the order up (and scheduling its own verdict)
+    spent the account's Alpaca budget on lookups while every other trade waited behind them."""
+    broker = ScriptedBroker(NO_ORDER, NO_ORDER)
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += POLICY.stuck_after + timedelta(seconds=1)  # late, but an attempt could still send its order
+
+    first = await execute_trade(recorded, deps)
+    copies = [await execute_trade(recorded, deps) for _ in range(3)]
+
+    assert isinstance(first, ReconcileTrade) and first.recheck is False  # the one verdict, scheduled
+    assert copies == [None, None, None]
+    assert broker.calls == ["resume:None"]
+    clock.now += POLICY.attempt_limit
+    failed = await execute_trade(first, deps)  # the verdict itself is not a copy: it looks
+    assert isinstance(failed, TradeFailed) and failed.error.code == "NOT_EXECUTED_IN_TIME"
+
+
+async def test_a_late_look_that_alpaca_did_not_answer_is_retried_by_its_own_delivery() -> None:
+    class Unanswered(ScriptedBroker):
+        async def resume(self, trade: object, broker_order_id: str | None) -> OrderPending:
+            self.calls.append("resume")
+            if len(self.calls) == 1:
+                raise BrokerBusy("Alpaca's budget is spent")
+            return NO_ORDER
+
+    broker = Unanswered()
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps)
+    clock.now += POLICY.stuck_after + timedelta(seconds=1)
+
+    with pytest.raises(QueuedBehindRateLimit):
+        await execute_trade(recorded, deps)
+    again = await execute_trade(recorded, deps)  # the retry claims the look again
+
+    assert isinstance(again, ReconcileTrade) and broker.calls == ["resume", "resume"]
