@@ -168,19 +168,37 @@ def dynamodb_local_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """The URL of moto's DynamoDB in server mode (its `mock_aws()` does not reach aioboto3)."""
-    try:
-        from moto.server import ThreadedMotoServer
+    """The URL of moto's DynamoDB in server mode (its `mock_aws()` does not reach aioboto3).
 
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
+    Served one request at a time: moto's DynamoDB checks a condition and writes without a lock, so its
+    threaded server (ThreadedMotoServer) let two conditional writes to one item both succeed under load,
+    which DynamoDB never does (the contract's concurrent-duplicates test failed on moto alone, now and then).
+    """
+    try:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        server = make_server(
+            "127.0.0.1",
+            0,
+            DomainDispatcherApplication(create_backend_app),
+            threaded=False,
+            request_handler=MotoRequestHandler,
+        )
     except Exception as exc:
         unavailable(f"moto's server did not start: {exc}")
-    host, port = server.get_host_and_port()
+    serving = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
+    serving.start()
+    host, port = server.server_address[:2]
     try:
         yield f"http://{host}:{port}"
     finally:
-        server.stop()
+        server.shutdown()
+        serving.join()
 
 
 @pytest.fixture

@@ -40,10 +40,14 @@ def _deps(broker: object) -> tuple[Deps, Clock]:
     return make_deps(broker=broker, clock=clock, reconcile=POLICY), clock
 
 
-async def _recorded(deps: Deps) -> TradeRecorded:
+async def _recorded(deps: Deps, *, died_mid_order: bool = False) -> TradeRecorded:
+    """A recorded trade; `died_mid_order`: an attempt took its order lease and died (its order may exist)."""
     validated = await validate_trade(submit(submitted_at=RECORDED_AT), deps)
     recorded = await record_trade(validated, deps)  # type: ignore[arg-type]
     assert isinstance(recorded, TradeRecorded)
+    if died_mid_order:
+        now_ms = int(RECORDED_AT.timestamp() * 1000)
+        await deps.store.claim_lease_over(f"order#{recorded.trade.trade_id}", now_ms=now_ms, lease_ms=1)
     return recorded
 
 
@@ -65,7 +69,7 @@ def _filled() -> Execution:
 async def test_a_stuck_pending_trade_with_no_order_fails_not_executed_in_time_audited() -> None:
     broker = ScriptedBroker(NO_ORDER)
     deps, clock = _deps(broker)
-    recorded = await _recorded(deps)
+    recorded = await _recorded(deps, died_mid_order=True)
     clock.now += VERDICT + timedelta(seconds=1)
 
     failed = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
@@ -87,7 +91,7 @@ async def test_a_stuck_pending_trade_with_no_order_fails_not_executed_in_time_au
 async def test_its_original_trade_recorded_redelivered_later_executes_nothing() -> None:
     broker = ScriptedBroker(NO_ORDER)
     deps, clock = _deps(broker)
-    recorded = await _recorded(deps)
+    recorded = await _recorded(deps, died_mid_order=True)
     clock.now += VERDICT + timedelta(seconds=1)
     first = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
 
@@ -101,7 +105,7 @@ async def test_its_original_trade_recorded_redelivered_later_executes_nothing() 
 async def test_a_stuck_pending_trade_whose_order_exists_is_settled_not_placed_again() -> None:
     broker = ScriptedBroker(_filled())
     deps, clock = _deps(broker)
-    recorded = await _recorded(deps)
+    recorded = await _recorded(deps, died_mid_order=True)
     clock.now += POLICY.stuck_after  # the worker died mid-order; the order filled at the stock broker
 
     executed = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
@@ -113,7 +117,7 @@ async def test_a_stuck_pending_trade_whose_order_exists_is_settled_not_placed_ag
 async def test_a_stuck_pending_trade_whose_order_rests_becomes_working_settled_when_it_ends() -> None:
     broker = ScriptedBroker(RESTING)
     deps, clock = _deps(broker)
-    recorded = await _recorded(deps)
+    recorded = await _recorded(deps, died_mid_order=True)
     clock.now += VERDICT
 
     result = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
@@ -128,7 +132,7 @@ async def test_a_stuck_pending_trade_whose_order_rests_becomes_working_settled_w
 async def test_a_late_trade_recorded_is_not_placed_and_comes_back_when_the_verdict_is_safe() -> None:
     broker = ScriptedBroker(NO_ORDER, NO_ORDER)
     deps, clock = _deps(broker)
-    recorded = await _recorded(deps)
+    recorded = await _recorded(deps, died_mid_order=True)
     clock.now += POLICY.stuck_after + timedelta(seconds=30)  # an attempt begun in time may still send one
 
     later = await execute_trade(recorded, deps)
@@ -146,7 +150,7 @@ async def test_a_late_trade_recorded_is_not_placed_and_comes_back_when_the_verdi
 async def test_a_sweep_before_the_verdict_is_safe_leaves_the_trade_pending_for_the_next_sweep() -> None:
     broker = ScriptedBroker(NO_ORDER)
     deps, clock = _deps(broker)
-    recorded = await _recorded(deps)
+    recorded = await _recorded(deps, died_mid_order=True)
     clock.now += POLICY.stuck_after + timedelta(seconds=30)
 
     assert await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps) is None
@@ -190,7 +194,7 @@ async def test_on_the_simulation_a_stuck_pending_trade_was_never_executed_and_fa
     deps = make_deps(clock=clock, reconcile=POLICY)  # on the simulation, which keeps no orders
     broker = deps.broker
     assert isinstance(broker, CountingBroker)
-    recorded = await _recorded(deps)
+    recorded = await _recorded(deps, died_mid_order=True)
     clock.now += VERDICT
 
     failed = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
@@ -225,13 +229,30 @@ async def test_a_trade_recorded_late_but_submitted_just_now_is_placed() -> None:
     assert broker.calls == ["execute"]
 
 
-async def test_copies_of_a_late_trades_message_look_its_order_up_once() -> None:
-    """Deliveries multiply in a long outage: each copy looking the order up (and scheduling its own verdict)
-    spent the account's Alpaca budget on lookups while every other trade waited behind them."""
-    broker = ScriptedBroker(NO_ORDER, NO_ORDER)
+async def test_a_late_trade_no_attempt_ever_sent_fails_without_a_request_to_the_stock_broker() -> None:
+    """A trade that waited behind Alpaca's rate limit past its deadline never took its order lease: taking it
+    now proves no order exists and stops any. Looking each such trade up spent the budget the trades behind
+    it waited for, and made them late in turn (the 1,000-trade campaign: 1,389 lookups, 83 orders)."""
+    broker = ScriptedBroker()
     deps, clock = _deps(broker)
     recorded = await _recorded(deps)
-    clock.now += POLICY.stuck_after + timedelta(seconds=1)  # late, but an attempt could still send its order
+    clock.now += POLICY.stuck_after + timedelta(seconds=1)  # an attempt begun in time could still run
+
+    failed = await execute_trade(recorded, deps)
+    copy = await execute_trade(recorded, deps)  # another delivery of it
+
+    assert isinstance(failed, TradeFailed) and failed.error.code == "NOT_EXECUTED_IN_TIME"
+    assert isinstance(copy, TradeFailed) and copy.error == failed.error  # its outcome, published again
+    assert broker.calls == []
+
+
+async def test_copies_of_a_late_trades_message_look_its_order_up_once() -> None:
+    """Deliveries multiply in a long outage (a retry re-enqueued by a worker that then lost its connection
+    before the ack): one copy looks the order up and schedules the verdict, the others find its lease."""
+    broker = ScriptedBroker(NO_ORDER, NO_ORDER)
+    deps, clock = _deps(broker)
+    recorded = await _recorded(deps, died_mid_order=True)
+    clock.now += POLICY.stuck_after + timedelta(seconds=1)
 
     first = await execute_trade(recorded, deps)
     copies = [await execute_trade(recorded, deps) for _ in range(3)]
@@ -239,12 +260,12 @@ async def test_copies_of_a_late_trades_message_look_its_order_up_once() -> None:
     assert isinstance(first, ReconcileTrade) and first.recheck is False  # the one verdict, scheduled
     assert copies == [None, None, None]
     assert broker.calls == ["resume:None"]
-    clock.now += POLICY.attempt_limit
-    failed = await execute_trade(first, deps)  # the verdict itself is not a copy: it looks
+    clock.now += timedelta(milliseconds=first.delay_ms)
+    failed = await execute_trade(first, deps)
     assert isinstance(failed, TradeFailed) and failed.error.code == "NOT_EXECUTED_IN_TIME"
 
 
-async def test_a_late_look_that_alpaca_did_not_answer_is_retried_by_its_own_delivery() -> None:
+async def test_a_late_look_alpaca_did_not_answer_is_taken_again_once_its_lease_ends() -> None:
     class Unanswered(ScriptedBroker):
         async def resume(self, trade: object, broker_order_id: str | None) -> OrderPending:
             self.calls.append("resume")
@@ -254,11 +275,14 @@ async def test_a_late_look_that_alpaca_did_not_answer_is_retried_by_its_own_deli
 
     broker = Unanswered()
     deps, clock = _deps(broker)
-    recorded = await _recorded(deps)
-    clock.now += POLICY.stuck_after + timedelta(seconds=1)
+    recorded = await _recorded(deps, died_mid_order=True)
+    clock.now += VERDICT - timedelta(seconds=10)
 
     with pytest.raises(QueuedBehindRateLimit):
         await execute_trade(recorded, deps)
-    again = await execute_trade(recorded, deps)  # the retry claims the look again
+    assert await execute_trade(recorded, deps) is None  # its retry: the look's lease still runs
+    clock.now += timedelta(seconds=11)  # the lease ran out, and no attempt can still send an order
+    swept = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
 
-    assert isinstance(again, ReconcileTrade) and broker.calls == ["resume", "resume"]
+    assert isinstance(swept, TradeFailed) and swept.error.code == "NOT_EXECUTED_IN_TIME"
+    assert broker.calls == ["resume", "resume"]

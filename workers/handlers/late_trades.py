@@ -15,15 +15,19 @@ from brokers.port import BrokerResult
 from messages.events import ReconcileTrade, TradeRecorded
 from messages.records import TradeRecord
 from messages.trade import ExecutionError, OrderPending
+from messages.types import ExecutionMethod
 from workers.handlers.deps import Deps, ReconcilePolicy
 from workers.handlers.records import recorded_since
 from workers.store.port import LeaseClaim
 
 logger = logging.getLogger("tradeflow.stage.execution")
-_DUPLICATE = {"outcome": "duplicate"}
 
 # A late trade's verdict message arrives this much after the moment it waits for (clocks differ a little).
 VERDICT_MARGIN_MS = 1_000
+MIN_LEASE_MS = 1_000
+# An order lease's item outlives the lease by a day (the control table's TTL, store/dynamodb/control.py):
+# until then a lease taken fresh proves no attempt ever held it. Past that, the order is looked up.
+ORDER_LEASE_KEPT = timedelta(hours=23)
 
 
 def submitted_since(record: TradeRecord) -> datetime:
@@ -41,25 +45,32 @@ async def look_up_late(
 ) -> BrokerResult | ReconcileTrade | None:
     """A pending trade past the deadline: settle its order if one exists, never place one now.
 
-    Until no attempt that began before the deadline can still send its order, no order found is no
-    verdict: a TradeRecorded comes back as a ReconcileTrade at that moment, and any other sender (the
-    sweeper, an operator) looks again itself.
+    It takes the trade's order lease first, so no attempt can send an order from now on. Taken fresh (no
+    attempt ever held it, or each gave it back having sent nothing), no order exists: the trade fails
+    NOT_EXECUTED_IN_TIME without a request to the stock broker. A trade that waited behind Alpaca's rate
+    limit past its deadline then costs the account nothing; looking each one up spent the budget the
+    trades behind it waited for, and made them late in turn.
+
+    Taken over from an attempt that died holding it, the order is looked up. Until no attempt that began
+    before the deadline can still send its order, no order found is no verdict: a TradeRecorded comes back
+    as a ReconcileTrade at that moment, and any other sender (the sweeper, an operator) looks again itself.
+    Held by a live attempt, or by another delivery of this late trade, there is nothing to do here.
     """
-    trade, policy = record.request(), deps.reconcile
-    claimed_at_ms = await _first_to_look(record, deps) if isinstance(event, TradeRecorded) else None
-    if claimed_at_ms == 0:
+    trade, policy, now = record.request(), deps.reconcile, deps.clock()
+    wait = submitted_since(record) + policy.stuck_after + policy.attempt_limit - now
+    now_ms, lease_ms = int(now.timestamp() * 1000), max(int(wait.total_seconds() * 1000), MIN_LEASE_MS)
+    claim = await deps.store.claim_lease_over(f"order#{record.trade_id}", now_ms=now_ms, lease_ms=lease_ms)
+    if claim is LeaseClaim.HELD:
+        logger.info("Late trade's order lease held (an attempt, or another delivery): nothing to do")
         return None
-    try:
-        result = await deps.broker.resume(trade, record.alpaca_order_id)
-    except Exception:
-        if claimed_at_ms is not None:  # its retry (the queue's) looks again
-            await deps.store.release_lease(
-                _late(record), claimed_at_ms=claimed_at_ms, lease_ms=_lease_ms(deps)
-            )
-        raise
+    if claim is LeaseClaim.TAKEN and now - submitted_since(record) < ORDER_LEASE_KEPT:
+        return not_executed_in_time(
+            OrderPending(state="unknown", execution_method=_method(deps), reason="no order was ever sent"),
+            policy.stuck_after,
+        )
+    result = await deps.broker.resume(trade, record.alpaca_order_id)
     if not (isinstance(result, OrderPending) and result.state == "unknown"):
         return result  # an order exists: settle it as found
-    wait = submitted_since(record) + policy.stuck_after + policy.attempt_limit - deps.clock()
     if wait <= timedelta(0):
         return not_executed_in_time(result, policy.stuck_after)
     if isinstance(event, ReconcileTrade):
@@ -72,29 +83,8 @@ async def look_up_late(
     )
 
 
-async def _first_to_look(record: TradeRecord, deps: Deps) -> int:
-    """When this delivery of a late trade's TradeRecorded claimed the look at its order (ms); 0 when another
-    delivery holds it.
-
-    Deliveries of a message multiply in a long outage (a retry re-enqueued by a worker that then lost its
-    connection before the ack): each copy looking the order up and scheduling its own verdict spent the
-    account's Alpaca budget on lookups while every other trade waited. One looks and schedules the verdict;
-    the others end here (and the sweeper looks at any trade still open later).
-    """
-    now_ms = int(deps.clock().timestamp() * 1000)
-    claim = await deps.store.claim_lease_over(_late(record), now_ms=now_ms, lease_ms=_lease_ms(deps))
-    if claim is LeaseClaim.HELD:
-        logger.info("Late trade already looked up by another delivery: nothing to do", extra=_DUPLICATE)
-        return 0
-    return now_ms
-
-
-def _late(record: TradeRecord) -> str:
-    return f"late#{record.trade_id}"
-
-
-def _lease_ms(deps: Deps) -> int:
-    return int(deps.reconcile.attempt_limit.total_seconds() * 1000)
+def _method(deps: Deps) -> ExecutionMethod:
+    return "simulation" if deps.broker.name == "simulation" else "alpaca"
 
 
 def not_executed_in_time(pending: OrderPending, deadline: timedelta) -> ExecutionError:
