@@ -14,7 +14,7 @@ from brokers.alpaca_budget import AccountBudget
 from brokers.alpaca_stream import TradeUpdates
 from brokers.fallback import FallbackBroker
 from brokers.paper_guard import PaperGuard, PaperGuardFailed
-from brokers.port import BrokerUnavailable, StockBroker
+from brokers.port import BrokerBusy, BrokerUnavailable, StockBroker
 from brokers.shared_state import MemoryState, RedisState, SharedState
 from brokers.simulated import SimulatedBroker
 from workers.access.journal import Journal
@@ -159,6 +159,8 @@ async def open_broker(settings: Settings, on_order_done: Callable[[str], None] |
         return FallbackBroker(None, simulated, disabled_reason=str(exc))
     except BrokerUnavailable as exc:
         logger.warning("Alpaca unreachable at start (%s): the checks run again before every order", exc)
+    except BrokerBusy as exc:  # the account's budget is spent: a worker starting then must not die of it
+        logger.warning("Alpaca not asked at start (%s): the checks run again before every order", exc)
     if updates is not None:
         updates.start()
     return FallbackBroker(alpaca, simulated)

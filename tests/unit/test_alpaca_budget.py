@@ -7,7 +7,9 @@ import pytest
 
 from brokers.alpaca import AlpacaPaperBroker
 from brokers.fallback import FallbackBroker
+from brokers.port import RateLimited
 from workers.bootstrap import open_broker, reconcile_policy
+from workers.console.checks.health import check_alpaca
 from workers.console.stack.local_dynamodb import free_port
 from workers.settings import load_settings
 
@@ -40,3 +42,25 @@ async def test_an_alpaca_attempt_ends_well_inside_its_order_lease(
         assert budget_s >= settings.tradeflow_fill_timeout_s  # room for the fill wait itself
     finally:
         await broker.close()
+
+
+async def test_a_worker_starting_while_the_accounts_budget_is_spent_starts_and_health_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fault campaign: a 429 at start raised out of open_broker (RateLimited is no BrokerUnavailable),
+    so `tradeflow health` printed a traceback, and a worker starting then would have died of it."""
+
+    async def spent(self: AlpacaPaperBroker, *, by: float | None = None) -> str:
+        raise RateLimited("the account's budget is spent", retry_after_s=10)
+
+    monkeypatch.setattr(AlpacaPaperBroker, "verify", spent)
+    settings = load_settings({"TRADEFLOW_ALPACA_STREAM": "false", "TRADEFLOW_ENV": "test"})
+
+    broker = await open_broker(settings)
+    try:
+        assert isinstance(broker, FallbackBroker) and isinstance(broker.primary, AlpacaPaperBroker)
+        assert broker.alpaca_enabled  # not disabled: the checks run again before every order
+    finally:
+        await broker.close()
+    [alpaca, _budget] = await check_alpaca(settings)
+    assert alpaca.ok and "not asked now" in alpaca.detail
