@@ -2,7 +2,7 @@
 trade, order, notification and position is checked. `make faults` runs N = 1,000; `make test` runs the
 smallest N that still meets every kind of fault (tests/faults/test_campaign.py says which).
 
-    python -m tests.faults.campaign --trades 1000 [--seed S] [--rate 5]
+    python -m tests.faults.campaign --trades 1000 [--seed S] [--rate 3]
 
 The seed is printed first: the same seed gives the same trades and the same faults in the same order.
 RabbitMQ is a cluster of the campaign's own, three nodes (tests/faults/cluster.py) started beside the
