@@ -30,14 +30,25 @@ def _an_hour_ago() -> datetime:
     return datetime.now(UTC) - timedelta(hours=1)
 
 
-def _record(stack: Stack, request: TradeRequest, status: str = "pending", order: str | None = None) -> None:
-    """Leave a trade as the chain would have when it was submitted, had it stopped there (nothing queued)."""
+def _record(
+    stack: Stack,
+    request: TradeRequest,
+    status: str = "pending",
+    order: str | None = None,
+    *,
+    attempted: bool = False,
+) -> None:
+    """Leave a trade as the chain would have when it was submitted, had it stopped there (nothing queued);
+    `attempted`: an execution attempt took its order lease (orders leave only under it) and died."""
     at = request.submitted_at
     record = pending_record(request, recorded_at=at, expires_at=expires_at(at, 2557))
     recorded = audit_event("trade_recorded", request, at=at, retention_days=2557)
 
     async def put(store: TradeStore) -> None:
         assert await store.put_new_trade(record, [recorded]) is None
+        if attempted:
+            at_ms = int(at.timestamp() * 1000)
+            await store.claim_lease_over(f"order#{request.trade_id}", now_ms=at_ms, lease_ms=90_000)
         if status == "working":
             working: TradeRecord = msgspec.structs.replace(
                 record, status="working", execution_method="alpaca", alpaca_order_id=order
@@ -86,7 +97,7 @@ def test_the_sweeper_completes_stuck_trades_through_the_chain_once_each(alpaca_s
     )
     placed = alpaca.submit_order(market)
     eventually(lambda: alpaca.get_order_by_id(placed.id).status == OrderStatus.FILLED, timeout=10)  # type: ignore[union-attr]
-    _record(stack, died_mid_order)
+    _record(stack, died_mid_order, attempted=True)
 
     # A resting limit order, working, that fills while nothing watches (no stream, its rechecks gone).
     limit = (Decimal(str(admin.prices("NVDA")["NVDA"]["mid"])) * Decimal("0.95")).quantize(Decimal("0.01"))

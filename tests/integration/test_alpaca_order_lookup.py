@@ -114,7 +114,9 @@ async def test_an_outage_never_fails_a_late_trade_whose_order_exists(
     now = [trade().submitted_at]
     deps = make_deps(broker=alpaca, clock=lambda: now[0], reconcile=POLICY)
     recorded = await _late_trade(deps)
-    # Its order reached Alpaca, but the worker died before recording the outcome: still pending.
+    # Its order reached Alpaca under the order lease, but the worker died before recording the outcome.
+    lease = f"order#{recorded.trade.trade_id}"
+    await deps.store.claim_lease_over(lease, now_ms=int(now[0].timestamp() * 1000), lease_ms=90_000)
     assert isinstance(await alpaca.execute(recorded.trade), Execution)
     now[0] += POLICY.stuck_after + POLICY.attempt_limit + timedelta(seconds=1)
     _outage(alpaca_emulator, {"kind": "http_error", "status": 503})
@@ -128,6 +130,7 @@ async def test_an_outage_never_fails_a_late_trade_whose_order_exists(
     assert record is not None and record.status == "pending"
 
     alpaca_emulator.admin.clear_faults()
+    now[0] += timedelta(seconds=2)  # the next sweep, once the look's own lease (a second) has run out
     settled = await execute_trade(ReconcileTrade(trade=recorded.trade, recheck=False), deps)
     assert isinstance(settled, TradeExecuted)
     assert settled.execution.filled_quantity == Decimal(10)
