@@ -95,7 +95,7 @@ class DeadLetters(dramatiq.Middleware):
                 exception,
                 extra=_log_context(message),
             )
-            broker.enqueue(message, delay=exception.retry_after_ms)
+            self._enqueue_again(broker, message, exception.retry_after_ms)
             return
         retries = int(message.options.get("retries", 0))
         now_ms = int(time.time() * 1000)
@@ -134,7 +134,25 @@ class DeadLetters(dramatiq.Middleware):
             error,
             extra=_log_context(message),
         )
-        broker.enqueue(message, delay=delay)
+        self._enqueue_again(broker, message, delay)
+
+    def _enqueue_again(self, broker: Any, message: Any, delay: int) -> None:
+        """Put the message back for later; if that publish fails, nack the original into the XQ.
+
+        dramatiq calls this after the message was processed and acks it afterwards whatever happens here
+        (an exception in after_process_message is logged and swallowed): a retry whose publish failed (the
+        connection lost mid-outage) would be acked and lost. Failed, it is nacked to its dead-letter queue,
+        where an operator sees it and replays it.
+        """
+        try:
+            broker.enqueue(message, delay=delay)
+        except Exception:
+            self.logger.exception(
+                "Could not put message %s back for later; nacking it into its dead-letter queue instead",
+                message.message_id,
+                extra=_log_context(message),
+            )
+            message.fail()
 
     def _tell_held(self, broker: Any, message: Any, state: str, reason: str) -> None:
         """Tell the trader of a trade held before it was recorded: no record exists that would tell them."""
