@@ -16,7 +16,8 @@ from workers.handlers.errors import Deferred
 
 class Message:
     def __init__(self) -> None:
-        self.message_id, self.queue_name, self.args, self.options = "m-1", "t-validation", (), {}
+        self.message_id, self.queue_name, self.args = "m-1", "t-validation", ()
+        self.options: dict[str, Any] = {}
         self.failed = False
 
     def fail(self) -> None:
