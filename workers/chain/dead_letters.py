@@ -144,15 +144,22 @@ class DeadLetters(dramatiq.Middleware):
         connection lost mid-outage) would be acked and lost. Failed, it is nacked to its dead-letter queue,
         where an operator sees it and replays it.
         """
+        self._publish_or_nack(message, "put back for later", lambda: broker.enqueue(message, delay=delay))
+
+    def _publish_or_nack(self, message: Any, what: str, publish: Callable[[], object]) -> bool:
+        """Run `publish`; if it fails, mark the message failed, so dramatiq nacks it into its XQ."""
         try:
-            broker.enqueue(message, delay=delay)
+            publish()
         except Exception:
             self.logger.exception(
-                "Could not put message %s back for later; nacking it into its dead-letter queue instead",
+                "Could not %s message %s: nacking it into its dead-letter queue instead",
+                what,
                 message.message_id,
                 extra=_log_context(message),
             )
             message.fail()
+            return False
+        return True
 
     def _tell_held(self, broker: Any, message: Any, state: str, reason: str) -> None:
         """Tell the trader of a trade held before it was recorded: no record exists that would tell them."""
@@ -199,21 +206,18 @@ class DeadLetters(dramatiq.Middleware):
                 "eta": None,
             }
         )
-        try:
-            broker.channel.basic_publish(
+        published = self._publish_or_nack(
+            message,
+            "publish the dead letter of",
+            lambda: broker.channel.basic_publish(
                 exchange="",
                 routing_key=xq_name(queue),
                 body=dead.encode(),
                 properties=pika.BasicProperties(delivery_mode=2),
                 mandatory=True,
-            )
-        except Exception:
-            self.logger.exception(
-                "Could not publish dead letter for %s; nacking it instead",
-                message.message_id,
-                extra=_log_context(message),
-            )
-            message.fail()
+            ),
+        )
+        if not published:
             return
         self.logger.error(
             "Dead-lettered message %s from %s: %s",
