@@ -33,6 +33,7 @@ from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
 from workers.handlers.execution_audit import execution_details, never_arrived
 from workers.handlers.late_trades import VERDICT_MARGIN_MS, is_late, look_up_late
 from workers.handlers.rate_waits import queued, waiting
+from workers.handlers.rechecks import one_recheck
 from workers.handlers.records import executed_record, failed_record, open_record, outcome_of, recorded_since
 from workers.handlers.sameness import ensure_same_trade
 from workers.store.port import LeaseClaim
@@ -46,8 +47,6 @@ Outcome = TradeExecuted | TradeFailed
 MAX_RECHECK_MS = 60_000
 # An order that still cannot be found this long after the trade was recorded never reached the stock broker.
 UNKNOWN_GIVE_UP = timedelta(minutes=15)
-# A scheduled recheck's claim outlives its chain (given up at UNKNOWN_GIVE_UP), then expires by itself.
-RECHECK_CLAIM_MS = int(2 * UNKNOWN_GIVE_UP.total_seconds() * 1000)
 
 
 async def execute_trade(
@@ -273,7 +272,7 @@ async def _keep_open(
         # Nothing new: keep rechecking, unless the sender looks again itself (the sweeper).
         if isinstance(event, ReconcileTrade) and not event.recheck:
             return None
-        return await _one_recheck(recheck, deps)
+        return await one_recheck(recheck, deps)
     logger.log(
         logging.WARNING if pending.state == "unknown" else logging.INFO,
         "Trade %s: %s (order %s); %s",
@@ -290,22 +289,5 @@ async def _keep_open(
         reason=pending.reason,
         fills=pending.fills,
     )
-    scheduled = await _one_recheck(recheck, deps) if rechecked else None
+    scheduled = await one_recheck(recheck, deps) if rechecked else None
     return (working, scheduled) if scheduled is not None else (working,)
-
-
-async def _one_recheck(recheck: ReconcileTrade, deps: Deps) -> ReconcileTrade | None:
-    """The next recheck, unless another delivery already scheduled this attempt (None then).
-
-    A duplicate delivery of a recheck (at least once), or a second chain started at a worker's start, would
-    otherwise schedule its own next recheck: the chains would multiply with every duplicate, each looking
-    the order up, until they spend the account's Alpaca budget (the fault campaign saw 276 live rechecks
-    of one trade, and every other trade waiting behind them). At most one message per trade and attempt.
-    """
-    claim = f"recheck#{recheck.trade.trade_id}#{recheck.attempt}"
-    now_ms = int(deps.clock().timestamp() * 1000)
-    taken = await deps.store.claim_lease_over(claim, now_ms=now_ms, lease_ms=RECHECK_CLAIM_MS)
-    if taken is LeaseClaim.HELD:
-        logger.debug("Recheck %d of the trade already scheduled by another delivery", recheck.attempt)
-        return None
-    return recheck
