@@ -28,7 +28,7 @@ from workers.chain.routing import STAGE_NAMES
 from workers.console.stack.children import start_process
 from workers.console.stack.children import stop_process as stop
 from workers.console.stack.local_dynamodb import LocalDynamo, start_local_dynamodb
-from workers.console.stack.up import ensure_rabbitmq, ensure_redis
+from workers.console.stack.services import ensure_rabbitmq, ensure_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APP = "workers.app:rabbitmq"

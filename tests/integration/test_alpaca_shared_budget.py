@@ -16,7 +16,7 @@ from brokers.alpaca_budget import AccountBudget, RateLimitWait
 from brokers.alpaca_client import trading_client
 from brokers.shared_state import RedisState
 from emulators.alpaca import AlpacaEmulator
-from workers.console.stack.up import ensure_redis, redis_answers
+from workers.console.stack.services import ensure_redis, redis_answers
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CI = os.environ.get("CI") == "true"

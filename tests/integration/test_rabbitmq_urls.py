@@ -13,7 +13,8 @@ from tests.waiting import eventually
 from workers.chain.publisher import Publisher
 from workers.console.checks.health import check_rabbitmq
 from workers.console.dlq.channel import dead_letter_channel
-from workers.console.stack.up import ensure_rabbitmq, warn_of_foreign_consumers
+from workers.console.stack.services import ensure_rabbitmq
+from workers.console.stack.up import warn_of_foreign_consumers
 from workers.console.trades.submit import build_command
 from workers.settings import Settings, load_settings
 

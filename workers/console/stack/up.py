@@ -5,18 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from workers.bootstrap import open_store
-from workers.chain.rabbitmq import rabbitmq_answers
 from workers.console.stack.children import (
     StopRequested,
     die_with,
@@ -25,64 +22,10 @@ from workers.console.stack.children import (
     stop_on_termination,
     stop_process,
 )
-from workers.settings import Settings, rabbitmq_urls
+from workers.console.stack.services import ensure_rabbitmq, ensure_redis, redact_url
+from workers.settings import Settings
 
 OTLP_PORT = 4318
-
-
-def ensure_rabbitmq(urls: str | Sequence[str]) -> None:
-    """Connect to RabbitMQ (the first node of RABBITMQ_URL's that answers); start the machine's own server
-    when none does and we can."""
-    if rabbitmq_answers(urls):
-        return
-    hosts = ", ".join(str(urlparse(url).hostname) for url in _each(urls))
-    if shutil.which("rabbitmq-server") is None:
-        raise SystemExit(f"RabbitMQ is not reachable at {hosts} and rabbitmq-server is not installed")
-    print("RabbitMQ is down; starting it (rabbitmq-server -detached)…", flush=True)
-    subprocess.run(["rabbitmq-server", "-detached"], check=False)
-    subprocess.run(["rabbitmqctl", "await_startup", "--timeout", "120"], check=False)
-    if not rabbitmq_answers(urls):
-        raise SystemExit(f"RabbitMQ did not come up at {hosts}")
-
-
-def _each(urls: str | Sequence[str]) -> Sequence[str]:
-    return rabbitmq_urls(urls) if isinstance(urls, str) else urls
-
-
-def redis_answers(url: str) -> bool:
-    """Whether Redis at `url` answers a PING now."""
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:
-        return False
-
-
-def ensure_redis(url: str) -> bool:
-    """Reach Redis (the Alpaca account's shared rate budget); start the machine's redis-server on loopback
-    when it is down and we can. True when this call started it."""
-    if redis_answers(url):
-        return False
-    parsed = urlparse(url)
-    if parsed.hostname not in ("127.0.0.1", "localhost") or shutil.which("redis-server") is None:
-        raise SystemExit(f"Redis is not reachable at {_redact(url)} (REDIS_URL) and cannot be started here")
-    print("Redis is down; starting it (redis-server --daemonize yes)…", flush=True)
-    subprocess.run(
-        ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(parsed.port or 6379)],
-        check=False,
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while not redis_answers(url):
-        if time.monotonic() > deadline:
-            raise SystemExit("Redis did not come up")
-        time.sleep(0.1)
-    return True
 
 
 class Report:
@@ -127,7 +70,7 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
     report = Report(as_json)
     with ExitStack() as started:
         ensure_rabbitmq(settings.rabbitmq_urls)
-        nodes = [_redact(url) for url in settings.rabbitmq_urls]
+        nodes = [redact_url(url) for url in settings.rabbitmq_urls]
         report.show("RabbitMQ", ", ".join(nodes), url=",".join(nodes), nodes=nodes)
         if settings.alpaca_paper_enabled and settings.tradeflow_rate_limiter == "redis":
             # Left running when `up` stops, as RabbitMQ is: a machine service, not this stack's own.
@@ -135,8 +78,8 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
             how = "started" if started_redis else "already running"
             report.show(
                 "Redis",
-                f"{_redact(settings.redis_url)} (Alpaca's shared rate budget, {how})",
-                url=_redact(settings.redis_url),
+                f"{redact_url(settings.redis_url)} (Alpaca's shared rate budget, {how})",
+                url=redact_url(settings.redis_url),
                 started=started_redis,
             )
 
@@ -325,8 +268,3 @@ def warn_of_foreign_consumers(settings: Settings) -> list[str]:
             flush=True,
         )
     return [f"{queue} ({count})" for queue, count in busy]
-
-
-def _redact(url: str) -> str:
-    parsed = urlparse(url)
-    return url.replace(f":{parsed.password}@", ":***@") if parsed.password else url
