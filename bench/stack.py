@@ -134,6 +134,18 @@ class LoopbackStack:
         """The stack's variables only, for `load_settings` in this process."""
         return {k: v for k, v in self.env.items() if k.isupper()}
 
+    def cli(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """`tradeflow ARGS` against this stack (its output captured, at most 120 s), `env` added."""
+        return subprocess.run(
+            [sys.executable, "-m", "workers.console.main", *args],
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+
     # -- DynamoDB Local ---------------------------------------------------------------------------
 
     def start_dynamodb(self) -> None:

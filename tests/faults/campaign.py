@@ -19,7 +19,6 @@ import contextlib
 import json
 import random
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -304,15 +303,7 @@ async def _check(
 
 def _cli(stack: LoopbackStack, *args: str) -> str:
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "workers.console.main", *args],
-            env={**stack.env, "TRADEFLOW_OPERATOR": OPERATOR},
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-            check=False,
-        )
+        done = stack.cli(*args, TRADEFLOW_OPERATOR=OPERATOR)
     except subprocess.TimeoutExpired as exc:
         raise RuntimeError(f"tradeflow {' '.join(args)} took over 120 s; stderr: {exc.stderr!r}") from exc
     if done.returncode != 0:

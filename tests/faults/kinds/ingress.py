@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.stack import ROOT
 from emulators.slack import filling, payloads
 from emulators.slack.driver import AckTimeout, AppResponse, SlackDriver
 from tests.faults.cluster import RabbitCluster
@@ -66,15 +63,7 @@ def _poison(run: KindRun, user: str) -> None:
     cli_trade = uuid.uuid4()
     injection.trade_ids.append(cli_trade)
     submit = ["submit", "--user", user, "--trade-id", str(cli_trade), "buy", "1E-200", "AAPL"]
-    done = subprocess.run(
-        [sys.executable, "-m", "workers.console.main", *submit],
-        env=run.stack.env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    done = run.stack.cli(*submit)
     if done.returncode != 2 or "quantity" not in done.stderr:
         injection.problems.append(
             f"tradeflow submit 1E-200: exit {done.returncode}, {done.stderr.strip()[:120]}"

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
 
-from bench.stack import ROOT
 from tests.faults.cluster import RabbitCluster
 from tests.faults.kinds.context import Injection, KindOutcome, KindRun, Seen, begin, parse_time
 from tests.faults.rabbitmq_node import RabbitNodeUnavailable
@@ -191,15 +188,7 @@ def check_rabbitmq_node_loss(
 
 def _runs_on_the_others(run: KindRun, command: list[str]) -> list[str]:
     """An operator command while a node is down: it must reach the others (RABBITMQ_URL lists them all)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "workers.console.main", *command],
-        env=run.stack.env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    done = run.stack.cli(*command)
     if command[0] == "health":  # it exits 1 for a queue without consumers: a restarting worker, say
         try:
             checks = json.loads(done.stdout).get("checks", [])
