@@ -38,6 +38,10 @@ Lane = Literal["trading", "data"]
 LANES: tuple[Lane, ...] = ("trading", "data")
 ALPACA_REQUESTS_PER_MINUTE = 200  # per account, on each API (DESIGN §9)
 WINDOW_S = 60
+# A request takes its slot in one second and may reach Alpaca in the next, where Alpaca's window (opened on
+# a whole second) may already count it: each slot stays counted one second longer than Alpaca's window, so
+# the requests of any window Alpaca may open never exceed its limit (the cost: 1/61 of the throughput).
+IN_FLIGHT_S = 1
 LINE_TTL_MS = 3_600_000  # a waiting line nobody joined for an hour starts again
 UNAVAILABLE_RETRY_S = 1.0
 
@@ -95,13 +99,14 @@ class AccountBudget:
         self.state = state
         self.account = masked(api_key)
         self.window_s = window_s
+        self.span_s = window_s + IN_FLIGHT_S  # how long a slot stays counted
         self.limits: dict[Lane, int] = {lane: ALPACA_REQUESTS_PER_MINUTE for lane in LANES}
         self.limits.update(limits or {})
         prefix = f"{namespace}:alpaca:{account_id_of(api_key, server)}"
         self._keys = {lane: f"{prefix}:{lane}" for lane in LANES}
         self._limiters = {
             lane: WindowRateLimiter(
-                state.limiter_backend, f"{prefix}:{lane}:window", limit=self.limits[lane], window=window_s
+                state.limiter_backend, f"{prefix}:{lane}:window", limit=self.limits[lane], window=self.span_s
             )
             for lane in LANES
         }
@@ -188,8 +193,8 @@ class AccountBudget:
         for age in range(len(counts) - 1, -1, -1):  # the oldest second leaves the window first
             needed -= counts[age]
             if needed <= 0:
-                return max(0.0, math.floor(now) - age + self.window_s - now)
-        return float(self.window_s)  # further back than one window frees: look again a window later
+                return max(0.0, math.floor(now) - age + self.span_s - now)
+        return float(self.span_s)  # further back than one window frees: look again a window later
 
     # -- what is left -------------------------------------------------------------------------------
 

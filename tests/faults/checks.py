@@ -31,6 +31,7 @@ class Figures:
     trades: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     methods: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)  # failed trades by error code, and how
     lost: list[str] = field(default_factory=list)  # accepted, and no record or stuck without a reason
     in_reconciliation: list[str] = field(default_factory=list)
     duplicate_orders: list[str] = field(default_factory=list)
@@ -66,6 +67,7 @@ class Figures:
     def lines(self) -> list[str]:
         return [
             f"trades accepted: {self.trades}  statuses: {dict(self.statuses)}  methods: {dict(self.methods)}",
+            f"failed: {dict(self.failures)}",
             f"orders at Alpaca: {self.orders_at_alpaca}",
             f"lost: {len(self.lost)}  in reconciliation with a reason: {len(self.in_reconciliation)}",
             f"duplicate orders: {len(self.duplicate_orders)}  executed twice: {len(self.executed_twice)}  "
@@ -122,6 +124,8 @@ async def check(
         figures.statuses[record.status if record else "missing"] += 1
         if record is not None and record.execution_method:
             figures.methods[record.execution_method] += 1
+        if record is not None and record.status == "failed":
+            figures.failures[f"{record.error_code} ({record.execution_method or 'no method'})"] += 1
         if not is_settled(record):
             figures.lost.append(f"{trade_id}: {record.status if record else 'no record'}")
         elif record is not None and not record.is_terminal:

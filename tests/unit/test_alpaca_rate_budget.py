@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import pytest
 from dramatiq.rate_limits import RateLimiterBackend
 
-from brokers.alpaca_budget import AccountBudget, RateLimitWait
+from brokers.alpaca_budget import IN_FLIGHT_S, AccountBudget, RateLimitWait
 from brokers.shared_state import MemoryState, SharedStateUnavailable
+from emulators.alpaca.rate_limit import RateLimits
 
 KEY, SERVER = "PKTEST0000000001", "http://127.0.0.1:1/paper"
 
@@ -25,7 +26,42 @@ def test_a_lane_lets_its_limit_through_then_holds_requests_back_until_a_slot_fre
         account.take("trading")
     with pytest.raises(RateLimitWait) as held:
         account.take("trading")
-    assert held.value.lane == "trading" and 0 < held.value.retry_after_s <= 60
+    assert held.value.lane == "trading" and 0 < held.value.retry_after_s <= 60 + IN_FLIGHT_S
+
+
+def test_a_request_counted_in_one_second_and_arriving_in_the_next_never_exceeds_alpacas_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Alpaca's window (the emulator's model) may open on the second a request arrives in, after tradeflow
+    counted it in the second before: a slot stays counted a second longer, so no window Alpaca opens holds
+    more than its limit (a fresh-clone run met three 429s at this edge)."""
+    now = [1_000.9]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    account = AccountBudget(MemoryState(), api_key=KEY, server=SERVER, limits={"trading": 3}, window_s=5)
+    alpaca = RateLimits(lambda lane: (3, 5), clock=lambda: now[0])
+    now[0] = 995.5
+    alpaca.admit("trading", KEY)  # an earlier request opened Alpaca's window [995, 1000): it is over
+    arrivals = []
+    for taken_at, arrives_at in ((1_000.9, 1_001.05), (1_001.5, 1_001.5), (1_002.0, 1_002.0)):
+        now[0] = taken_at
+        account.take("trading")
+        arrivals.append(arrives_at)
+    for sent_at in (1_005.2, 1_005.9, 1_006.0, 1_006.5):  # Alpaca's window [1001, 1006) ends at 1006
+        now[0] = sent_at
+        try:
+            account.take("trading")
+        except RateLimitWait:
+            continue
+        arrivals.append(sent_at)
+    refused = []
+    for arrives_at in sorted(arrivals):
+        now[0] = arrives_at
+        verdict = alpaca.admit("trading", KEY)
+        assert verdict is not None
+        if not verdict.admitted:
+            refused.append(arrives_at)
+    assert refused == []
+    assert len(arrivals) >= 4  # the budget still lets requests through once a slot is out of every window
 
 
 def test_the_trading_and_data_lanes_are_counted_apart() -> None:

@@ -29,13 +29,17 @@ def inject_resend(run: KindRun, resend_status: int, times: int, seed: int) -> No
     injection = begin(kind)
     fault = run.alpaca.accept_then_504(resend_status=resend_status, times=times)
     run.log.add(kind, f"accepted, answered 504; resends answered {resend_status}; ×{times}")
+    before = len(run.alpaca.order_requests())
     _submit_while(run, random.Random(seed), lambda: _remaining(run, fault["id"]) == 0)
     board = _fault(run, fault["id"]) or {}
     injection.trade_ids = [uuid.UUID(cid) for cid in board.get("accepted", [])]
     injection.facts = {"resends refused": board.get("resends", 0), "hits": board.get("hits", 0)}
     if board.get("remaining"):
+        meanwhile = run.alpaca.order_requests()[before:]
         injection.problems.append(
-            f"{board['remaining']} of {times} orders never came within {HIT_TIMEOUT_S}s"
+            f"{board['remaining']} of {times} orders never came within {HIT_TIMEOUT_S}s "
+            f"({len(meanwhile)} order request(s) meanwhile, answered "
+            f"{sorted(str(r['status']) + ('/' + r['fault'] if r.get('fault') else '') for r in meanwhile)})"
         )
     run.record(injection)
 
