@@ -83,9 +83,8 @@ class LoopbackStack:
         sink.start()
         self._started.callback(sink.stop)
         self.env = {
-            # the shell's settings, but not the test harness's own (the campaign's seed and size): tradeflow
-            # refuses a setting it does not know
-            **{k: v for k, v in os.environ.items() if not k.startswith("TRADEFLOW_FAULT_")},
+            **os.environ,  # the shell's settings (the campaign's own, FAULT_SEED and FAULT_TRADES, are not
+            # TRADEFLOW_*: tradeflow refuses a TRADEFLOW_* setting it does not know)
             "RABBITMQ_URL": rabbitmq_url,
             "TRADEFLOW_QUEUE_PREFIX": self.prefix,
             "DYNAMODB_TABLE_PREFIX": f"bench{self.run_id}",

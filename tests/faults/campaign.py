@@ -146,7 +146,7 @@ def run_campaign(
         submitted.refused.update({t: a for t, a in refused if t not in submitted.accepted})
         phases["faults after the load"] = time.monotonic() - started - sum(phases.values())
         injector.clear()
-        _restart_missing(stack, rabbitmq)
+        _restart_missing(stack, rabbitmq, log)
         trade_ids = asyncio.run(_known_trades(stack, submitted))
         # a stale trade's verdict waits its deadline and an attempt's limit (the fill wait and a minute)
         _settle(stack, trade_ids, timeout_s=300, stall_s=60)
@@ -188,13 +188,16 @@ def _inject(injector: Injector, plan: list[Fault], stopping: threading.Event) ->
         thread.join()
 
 
-def _restart_missing(stack: LoopbackStack, rabbitmq: RabbitCluster) -> None:
+def _restart_missing(stack: LoopbackStack, rabbitmq: RabbitCluster, log: FaultLog) -> None:
+    """Whatever a fault left down comes back; a worker that died by itself is named in the fault log."""
     rabbitmq.revive()
     if stack.dynamo is None:
         stack.start_dynamodb()
     for stage in STAGE_NAMES:
         process = stack.workers.get(stage)
         if process is None or process.poll() is not None:
+            exit_code = None if process is None else process.returncode
+            log.add("worker found dead after the faults", f"{stage} (exit code {exit_code})")
             stack.start_stage(stage)
 
 

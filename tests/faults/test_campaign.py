@@ -22,7 +22,7 @@ from tests.faults.kinds import KIND_NAMES
 pytestmark = pytest.mark.e2e
 
 SMALLEST = len(plan_faults(random.Random(0), n_trades=1, duration_s=1.0))  # faults planned at any N ≤ 199
-TRADES = int(os.environ.get("TRADEFLOW_FAULT_TRADES", str(SMALLEST)))
+TRADES = int(os.environ.get("FAULT_TRADES", str(SMALLEST)))
 VERDICTS = (
     "lost",
     "duplicate orders",
@@ -38,8 +38,8 @@ VERDICTS = (
 
 
 def test_a_campaign_of_faults_loses_nothing_and_does_nothing_twice(tmp_path: Path) -> None:
-    seed = int(os.environ.get("TRADEFLOW_FAULT_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"fault campaign seed {seed} (replay: TRADEFLOW_FAULT_SEED={seed})")
+    seed = int(os.environ.get("FAULT_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"fault campaign seed {seed} (replay: FAULT_SEED={seed})")
     # The e2e stacks' fill wait (5 s): a trade whose execution worker was killed under it waits out its
     # order lease (the fill wait and a minute) 25 s sooner than with the 30 s default `make faults` keeps.
     # A 90 s trade deadline (make faults: 120 s): stale_replay holds persistence down half a minute less.

@@ -71,11 +71,14 @@ async def test_an_unsigned_flood_costs_a_bounded_number_of_journal_writes(
             response.release()
             most_running = max(most_running, ingress.after_answer.running)
 
+    started = time.time()
     await asyncio.gather(*(sender(FLOOD // 50) for _ in range(50)))
+    minutes = int(time.time() // 60) - int(started // 60) + 1  # the clock's minutes the flood spanned
     await ingress.close()  # the minute's summary is written on stop
 
     assert statuses == [401] * FLOOD
-    assert store.activity_writes <= 4  # one source, one reason: a first and a summary per minute
+    # one source, one reason: a first and a summary per minute (on a loaded machine the flood spans 2 or 3)
+    assert store.activity_writes <= 2 * minutes
     assert most_running <= 2
     entries = await store.list_activity("access", *_today())
     assert sum(e.details.get("repeated", 1) for e in entries) == FLOOD
