@@ -15,7 +15,11 @@ from tests.faults.kinds.context import Injection, KindOutcome, KindRun, Seen, be
 from workers.handlers.audit import EVENT_KEYS
 from workers.store.port import TradeStore
 
-HIT_TIMEOUT_S = 240.0  # a fault waits this long for orders to hit it (the store may be down meanwhile)
+# A fault waits this long for orders to hit it. The kinds that stop the chain run meanwhile (stale_replay
+# holds persistence down past the trade deadline, ~100 s; dynamodb_outage_long keeps the store down up to
+# 75 s), and every trade submitted during them ends late, sending no order: one CI run on a loaded machine
+# found 240 s too short for both and the recovery after them. A run that meets its orders never waits it out.
+HIT_TIMEOUT_S = 420.0
 PROBE_EVERY_S = 8.0  # a kind's own trades while it waits for orders: few, never crowding Alpaca's limit
 CRASH_ACCOUNT = "LA00CRASH01"  # a live account number: the paper guard fails at the next boot
 
