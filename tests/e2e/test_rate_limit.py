@@ -113,11 +113,11 @@ def test_two_worker_processes_share_one_accounts_limit_and_never_send_above_it(
 
     _each_executed_once_at_alpaca(stack, trade_ids)
     limits = stack.emulator.admin.rate_limits()
-    # Together they keep under Alpaca's limit but for a request now and then at a window's edge (the
-    # emulator's window opens on the second of its first request, tradeflow's is counted in Redis by
-    # whole seconds, and a request counted at the end of one arrives in the next: one fresh-clone run of two
-    # met 3). Each such 429 pauses every sender (the storm below); the edge itself is open in issue 14.
-    assert limits["refused"] <= len(trade_ids) // 20
+    # Together they keep under Alpaca's limit: a slot stays counted a second past the window, so a request
+    # that reaches Alpaca in the second after it took its slot is still counted (brokers/alpaca_budget.py,
+    # IN_FLIGHT_S; before it, one fresh-clone run met 3 refusals). One is tolerated for a request held more
+    # than that second between its slot and Alpaca on a loaded 2-core machine.
+    assert limits["refused"] <= 1, limits
     assert stack.queues.consumers(stack.queue("execution")) >= 2
 
     done = stack.cli("health", "--json")
