@@ -20,12 +20,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from workers.console.stack.local_dynamodb import (
-    STARTUP_TIMEOUT_S,
-    find_dynamodb_local,
-    free_port,
-    start_local_dynamodb,
-)
+from workers.console.stack.dynamodb_local_install import find_dynamodb_local
+from workers.console.stack.local_dynamodb import STARTUP_TIMEOUT_S, free_port, start_local_dynamodb
 from workers.store.dynamodb.store import DynamoTradeStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

