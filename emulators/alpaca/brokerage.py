@@ -22,6 +22,7 @@ from emulators.alpaca.faults import FaultBoard
 from emulators.alpaca.market import PriceBook
 from emulators.alpaca.orders import Order, OrderBook
 from emulators.alpaca.rate_limit import Lane, RateLimits
+from emulators.alpaca.replace import replacement_ticket
 from emulators.alpaca.risk import admit, available_buying_power, position_intent
 from emulators.alpaca.stream import TradeUpdatesHub
 from emulators.alpaca.traffic import TrafficLog
@@ -94,8 +95,16 @@ class Brokerage:
 
     # -- trading ----------------------------------------------------------------------------
 
-    def submit(self, ticket: OrderTicket, *, fault: str | None = None, message: str | None = None) -> Order:
-        """Admit and store an order, or raise Alpaca's refusal; the order goes to market after."""
+    def submit(
+        self,
+        ticket: OrderTicket,
+        *,
+        fault: str | None = None,
+        message: str | None = None,
+        replacing: Order | None = None,
+    ) -> Order:
+        """Admit and store an order, or raise Alpaca's refusal; the order goes to market after. An order
+        `replacing` another is admitted beside the others but that one (buying power holds the larger)."""
         if self.book.by_client_order_id(ticket.client_order_id) is not None:
             raise errors.duplicate_client_order_id()
         asset = self.assets.find(ticket.symbol)
@@ -107,7 +116,8 @@ class Brokerage:
             )
         if fault == "refuse_order":
             raise errors.unprocessable(message or "unable to process order")
-        admit(ticket, asset, self.account, self.book.open_orders(), self.prices)
+        others = [o for o in self.book.open_orders() if o is not replacing]
+        admit(ticket, asset, self.account, others, self.prices)
         order = Order(
             client_order_id=ticket.client_order_id,
             asset=asset,
@@ -141,6 +151,20 @@ class Brokerage:
     def _expiry(self, time_in_force: str) -> datetime:
         lifetime = timedelta(days=GTC_LIFETIME_DAYS if time_in_force == "gtc" else 0)
         return self.clock.session_close() + lifetime
+
+    def replace(self, order_id: str, patch: Any) -> tuple[Order, bool]:
+        """Alpaca's replace order (emulators/alpaca/replace.py): the new order, not yet at market (the
+        caller answers with it, then `engine.accept`s it), and whether it replaced the old one. An old
+        order in the middle of a fill wins the race: it fills, and the new one is to be rejected."""
+        old = self.book.get(order_id)
+        if old is None:
+            raise errors.order_not_found()
+        new = self.submit(replacement_ticket(old, patch), replacing=old)
+        if old.executing:
+            new.replaces = old.id
+            return new, False
+        self.engine.replaced(old, new)
+        return new, True
 
     def cancel(self, order_id: str) -> None:
         order = self.book.get(order_id)

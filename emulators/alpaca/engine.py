@@ -83,6 +83,13 @@ class ExecutionEngine:
         order.canceled_at_ns = order.touch()
         self._emit("canceled", order, order.canceled_at_ns)
 
+    def replaced(self, old: Order, new: Order) -> None:
+        """`old` leaves the market, replaced by `new` (which `accept` takes in next)."""
+        old.status = "replaced"
+        old.replaced_at_ns = old.touch()
+        old.replaced_by, new.replaces = new.id, old.id
+        self._emit("replaced", old, old.replaced_at_ns)
+
     def reject(self, order: Order) -> None:
         order.status = "rejected"
         order.failed_at_ns = order.touch()

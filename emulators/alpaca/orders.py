@@ -12,7 +12,7 @@ from emulators.alpaca.assets import Asset
 from emulators.alpaca.formats import NINE_PLACES, decimal_text, now_ns, rfc3339_ns
 
 OPEN_STATUSES = frozenset({"pending_new", "accepted", "new", "partially_filled"})
-CLOSED_STATUSES = frozenset({"filled", "canceled", "expired", "rejected"})
+CLOSED_STATUSES = frozenset({"filled", "canceled", "expired", "rejected", "replaced"})
 ZERO = Decimal(0)
 
 
@@ -62,6 +62,9 @@ class Order:
     expired_at_ns: int | None = None
     canceled_at_ns: int | None = None
     failed_at_ns: int | None = None
+    replaced_at_ns: int | None = None
+    replaced_by: str | None = None  # the order that replaced this one (PATCH /v2/orders/{id})
+    replaces: str | None = None  # the order this one replaced
     filled_qty: Decimal = ZERO
     filled_value: Decimal = ZERO  # Σ qty × price of the executions
     filled_notional: Decimal = ZERO  # notional orders: how much of the notional has executed
@@ -115,9 +118,9 @@ class Order:
             "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
             "canceled_at": moment(self.canceled_at_ns),
             "failed_at": moment(self.failed_at_ns),
-            "replaced_at": None,
-            "replaced_by": None,
-            "replaces": None,
+            "replaced_at": moment(self.replaced_at_ns),
+            "replaced_by": self.replaced_by,
+            "replaces": self.replaces,
             "asset_id": self.asset.id,
             "symbol": self.symbol,
             "asset_class": "us_equity",

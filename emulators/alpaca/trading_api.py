@@ -1,4 +1,5 @@
-"""Trading API v2 routes: account, clock, assets, orders and positions (the paths alpaca-py calls)."""
+"""Trading API v2 routes: account, clock, assets, orders (submit, look up, replace, cancel) and positions
+(the paths alpaca-py calls)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,19 @@ async def get_order_by_client_id(request: web.Request) -> web.Response:
     if order is None:
         raise errors.order_not_found()
     return reply(order.to_json())
+
+
+async def patch_order(request: web.Request) -> web.Response:
+    """Replace an order (alpaca-py's replace_order_by_id): 200 with the new order."""
+    brokerage = _brokerage(request)
+    try:
+        patch = await request.json()
+    except ValueError:
+        raise errors.invalid_parameter("request body format is invalid") from None  # (emulator wording)
+    order, replaced = brokerage.replace(request.match_info["order_id"], patch)
+    answer = order.to_json()  # its state at acceptance, as for a new order
+    brokerage.engine.accept(order, reject=not replaced)
+    return reply(answer)
 
 
 async def delete_order(request: web.Request) -> web.Response:
@@ -156,6 +170,7 @@ def add_routes(app: web.Application, prefix: str) -> None:
     route.add_delete(f"{prefix}/v2/orders", delete_orders)
     route.add_get(f"{prefix}/v2/orders:by_client_order_id", get_order_by_client_id)
     route.add_get(f"{prefix}/v2/orders/{{order_id}}", get_order)
+    route.add_patch(f"{prefix}/v2/orders/{{order_id}}", patch_order)
     route.add_delete(f"{prefix}/v2/orders/{{order_id}}", delete_order)
     route.add_get(f"{prefix}/v2/positions", get_positions)
     route.add_get(f"{prefix}/v2/positions/{{symbol_or_id}}", get_position)
