@@ -85,6 +85,7 @@ class AlpacaReads:
         )
         return MarketConditions(
             tradable=bool(asset and asset.tradable),
+            listed=asset is not None,
             fractionable=bool(asset and asset.fractionable),
             shortable=bool(asset and asset.shortable),
             market_open=bool(clock.is_open),
@@ -108,7 +109,9 @@ class AlpacaReads:
             StockLatestQuoteRequest(symbol_or_symbols=symbol),
             by=by or self.reads_by(),
         )
-        read = quotes[symbol]
+        read = quotes.get(symbol)
+        if read is None:  # Alpaca leaves out a symbol it has no quote for (one it does not list, say)
+            return None
         quote = Quote(bid=decimal_of(read.bid_price), ask=decimal_of(read.ask_price), at=time.time())
         self.quotes.put(symbol, quote)
         return quote.mid

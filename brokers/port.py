@@ -39,6 +39,7 @@ class MarketConditions(msgspec.Struct, frozen=True, kw_only=True):
     """What validation asks the stock broker before a trade: facts, not verdicts."""
 
     tradable: bool
+    listed: bool = True  # False: the stock broker has no such asset (a typo, or not a US equity it trades)
     fractionable: bool = True
     shortable: bool = True
     market_open: bool = True

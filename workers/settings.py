@@ -13,10 +13,6 @@ import msgspec
 
 from messages.records import SEVEN_YEARS_DAYS
 
-DEFAULT_SYMBOLS = (
-    "AAPL,MSFT,GOOGL,GOOG,AMZN,META,NVDA,TSLA,AMD,INTC,NFLX,ORCL,CRM,ADBE,IBM,JPM,BAC,GS,V,MA,"
-    "WMT,KO,PEP,DIS,XOM,CVX,SPY,QQQ,IWM,DIA,BRK.B"
-)
 # How long an XQ keeps a dead letter: dramatiq's DEAD_MESSAGE_TTL (7 days), in seconds; the health check
 # imports dramatiq's own value, this module keeps clear of dramatiq.
 DEAD_LETTER_TTL_S = 7 * 86_400
@@ -124,7 +120,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_traces_backend: Literal["file", "jaeger", "phoenix"] = "file"
     tradeflow_traces_query_url: str | None = None
 
-    tradeflow_symbols: str = DEFAULT_SYMBOLS
+    # An optional allow-list, for a desk that wants one; empty (the default): whatever the stock broker
+    # trades (Alpaca's own asset list says what is tradable, fractionable and shortable).
+    tradeflow_symbols: str = ""
     # Roles live in the store (workers/access/roles.py); these two only seed it: trader and admin.
     tradeflow_traders: str = "U123"
     tradeflow_admins: str = ""
@@ -146,6 +144,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     @property
     def symbols(self) -> frozenset[str]:
+        """The allow-list; empty: no list, the stock broker's assets decide."""
         return frozenset(s.strip().upper() for s in self.tradeflow_symbols.split(",") if s.strip())
 
     @property
@@ -233,8 +232,6 @@ def _check(settings: Settings) -> None:
         )
     if settings.tradeflow_max_quantity <= 0 or settings.tradeflow_max_notional <= 0:
         raise SettingsError("TRADEFLOW_MAX_QUANTITY and TRADEFLOW_MAX_NOTIONAL must be greater than 0")
-    if not settings.symbols:
-        raise SettingsError("TRADEFLOW_SYMBOLS must list at least one symbol")
     if settings.tradeflow_role_cache_s < 0:
         raise SettingsError("TRADEFLOW_ROLE_CACHE_S must be 0 (no cache) or more")
     if settings.tradeflow_fill_timeout_s <= 0:

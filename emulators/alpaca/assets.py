@@ -43,6 +43,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "IWM": ("iShares Russell 2000 ETF", "ARCA"),
     "DIA": ("SPDR Dow Jones Industrial Average ETF Trust", "ARCA"),
     "BRK.B": ("Berkshire Hathaway Inc.", "NYSE"),
+    "F": ("Ford Motor Company Common Stock", "NYSE"),
+    "GM": ("General Motors Company Common Stock", "NYSE"),
+    "T": ("AT&T Inc.", "NYSE"),
+    "PFE": ("Pfizer, Inc. Common Stock", "NYSE"),
+    "UBER": ("Uber Technologies, Inc. Common Stock", "NYSE"),
+    "PLTR": ("Palantir Technologies Inc. Class A Common Stock", "NASDAQ"),
 }
 
 

@@ -70,6 +70,20 @@ def test_a_trade_executes_on_alpaca_with_its_order_id_and_slippage(alpaca_stack:
     assert "🧪 Alpaca Paper Trading" in notice and f"Alpaca Order ID: {order['id']}" in notice
 
 
+def test_any_asset_alpaca_trades_executes_and_one_it_does_not_list_is_refused(alpaca_stack: Stack) -> None:
+    """No allow-list by default: Alpaca's asset list decides (the old 31-ticker list refused Ford, F)."""
+    code, outcome = _submit(alpaca_stack, "buy", "3", "F")
+    assert code == 0, outcome
+    assert outcome["execution_method"] == "alpaca" and outcome["status"] == "executed"
+    assert len(alpaca_stack.emulator.admin.orders(outcome["trade_id"])) == 1
+
+    code, outcome = _submit(alpaca_stack, "buy", "3", "APPL")  # a typo of AAPL: Alpaca lists no such asset
+    assert code == 1
+    assert outcome["error_code"] == "SYMBOL_UNKNOWN"
+    assert alpaca_stack.emulator.admin.orders(outcome["trade_id"]) == []
+    assert "Check the ticker" in alpaca_stack.outbox.read_text()
+
+
 def test_the_ambiguous_drop_executes_exactly_once_and_nothing_is_simulated(alpaca_stack: Stack) -> None:
     alpaca_stack.emulator.admin.add_fault("drop_connection", method="POST", path="/v2/orders", phase="after")
     code, outcome = _submit(alpaca_stack, "buy", "5", "MSFT")

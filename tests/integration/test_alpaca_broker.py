@@ -153,7 +153,11 @@ async def test_market_conditions_come_from_the_clock_asset_and_account(
 ) -> None:
     open_now = await alpaca.conditions("AAPL")
     assert open_now.tradable and open_now.market_open and open_now.buying_power == Decimal(1_000_000)
-    assert (await alpaca.conditions("ZZZZ")).tradable is False
+    unknown = await alpaca.conditions("ZZZZ")
+    assert unknown.tradable is False and unknown.listed is False  # Alpaca lists no such asset
+    assert open_now.listed and (await alpaca.conditions("F")).tradable  # any asset Alpaca trades
+    # Alpaca's latest-quotes answer leaves out a symbol it has no quote for: no price, not a KeyError
+    assert await alpaca.reference_price("ZZZZ") is None
 
 
 async def test_the_clock_is_read_once_and_trusted_until_the_close_it_announced(

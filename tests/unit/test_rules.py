@@ -12,10 +12,10 @@ OFF = KillSwitch(engaged=False)
 
 
 def codes(**kwargs: object) -> list[str]:
-    t = kwargs.pop("t", trade())
+    t, p = kwargs.pop("t", trade()), kwargs.pop("p", policy())
     args = {"is_trader": True, "kill_switch": OFF, "position": None, "reference_price": Decimal(100)}
     args.update(kwargs)
-    return [r.code for r in check_trade(t, kwargs.pop("p", policy()), **args)]  # type: ignore[arg-type]
+    return [r.code for r in check_trade(t, p, **args)]  # type: ignore[arg-type]
 
 
 def test_a_good_trade_passes() -> None:
@@ -60,8 +60,28 @@ def test_the_kill_switch_refuses_everything() -> None:
     assert codes(kill_switch=KillSwitch(engaged=True, reason="market turmoil")) == ["TRADING_HALTED"]
 
 
-def test_symbols_outside_the_allow_list_are_refused() -> None:
+def test_symbols_outside_an_allow_list_are_refused() -> None:
     assert codes(t=trade(symbol="GME")) == ["SYMBOL_NOT_ALLOWED"]
+
+
+def test_without_an_allow_list_the_stock_brokers_assets_decide() -> None:
+    from brokers.port import MarketConditions
+
+    anything = policy(symbols=frozenset())
+    assert codes(t=trade(symbol="F"), p=anything, market=MarketConditions(tradable=True)) == []
+    halted = MarketConditions(tradable=False, source="alpaca")
+    assert codes(t=trade(symbol="F"), p=anything, market=halted) == ["SYMBOL_NOT_TRADABLE"]
+    [unknown] = check_trade(
+        trade(symbol="APPL"),
+        anything,
+        is_trader=True,
+        kill_switch=OFF,
+        position=None,
+        reference_price=None,
+        market=MarketConditions(tradable=False, listed=False, source="alpaca"),
+    )
+    assert (unknown.code, unknown.field) == ("SYMBOL_UNKNOWN", "symbol")
+    assert unknown.message == "Alpaca lists no asset APPL" and "ticker" in unknown.next_step
 
 
 def test_quantity_and_notional_limits() -> None:

@@ -15,7 +15,8 @@ def test_defaults_need_no_environment() -> None:
     settings = load_settings({})
     assert settings.rabbitmq_url.startswith("amqp://127.0.0.1") or "127.0.0.1" in settings.rabbitmq_url
     assert settings.alpaca_paper_enabled is True  # against the emulator `up` starts
-    assert "AAPL" in settings.symbols
+    assert settings.symbols == frozenset()  # no allow-list: the stock broker's assets decide
+    assert load_settings({"TRADEFLOW_SYMBOLS": "aapl, SPY"}).symbols == {"AAPL", "SPY"}
     assert settings.queue("validation") == "validation"
 
 

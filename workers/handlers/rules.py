@@ -41,7 +41,7 @@ def check_trade(
                 next_step="Try again once operators resume trading",
             )
         )
-    if trade.symbol not in policy.symbols:
+    if policy.symbols and trade.symbol not in policy.symbols:
         sample = ", ".join(sorted(policy.symbols)[:12])
         reasons.append(
             Rejection(
@@ -90,7 +90,16 @@ def check_trade(
 def _market_reasons(trade: TradeRequest, market: MarketConditions, price: Decimal | None) -> list[Rejection]:
     """What the stock broker says: tradable, open for this kind of order, enough buying power."""
     reasons: list[Rejection] = []
-    if not market.tradable:
+    if not market.listed:
+        reasons.append(
+            Rejection(
+                field="symbol",
+                code="SYMBOL_UNKNOWN",
+                message=f"{(market.source or 'the stock broker').capitalize()} lists no asset {trade.symbol}",
+                next_step="Check the ticker (e.g. BRK.B, not BRKB)",
+            )
+        )
+    elif not market.tradable:
         reasons.append(
             Rejection(
                 field="symbol",

@@ -33,7 +33,7 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
         if trade.side == "sell":
             position = await deps.store.get_position(trade.user_id, trade.symbol)
         market = await deps.broker.conditions(trade.symbol)
-        if trade.limit_price is None and trade.stop_price is None:
+        if market.listed and trade.limit_price is None and trade.stop_price is None:
             reference = await deps.broker.reference_price(trade.symbol)
     reasons = check_trade(
         trade,

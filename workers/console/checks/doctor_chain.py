@@ -31,8 +31,10 @@ CHAIN_MARGIN_S = 30.0
 
 
 def doctor_symbol(settings: Settings) -> str:
-    """SPY when the allow-list has it (the seed's choice), else the allow-list's first symbol."""
-    return PREFERRED_SYMBOL if PREFERRED_SYMBOL in settings.symbols else sorted(settings.symbols)[0]
+    """SPY (the seed's choice) unless an allow-list leaves it out: then the allow-list's first symbol."""
+    if not settings.symbols or PREFERRED_SYMBOL in settings.symbols:
+        return PREFERRED_SYMBOL
+    return sorted(settings.symbols)[0]
 
 
 def doctor_trade(settings: Settings) -> SubmitTrade:
