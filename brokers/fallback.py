@@ -140,6 +140,10 @@ class FallbackBroker:
             return await self.primary.admission(trade)
         return 0.0
 
+    async def account_positions(self) -> dict[str, Decimal] | None:
+        # Reading the account sends no order: a failed safety check does not forbid it.
+        return None if self.primary is None else await self.primary.account_positions()
+
     async def open_orders(self) -> frozenset[str] | None:
         if self.primary is None:
             return None

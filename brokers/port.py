@@ -87,4 +87,10 @@ class StockBroker(Protocol):
         """A current reference price (the mid quote), for notional checks."""
         ...
 
+    async def account_positions(self) -> dict[str, Decimal] | None:
+        """The shares the stock broker's account holds per symbol (negative: short), read now; None when
+        it keeps no account (the simulation, or Alpaca not configured). BrokerUnavailable or BrokerBusy
+        when it cannot be asked now."""
+        ...
+
     async def close(self) -> None: ...

@@ -118,6 +118,10 @@ class SimulatedBroker:
         """The simulation has no rate limit."""
         return 0.0
 
+    async def account_positions(self) -> dict[str, Decimal] | None:
+        """The simulation keeps no account: nothing to reconcile with."""
+        return None
+
     async def open_orders(self) -> frozenset[str] | None:
         """The simulation keeps no orders, so it cannot say which of Alpaca's are open."""
         return None

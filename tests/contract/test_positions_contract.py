@@ -50,7 +50,7 @@ async def test_a_position_for_a_new_symbol_conflicts_unless_expected_absent(stor
     assert await store.get_position("U123", "AAPL") is None
 
 
-async def test_positions_are_listed_per_user_by_symbol(store: TradeStore) -> None:
+async def test_positions_are_listed_per_user_by_symbol_and_all_together(store: TradeStore) -> None:
     for user_id, symbol in [("U123", "MSFT"), ("U456", "AAPL"), ("U123", "AAPL")]:
         trade_id = uuid.uuid4()
         held = position(trade_id, "5", user_id=user_id, symbol=symbol)
@@ -61,3 +61,10 @@ async def test_positions_are_listed_per_user_by_symbol(store: TradeStore) -> Non
         ("MSFT", 1, Decimal(5)),
     ]
     assert await store.list_positions("U999") == []
+    # every trader's, for reconciling with the account at the stock broker
+    everyone = await store.list_all_positions()
+    assert [(held.user_id, held.symbol) for held in everyone] == [
+        ("U123", "AAPL"),
+        ("U123", "MSFT"),
+        ("U456", "AAPL"),
+    ]

@@ -190,8 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--spans", default=None, help="span file (default: DATA_DIR/spans.jsonl)")
     trace.add_argument("--json", action="store_true", help="print the spans as JSON")
 
-    positions = sub.add_parser("positions", help="a trader's positions")
-    positions.add_argument("user_id", help="the trader's Slack user id")
+    positions = sub.add_parser(
+        "positions", help="a trader's positions, or `positions reconcile`: every trader's against Alpaca's"
+    )
+    positions.add_argument(
+        "user_id",
+        metavar="USER_ID|reconcile",
+        help="the trader's Slack user id; `reconcile`: tradeflow's positions summed per symbol beside the "
+        "account's at Alpaca, and any drift (exit 1 when a symbol drifts)",
+    )
     positions.add_argument("--json", action="store_true", help="print the positions as JSON")
 
     for name, text in (("halt", "engage the kill switch: refuse every new trade"), ("resume", "release it")):

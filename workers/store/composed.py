@@ -117,6 +117,9 @@ class ComposedTradeStore:
     async def list_positions(self, user_id: str) -> list[Position]:
         return await self._positions.list_positions(user_id)
 
+    async def list_all_positions(self) -> list[Position]:
+        return await self._positions.list_all_positions()
+
     async def apply_position(
         self, position: Position, expected_version: int, audit: AuditEvent
     ) -> PositionWrite:

@@ -164,6 +164,10 @@ class Positions(Protocol):
 
     async def list_positions(self, user_id: str) -> list[Position]: ...
 
+    async def list_all_positions(self) -> list[Position]:
+        """Every trader's positions, by trader then symbol: a paged Scan, for operators' reconciliation."""
+        ...
+
     async def apply_position(
         self, position: Position, expected_version: int, audit: AuditEvent
     ) -> PositionWrite:

@@ -81,14 +81,35 @@ def trade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def positions(args: argparse.Namespace, settings: Settings) -> int:
+    """`positions USER_ID`: a trader's positions; `positions reconcile`: every trader's against Alpaca's."""
     from workers.console.trades.inspect import positions_document, render_positions
 
+    if args.user_id == "reconcile":
+        return _reconcile_positions(args, settings)
     print_doc(
         with_store(settings, lambda store: positions_document(store, args.user_id)),
         args.json,
         render_positions,
     )
     return EXIT_OK
+
+
+def _reconcile_positions(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0: no drift (or Alpaca off: nothing to compare); 1: a symbol drifts; 4: Alpaca not asked."""
+    import asyncio
+
+    from workers.console.common import EXIT_UNAVAILABLE
+    from workers.console.trades.positions_reconcile import (
+        NOTHING_TO_COMPARE,
+        reconcile_positions,
+        render_positions_reconcile,
+    )
+
+    doc = asyncio.run(reconcile_positions(settings))
+    print_doc(doc, args.json, render_positions_reconcile)
+    if not doc["compared"]:
+        return EXIT_OK if doc["why"] == NOTHING_TO_COMPARE else EXIT_UNAVAILABLE
+    return EXIT_FAILED if doc["drift"] else EXIT_OK
 
 
 def reconcile(args: argparse.Namespace, settings: Settings) -> int:

@@ -29,6 +29,11 @@ class DynamoPositions:
         items = await self._requests.query_partition(table, "user_id = :u", {":u": {"S": user_id}})
         return [from_attributes(item, Position) for item in items]
 
+    async def list_all_positions(self) -> list[Position]:
+        items = await self._requests.scan(self._requests.tables.positions)
+        positions = [from_attributes(item, Position) for item in items]
+        return sorted(positions, key=lambda p: (p.user_id, p.symbol))
+
     async def apply_position(
         self, position: Position, expected_version: int, audit: AuditEvent
     ) -> PositionWrite:

@@ -135,6 +135,18 @@ class DynamoRequests:
                     return items
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    async def scan(self, table: str) -> list[dict[str, Any]]:
+        """Every item of `table`, page after page, read consistently (operators' whole-table reads only)."""
+        request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+        items: list[dict[str, Any]] = []
+        with transient_faults_as_unavailable(f"Scan {table}"):
+            while True:
+                page = await self.client.scan(**request)
+                items.extend(page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return items
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     async def query_partition(
         self, table: str, condition: str, values: dict[str, Any]
     ) -> list[dict[str, Any]]:

@@ -31,6 +31,10 @@ class MemoryPositions:
             keys = sorted(key for key in self._items if key[0] == user_id)
             return [from_attributes(self._items[key], Position) for key in keys]
 
+    async def list_all_positions(self) -> list[Position]:
+        async with self._lock:
+            return [from_attributes(self._items[key], Position) for key in sorted(self._items)]
+
     async def apply_position(
         self, position: Position, expected_version: int, audit: AuditEvent
     ) -> PositionWrite:

@@ -1,0 +1,56 @@
+"""`tradeflow positions reconcile` on the real stack: no drift after tradeflow's own trades, and the drift an
+order placed straight at Alpaca (outside tradeflow) leaves, named by symbol."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
+from alpaca.trading.requests import MarketOrderRequest
+
+from tests.e2e.stack import Stack
+from tests.fixtures_alpaca import trading_client
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def _reconcile(stack: Stack) -> tuple[int, dict[str, object]]:
+    done = stack.cli("positions", "reconcile", "--json")
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_positions_match_alpacas_after_a_clean_run_and_an_outside_order_is_named_as_drift(
+    alpaca_stack: Stack,
+) -> None:
+    for side, quantity in (("buy", "5"), ("sell", "2")):
+        done = alpaca_stack.cli("submit", "--user", "U123", side, quantity, "AAPL", "--wait", "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+    done = alpaca_stack.cli("submit", "--user", "U456", "buy", "4", "AAPL", "--wait", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    code, doc = _reconcile(alpaca_stack)
+    assert code == 0, doc
+    assert doc["compared"] is True and doc["drift"] == []
+    assert doc["symbols"] == [{"symbol": "AAPL", "tradeflow": "7", "alpaca": "7", "drift": "0"}]
+
+    # Someone buys at the account directly, not through tradeflow.
+    outside = trading_client(alpaca_stack.emulator)
+    order = outside.submit_order(
+        MarketOrderRequest(symbol="MSFT", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    eventually(lambda: outside.get_order_by_id(order.id).status is OrderStatus.FILLED, timeout=10)
+
+    code, doc = _reconcile(alpaca_stack)
+    assert code == 1, doc
+    assert doc["drift"] == ["MSFT"]
+    assert {"symbol": "MSFT", "tradeflow": "0", "alpaca": "2", "drift": "2"} in doc["symbols"]
+    text = alpaca_stack.cli("positions", "reconcile").stdout
+    assert "MSFT" in text and "1 symbol(s) drift: MSFT" in text
+
+
+def test_with_alpaca_off_there_is_nothing_to_compare(stack: Stack) -> None:
+    code, doc = _reconcile(stack)
+    assert code == 0, doc
+    assert doc["compared"] is False and "Alpaca is off" in str(doc["why"])

@@ -1,0 +1,82 @@
+"""`tradeflow positions reconcile`: tradeflow's positions, summed per symbol over every trader, beside the
+shares the account holds at Alpaca (`GET /v2/positions`). A drift means an order placed outside tradeflow,
+a fill tradeflow never recorded, or a position moved twice: an operator looks before the next trade.
+
+Every trader of a deployment trades one Alpaca account, so the account's position in a symbol is the sum of
+the traders' positions in it. The simulation keeps no account: with Alpaca off there is nothing to compare.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from brokers.port import BrokerBusy, BrokerUnavailable
+from workers.settings import Settings
+
+NOTHING_TO_COMPARE = "the simulation keeps no account: Alpaca is off"
+
+
+async def reconcile_positions(settings: Settings) -> dict[str, Any]:
+    """Both sides per symbol and the drift (Alpaca's shares − tradeflow's); `compared` False, with why,
+    when Alpaca cannot be asked. StoreUnavailable when the store cannot be read."""
+    from workers.bootstrap import open_broker, open_store
+
+    store = await open_store(settings)
+    try:
+        positions = await store.list_all_positions()
+    finally:
+        await store.close()
+    broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
+    try:
+        held = await broker.account_positions()
+    except (BrokerUnavailable, BrokerBusy) as exc:
+        return {"compared": False, "why": f"Alpaca could not be asked: {exc}", "symbols": [], "drift": []}
+    finally:
+        await broker.close()
+    if held is None:
+        why = getattr(broker, "disabled_reason", "") or NOTHING_TO_COMPARE
+        return {"compared": False, "why": why, "symbols": [], "drift": []}
+    ours: dict[str, Decimal] = {}
+    for position in positions:
+        ours[position.symbol] = ours.get(position.symbol, Decimal(0)) + position.quantity
+    zero = Decimal(0)
+    rows = [_row(symbol, ours.get(symbol, zero), held.get(symbol, zero)) for symbol in sorted({*ours, *held})]
+    return {
+        "compared": True,
+        "symbols": [row for row in rows if row["tradeflow"] != "0" or row["alpaca"] != "0"],
+        "drift": [row["symbol"] for row in rows if row["drift"] != "0"],
+    }
+
+
+def _row(symbol: str, tradeflow: Decimal, alpaca: Decimal) -> dict[str, Any]:
+    return {
+        "symbol": symbol,
+        "tradeflow": _text(tradeflow),
+        "alpaca": _text(alpaca),
+        "drift": _text(alpaca - tradeflow),
+    }
+
+
+def _text(quantity: Decimal) -> str:
+    return format(quantity.normalize(), "f") if quantity else "0"
+
+
+def render_positions_reconcile(doc: dict[str, Any]) -> str:
+    if not doc["compared"]:
+        return f"Positions not compared: {doc['why']}."
+    if not doc["symbols"]:
+        return "No positions at tradeflow or at Alpaca: nothing drifts."
+    lines = [f"  {'SYMBOL':<8}{'TRADEFLOW':>14}{'ALPACA':>14}{'DRIFT':>12}"]
+    for row in doc["symbols"]:
+        mark = "  ✗ drift" if row["symbol"] in doc["drift"] else ""
+        lines.append(f"  {row['symbol']:<8}{row['tradeflow']:>14}{row['alpaca']:>14}{row['drift']:>12}{mark}")
+    verdict = (
+        f"✗ {len(doc['drift'])} symbol(s) drift: {', '.join(doc['drift'])} (Alpaca's shares − tradeflow's)"
+        if doc["drift"]
+        else "✓ no drift: every symbol's shares at Alpaca are the sum of the traders' positions"
+    )
+    title = "Positions, every trader's summed per symbol, beside the account's at Alpaca:"
+    return "\n".join([title, *lines, verdict])
