@@ -10,6 +10,8 @@ import sys
 from workers.console.common import EXIT_OK, EXIT_USAGE
 from workers.settings import Settings
 
+WORKER_FORK_TIMEOUT_MS = 100
+
 
 def up(args: argparse.Namespace, settings: Settings) -> int:
     from workers.console.stack.up import run_stack
@@ -31,6 +33,12 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
         "--threads",
         str(threads),
         "--skip-logging",  # each worker process logs our way (build_worker); dramatiq's format would mix in
+        # dramatiq's main process waits this long for its worker processes to come online before it reads
+        # their log pipes (the wait exists for fork processes; tradeflow has none). A worker logging more
+        # than a pipe holds while it boots (DEBUG_MODE: pika's every frame) blocked on its own log line
+        # until dramatiq's default 30 s ran out: every DEBUG_MODE worker started 30 s late.
+        "--worker-fork-timeout",
+        str(WORKER_FORK_TIMEOUT_MS),
     ]
     stages = args.queues or list(QUEUE_NAMES)
     unknown = sorted(set(stages) - set(QUEUE_NAMES))
