@@ -33,6 +33,8 @@ def test_positions_match_alpacas_after_a_clean_run_and_an_outside_order_is_named
     code, doc = _reconcile(alpaca_stack)
     assert code == 0, doc
     assert doc["compared"] is True and doc["drift"] == []
+    health = json.loads(alpaca_stack.cli("health", "--json").stdout)
+    assert [c["ok"] for c in health["checks"] if c["name"] == "positions"] == [True]
     assert doc["symbols"] == [{"symbol": "AAPL", "tradeflow": "7", "alpaca": "7", "drift": "0"}]
 
     # Someone buys at the account directly, not through tradeflow.
@@ -48,6 +50,11 @@ def test_positions_match_alpacas_after_a_clean_run_and_an_outside_order_is_named
     assert {"symbol": "MSFT", "tradeflow": "0", "alpaca": "2", "drift": "2"} in doc["symbols"]
     text = alpaca_stack.cli("positions", "reconcile").stdout
     assert "MSFT" in text and "1 symbol(s) drift: MSFT" in text
+    # `tradeflow health` names it too, and fails for it
+    health = json.loads(alpaca_stack.cli("health", "--json").stdout)
+    [positions] = [c for c in health["checks"] if c["name"] == "positions"]
+    assert positions["ok"] is False and positions["data"] == {"drift": ["MSFT"]}
+    assert "MSFT (Alpaca 2, tradeflow 0)" in positions["detail"]
 
 
 def test_with_alpaca_off_there_is_nothing_to_compare(stack: Stack) -> None:

@@ -187,6 +187,30 @@ async def check_alpaca(settings: Settings) -> list[Check]:
         await broker.close()
 
 
+async def check_positions(settings: Settings) -> Check:
+    """tradeflow's positions beside the account's at Alpaca (`tradeflow positions reconcile`): a drift
+    fails the check; what keeps them from being compared is the store's or Alpaca's own check to say."""
+    from workers.console.trades.positions_reconcile import reconcile_positions
+
+    if not settings.alpaca_paper_enabled:
+        return Check("positions", True, "not compared: the simulation keeps no account")
+    try:
+        doc = await reconcile_positions(settings)
+    except Exception as exc:  # the store's own check says why it cannot be read
+        return Check("positions", True, f"not compared: {type(exc).__name__}")
+    if not doc["compared"]:
+        return Check("positions", True, f"not compared: {doc['why']}")
+    if doc["drift"]:
+        rows = {row["symbol"]: row for row in doc["symbols"]}
+        drifts = ", ".join(
+            f"{s} (Alpaca {rows[s]['alpaca']}, tradeflow {rows[s]['tradeflow']})" for s in doc["drift"]
+        )
+        detail = f"DRIFT from the account at Alpaca: {drifts}; see tradeflow positions reconcile"
+        return Check("positions", False, detail, {"drift": doc["drift"]})
+    matched = f"{len(doc['symbols'])} symbol(s) match the account at Alpaca"
+    return Check("positions", True, matched, {"drift": []})
+
+
 def check_rate_budget(budget: AccountBudget | None) -> Check:
     """What is left of the account's request budget on each API, as every process shares it."""
     from brokers.shared_state import SharedStateUnavailable
@@ -238,15 +262,17 @@ async def check_slack(settings: Settings) -> Check:
 
 
 def run_health(settings: Settings) -> tuple[bool, list[dict[str, Any]]]:
-    async def gather() -> tuple[tuple[Check, list[Heartbeat] | None], list[Check], Check]:
-        return await asyncio.gather(check_store(settings), check_alpaca(settings), check_slack(settings))
+    async def gather() -> tuple[tuple[Check, list[Heartbeat] | None], list[Check], Check, Check]:
+        return await asyncio.gather(
+            check_store(settings), check_alpaca(settings), check_positions(settings), check_slack(settings)
+        )
 
-    (store, heartbeats), alpaca, slack = asyncio.run(gather())
+    (store, heartbeats), alpaca, positions, slack = asyncio.run(gather())
     now = datetime.now(UTC)
     checks = check_rabbitmq(settings, heartbeats, now)
     if heartbeats is not None:
         checks.append(check_heartbeats(heartbeats, now))
-    checks += [store, *alpaca, slack]
+    checks += [store, *alpaca, positions, slack]
     return all(c.ok for c in checks), [asdict(c) for c in checks]
 
 
