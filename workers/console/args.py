@@ -201,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     positions.add_argument("--json", action="store_true", help="print the positions as JSON")
 
+    orders = sub.add_parser("orders", help="a trader's working orders and most recent trades")
+    orders.add_argument("user_id", help="the trader's Slack user id")
+    orders.add_argument("--recent", type=int, default=10, help="how many recent trades besides (default 10)")
+    orders.add_argument("--json", action="store_true", help="print the orders as JSON")
+
     for name, text in (("halt", "engage the kill switch: refuse every new trade"), ("resume", "release it")):
         control = sub.add_parser(name, help=text)
         control.add_argument("--reason", default="", help="why, for the journal and the traders' notices")

@@ -36,6 +36,7 @@ COMMANDS: dict[str, Command] = {
     "submit": trades.submit,
     "trade": trades.trade,
     "positions": trades.positions,
+    "orders": trades.orders,
     "reconcile": trades.reconcile,
     "report": trades.report,
     "halt": trades.halt,

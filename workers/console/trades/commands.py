@@ -94,6 +94,17 @@ def positions(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def orders(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.console.trades.orders import orders_document, render_orders
+
+    if args.recent < 1:
+        print("tradeflow orders: --recent must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    doc = with_store(settings, lambda store: orders_document(store, args.user_id, args.recent))
+    print_doc(doc, args.json, render_orders)
+    return EXIT_OK
+
+
 def _reconcile_positions(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0: no drift (or Alpaca off: nothing to compare); 1: a symbol drifts; 4: Alpaca not asked."""
     import asyncio

@@ -1,5 +1,6 @@
-"""`tradeflow positions reconcile` on the real stack: no drift after tradeflow's own trades, and the drift an
-order placed straight at Alpaca (outside tradeflow) leaves, named by symbol."""
+"""What a trader and an operator look at on the real stack: `tradeflow orders` (working orders apart from
+recent trades) and `tradeflow positions reconcile` (no drift after tradeflow's own trades, and the drift an
+order placed straight at Alpaca leaves, named by symbol, in `tradeflow health` too)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,32 @@ def test_with_alpaca_off_there_is_nothing_to_compare(stack: Stack) -> None:
     code, doc = _reconcile(stack)
     assert code == 0, doc
     assert doc["compared"] is False and "Alpaca is off" in str(doc["why"])
+
+
+def test_tradeflow_orders_lists_a_traders_working_order_apart_from_their_recent_trades(
+    alpaca_stack: Stack,
+) -> None:
+    done = alpaca_stack.cli("submit", "--user", "U123", "buy", "2", "MSFT", "--wait", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    executed = json.loads(done.stdout)["trade_id"]
+    resting = alpaca_stack.cli(
+        "submit", "--user", "U123", "buy", "3", "AAPL", "--type", "limit", "--limit-price", "1",
+        "--tif", "gtc", "--wait", "--json",
+    )  # fmt: skip
+    assert resting.returncode == 0, resting.stdout + resting.stderr
+    working = json.loads(resting.stdout)["trade_id"]
+    done = alpaca_stack.cli("submit", "--user", "U456", "buy", "1", "AAPL", "--wait", "--json")
+    assert done.returncode == 0  # another trader's trade is not listed
+
+    def listed() -> dict[str, object] | None:  # the indexes are eventually consistent on DynamoDB
+        doc = json.loads(alpaca_stack.cli("orders", "U123", "--json").stdout)
+        return doc if len(doc["working"]) == 1 and len(doc["recent"]) == 1 else None
+
+    doc = eventually(listed, timeout=10)
+    [order] = doc["working"]
+    assert (order["trade_id"], order["status"], order["limit_price"]) == (working, "working", "1")
+    assert order["alpaca_order_id"] == alpaca_stack.emulator.admin.orders(working)[0]["id"]
+    [recent] = doc["recent"]
+    assert (recent["trade_id"], recent["status"], recent["execution_method"]) == (executed, "executed", "alpaca")
+    text = alpaca_stack.cli("orders", "U123").stdout
+    assert text.startswith("Working orders of U123:") and f"{working}  BUY 3 AAPL limit 1 gtc  working" in text

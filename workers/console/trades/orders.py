@@ -1,0 +1,79 @@
+"""`tradeflow orders USER_ID`: a trader's working orders (open at the stock broker, or not yet settled) and
+their most recent trades, as `/trade orders` shows them in Slack.
+
+Working orders come from the open-trades index (every open trade, whatever its age); recent ones from the
+trader's own index, newest first. Both indexes are eventually consistent on DynamoDB: a trade that changed
+a moment ago may show its previous status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from messages.records import TradeRecord
+from workers.store.port import TradeStore
+
+OPEN = ("pending", "working", "unknown")
+OPEN_READ_LIMIT = 1_000  # open trades across every trader, read to find this one's
+
+
+async def orders_document(store: TradeStore, user_id: str, recent: int) -> dict[str, Any]:
+    every_open = await store.list_open_trades(OPEN, limit=OPEN_READ_LIMIT)
+    open_trades = [t for t in every_open if t.user_id == user_id]
+    working_ids = {t.trade_id for t in open_trades}
+    latest = [t for t in await store.list_user_trades(user_id, limit=recent) if t.trade_id not in working_ids]
+    return {
+        "user_id": user_id,
+        "working": [_order(t) for t in sorted(open_trades, key=lambda t: t.timestamp, reverse=True)],
+        "recent": [_order(t) for t in latest],
+    }
+
+
+def _order(trade: TradeRecord) -> dict[str, Any]:
+    order = {
+        "trade_id": str(trade.trade_id),
+        "submitted_at": trade.timestamp.isoformat(),
+        "side": trade.trade_type,
+        "quantity": str(trade.quantity),
+        "symbol": trade.symbol,
+        "order_type": trade.order_type,
+        "limit_price": None if trade.price is None else str(trade.price),
+        "stop_price": None if trade.stop_price is None else str(trade.stop_price),
+        "time_in_force": trade.time_in_force,
+        "status": trade.status,
+        "filled_quantity": None if trade.filled_quantity is None else str(trade.filled_quantity),
+        "execution_price": None if trade.execution_price is None else str(trade.execution_price),
+        "execution_method": trade.execution_method,
+        "alpaca_order_id": trade.alpaca_order_id,
+        "error_code": trade.error_code,
+    }
+    return {key: value for key, value in order.items() if value is not None}
+
+
+def render_orders(doc: dict[str, Any]) -> str:
+    user = doc["user_id"]
+    lines = [f"Working orders of {user}:" if doc["working"] else f"{user} has no working orders."]
+    lines += [f"  {_line(order)}" for order in doc["working"]]
+    if doc["recent"]:
+        lines.append("Recent:")
+        lines += [f"  {_line(order)}" for order in doc["recent"]]
+    return "\n".join(lines)
+
+
+def _line(order: dict[str, Any]) -> str:
+    terms = order["order_type"]
+    if "limit_price" in order:
+        terms += f" {order['limit_price']}"
+    if "stop_price" in order:
+        terms += f" stop {order['stop_price']}"
+    filled = f", filled {order['filled_quantity']}" if "filled_quantity" in order else ""
+    outcome = order["status"] + filled
+    if "execution_price" in order:
+        outcome += f" at {order['execution_price']} via {order.get('execution_method', '?')}"
+    if "error_code" in order:
+        outcome += f" ({order['error_code']})"
+    side = order["side"].upper()
+    return (
+        f"{order['trade_id']}  {side} {order['quantity']} {order['symbol']} {terms} {order['time_in_force']}"
+        f"  {outcome}"
+    )
