@@ -1,10 +1,11 @@
 """What a trader and an operator look at on the real stack: `tradeflow orders` (working orders apart from
-recent trades) and `tradeflow positions reconcile` (no drift after tradeflow's own trades, and the drift an
+recent trades), `tradeflow account` (the Alpaca account a trade moved) and `tradeflow positions reconcile` (no drift after tradeflow's own trades, and the drift an
 order placed straight at Alpaca leaves, named by symbol, in `tradeflow health` too)."""
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
@@ -93,3 +94,24 @@ def test_tradeflow_orders_lists_a_traders_working_order_apart_from_their_recent_
     text = alpaca_stack.cli("orders", "U123").stdout
     assert text.startswith("Working orders of U123:")
     assert f"{working}  BUY 3 AAPL limit 1 gtc  working" in text
+
+
+def test_tradeflow_account_shows_the_alpaca_account_a_trade_moved(alpaca_stack: Stack) -> None:
+    before = json.loads(alpaca_stack.cli("account", "--json").stdout)
+    assert before["read"] is True
+    done = alpaca_stack.cli("submit", "--user", "U123", "buy", "5", "AAPL", "--wait", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    spent = Decimal(str(json.loads(done.stdout)["execution_price"])) * 5
+
+    done = alpaca_stack.cli("account", "--json")
+    assert done.returncode == 0, done.stderr
+    after = json.loads(done.stdout)
+    assert Decimal(after["cash"]) == (Decimal(before["cash"]) - spent).quantize(Decimal("0.01"))
+    assert after["account_number"].startswith("P") and after["status"] == "ACTIVE"
+    assert {"buying_power", "equity", "last_equity", "change_today", "change_today_pct"} <= set(after)
+    assert "buying power" in alpaca_stack.cli("account").stdout
+
+
+def test_tradeflow_account_with_alpaca_off_says_there_is_no_account(stack: Stack) -> None:
+    done = stack.cli("account")
+    assert done.returncode == 0 and "the simulation keeps no account" in done.stdout

@@ -201,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     positions.add_argument("--json", action="store_true", help="print the positions as JSON")
 
+    account = sub.add_parser("account", help="the Alpaca paper account: cash, buying power, equity, today")
+    account.add_argument("--json", action="store_true", help="print the account as JSON")
+
     orders = sub.add_parser("orders", help="a trader's working orders and most recent trades")
     orders.add_argument("user_id", help="the trader's Slack user id")
     orders.add_argument("--recent", type=int, default=10, help="how many recent trades besides (default 10)")

@@ -37,6 +37,7 @@ COMMANDS: dict[str, Command] = {
     "trade": trades.trade,
     "positions": trades.positions,
     "orders": trades.orders,
+    "account": trades.account,
     "reconcile": trades.reconcile,
     "report": trades.report,
     "halt": trades.halt,

@@ -94,6 +94,18 @@ def positions(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def account(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 with the account read (or Alpaca off: no account); 4 when Alpaca cannot be asked."""
+    import asyncio
+
+    from workers.console.common import EXIT_UNAVAILABLE
+    from workers.console.trades.account import account_document, render_account
+
+    doc = asyncio.run(account_document(settings))
+    print_doc(doc, args.json, render_account)
+    return EXIT_OK if doc["read"] or not settings.alpaca_paper_enabled else EXIT_UNAVAILABLE
+
+
 def orders(args: argparse.Namespace, settings: Settings) -> int:
     from workers.console.trades.orders import orders_document, render_orders
 
