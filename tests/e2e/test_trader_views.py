@@ -1,6 +1,7 @@
 """What a trader and an operator look at on the real stack: `tradeflow orders` (working orders apart from
-recent trades), `tradeflow account` (the Alpaca account a trade moved) and `tradeflow positions reconcile` (no drift after tradeflow's own trades, and the drift an
-order placed straight at Alpaca leaves, named by symbol, in `tradeflow health` too)."""
+recent trades), `tradeflow account` (the Alpaca account a trade moved) and `tradeflow positions reconcile`
+(no drift after tradeflow's own trades; the drift an order placed straight at Alpaca leaves, named by
+symbol, in `tradeflow health` too)."""
 
 from __future__ import annotations
 
