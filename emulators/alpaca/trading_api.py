@@ -45,10 +45,7 @@ async def get_assets(request: web.Request) -> web.Response:
 
 async def post_order(request: web.Request) -> web.Response:
     brokerage = _brokerage(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise errors.invalid_parameter("request body format is invalid") from None  # (emulator wording)
+    body = await _json_body(request)
     fault = request.get(ORDER_FAULT)
     kind, message = (fault.kind, fault.spec.message) if fault else (None, None)
     order = brokerage.submit(read_ticket(body), fault=kind, message=message)
@@ -82,11 +79,7 @@ async def get_order_by_client_id(request: web.Request) -> web.Response:
 async def patch_order(request: web.Request) -> web.Response:
     """Replace an order (alpaca-py's replace_order_by_id): 200 with the new order."""
     brokerage = _brokerage(request)
-    try:
-        patch = await request.json()
-    except ValueError:
-        raise errors.invalid_parameter("request body format is invalid") from None  # (emulator wording)
-    order, replaced = brokerage.replace(request.match_info["order_id"], patch)
+    order, replaced = brokerage.replace(request.match_info["order_id"], await _json_body(request))
     answer = order.to_json()  # its state at acceptance, as for a new order
     brokerage.engine.accept(order, reject=not replaced)
     return reply(answer)
@@ -123,6 +116,13 @@ async def get_position(request: web.Request) -> web.Response:
         raise errors.position_not_found()
     symbol = position.asset.symbol
     return reply(position.to_json(brokerage.prices.mark(symbol), brokerage.prices.opening_price(symbol)))
+
+
+async def _json_body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise errors.invalid_parameter("request body format is invalid") from None  # (emulator wording)
 
 
 def _order_query(params: Any) -> OrderQuery:

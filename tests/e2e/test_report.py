@@ -33,7 +33,7 @@ def _commands() -> list[SubmitTrade]:
         for i in range(170)
     ]
     commands += [build_command(user_id="U999", side="buy", quantity="1", symbol="AAPL") for _ in range(8)]
-    commands += [build_command(user_id="U123", side="buy", quantity="1", symbol="ZZZZ") for _ in range(7)]
+    commands += [build_command(user_id="U123", side="buy", quantity="20000", symbol="AAPL") for _ in range(7)]
     commands += [  # a limit far below the market cannot fill in the simulation: LIMIT_NOT_MARKETABLE
         build_command(
             user_id="U456", side="buy", quantity="2", symbol="MSFT", order_type="limit", limit_price="1.00"
