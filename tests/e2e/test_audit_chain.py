@@ -29,7 +29,9 @@ def _commands() -> list[SubmitTrade]:
         build_command(user_id="U123", side="buy", quantity=str(1 + i % 5), symbol=SYMBOLS[i % len(SYMBOLS)])
         for i in range(180)
     ]
-    commands += [build_command(user_id="U123", side="buy", quantity="20000", symbol="AAPL") for _ in range(10)]
+    commands += [  # above the per-trade quantity limit: refused by validation
+        build_command(user_id="U123", side="buy", quantity="20000", symbol="AAPL") for _ in range(10)
+    ]
     commands += [  # a limit far below the market cannot fill in the simulation
         build_command(
             user_id="U456", side="buy", quantity="1", symbol="MSFT", order_type="limit", limit_price="1"
