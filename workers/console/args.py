@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     health = sub.add_parser(
         "health",
-        help="check RabbitMQ, the queues and the workers that beat for them, DynamoDB, Alpaca and Slack",
+        help="check RabbitMQ, the queues and the workers that beat for them, DynamoDB, Alpaca (and the "
+        "positions against its account) and Slack",
     )
     health.add_argument("--json", action="store_true", help="print every check as JSON")
 
