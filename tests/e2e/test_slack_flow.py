@@ -155,3 +155,22 @@ async def test_the_app_home_shows_the_portfolio_and_opens_a_new_trade(slack_stac
     assert clicked.status == 200
     opened = eventually(lambda: slack_stack.driver.opened_view(clicked.trigger_id), timeout=10)
     assert opened["callback_id"] == "trade_modal"
+
+
+async def test_trade_positions_and_orders_answer_the_trader_in_the_channel(slack_stack: SlackStack) -> None:
+    trade_id = await _trade(slack_stack, "buy 10 AAPL")
+    eventually(lambda: slack_stack.driver.messages_to("U123"), timeout=60)  # executed, and told
+
+    positions = await slack_stack.driver.slash_command("positions")
+    assert positions.status == 200 and positions.body["response_type"] == "ephemeral"
+    assert positions.body["text"].startswith("*Your positions*\n• AAPL 10 @ $")
+    assert "unrealized" in positions.body["text"] and "realized" in positions.body["text"]
+
+    orders = await slack_stack.driver.slash_command("orders")
+    assert orders.body["response_type"] == "ephemeral"
+    text = orders.body["text"]
+    assert text.startswith("You have no working orders.\n*Recent trades*")
+    assert "BUY 10 AAPL market day · executed, filled 10 at $" in text and trade_id in text
+
+    help_text = (await slack_stack.driver.slash_command("help")).body["text"]
+    assert "`/trade orders`" in help_text and "`/trade positions`" in help_text

@@ -119,11 +119,16 @@ async def test_url_verification_and_health_are_answered(
     assert (await client.get("/readyz")).status == 200
 
 
-async def test_help_and_bad_text_get_an_ephemeral_answer(
+async def test_help_bad_text_and_views_without_a_role_get_an_ephemeral_answer(
     ingress: tuple[TestClient, list[SubmitTrade]],
 ) -> None:
     client, published = ingress
-    for text, words in (("help", "/trade buy 100 AAPL"), ("hold 10 AAPL", "not a side")):
+    for text, words in (
+        ("help", "/trade buy 100 AAPL"),
+        ("hold 10 AAPL", "not a side"),
+        ("orders", "ask an admin to grant you the *viewer* or *trader* role"),  # U123 has no role here
+        ("positions", "ask an admin to grant you the *viewer* or *trader* role"),
+    ):
         body = urlencode(
             {
                 "command": "/trade",

@@ -39,7 +39,9 @@ HELP = (
     "• `/trade buy 100 AAPL` (market order)\n"
     "• `/trade sell 5 MSFT limit 410.50` (limit order)\n"
     "• `/trade buy 10 TSLA stop 250` · `/trade buy 10 TSLA stop_limit 250 252 gtc`\n"
-    "Side is `buy` or `sell`; time in force `day` (default), `gtc`, `ioc` or `fok`."
+    "Side is `buy` or `sell`; time in force `day` (default), `gtc`, `ioc` or `fok`.\n"
+    "`/trade orders`: your working orders and recent trades · `/trade positions`: what you hold · "
+    "`/trade help`: this"
 )
 
 

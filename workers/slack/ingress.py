@@ -39,12 +39,13 @@ from workers.slack.forms import (
     read_submission,
     trade_modal,
 )
-from workers.slack.home import publish_home_for
+from workers.slack.home import HOME_ROLES, publish_home_for
 from workers.slack.journal_retries import OUTAGE_BUDGET_S
 from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
 from workers.slack.submissions import NOT_CONFIRMED, NOT_SUBMITTED, PUBLISH_DEADLINE_S, Submissions, Submitted
+from workers.slack.trader_answers import KINDS, answer
 from workers.slack.views import submitting_view
 from workers.store.port import TradeStore
 
@@ -105,6 +106,10 @@ class Ingress:
             await ack(response_type="ephemeral", text=HELP)
             self.session.interaction("slash_command", context, **audit, outcome="help")
             return
+        if text.lower() in KINDS:
+            await ack(response_type="ephemeral", text=await self._trader_answer(text.lower(), body))
+            self.session.interaction("slash_command", context, **audit, outcome=text.lower())
+            return
         try:
             prefill = parse_trade_text(text)
         except BadTradeText as exc:
@@ -115,6 +120,13 @@ class Ingress:
         channel_id = body.get("channel_id")
         opening = self._open_modal(client, body, context, channel_id, prefill, "slash_command", audit)
         self.after_answer.start(opening, "views.open for /trade")
+
+    async def _trader_answer(self, kind: str, body: dict[str, Any]) -> str:
+        """`/trade orders|positions`: the user's own, if they may see them (viewer or trader)."""
+        user_id = str(body.get("user_id") or "")
+        if not await self.roles.has_role(user_id, *HOME_ROLES):
+            return "You can't see trades here yet: ask an admin to grant you the *viewer* or *trader* role."
+        return await answer(kind, self.store, self.prices, user_id)
 
     async def on_new_trade(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]

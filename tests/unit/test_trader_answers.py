@@ -1,0 +1,89 @@
+"""`/trade orders` and `/trade positions`: the trader's own, in words a trader reads; told when unreadable."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from messages.records import Position, TradeRecord
+from tests.contract.builders import a_trade, executed, pending, position, working
+from workers.slack import trader_answers
+from workers.slack.trader_answers import answer
+
+
+class Shelf:
+    """The three reads the answers make, over fixed records."""
+
+    def __init__(self, trades: list[TradeRecord], positions: list[Position], *, down: bool = False) -> None:
+        self.trades, self.positions, self.down = trades, positions, down
+
+    async def list_open_trades(self, statuses: Any, limit: int = 500) -> list[TradeRecord]:
+        self._maybe_down()
+        return [t for t in self.trades if t.status in statuses][:limit]
+
+    async def list_user_trades(self, user_id: str, limit: int = 10) -> list[TradeRecord]:
+        self._maybe_down()
+        return [t for t in self.trades if t.user_id == user_id][:limit]
+
+    async def list_positions(self, user_id: str) -> list[Position]:
+        self._maybe_down()
+        return [p for p in self.positions if p.user_id == user_id]
+
+    def _maybe_down(self) -> None:
+        if self.down:
+            raise ConnectionError("DynamoDB is down")
+
+
+async def no_price(symbol: str) -> Decimal | None:
+    return None
+
+
+async def price_200(symbol: str) -> Decimal | None:
+    return Decimal(200)
+
+
+async def test_orders_lists_the_traders_working_orders_then_their_recent_trades() -> None:
+    resting = working(pending(a_trade(symbol="MSFT", order_type="limit", limit_price=Decimal(300))), "2")
+    done = executed(pending(a_trade()))
+    theirs = working(pending(a_trade(user_id="U456")))
+    text = await answer("orders", Shelf([resting, done, theirs], []), no_price, "U123")  # type: ignore[arg-type]
+
+    lines = text.splitlines()
+    assert lines[0] == "*Your working orders*"
+    assert lines[1].startswith("• BUY 10 MSFT limit 300 day · working, filled 2 · `")
+    assert lines[2] == "*Recent trades*"
+    assert f"executed, filled 10 at $150.0523 via simulation · `{done.trade_id}`" in lines[3]
+    assert str(theirs.trade_id) not in text and len(lines) == 4
+
+
+async def test_positions_show_the_last_price_and_both_pnls_and_go_without_a_price() -> None:
+    held = msgspec.structs.replace(position(a_trade().trade_id, "10"), realized_pnl=Decimal("12.5"))
+    shelf = Shelf([], [held])
+
+    priced = await answer("positions", shelf, price_200, "U123")  # type: ignore[arg-type]
+    assert priced == (
+        "*Your positions*\n• AAPL 10 @ $150.05 avg · last $200.00 · unrealized +$499.48 · realized +$12.50"
+    )
+    unpriced = await answer("positions", shelf, no_price, "U123")  # type: ignore[arg-type]
+    assert unpriced == "*Your positions*\n• AAPL 10 @ $150.05 avg · realized +$12.50"
+    assert await answer("positions", Shelf([], []), no_price, "U123") == "You hold no positions."  # type: ignore[arg-type]
+
+
+async def test_a_store_down_or_slow_is_told_and_never_raised(monkeypatch: Any) -> None:
+    down = Shelf([], [], down=True)
+    assert await answer("orders", down, no_price, "U123") == (  # type: ignore[arg-type]
+        "I can't read your orders right now: try again in a moment, or open tradeflow's App Home."
+    )
+
+    class Slow(Shelf):
+        async def list_positions(self, user_id: str) -> list[Position]:
+            await asyncio.sleep(1)
+            return []
+
+    monkeypatch.setattr(trader_answers, "ANSWER_TIMEOUT_S", 0.05)
+    assert (await answer("positions", Slow([], []), no_price, "U123")).startswith(  # type: ignore[arg-type]
+        "I can't read your positions right now"
+    )

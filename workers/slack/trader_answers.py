@@ -1,0 +1,96 @@
+"""`/trade orders` and `/trade positions`: the trader's own working orders, recent trades and positions,
+answered in the channel for their eyes only (ephemeral). The App Home shows the same, kept current.
+
+Slack waits 3 s for a slash command's answer, so the store and the prices get ANSWER_TIMEOUT_S between
+them; past it, or with the store down, the answer says so and where to look instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from messages.records import Position, TradeRecord
+from workers.store.port import TradeStore
+
+logger = logging.getLogger("tradeflow.ingress")
+
+ANSWER_TIMEOUT_S = 2.0
+PRICE_TIMEOUT_S = 1.0
+RECENT = 5
+OPEN = ("pending", "working", "unknown")
+OPEN_READ_LIMIT = 1_000
+UNAVAILABLE = "I can't read your {what} right now: try again in a moment, or open tradeflow's App Home."
+
+PriceLookup = Callable[[str], Awaitable[Decimal | None]]
+KINDS = ("orders", "positions")  # what `/trade WORD` answers in the channel
+
+
+async def answer(kind: str, store: TradeStore, prices: PriceLookup, user_id: str) -> str:
+    """The ephemeral answer to `/trade orders` or `/trade positions`, bounded by ANSWER_TIMEOUT_S."""
+    build = _orders(store, user_id) if kind == "orders" else _positions(store, prices, user_id)
+    try:
+        return await asyncio.wait_for(build, ANSWER_TIMEOUT_S)
+    except Exception as exc:  # the store down or slow: the trader is told, the ingress goes on
+        logger.warning("/trade %s for %s not answered: %s", kind, user_id, type(exc).__name__)
+        return UNAVAILABLE.format(what=kind)
+
+
+async def _orders(store: TradeStore, user_id: str) -> str:
+    every_open = await store.list_open_trades(OPEN, limit=OPEN_READ_LIMIT)
+    mine = [t for t in every_open if t.user_id == user_id]
+    working = sorted(mine, key=lambda t: t.timestamp, reverse=True)
+    shown = {t.trade_id for t in working}
+    recent = [t for t in await store.list_user_trades(user_id, limit=RECENT) if t.trade_id not in shown]
+    lines = ["*Your working orders*" if working else "You have no working orders."]
+    lines += [f"• {_order(t)}" for t in working]
+    if recent:
+        lines += ["*Recent trades*", *(f"• {_order(t)}" for t in recent)]
+    return "\n".join(lines)
+
+
+def _order(trade: TradeRecord) -> str:
+    terms: str = trade.order_type
+    if trade.price is not None:
+        terms += f" {trade.price}"
+    if trade.stop_price is not None:
+        terms += f" stop {trade.stop_price}"
+    outcome: str = trade.status
+    if trade.filled_quantity:
+        outcome += f", filled {trade.filled_quantity}"
+    if trade.execution_price is not None:
+        outcome += f" at ${trade.execution_price} via {trade.execution_method}"
+    if trade.error_code:
+        outcome += f" ({trade.error_code})"
+    order = f"{trade.trade_type.upper()} {trade.quantity} {trade.symbol} {terms} {trade.time_in_force}"
+    return f"{order} · {outcome} · `{trade.trade_id}`"
+
+
+async def _positions(store: TradeStore, prices: PriceLookup, user_id: str) -> str:
+    held = [p for p in await store.list_positions(user_id) if p.quantity or p.realized_pnl]
+    if not held:
+        return "You hold no positions."
+    last = await asyncio.gather(*(_price(prices, p.symbol) for p in held))
+    lines = [f"• {_position(p, price)}" for p, price in zip(held, last, strict=True)]
+    return "\n".join(["*Your positions*", *lines])
+
+
+def _position(position: Position, price: Decimal | None) -> str:
+    line = f"{position.symbol} {position.quantity} @ ${position.average_cost:.2f} avg"
+    if price is not None and position.quantity:
+        unrealized = (price - position.average_cost) * position.quantity
+        line += f" · last ${price:.2f} · unrealized {_signed(unrealized)}"
+    return line + f" · realized {_signed(position.realized_pnl)}"
+
+
+def _signed(amount: Decimal) -> str:
+    return f"{'+' if amount >= 0 else '-'}${abs(amount):,.2f}"
+
+
+async def _price(prices: PriceLookup, symbol: str) -> Decimal | None:
+    try:
+        return await asyncio.wait_for(prices(symbol), PRICE_TIMEOUT_S)
+    except Exception:  # a price is a nicety here: the position shows without it
+        return None
