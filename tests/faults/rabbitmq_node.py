@@ -77,8 +77,22 @@ class RabbitNode:
         }
 
     def start(self) -> RabbitNode:
+        """Boot the node; once more, under a fresh name and directory, if it never listened (one CI run met
+        a node that exited without a word while the machine was loaded; the ports stay, the cluster's URL
+        is handed out before it boots). A second failure says what the node's log ends with."""
         if shutil.which("rabbitmq-server") is None or shutil.which("rabbitmqctl") is None:
             raise RabbitNodeUnavailable("rabbitmq-server and rabbitmqctl are needed for the campaign's node")
+        try:
+            return self._start()
+        except RabbitNodeUnavailable as first:
+            self.name = f"tradeflow-faults-{uuid.uuid4().hex[:8]}@localhost"
+            self.dir = Path(tempfile.mkdtemp(prefix="tradeflow-rabbitmq-"))
+            try:
+                return self._start()
+            except RabbitNodeUnavailable as second:
+                raise second from first
+
+    def _start(self) -> RabbitNode:
         for sub in ("mnesia", "log"):
             (self.dir / sub).mkdir()
         # guest may connect from loopback only (RabbitMQ's default); no plugin: no management port to clash
@@ -100,11 +114,13 @@ class RabbitNode:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not _port_open(self.port):
             if time.monotonic() > deadline:
-                self.close()
                 said = done.stderr.decode(errors="replace")[-500:]
+                logged = self._log_tail()
+                self.close()
                 raise RabbitNodeUnavailable(
                     f"RabbitMQ node {self.name} did not listen on {self.port} within "
-                    f"{STARTUP_TIMEOUT_S:.0f}s (rabbitmq-server exited {done.returncode}: {said})"
+                    f"{STARTUP_TIMEOUT_S:.0f}s (rabbitmq-server exited {done.returncode}: {said}); "
+                    f"its log ends: {logged}"
                 )
             time.sleep(0.1)
         self.ctl("await_startup", "--timeout", str(int(STARTUP_TIMEOUT_S)))
@@ -122,6 +138,11 @@ class RabbitNode:
     def start_app(self, check: bool = True) -> None:
         self.ctl("start_app", check=check)
         self.ctl("await_startup", check=check)
+
+    def _log_tail(self, limit: int = 1500) -> str:
+        logs = sorted((self.dir / "log").glob("*.log")) if (self.dir / "log").exists() else []
+        text = "".join(path.read_text(errors="replace") for path in logs)
+        return text[-limit:] or "(no log)"
 
     def close(self) -> None:
         """Stop the node (the whole Erlang VM) and delete its directory."""
