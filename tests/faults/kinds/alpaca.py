@@ -22,6 +22,7 @@ from workers.store.port import TradeStore
 HIT_TIMEOUT_S = 420.0
 PROBE_EVERY_S = 8.0  # a kind's own trades while it waits for orders: few, never crowding Alpaca's limit
 CRASH_ACCOUNT = "LA00CRASH01"  # a live account number: the paper guard fails at the next boot
+ACCEPT_THEN_504 = "accept_then_504"  # the emulator's fault kind, as its request log names it
 
 
 # -- alpaca_resend_504_429 / alpaca_resend_504_403 --------------------------------------------------------
@@ -56,13 +57,17 @@ def check_resend(seen: Seen, kind: str, injections: list[Injection]) -> KindOutc
         record = seen.trades.get(trade_id)
         if len(orders) != 1:
             outcome.problems.append(f"{trade_id}: {len(orders)} orders at Alpaca")
-        # Requests refused before the accepted one placed nothing (another fault's 429 or 5xx before
-        # acceptance: resending those is right; the one order at Alpaca is the 504's). After the 504,
-        # whose order exists, nothing may be resent: the order is looked up instead.
-        statuses = [r["status"] for r in requests]
-        if statuses.count(504) != 1 or statuses[-1] != 504:
+        # Requests refused before the accepted one placed nothing (another fault's 429, or its 504 before
+        # acceptance: resending those is right; the one order at Alpaca is this fault's). After this fault's
+        # 504, whose order exists, nothing may be resent: the order is looked up instead.
+        accepted = [
+            i for i, r in enumerate(requests) if r.get("fault") == ACCEPT_THEN_504 and r["status"] == 504
+        ]
+        if len(accepted) != 1 or accepted[0] != len(requests) - 1:
+            answered = [f"{r['status']}/{r.get('fault') or '-'}" for r in requests]
             outcome.problems.append(
-                f"{trade_id}: order requests answered {statuses} (one 504, the last: nothing resent after it)"
+                f"{trade_id}: order requests answered {answered} (this fault's 504 once, the last: nothing "
+                "resent after it)"
             )
         if record is None:
             outcome.problems.append(f"{trade_id}: no record")
