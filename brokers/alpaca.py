@@ -36,7 +36,6 @@ from brokers.alpaca_mapping import (
     DUPLICATE_CLIENT_ORDER_ID,
     INSUFFICIENT_BUYING_POWER,
     api_error_code,
-    decimal_of,
     order_not_found,
     order_request,
     pending_of,
@@ -142,9 +141,7 @@ class AlpacaPaperBroker:
         return trading or await self.calls.local(self.budget.admission, "data", waiter)
 
     async def account_positions(self) -> dict[str, Decimal]:
-        """The account's positions at Alpaca (`GET /v2/positions`): signed shares per symbol."""
-        positions = await self.calls.read(self.trading.get_all_positions, by=self.reads.reads_by())
-        return {str(p.symbol): decimal_of(p.qty) for p in positions}
+        return await self.reads.account_positions()
 
     async def open_orders(self) -> dict[str, Order]:
         """Every open order of the account by client order id, in as few requests as Alpaca's pages allow."""

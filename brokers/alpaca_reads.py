@@ -64,6 +64,11 @@ class AlpacaReads:
         self.guard.check_account(account.account_number)  # PaperGuardFailed: no order may leave
         return account
 
+    async def account_positions(self) -> dict[str, Decimal]:
+        """The account's positions at Alpaca (`GET /v2/positions`): signed shares per symbol."""
+        positions = await self.calls.read(self.trading.get_all_positions, by=self.reads_by())
+        return {str(p.symbol): decimal_of(p.qty) for p in positions}
+
     async def _all_assets(self) -> list[Any]:
         listing = GetAssetsRequest(status=AssetStatus.ACTIVE, asset_class=AssetClass.US_EQUITY)
         assets: list[Any] = await self.calls.read(self.trading.get_all_assets, listing, by=self.reads_by())

@@ -12,7 +12,8 @@ import msgspec
 import pytest
 
 from tests.contract.builders import heartbeat
-from workers.store.port import HEARTBEATS_KEPT_FOR, Heartbeats, TradeStore
+from workers.store.heartbeats_port import HEARTBEATS_KEPT_FOR, Heartbeats
+from workers.store.port import TradeStore
 
 
 @pytest.fixture

@@ -15,23 +15,20 @@ import enum
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from messages.records import (
     ActivityEvent,
     ActivityStream,
     AuditEvent,
-    Heartbeat,
     KillSwitch,
     Position,
     Roster,
     TradeRecord,
 )
 from workers.store.audit_chain import AuditChain
-
-# A heartbeat this much older than the newest one written is dropped by that write (Heartbeats.beat).
-HEARTBEATS_KEPT_FOR = timedelta(days=1)
+from workers.store.heartbeats_port import Heartbeats
 
 
 class StoreUnavailable(Exception):
@@ -164,9 +161,8 @@ class Positions(Protocol):
 
     async def list_positions(self, user_id: str) -> list[Position]: ...
 
-    async def list_all_positions(self) -> list[Position]:
-        """Every trader's positions, by trader then symbol: a paged Scan, for operators' reconciliation."""
-        ...
+    # Every trader's positions, by trader then symbol: a paged Scan, for operators' reconciliation.
+    async def list_all_positions(self) -> list[Position]: ...
 
     async def apply_position(
         self, position: Position, expected_version: int, audit: AuditEvent
@@ -258,27 +254,6 @@ class ActivityJournal(Protocol):
         `until` defaults to now; a naive datetime is read as UTC. One partition per stream and UTC day,
         read with one Query per day of the window, never a Scan. Raises ValueError as list_trades_since.
         """
-
-
-class Heartbeats(Protocol):
-    """Which tradeflow processes are alive: each one's last heartbeat, all of them kept as one small item.
-
-    Each process writes only its own entry, so no writer reads, merges or races another's.
-    """
-
-    async def beat(self, heartbeat: Heartbeat) -> None:
-        """Replace the process's heartbeat (its `process_id`'s) with this one.
-
-        The same write drops every heartbeat whose `beat_at` is more than HEARTBEATS_KEPT_FOR before this
-        one's: a process that died without a word is forgotten within a day of the others' beats, and the
-        entries stay few.
-        """
-
-    async def list_heartbeats(self) -> list[Heartbeat]:
-        """Every heartbeat kept, by process id, read consistently; the reader judges each one's age."""
-
-    async def forget_heartbeat(self, process_id: str) -> None:
-        """Drop the process's heartbeat (it is stopping cleanly); nothing happens when there is none."""
 
 
 class TradeStore(

@@ -17,7 +17,7 @@ import msgspec
 
 from messages.records import Heartbeat
 from workers.chain.liveness.files import HeartbeatFile
-from workers.store.port import Heartbeats
+from workers.store.heartbeats_port import Heartbeats
 
 logger = logging.getLogger("tradeflow.heartbeat")
 

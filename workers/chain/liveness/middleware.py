@@ -16,7 +16,7 @@ from dramatiq.common import q_name
 from messages.records import Heartbeat
 from workers.chain.liveness.beating import Beating, utc_now
 from workers.chain.liveness.files import HeartbeatFile, heartbeat_dir, remove_dead
-from workers.store.port import Heartbeats
+from workers.store.heartbeats_port import Heartbeats
 
 
 class WorkerHeartbeat(dramatiq.Middleware):

@@ -20,7 +20,7 @@ from workers.store.dynamodb.faults import error_code, transient_faults_as_unavai
 from workers.store.dynamodb.items import from_attributes, key, to_attributes
 from workers.store.dynamodb.requests import DynamoRequests
 from workers.store.dynamodb.tables import HEARTBEATS_KEY, TTL_ATTRIBUTE
-from workers.store.port import HEARTBEATS_KEPT_FOR
+from workers.store.heartbeats_port import HEARTBEATS_KEPT_FOR
 
 ENTRY_PREFIX = "beat#"
 _ITEM_KEPT_FOR = timedelta(days=2)  # after the last beat of all (TTL)

@@ -6,8 +6,8 @@ import asyncio
 
 from messages.records import Heartbeat
 from workers.store.dynamodb.items import from_attributes
+from workers.store.heartbeats_port import HEARTBEATS_KEPT_FOR
 from workers.store.memory.stored import Item, stored_attributes
-from workers.store.port import HEARTBEATS_KEPT_FOR
 
 
 class MemoryHeartbeats:
