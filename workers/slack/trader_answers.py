@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from messages.records import Position, TradeRecord
+from workers.handlers.trader_views import working_and_recent
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.ingress")
@@ -20,8 +21,6 @@ logger = logging.getLogger("tradeflow.ingress")
 ANSWER_TIMEOUT_S = 2.0
 PRICE_TIMEOUT_S = 1.0
 RECENT = 5
-OPEN = ("pending", "working", "unknown")
-OPEN_READ_LIMIT = 1_000
 UNAVAILABLE = "I can't read your {what} right now: try again in a moment, or open tradeflow's App Home."
 
 PriceLookup = Callable[[str], Awaitable[Decimal | None]]
@@ -39,11 +38,7 @@ async def answer(kind: str, store: TradeStore, prices: PriceLookup, user_id: str
 
 
 async def _orders(store: TradeStore, user_id: str) -> str:
-    every_open = await store.list_open_trades(OPEN, limit=OPEN_READ_LIMIT)
-    mine = [t for t in every_open if t.user_id == user_id]
-    working = sorted(mine, key=lambda t: t.timestamp, reverse=True)
-    shown = {t.trade_id for t in working}
-    recent = [t for t in await store.list_user_trades(user_id, limit=RECENT) if t.trade_id not in shown]
+    working, recent = await working_and_recent(store, user_id, RECENT)
     lines = ["*Your working orders*" if working else "You have no working orders."]
     lines += [f"• {_order(t)}" for t in working]
     if recent:

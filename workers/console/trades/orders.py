@@ -1,30 +1,20 @@
-"""`tradeflow orders USER_ID`: a trader's working orders (open at the stock broker, or not yet settled) and
-their most recent trades, as `/trade orders` shows them in Slack.
-
-Working orders come from the open-trades index (every open trade, whatever its age); recent ones from the
-trader's own index, newest first. Both indexes are eventually consistent on DynamoDB: a trade that changed
-a moment ago may show its previous status.
-"""
+"""`tradeflow orders USER_ID`: a trader's working orders and their most recent trades, as `/trade orders`
+shows them in Slack (workers/handlers/trader_views.py reads both)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from messages.records import TradeRecord
+from workers.handlers.trader_views import working_and_recent
 from workers.store.port import TradeStore
-
-OPEN = ("pending", "working", "unknown")
-OPEN_READ_LIMIT = 1_000  # open trades across every trader, read to find this one's
 
 
 async def orders_document(store: TradeStore, user_id: str, recent: int) -> dict[str, Any]:
-    every_open = await store.list_open_trades(OPEN, limit=OPEN_READ_LIMIT)
-    open_trades = [t for t in every_open if t.user_id == user_id]
-    working_ids = {t.trade_id for t in open_trades}
-    latest = [t for t in await store.list_user_trades(user_id, limit=recent) if t.trade_id not in working_ids]
+    working, latest = await working_and_recent(store, user_id, recent)
     return {
         "user_id": user_id,
-        "working": [_order(t) for t in sorted(open_trades, key=lambda t: t.timestamp, reverse=True)],
+        "working": [_order(t) for t in working],
         "recent": [_order(t) for t in latest],
     }
 
