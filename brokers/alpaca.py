@@ -21,6 +21,7 @@ from alpaca.common.exceptions import APIError
 from alpaca.trading.models import Order
 
 from brokers.alpaca_budget import AccountBudget, RateLimitWait
+from brokers.alpaca_cancels import cancel_order
 from brokers.alpaca_client import (
     AUTH_FAILURES,
     AlpacaCalls,
@@ -46,7 +47,14 @@ from brokers.alpaca_reads import EXECUTION_QUOTE_AGE_S, AlpacaReads
 from brokers.alpaca_stream import TradeUpdates, claim_end
 from brokers.alpaca_views import QuoteBook
 from brokers.paper_guard import PaperGuard
-from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, MarketConditions, RateLimited
+from brokers.port import (
+    BrokerBusy,
+    BrokerResult,
+    BrokerUnavailable,
+    CancelAnswer,
+    MarketConditions,
+    RateLimited,
+)
 from brokers.shared_state import MemoryState, SharedState
 from messages.trade import ExecutionError, TradeRequest
 
@@ -254,6 +262,10 @@ class AlpacaPaperBroker:
         return await self.follower.settle(
             trade, order, self.reads.settled_reference(trade, order), None, wake, wait_s, by
         )
+
+    async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
+        by = self.reads.reads_by()
+        return await cancel_order(self.trading, self.calls, broker_order_id, str(trade.trade_id), by=by)
 
     async def _find(self, client_order_id: str, *, until: float, by: float) -> Order | None:
         """Look the order up by client order id until it is found, `until` passes or the budget runs out.

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from brokers.alpaca import AlpacaPaperBroker
 from brokers.paper_guard import PaperGuardFailed
-from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, MarketConditions
+from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, CancelAnswer, MarketConditions
 from brokers.simulated import SimulatedBroker
 from messages.trade import OrderPending, TradeRequest
 
@@ -101,6 +101,13 @@ class FallbackBroker:
                 f"trade {trade.trade_id} may have an order at Alpaca, which is not configured"
             )
         return await self.primary.resume(trade, broker_order_id)
+
+    async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
+        # A resting order is Alpaca's (the simulation decides at once): canceled there or nowhere. A cancel
+        # sends no order, so a failed safety check (Alpaca disabled for orders) does not forbid it.
+        if self.primary is None:
+            return await self.fallback.cancel(trade, broker_order_id)
+        return await self.primary.cancel(trade, broker_order_id)
 
     async def conditions(self, symbol: str) -> MarketConditions:
         if self.alpaca_enabled and self.primary is not None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
 from messages.trade import Execution, ExecutionError, OrderPending, TradeRequest
 
 BrokerResult = Execution | ExecutionError | OrderPending
+# A cancel's answer: taken (the order leaves the market; its end comes as the order's own), refused because
+# the order already ended (filled, canceled, expired), or no such order at the stock broker.
+CancelAnswer = Literal["requested", "not_cancelable", "not_found"]
 
 
 class BrokerBusy(Exception):
@@ -72,6 +75,11 @@ class StockBroker(Protocol):
 
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         """Settle an order that may already exist; never places one."""
+        ...
+
+    async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
+        """Ask the stock broker to cancel the trade's order (found by client order id when its id is not
+        known); never places one. BrokerUnavailable or BrokerBusy when it cannot be asked now."""
         ...
 
     async def conditions(self, symbol: str) -> MarketConditions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Literal
 
@@ -9,6 +10,7 @@ import msgspec
 
 from messages.records import Position
 from messages.trade import Execution, ExecutionError, Fill, Rejection, TradeRequest
+from messages.types import UserId
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -77,6 +79,36 @@ class SweepOpenTrades(msgspec.Struct, tag="SweepOpenTrades", tag_field="type", f
     delay_ms: int = 0
 
 
+class CancelOrder(Message, tag="CancelOrder", frozen=True, kw_only=True):
+    """Cancel the trade's working order at the stock broker: asked by its owner or an operator.
+
+    One cancel per trade: `command_id` is `cancel_command_id(trade_id)`, so a double click, a redelivery and
+    a `cancel all` that meets the same order are one request to the stock broker.
+    """
+
+    command_id: uuid.UUID
+    requested_by: UserId
+    requested_at: datetime
+    source: str = "slack"
+
+
+class CancelRefused(Message, tag="CancelRefused", frozen=True, kw_only=True):
+    """The stock broker would not cancel (the order filled or ended first): the trader is told why."""
+
+    command_id: uuid.UUID
+    requested_by: UserId
+    code: str  # TOO_LATE: the order had ended; NOT_AT_BROKER: no order to cancel
+    message: str
+
+
+CANCEL_NAMESPACE = uuid.UUID("5d8f3c1e-6a55-4c0b-9d57-2f6a9e0c7b11")
+
+
+def cancel_command_id(trade_id: uuid.UUID) -> uuid.UUID:
+    """The one cancel command a trade can have (uuid5 of its id): asked twice, it is the same command."""
+    return uuid.uuid5(CANCEL_NAMESPACE, str(trade_id))
+
+
 class PositionUpdated(Message, tag="PositionUpdated", frozen=True, kw_only=True):
     execution: Execution
     position: Position
@@ -108,4 +140,6 @@ AnyMessage = (
     | PositionUpdated
     | SweepOpenTrades
     | TradeHeld
+    | CancelOrder
+    | CancelRefused
 )

@@ -79,6 +79,9 @@ class ExecutionEngine:
             self._emit("accepted", order, order.touch())
 
     def cancel(self, order: Order) -> None:
+        """Alpaca's two steps, each on the stream: `pending_cancel` as it is taken, then `canceled`."""
+        order.status = "pending_cancel"
+        self._emit("pending_cancel", order, order.touch())
         order.status = "canceled"
         order.canceled_at_ns = order.touch()
         self._emit("canceled", order, order.canceled_at_ns)

@@ -105,7 +105,7 @@ async def test_stream_reports_canceled_expired_rejected_and_accepted(alpaca_emul
         queued = client.submit_order(resting(TimeInForce.DAY))
         await until(lambda: "rejected" in events_of(received, rejected.id))
 
-    assert events_of(received, canceled.id) == ["new", "canceled"]
+    assert events_of(received, canceled.id) == ["new", "pending_cancel", "canceled"]
     assert events_of(received, rejected.id) == ["rejected"]
     assert events_of(received, expired.id) == ["new", "expired"]
     assert events_of(received, queued.id) == ["accepted"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from brokers.port import BrokerResult, MarketConditions
+from brokers.port import BrokerResult, CancelAnswer, MarketConditions
 from brokers.simulated import SimulatedBroker
 from messages.events import SubmitTrade
 from messages.trade import TradeRequest
@@ -56,6 +56,9 @@ class CountingBroker:
         self.resumed.append(trade.trade_id)
         return await self.inner.resume(trade, broker_order_id)
 
+    async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
+        return await self.inner.cancel(trade, broker_order_id)
+
     async def conditions(self, symbol: str) -> MarketConditions:
         return self.market if self.market is not None else await self.inner.conditions(symbol)
 
@@ -77,8 +80,9 @@ class ScriptedBroker:
 
     name = "scripted"
 
-    def __init__(self, *results: BrokerResult) -> None:
+    def __init__(self, *results: BrokerResult, cancels: tuple[CancelAnswer, ...] = ()) -> None:
         self.script = list(results)
+        self.cancels = list(cancels)
         self.calls: list[str] = []
 
     async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
@@ -88,6 +92,10 @@ class ScriptedBroker:
     async def resume(self, trade: TradeRequest, broker_order_id: str | None) -> BrokerResult:
         self.calls.append(f"resume:{broker_order_id}")
         return self.script.pop(0)
+
+    async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
+        self.calls.append(f"cancel:{broker_order_id}")
+        return self.cancels.pop(0)
 
     async def conditions(self, symbol: str) -> MarketConditions:
         return MarketConditions(tradable=True)

@@ -94,7 +94,11 @@ def test_recent_trades_show_status_side_quantity_symbol_price_method_and_time() 
     resting = working(pending(a_trade(order_type="limit", limit_price=Decimal("149.5"), quantity=Decimal(2))))
     refused = msgspec.structs.replace(pending(a_trade(symbol="MSFT", quantity=Decimal(7))), status="rejected")
     view = home_view("U123", [], [done, lost, resting, refused], {})
-    lines = [block["elements"][0]["text"] for block in view["blocks"] if block["type"] == "context"]
+    lines = [
+        block["elements"][0]["text"] if block["type"] == "context" else block["text"]["text"]
+        for block in view["blocks"]
+        if block["type"] == "context" or "accessory" in block
+    ]
     when = f"<!date^{int(NOW.timestamp())}^{{date_short_pretty}} {{time}}|2026-11-25 14:30 UTC>"
     assert lines == [
         f"✅ Executed: *BUY* 100 *AAPL* · @ $150.05 · 🎲 Simulation · {when}",
@@ -103,6 +107,15 @@ def test_recent_trades_show_status_side_quantity_symbol_price_method_and_time() 
         f"🚫 Rejected: *BUY* 7 *MSFT* · market · {when}",
     ]
     assert "No positions yet." in all_text(view)
+
+
+def test_only_a_working_order_carries_a_cancel_button_naming_its_trade() -> None:
+    done = executed(pending(a_trade(quantity=Decimal(100))))
+    resting = working(pending(a_trade(order_type="limit", limit_price=Decimal("149.5"), quantity=Decimal(2))))
+    view = home_view("U123", [], [done, resting], {})
+    buttons = [block["accessory"] for block in view["blocks"] if "accessory" in block]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("cancel_order", str(resting.trade_id))]
+    assert buttons[0]["confirm"]["deny"]["text"] == "Keep it"
 
 
 def test_a_trader_with_nothing_sees_the_empty_state() -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from messages.events import (
     AnyMessage,
+    CancelOrder,
+    CancelRefused,
     PositionUpdated,
     ReconcileTrade,
     SubmitTrade,
@@ -36,9 +38,11 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("validation", (SubmitTrade,)),
     Stage("persistence", (TradeValidated,)),
-    Stage("execution", (TradeRecorded, ReconcileTrade)),
+    Stage("execution", (TradeRecorded, ReconcileTrade, CancelOrder)),
     Stage("positions", (TradeExecuted,)),
-    Stage("notifications", (PositionUpdated, TradeFailed, TradeRejected, TradeWorking, TradeHeld)),
+    Stage(
+        "notifications", (PositionUpdated, TradeFailed, TradeRejected, TradeWorking, TradeHeld, CancelRefused)
+    ),
 )
 
 # Beside the chain: actors on their own queues that feed the chain; no stage's outcome goes to them.

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from messages.events import CancelOrder, ReconcileTrade, TradeRecorded
 from workers.chain.routing import Output
+from workers.handlers.cancels import cancel_order
 from workers.handlers.deps import Deps
 from workers.handlers.execution import execute_trade
 from workers.handlers.notification import notify_trader
@@ -16,11 +18,19 @@ from workers.handlers.validation import validate_trade
 
 Handler = Callable[[Any, Deps], Awaitable[Output]]
 
+
+async def execution_stage(event: TradeRecorded | ReconcileTrade | CancelOrder, deps: Deps) -> Output:
+    """Where Alpaca is called: a trade's order placed or settled, or its cancel."""
+    if isinstance(event, CancelOrder):
+        return await cancel_order(event, deps)
+    return await execute_trade(event, deps)
+
+
 # By stage name (routing.STAGES and routing.SERVICES): every stage has exactly one.
 STAGE_HANDLERS: dict[str, Handler] = {
     "validation": validate_trade,
     "persistence": record_trade,
-    "execution": execute_trade,
+    "execution": execution_stage,
     "positions": update_position,
     "notifications": notify_trader,
     "sweeper": sweep_open_trades,

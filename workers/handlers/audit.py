@@ -17,6 +17,11 @@ EVENT_KEYS = {
     "order_working": "025#order_working",
     "order_unknown": "026#order_unknown",
     "working_notified": "028#working_notified",
+    # A trade's one cancel (handlers/cancels.py): asked, then Alpaca's answer, then the refusal's notice.
+    "cancel_requested": "0291#cancel_requested",
+    "canceled": "0292#canceled",
+    "cancel_refused": "0292#cancel_refused",
+    "cancel_refused_notified": "0293#cancel_refused_notified",
     "trade_executed": "030#trade_executed",
     "trade_failed": "030#trade_failed",
     "position_updated": "040#position_updated",

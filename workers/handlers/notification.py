@@ -5,8 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
-from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_event
+from messages.events import (
+    CancelRefused,
+    PositionUpdated,
+    TradeFailed,
+    TradeHeld,
+    TradeRejected,
+    TradeWorking,
+)
+from workers.handlers.audit import EVENT_KEYS, NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
 from workers.handlers.ports import Outcome, surely_unsent
@@ -22,8 +29,12 @@ NOTIFY_LEASE_MS = 30_000
 RECHECK_MS = 1_000
 
 
-def _kind(event: PositionUpdated | TradeFailed | TradeRejected | TradeWorking) -> tuple[str, str, str]:
+def _kind(
+    event: PositionUpdated | TradeFailed | TradeRejected | TradeWorking | CancelRefused,
+) -> tuple[str, str, str]:
     """(audit event type, audit key, outcome word) for each kind of notice."""
+    if isinstance(event, CancelRefused):
+        return "cancel_refused_notified", EVENT_KEYS["cancel_refused_notified"], "cancel_refused"
     if isinstance(event, TradeWorking):
         return "working_notified", WORKING_NOTIFIED_KEY, event.state
     if isinstance(event, PositionUpdated):

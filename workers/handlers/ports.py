@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
+from messages.events import (
+    CancelRefused,
+    PositionUpdated,
+    TradeFailed,
+    TradeHeld,
+    TradeRejected,
+    TradeWorking,
+)
 from messages.records import Role
 
 # What a trader is told about: the final outcome, that the order is working at the stock broker, or that
-# the trade is held before it was recorded (delayed by an outage, or not executed).
-Outcome = PositionUpdated | TradeFailed | TradeRejected | TradeWorking | TradeHeld
+# the trade is held before it was recorded (delayed by an outage, or not executed), or that their cancel
+# came too late.
+Outcome = PositionUpdated | TradeFailed | TradeRejected | TradeWorking | TradeHeld | CancelRefused
 
 
 class NotifierUnavailable(Exception):
@@ -43,9 +51,11 @@ def surely_unsent(error: BaseException) -> bool:
 
 def notice_of(outcome: Outcome) -> str:
     """Which of a trade's notices this is: "working" (the order rests), "delayed" or "not_executed" (held
-    before it was recorded), or the "outcome"."""
+    before it was recorded), "cancel_refused", or the "outcome"."""
     if isinstance(outcome, TradeHeld):
         return outcome.state
+    if isinstance(outcome, CancelRefused):
+        return "cancel_refused"
     return "working" if isinstance(outcome, TradeWorking) else "outcome"
 
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeWorking
+from messages.events import CancelRefused, PositionUpdated, TradeFailed, TradeHeld, TradeWorking
 from workers.handlers.ports import Outcome, notice_of
-from workers.notify.templates import failure_text, held_text, rejection_text, success_text, working_text
+from workers.notify.templates import (
+    cancel_refused_text,
+    failure_text,
+    held_text,
+    rejection_text,
+    success_text,
+    working_text,
+)
 
 logger = logging.getLogger("tradeflow.notifications")
 
@@ -21,6 +28,8 @@ def render(outcome: Outcome) -> str:
         return working_text(outcome)
     if isinstance(outcome, TradeHeld):
         return held_text(outcome)
+    if isinstance(outcome, CancelRefused):
+        return cancel_refused_text(outcome)
     return rejection_text(outcome)
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
+from messages.events import (
+    CancelRefused,
+    PositionUpdated,
+    TradeFailed,
+    TradeHeld,
+    TradeRejected,
+    TradeWorking,
+)
 from messages.trade import TradeRequest
 from workers.handlers.rate_waits import is_rate_limit_hold
 
@@ -155,6 +162,20 @@ def working_text(event: TradeWorking) -> str:
     if filled:
         lines.append(f"• Filled so far: {filled} of {event.trade.quantity} shares")
     lines.append(f"• Reference Trade ID: {event.trade.trade_id}")
+    return "\n".join(lines)
+
+
+CANCEL_REFUSED_TITLE = "⚠️ Cancel Not Done"
+
+
+def cancel_refused_text(event: CancelRefused) -> str:
+    """Why a cancel came to nothing: the order had filled or ended first (its own notice says how)."""
+    lines = [CANCEL_REFUSED_TITLE, "", *_trade_details(event.trade), "", "Cancel:"]
+    lines += [
+        f"• {event.message}",
+        f"• Error Code: {event.code}",
+        f"• Reference Trade ID: {event.trade.trade_id}",
+    ]
     return "\n".join(lines)
 
 

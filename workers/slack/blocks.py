@@ -10,14 +10,23 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
+from messages.events import (
+    CancelRefused,
+    PositionUpdated,
+    TradeFailed,
+    TradeHeld,
+    TradeRejected,
+    TradeWorking,
+)
 from messages.trade import TradeRequest
 from workers.handlers.ports import Outcome
 from workers.notify.templates import (
+    CANCEL_REFUSED_TITLE,
     DEFAULT_NEXT_STEP,
     METHOD_LABELS,
     NEXT_STEPS,
     _duration,
+    cancel_refused_text,
     failure_text,
     held_status,
     held_text,
@@ -229,6 +238,26 @@ def rejection_message(event: TradeRejected) -> tuple[Blocks, str]:
     return blocks, escape(rejection_text(event))
 
 
+CANCEL_ACTION = "cancel_order"  # the Cancel button's action_id (the ingress listens); its value: the trade id
+
+
+def cancel_button(trade_id: object) -> Block:
+    """A working order's Cancel button, with Slack's own "are you sure" before it is sent."""
+    return {
+        "type": "button",
+        "action_id": CANCEL_ACTION,
+        "text": plain_text("Cancel order", 75),
+        "value": str(trade_id),
+        "style": "danger",
+        "confirm": {
+            "title": plain_text("Cancel this order?", 100),
+            "text": plain_text("Alpaca is asked to cancel what has not filled yet.", 300),
+            "confirm": plain_text("Cancel order", 30),
+            "deny": plain_text("Keep it", 30),
+        },
+    }
+
+
 def working_message(event: TradeWorking) -> tuple[Blocks, str]:
     """🕐 Order Accepted, Working (or ⏳ being confirmed): what happens next, the order id, fills so far."""
     title, status = WORKING_STATUS[event.state]
@@ -242,6 +271,7 @@ def working_message(event: TradeWorking) -> tuple[Blocks, str]:
     order_status = field_sections("Order Status", fields)
     order_status[0]["text"] = mrkdwn(f"*Order Status*\n{status}")
     blocks = [header(title), *trade_details(event.trade), *order_status]
+    blocks.append({"type": "actions", "elements": [cancel_button(event.trade.trade_id)]})
     return blocks, escape(working_text(event))
 
 
@@ -262,6 +292,14 @@ def held_message(event: TradeHeld) -> tuple[Blocks, str]:
     return blocks, escape(held_text(event))
 
 
+def cancel_refused_message(event: CancelRefused) -> tuple[Blocks, str]:
+    """⚠️ Cancel Not Done: why (the order filled or ended first), the trade, its id."""
+    fields = [field("Why", fit(event.message, FIELD_TEXT_MAX - 20)), field("Error Code", code(event.code))]
+    fields.append(field("Reference Trade ID", code(event.trade.trade_id)))
+    blocks = [header(CANCEL_REFUSED_TITLE), *trade_details(event.trade), *field_sections("Cancel", fields)]
+    return blocks, escape(cancel_refused_text(event))
+
+
 def outcome_message(outcome: Outcome) -> tuple[Blocks, str]:
     """The message for any outcome the trader is told about."""
     if isinstance(outcome, PositionUpdated):
@@ -272,4 +310,6 @@ def outcome_message(outcome: Outcome) -> tuple[Blocks, str]:
         return working_message(outcome)
     if isinstance(outcome, TradeHeld):
         return held_message(outcome)
+    if isinstance(outcome, CancelRefused):
+        return cancel_refused_message(outcome)
     return rejection_message(outcome)

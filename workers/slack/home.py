@@ -18,6 +18,7 @@ from workers.slack.blocks import (
     VIEW_BLOCKS_MAX,
     Block,
     Blocks,
+    cancel_button,
     context,
     field,
     field_sections,
@@ -214,7 +215,11 @@ def _recent_trades(trades: Sequence[TradeRecord]) -> Blocks:
     if not trades:
         return [section("*Recent trades*\nNo trades yet.")]
     blocks = [section("*Recent trades*")]
-    blocks += [context(_trade_line(trade)) for trade in trades]
+    for trade in trades:
+        if trade.is_open and trade.status != "pending":  # an order at Alpaca: it can be canceled here
+            blocks.append({**section(_trade_line(trade)), "accessory": cancel_button(trade.trade_id)})
+        else:
+            blocks.append(context(_trade_line(trade)))
     return blocks
 
 

@@ -23,7 +23,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from messages.events import SubmitTrade
+from messages.events import AnyMessage, SubmitTrade
 from messages.records import SEVEN_YEARS_DAYS
 from workers.access.journal import Journal
 from workers.access.roles import CachedRoles
@@ -41,6 +41,7 @@ from workers.slack.forms import (
 )
 from workers.slack.home import HOME_ROLES, publish_home_for
 from workers.slack.journal_retries import OUTAGE_BUDGET_S
+from workers.slack.order_commands import CANCEL_ACTION, ORDER_WORDS, OrderCommands
 from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
@@ -61,6 +62,7 @@ class Ingress:
         signing_secret: str,
         client: AsyncWebClient,
         publish: Callable[[SubmitTrade], None],
+        send: Callable[[AnyMessage], None] | None = None,
         ready: Callable[[], bool],
         store: TradeStore,
         prices: Callable[[str], Awaitable[Decimal | None]],
@@ -81,6 +83,9 @@ class Ingress:
             Journal(store, retention_days), self.after_answer, outage_budget_s=store_outage_budget_s
         )
         self.submissions = Submissions(publish, deadline_s=publish_deadline_s)
+        self.orders = OrderCommands(
+            store=store, roles=self.roles, send=send or _no_sender, submissions=self.submissions
+        )
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
         self.bolt = AsyncApp(
             client=client,
@@ -94,6 +99,7 @@ class Ingress:
     def _listen(self, bolt: AsyncApp) -> None:
         bolt.command("/trade")(self.on_trade_command)
         bolt.action("new_trade")(self.on_new_trade)
+        bolt.action(CANCEL_ACTION)(self.on_cancel_button)
         bolt.view(CALLBACK_ID)(self.on_submission)
         bolt.event("app_home_opened")(self.on_home_opened)
 
@@ -109,6 +115,11 @@ class Ingress:
         if text.lower() in KINDS:
             await ack(response_type="ephemeral", text=await self._trader_answer(text.lower(), body))
             self.session.interaction("slash_command", context, **audit, outcome=text.lower())
+            return
+        word, _, rest = text.partition(" ")
+        if word.lower() in ORDER_WORDS:
+            await ack(response_type="ephemeral", text=await self._order_command(word.lower(), rest, body))
+            self.session.interaction("slash_command", context, **audit, outcome=word.lower())
             return
         try:
             prefill = parse_trade_text(text)
@@ -127,6 +138,28 @@ class Ingress:
         if not await self.roles.has_role(user_id, *HOME_ROLES):
             return "You can't see trades here yet: ask an admin to grant you the *viewer* or *trader* role."
         return await answer(kind, self.store, self.prices, user_id)
+
+    async def _order_command(self, word: str, rest: str, body: dict[str, Any]) -> str:
+        user_id = str(body.get("user_id") or "")
+        if word == "cancel":
+            return await self.orders.cancel(user_id, rest.strip(), source="slack_command")
+        return await self.orders.close(user_id, rest, channel_id=body.get("channel_id"))
+
+    async def on_cancel_button(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any, context: dict[str, Any]
+    ) -> None:
+        """A Cancel button (the working-order DM, App Home): the answer goes where the click was."""
+        await ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        trade_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        text = await self.orders.cancel(user_id, trade_id, source="slack_button")
+        self.session.interaction(
+            "block_actions", context, action_id=CANCEL_ACTION, trade_id=trade_id[:40], outcome="cancel"
+        )
+        if body.get("response_url"):
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+        else:  # App Home: no response URL; the trader's DM with the app
+            await client.chat_postMessage(channel=user_id, text=text)
 
     async def on_new_trade(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
@@ -278,6 +311,10 @@ class Ingress:
         await self.after_answer.drain()
         await self.submissions.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _no_sender(message: AnyMessage) -> None:
+    raise RuntimeError("this ingress was built without a sender for chain commands")
 
 
 def _single_token(token: str) -> Callable[..., Awaitable[AuthorizeResult]]:

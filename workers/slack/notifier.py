@@ -30,7 +30,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from messages.events import TradeHeld
+from messages.events import CancelRefused, TradeHeld
 from workers.handlers.ports import NoticeRefused, NotifierUnavailable, Outcome, RoleReader, notice_of
 from workers.slack.blocks import outcome_message
 from workers.slack.home import PriceLookup, publish_home, publish_home_for
@@ -141,6 +141,9 @@ class SlackNotifier:
             raise
         if isinstance(outcome, TradeHeld):  # held: the store may be down, and nothing in it changed
             await self._update_modal(outcome)
+            return
+        if isinstance(outcome, CancelRefused):  # the trade's modal shows the trade's own outcome
+            await self.home.request(user_id)
             return
         await asyncio.gather(self._update_modal(outcome), self.home.request(user_id))
 

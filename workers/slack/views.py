@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from messages.events import PositionUpdated, TradeFailed, TradeHeld, TradeRejected, TradeWorking
+from messages.events import (
+    CancelRefused,
+    PositionUpdated,
+    TradeFailed,
+    TradeHeld,
+    TradeRejected,
+    TradeWorking,
+)
 from messages.trade import TradeRequest
 from workers.handlers.ports import Outcome
 from workers.slack.blocks import (
@@ -57,6 +64,8 @@ def outcome_view(outcome: Outcome) -> Block:
         title = "Order Working" if outcome.state == "working" else "Order Being Confirmed"
     elif isinstance(outcome, TradeHeld):
         title = "Trade Delayed" if outcome.state == "delayed" else "Trade Not Executed"
+    elif isinstance(outcome, CancelRefused):
+        title = "Cancel Not Done"
     else:
         title = OUTCOME_TITLES[type(outcome)]
     return _modal(title, blocks, outcome.trade, OUTCOME_VIEW_CALLBACK_ID)

@@ -79,6 +79,7 @@ async def compose_ingress(settings: Settings, publisher: Publisher) -> IngressPa
         signing_secret=settings.slack_signing_secret,
         client=client,
         publish=publisher.submit,
+        send=publisher.send,
         ready=lambda: rabbitmq_answers(settings.rabbitmq_urls),
         store=store,
         prices=broker.reference_price,

@@ -1,0 +1,127 @@
+"""What a trader does to orders already sent: `/trade cancel …`, the Cancel buttons, `/trade close …`.
+
+Each answer is for the trader's eyes only and says what was asked at once; what Alpaca then did reaches them
+as the trade's own notice (canceled, or filled if the cancel came too late; a close's execution). A cancel
+is a CancelOrder to the execution stage, a close a market SubmitTrade down the whole chain, so validation,
+the audit trail, positions and the notice all apply to it. The reads and the publish are bounded so the
+answer stays inside Slack's 3 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from messages.events import AnyMessage, SubmitTrade
+from messages.records import Position
+from messages.trade import TradeRequest
+from workers.handlers.cancel_requests import BadCancel, describe, plan_cancel
+from workers.handlers.ports import RoleReader
+from workers.slack.blocks import CANCEL_ACTION
+from workers.slack.submissions import Submissions, Submitted
+from workers.store.port import TradeStore
+
+__all__ = ["CANCEL_ACTION", "ORDER_WORDS", "OrderCommands"]
+
+logger = logging.getLogger("tradeflow.ingress")
+
+ORDER_WORDS = ("cancel", "close")  # `/trade WORD …` handled here
+READ_TIMEOUT_S = 1.5
+SEND_TIMEOUT_S = 1.0
+NOT_A_TRADER = "You can't change orders here yet: ask an admin to grant you the *trader* role."
+UNAVAILABLE = "I can't reach the trading system right now, and nothing was changed: try again in a moment."
+
+
+class OrderCommands:
+    def __init__(
+        self,
+        *,
+        store: TradeStore,
+        roles: RoleReader,
+        send: Callable[[AnyMessage], None],
+        submissions: Submissions,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.roles = roles
+        self.send = send
+        self.submissions = submissions
+        self.clock = clock
+
+    async def cancel(self, user_id: str, target: str, *, source: str) -> str:
+        """Cancel one working order (trade id), a symbol's, or all of the trader's (`all`)."""
+        operator = await self.roles.has_role(user_id, "operator")
+        if not operator and not await self.roles.has_role(user_id, "trader"):
+            return NOT_A_TRADER
+        if not target:
+            return "Say which order to cancel: `/trade cancel TRADE_ID`, `/trade cancel AAPL` or `all`."
+        try:
+            plan = await asyncio.wait_for(
+                plan_cancel(
+                    self.store, target, requester=user_id, operator=operator, at=self.clock(), source=source
+                ),
+                READ_TIMEOUT_S,
+            )
+            for command in plan.commands:
+                await asyncio.wait_for(asyncio.to_thread(self.send, command), SEND_TIMEOUT_S)
+        except BadCancel as refused:
+            return str(refused)
+        except Exception as exc:  # the store or RabbitMQ down or slow: a cancel already sent is idempotent
+            logger.warning("Cancel %r by %s not sent: %r", target, user_id, exc)
+            return UNAVAILABLE
+        logger.info("Cancel of %d order(s) requested by %s (%s)", len(plan.commands), user_id, target)
+        return describe(plan, target)
+
+    async def close(self, user_id: str, target: str, *, channel_id: str | None) -> str:
+        """Flatten the trader's position in one symbol, or every position (`all`), at market."""
+        if not await self.roles.has_role(user_id, "trader"):
+            return NOT_A_TRADER
+        word = target.strip().upper()
+        if not word:
+            return "Say what to close: `/trade close AAPL` or `/trade close all`."
+        try:
+            held = await asyncio.wait_for(self.store.list_positions(user_id), READ_TIMEOUT_S)
+        except Exception as exc:
+            logger.warning("Positions of %s not read for a close: %r", user_id, exc)
+            return UNAVAILABLE
+        closing = [p for p in held if p.quantity and (word == "ALL" or p.symbol == word)]
+        if not closing:
+            return (
+                "You hold no positions to close." if word == "ALL" else f"You hold no {word[:12]} to close."
+            )
+        lines = []
+        for position in closing:
+            command = SubmitTrade(trade=_closing_trade(position, user_id, channel_id, self.clock()))
+            lines.append(await self._submit(command))
+        return "\n".join(["*Closing at market*", *lines, "You will get each trade's outcome as a message."])
+
+    async def _submit(self, command: SubmitTrade) -> str:
+        trade = command.trade
+        order = f"{trade.side.upper()} {trade.quantity} {trade.symbol}"
+        try:
+            outcome, _ = await self.submissions.submit(command)
+        except Exception as exc:
+            logger.warning("Close %s NOT submitted: %r", trade.trade_id, exc)
+            outcome = Submitted.FAILED
+        if outcome is Submitted.CONFIRMED:
+            return f"• {order} submitted · `{trade.trade_id}`"
+        if outcome is Submitted.UNCONFIRMED:
+            return f"• {order} not confirmed yet: it may still go through (never twice) · `{trade.trade_id}`"
+        return f"• {order} NOT submitted: nothing was placed, try again in a moment"
+
+
+def _closing_trade(position: Position, user_id: str, channel_id: str | None, at: datetime) -> TradeRequest:
+    """The market order that brings the position to zero: sell a long, buy back a short."""
+    return TradeRequest(
+        trade_id=uuid.uuid4(),
+        user_id=user_id,
+        channel_id=channel_id,
+        symbol=position.symbol,
+        side="sell" if position.quantity > 0 else "buy",
+        quantity=abs(position.quantity),
+        submitted_at=at,
+        source="slack_close",
+    )
