@@ -40,8 +40,10 @@ HELP = (
     "• `/trade sell 5 MSFT limit 410.50` (limit order)\n"
     "• `/trade buy 10 TSLA stop 250` · `/trade buy 10 TSLA stop_limit 250 252 gtc`\n"
     "Side is `buy` or `sell`; time in force `day` (default), `gtc`, `ioc` or `fok`.\n"
-    "`/trade orders`: your working orders and recent trades · `/trade positions`: what you hold · "
-    "`/trade help`: this"
+    "`/trade orders`: your working orders and recent trades · `/trade positions`: what you hold\n"
+    "`/trade cancel TRADE_ID` · `/trade cancel AAPL` · `/trade cancel all`: cancel working orders "
+    "(or press Cancel on an order's message)\n"
+    "`/trade close AAPL` · `/trade close all`: flatten a position at market · `/trade help`: this"
 )
 
 
