@@ -1,7 +1,8 @@
 """A trader's orders after they are sent, from Slack's side over real sockets: a resting limit buy canceled
 from its DM's Cancel button (clicked twice: one cancel at Alpaca, one notice), a partly filled order
 canceled with `/trade cancel` (the position keeps the filled part), and `/trade close` flattening a position
-through the whole chain."""
+through the whole chain; and an operator's `tradeflow trade cancel`, `halt --cancel-working` and
+`positions close`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.stack import SlackStack
+from tests.e2e.stack import SlackStack, Stack
 from tests.waiting import eventually
+from workers.console.common import EXIT_REFUSED, EXIT_USAGE
 
 pytestmark = pytest.mark.e2e
 
@@ -120,3 +122,54 @@ def _position(flow: SlackStack, symbol: str) -> object:
     positions = flow.stack.store_call(lambda store: store.list_positions("U123"))
     held = [p.quantity for p in positions if p.symbol == symbol]
     return held[0] if held else None
+
+
+def _resting(stack: Stack, user: str, symbol: str) -> str:
+    done = stack.cli(
+        "submit", "--user", user, "buy", "3", symbol, "--type", "limit", "--limit-price", "1", "--tif", "gtc",
+        "--wait", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["status"] == "working", doc
+    return str(doc["trade_id"])
+
+
+def test_an_operator_cancels_from_the_cli_and_halt_cancels_every_working_order(alpaca_stack: Stack) -> None:
+    mine = _resting(alpaca_stack, "U123", "AAPL")
+    theirs = _resting(alpaca_stack, "U456", "MSFT")
+    third = _resting(alpaca_stack, "U123", "MSFT")
+
+    refused = alpaca_stack.cli("trade", "cancel", mine, "--as", "U123")  # a trader is no operator here
+    assert refused.returncode == EXIT_REFUSED
+    done = alpaca_stack.cli("trade", "cancel", "AAPL", "--user", "U123", "--wait", "30", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [row] = json.loads(done.stdout)["orders"]
+    assert (row["trade_id"], row["status"]) == (mine, "failed")
+    assert alpaca_stack.trade_status(theirs) == alpaca_stack.trade_status(third) == "working"
+
+    halted = alpaca_stack.cli("halt", "--cancel-working", "--reason", "drill", "--json")
+    assert halted.returncode == 0, halted.stdout + halted.stderr
+    assert {o["trade_id"] for o in json.loads(halted.stdout)["cancel_requested"]} == {theirs, third}
+    for trade_id in (theirs, third):
+        eventually(lambda t=trade_id: alpaca_stack.trade_status(t) == "failed", timeout=30)
+        assert alpaca_stack.emulator.admin.orders(trade_id)[0]["status"] == "canceled"
+    again = alpaca_stack.cli("trade", "cancel", mine)
+    assert again.returncode == EXIT_USAGE and "already failed" in again.stderr
+    assert alpaca_stack.cli("resume").returncode == 0
+
+
+def test_an_operator_closes_a_traders_position_through_the_chain(alpaca_stack: Stack) -> None:
+    done = alpaca_stack.cli("submit", "--user", "U123", "buy", "4", "TSLA", "--wait", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    closed = alpaca_stack.cli("positions", "close", "U123", "TSLA", "--json")
+    assert closed.returncode == 0, closed.stdout + closed.stderr
+    [sell] = json.loads(closed.stdout)["submitted"]
+    assert (sell["side"], sell["quantity"]) == ("sell", "4")
+    eventually(lambda: alpaca_stack.trade_status(sell["trade_id"]) == "executed", timeout=30)
+    positions = json.loads(alpaca_stack.cli("positions", "U123", "--json").stdout)
+    held = {p["symbol"]: p["quantity"] for p in positions["positions"]}
+    assert held.get("TSLA", "0") == "0"  # flat (listed only while it carries a realized P&L)
+    nothing = alpaca_stack.cli("positions", "close", "U123", "TSLA")
+    assert nothing.returncode == EXIT_USAGE and "no TSLA to close" in nothing.stderr

@@ -137,6 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
     show = trade_sub.add_parser("show", help="the trade and its audit trail")
     show.add_argument("trade_id", type=uuid.UUID, help="the trade id (also its trace id)")
     show.add_argument("--json", action="store_true", help="print the trade and its trail as JSON")
+    cancel = trade_sub.add_parser(
+        "cancel", help="cancel working orders at Alpaca, through the chain (audited, the trader told)"
+    )
+    cancel.add_argument(
+        "target",
+        metavar="TRADE_ID|SYMBOL|all|everyone",
+        help="one trade; a trader's orders in a symbol, or all of them (with --user); every trader's",
+    )
+    cancel.add_argument("--user", default=None, metavar="USER_ID", help="whose orders SYMBOL or all means")
+    cancel.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait up to this long for each order to end",
+    )
+    cancel.add_argument("--json", action="store_true", help="print the orders as JSON")
+    add_identity(cancel, "needs the operator role")
 
     reconcile = sub.add_parser(
         "reconcile",
@@ -196,11 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     positions.add_argument(
         "user_id",
-        metavar="USER_ID|reconcile",
+        metavar="USER_ID|reconcile|close",
         help="the trader's Slack user id; `reconcile`: tradeflow's positions summed per symbol beside the "
-        "account's at Alpaca, and any drift (exit 1 when a symbol drifts)",
+        "account's at Alpaca, and any drift (exit 1 when a symbol drifts); `close USER_ID SYMBOL|all`: "
+        "flatten the trader's position(s) at market through the chain (operators)",
     )
+    positions.add_argument("words", nargs="*", help=argparse.SUPPRESS)
     positions.add_argument("--json", action="store_true", help="print the positions as JSON")
+    add_identity(positions, "`close` needs the operator role")
 
     account = sub.add_parser("account", help="the Alpaca paper account: cash, buying power, equity, today")
     account.add_argument("--json", action="store_true", help="print the account as JSON")
@@ -215,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
         control.add_argument("--reason", default="", help="why, for the journal and the traders' notices")
         add_identity(control, "needs the operator role")
         control.add_argument("--json", action="store_true", help="print the switch's state as JSON")
+        if name == "halt":
+            control.add_argument(
+                "--cancel-working",
+                action="store_true",
+                help="also cancel every working order of every trader at Alpaca (through the chain)",
+            )
 
     add_users_command(sub)
     # Every audit subcommand goes under `audit_sub` (`tradeflow audit activity|…`).

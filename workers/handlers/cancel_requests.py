@@ -40,13 +40,18 @@ async def plan_cancel(
     operator: bool,
     at: datetime,
     source: str,
+    owner: str | None = None,
 ) -> CancelPlan:
     """The CancelOrder of each open order `target` names (a trade id, a symbol, `all`, or `everyone`).
+
+    A symbol or `all` means `owner`'s orders (default: the requester's own); another owner is an operator's.
 
     BadCancel, with what the requester can do, when it names a trade that is unknown, someone else's, or
     finished, a malformed target, or `everyone` without the operator role.
     """
-    word = target.strip()
+    word, owner = target.strip(), owner or requester
+    if owner != requester and not operator:
+        raise BadCancel("Canceling another trader's orders is for operators only")
     trade_id = _trade_id(word)
     if trade_id is not None:
         record = await store.get_trade(trade_id)
@@ -58,9 +63,9 @@ async def plan_cancel(
     elif word.lower() in ("all", EVERYONE):
         if word.lower() == EVERYONE and not operator:
             raise BadCancel("Canceling every trader's orders is for operators only")
-        trades = await _open(store, None if word.lower() == EVERYONE else requester)
+        trades = await _open(store, None if word.lower() == EVERYONE else owner)
     elif _SYMBOL.match(word.upper()):
-        trades = [t for t in await _open(store, requester) if t.symbol == word.upper()]
+        trades = [t for t in await _open(store, owner) if t.symbol == word.upper()]
     else:
         raise BadCancel(f"`{word[:40]}` is not a trade id, a symbol or `all`: try `/trade cancel all`")
     commands = [

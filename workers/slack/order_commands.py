@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from messages.events import AnyMessage, SubmitTrade
-from messages.records import Position
-from messages.trade import TradeRequest
 from workers.handlers.cancel_requests import BadCancel, describe, plan_cancel
 from workers.handlers.ports import RoleReader
+from workers.handlers.position_closes import BadClose, closing_trades
 from workers.slack.blocks import CANCEL_ACTION
 from workers.slack.submissions import Submissions, Submitted
 from workers.store.port import TradeStore
@@ -79,23 +77,21 @@ class OrderCommands:
         """Flatten the trader's position in one symbol, or every position (`all`), at market."""
         if not await self.roles.has_role(user_id, "trader"):
             return NOT_A_TRADER
-        word = target.strip().upper()
-        if not word:
+        if not target.strip():
             return "Say what to close: `/trade close AAPL` or `/trade close all`."
         try:
-            held = await asyncio.wait_for(self.store.list_positions(user_id), READ_TIMEOUT_S)
+            trades = await asyncio.wait_for(
+                closing_trades(
+                    self.store, user_id, target, channel_id=channel_id, at=self.clock(), source="slack_close"
+                ),
+                READ_TIMEOUT_S,
+            )
+        except BadClose as refused:
+            return str(refused)
         except Exception as exc:
             logger.warning("Positions of %s not read for a close: %r", user_id, exc)
             return UNAVAILABLE
-        closing = [p for p in held if p.quantity and (word == "ALL" or p.symbol == word)]
-        if not closing:
-            return (
-                "You hold no positions to close." if word == "ALL" else f"You hold no {word[:12]} to close."
-            )
-        lines = []
-        for position in closing:
-            command = SubmitTrade(trade=_closing_trade(position, user_id, channel_id, self.clock()))
-            lines.append(await self._submit(command))
+        lines = [await self._submit(SubmitTrade(trade=trade)) for trade in trades]
         return "\n".join(["*Closing at market*", *lines, "You will get each trade's outcome as a message."])
 
     async def _submit(self, command: SubmitTrade) -> str:
@@ -111,17 +107,3 @@ class OrderCommands:
         if outcome is Submitted.UNCONFIRMED:
             return f"• {order} not confirmed yet: it may still go through (never twice) · `{trade.trade_id}`"
         return f"• {order} NOT submitted: nothing was placed, try again in a moment"
-
-
-def _closing_trade(position: Position, user_id: str, channel_id: str | None, at: datetime) -> TradeRequest:
-    """The market order that brings the position to zero: sell a long, buy back a short."""
-    return TradeRequest(
-        trade_id=uuid.uuid4(),
-        user_id=user_id,
-        channel_id=channel_id,
-        symbol=position.symbol,
-        side="sell" if position.quantity > 0 else "buy",
-        quantity=abs(position.quantity),
-        submitted_at=at,
-        source="slack_close",
-    )

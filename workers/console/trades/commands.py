@@ -72,6 +72,9 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
 def trade(args: argparse.Namespace, settings: Settings) -> int:
     from workers.console.trades.inspect import render_trade, trade_document
 
+    if args.trade_command == "cancel":
+        return _cancel(args, settings)
+
     doc = with_store(settings, lambda store: trade_document(store, args.trade_id))
     if doc is None:
         print(f"tradeflow: no trade {args.trade_id}", file=sys.stderr)
@@ -86,6 +89,14 @@ def positions(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.user_id == "reconcile":
         return _reconcile_positions(args, settings)
+    if args.user_id == "close":
+        return _close_positions(args, settings)
+    if args.words:
+        print(
+            "tradeflow positions: USER_ID takes no more words (did you mean `positions close`?)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     print_doc(
         with_store(settings, lambda store: positions_document(store, args.user_id)),
         args.json,
@@ -114,6 +125,73 @@ def orders(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     doc = with_store(settings, lambda store: orders_document(store, args.user_id, args.recent))
     print_doc(doc, args.json, render_orders)
+    return EXIT_OK
+
+
+def _cancel(args: argparse.Namespace, settings: Settings) -> int:
+    """`trade cancel TRADE_ID | SYMBOL | all | everyone [--user U]`: exit 0 once sent (with --wait: once every
+    order ended canceled or otherwise), 1 when --wait ran out first, 2 when it names nothing cancelable."""
+    from workers.chain.publisher import Publisher
+    from workers.console.access.authorize import AccessRefused, run_as
+    from workers.console.trades.order_changes import cancel_orders, render_cancel
+    from workers.handlers.cancel_requests import BadCancel
+
+    publisher = Publisher(settings)
+    try:
+        doc = run_as(
+            settings,
+            args.operator,
+            "operator",
+            "trade cancel",
+            lambda store, journal, actor: cancel_orders(
+                store, journal, actor, publisher.send, target=args.target, owner=args.user, wait_s=args.wait
+            ),
+        )
+    except AccessRefused as exc:
+        print(f"tradeflow trade cancel: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BadCancel as exc:
+        print(f"tradeflow trade cancel: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        publisher.close()
+    print_doc(doc, args.json, render_cancel)
+    still_open = [o for o in doc["orders"] if o["status"] in ("pending", "working", "unknown")]
+    return EXIT_FAILED if args.wait and still_open else EXIT_OK
+
+
+def _close_positions(args: argparse.Namespace, settings: Settings) -> int:
+    """`positions close USER_ID SYMBOL|all`: a market order per position, down the chain; exit 2 when the
+    trader holds nothing to close."""
+    from workers.chain.publisher import Publisher
+    from workers.console.access.authorize import AccessRefused, run_as
+    from workers.console.trades.order_changes import close_positions, render_close
+    from workers.handlers.position_closes import BadClose
+
+    if len(args.words) != 2:
+        print("tradeflow positions close: give USER_ID and SYMBOL (or all)", file=sys.stderr)
+        return EXIT_USAGE
+    user_id, target = args.words
+    publisher = Publisher(settings)
+    try:
+        doc = run_as(
+            settings,
+            args.operator,
+            "operator",
+            "positions close",
+            lambda store, journal, actor: close_positions(
+                store, journal, actor, publisher.submit, user_id=user_id, target=target
+            ),
+        )
+    except AccessRefused as exc:
+        print(f"tradeflow positions close: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BadClose as exc:
+        print(f"tradeflow positions close: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        publisher.close()
+    print_doc(doc, args.json, render_close)
     return EXIT_OK
 
 
@@ -196,36 +274,55 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]:
-    """halt or resume, by an operator; the switch and its journal entry are written together."""
+    """halt or resume, by an operator; the switch and its journal entry are written together. `halt
+    --cancel-working` then cancels every trader's working orders at Alpaca, through the chain."""
     command = "halt" if engaged else "resume"
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         from messages.records import KillSwitch
         from workers.access.journal import Journal
+        from workers.chain.publisher import Publisher
         from workers.console.access.authorize import AccessRefused, run_as
+        from workers.console.trades.order_changes import cancel_orders
 
-        async def work(store: TradeStore, journal: Journal, actor: str) -> str:
+        cancel_working = engaged and args.cancel_working
+        publisher = Publisher(settings) if cancel_working else None
+
+        async def work(store: TradeStore, journal: Journal, actor: str) -> dict[str, Any]:
             event = journal.entry(
                 "ops", "trading_halted" if engaged else "trading_resumed", actor, reason=args.reason or None
             )
             switch = KillSwitch(engaged=engaged, reason=args.reason, changed_by=actor, changed_at=event.at)
             await store.set_kill_switch(switch, event)
-            return actor
+            state = "halted" if engaged else "resumed"
+            doc: dict[str, Any] = {"trading": state, "reason": args.reason, "by": actor}
+            if publisher is not None:  # after the halt: no new order leaves while these are canceled
+                canceled = await cancel_orders(
+                    store, journal, actor, publisher.send, target="everyone", owner=None, wait_s=None
+                )
+                doc["cancel_requested"] = canceled["orders"]
+            return doc
 
         try:
-            actor = run_as(settings, args.operator, "operator", command, work)
+            doc = run_as(settings, args.operator, "operator", command, work)
         except AccessRefused as exc:
             print(f"tradeflow {command}: {exc}", file=sys.stderr)
             return exc.exit_code
-        state = "halted" if engaged else "resumed"
-        print_doc(
-            {"trading": state, "reason": args.reason, "by": actor},
-            args.json,
-            lambda d: f"Trading {d['trading']} by {d['by']}" + (f": {d['reason']}" if d["reason"] else ""),
-        )
+        finally:
+            if publisher is not None:
+                publisher.close()
+        print_doc(doc, args.json, _render_switch)
         return EXIT_OK
 
     return run
+
+
+def _render_switch(doc: dict[str, Any]) -> str:
+    text = f"Trading {doc['trading']} by {doc['by']}" + (f": {doc['reason']}" if doc["reason"] else "")
+    if "cancel_requested" in doc:
+        text += f"\nCancel requested for {len(doc['cancel_requested'])} working order(s)"
+        text += "".join(f"\n  {o['trade_id']}  {o['user_id']}  {o['order']}" for o in doc["cancel_requested"])
+    return text
 
 
 halt = kill_switch(True)
