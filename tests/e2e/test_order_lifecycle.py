@@ -83,6 +83,9 @@ async def test_a_resting_order_is_canceled_once_from_its_dm_button_clicked_twice
     assert any("Cancel requested for 1 order" in str(a.get("text")) for a in answers)
     assert len(slack_stack.driver.messages_to("U123")) == 2  # working, then canceled: one notice each
 
+    account = await slack_stack.driver.slash_command("account")
+    assert account.status == 200 and "Buying power $" in str(account.body)
+
 
 async def test_a_partly_filled_order_canceled_keeps_its_filled_part_and_a_close_flattens_it(
     slack_stack: SlackStack,

@@ -87,3 +87,40 @@ async def test_a_store_down_or_slow_is_told_and_never_raised(monkeypatch: Any) -
     assert (await answer("positions", Slow([], []), no_price, "U123")).startswith(  # type: ignore[arg-type]
         "I can't read your positions right now"
     )
+
+
+ACCOUNT = {
+    "read": True,
+    "account_number": "PA1234",
+    "status": "ACTIVE",
+    "cash": "98500.00",
+    "buying_power": "197000.00",
+    "equity": "100250.50",
+    "last_equity": "100000.00",
+    "change_today": "250.50",
+    "change_today_pct": "0.25",
+}
+
+
+async def test_the_account_shows_a_trader_its_figures_and_an_operator_which_account_too() -> None:
+    async def read() -> dict[str, Any]:
+        return ACCOUNT
+
+    trader = await trader_answers.account_answer(read, operator=False)
+    operator = await trader_answers.account_answer(read, operator=True)
+
+    assert "Cash $98,500.00 · Buying power $197,000.00" in trader
+    assert "Equity $100,250.50 · Today +$250.50 (0.25 %)" in trader
+    assert "PA1234" not in trader and "Account PA1234 · ACTIVE" in operator
+
+
+async def test_the_account_unreadable_or_absent_is_said_plainly() -> None:
+    async def down() -> dict[str, Any]:
+        raise ConnectionError("refused")
+
+    async def disabled() -> dict[str, Any]:
+        return {"read": False, "why": "Alpaca is disabled: the paper guard failed"}
+
+    assert "right now" in await trader_answers.account_answer(down, operator=False)
+    assert "paper guard failed" in await trader_answers.account_answer(disabled, operator=False)
+    assert "simulation" in await trader_answers.account_answer(None, operator=False)

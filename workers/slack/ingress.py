@@ -46,7 +46,7 @@ from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
 from workers.slack.submissions import NOT_CONFIRMED, NOT_SUBMITTED, PUBLISH_DEADLINE_S, Submissions, Submitted
-from workers.slack.trader_answers import KINDS, answer
+from workers.slack.trader_answers import KINDS, AccountLookup, account_answer, answer
 from workers.slack.views import submitting_view
 from workers.store.port import TradeStore
 
@@ -67,6 +67,7 @@ class Ingress:
         store: TradeStore,
         prices: Callable[[str], Awaitable[Decimal | None]],
         roles: RoleReader | None = None,
+        account: AccountLookup | None = None,
         retention_days: int = SEVEN_YEARS_DAYS,
         publish_deadline_s: float = PUBLISH_DEADLINE_S,
         store_outage_budget_s: float = OUTAGE_BUDGET_S,
@@ -76,6 +77,7 @@ class Ingress:
         self.ready = ready
         self.store = store
         self.prices = prices
+        self.account = account  # the Alpaca account's figures (None: Alpaca off)
         self.roles = roles or CachedRoles(store)  # who may see their App Home
         self.after_answer = AfterAnswer()
         # A journal write that meets a store outage is retried this long (TRADEFLOW_STORE_OUTAGE_BUDGET_S).
@@ -133,10 +135,14 @@ class Ingress:
         self.after_answer.start(opening, "views.open for /trade")
 
     async def _trader_answer(self, kind: str, body: dict[str, Any]) -> str:
-        """`/trade orders|positions`: the user's own, if they may see them (viewer or trader)."""
+        """`/trade orders|positions|account`: the user's own, if they may see them (viewer or trader); the
+        account to operators too, with what only they see."""
         user_id = str(body.get("user_id") or "")
-        if not await self.roles.has_role(user_id, *HOME_ROLES):
+        operator = kind == "account" and await self.roles.has_role(user_id, "operator")
+        if not operator and not await self.roles.has_role(user_id, *HOME_ROLES):
             return "You can't see trades here yet: ask an admin to grant you the *viewer* or *trader* role."
+        if kind == "account":
+            return await account_answer(self.account, operator=operator)
         return await answer(kind, self.store, self.prices, user_id)
 
     async def _order_command(self, word: str, rest: str, body: dict[str, Any]) -> str:

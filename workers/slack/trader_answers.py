@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 from messages.records import Position, TradeRecord
 from workers.handlers.trader_views import working_and_recent
@@ -24,7 +25,8 @@ RECENT = 5
 UNAVAILABLE = "I can't read your {what} right now: try again in a moment, or open tradeflow's App Home."
 
 PriceLookup = Callable[[str], Awaitable[Decimal | None]]
-KINDS = ("orders", "positions")  # what `/trade WORD` answers in the channel
+KINDS = ("orders", "positions", "account")  # what `/trade WORD` answers in the channel
+AccountLookup = Callable[[], Awaitable[dict[str, Any]]]
 
 
 async def answer(kind: str, store: TradeStore, prices: PriceLookup, user_id: str) -> str:
@@ -35,6 +37,29 @@ async def answer(kind: str, store: TradeStore, prices: PriceLookup, user_id: str
     except Exception as exc:  # the store down or slow: the trader is told, the ingress goes on
         logger.warning("/trade %s for %s not answered: %s", kind, user_id, type(exc).__name__)
         return UNAVAILABLE.format(what=kind)
+
+
+async def account_answer(lookup: AccountLookup | None, *, operator: bool) -> str:
+    """`/trade account`: the paper account's cash, buying power, equity and today's change; an operator
+    also sees which account it is and its status."""
+    if lookup is None:
+        return "There is no Alpaca account to show: this deployment trades on the simulation."
+    try:
+        doc = await asyncio.wait_for(lookup(), ANSWER_TIMEOUT_S)
+    except Exception as exc:
+        logger.warning("/trade account not answered: %s", type(exc).__name__)
+        return UNAVAILABLE.format(what="account")
+    if not doc.get("read"):
+        return f"I can't read the account right now: {doc.get('why', 'Alpaca did not answer')}."
+    pct = f" ({doc['change_today_pct']} %)" if doc.get("change_today_pct") is not None else ""
+    lines = ["*Alpaca paper account*"]
+    if operator:
+        lines.append(f"• Account {doc['account_number']} · {doc['status']}")
+    lines += [
+        f"• Cash ${Decimal(doc['cash']):,.2f} · Buying power ${Decimal(doc['buying_power']):,.2f}",
+        f"• Equity ${Decimal(doc['equity']):,.2f} · Today {_signed(Decimal(doc['change_today']))}{pct}",
+    ]
+    return "\n".join(lines)
 
 
 async def _orders(store: TradeStore, user_id: str) -> str:

@@ -7,11 +7,13 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
+from functools import partial
 
 import msgspec
 from aiohttp import web
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 
+from brokers.account_summary import account_summary
 from brokers.port import StockBroker
 from telemetry.logs import configure_logging
 from telemetry.redaction import secrets_of
@@ -84,6 +86,7 @@ async def compose_ingress(settings: Settings, publisher: Publisher) -> IngressPa
         store=store,
         prices=broker.reference_price,
         roles=roles,
+        account=partial(account_summary, broker) if settings.alpaca_paper_enabled else None,
         retention_days=settings.tradeflow_audit_retention_days,
         store_outage_budget_s=settings.tradeflow_store_outage_budget_s,
     )
