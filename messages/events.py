@@ -77,6 +77,8 @@ class SweepOpenTrades(msgspec.Struct, tag="SweepOpenTrades", tag_field="type", f
     reason: str = ""
     seeded: bool = False  # a worker's boot seed: finding the lease held, it waits the lease out once
     delay_ms: int = 0
+    # What drifted from Alpaca's positions at the last sweep (SYMBOL:SHARES): a drift seen again is named.
+    drift: tuple[str, ...] = ()
 
 
 class CancelOrder(Message, tag="CancelOrder", frozen=True, kw_only=True):

@@ -59,6 +59,9 @@ class CountingBroker:
     async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
         return await self.inner.cancel(trade, broker_order_id)
 
+    async def account_positions(self) -> dict[str, Decimal] | None:
+        return await self.inner.account_positions()
+
     async def conditions(self, symbol: str) -> MarketConditions:
         return self.market if self.market is not None else await self.inner.conditions(symbol)
 
@@ -96,6 +99,9 @@ class ScriptedBroker:
     async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
         self.calls.append(f"cancel:{broker_order_id}")
         return self.cancels.pop(0)
+
+    async def account_positions(self) -> dict[str, Decimal] | None:
+        return None  # no account to compare with
 
     async def conditions(self, symbol: str) -> MarketConditions:
         return MarketConditions(tradable=True)

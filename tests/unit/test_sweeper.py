@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
+import pytest
 
 from brokers.port import BrokerResult, MarketConditions
 from messages.events import AnyMessage, PositionUpdated, ReconcileTrade, SweepOpenTrades, TradeFailed
@@ -188,6 +189,7 @@ class OrderBook:
         self.looked_up: list[uuid.UUID] = []
         self.resting = resting  # the client order ids of the orders open at the stock broker; None: unknown
         self.open_orders_read = 0
+        self.held: dict[str, Decimal] | None = None  # the account's shares per symbol; None: no account
 
     def hold(self, trade_id: uuid.UUID, result: BrokerResult) -> None:
         self.orders[trade_id] = result
@@ -212,6 +214,9 @@ class OrderBook:
     async def open_orders(self) -> frozenset[str] | None:
         self.open_orders_read += 1
         return self.resting
+
+    async def account_positions(self) -> dict[str, Decimal] | None:
+        return self.held
 
     async def close(self) -> None:
         return None
@@ -291,3 +296,36 @@ async def test_a_resting_order_costs_no_lookup_and_one_that_ended_unseen_is_sett
     seen = await _run(tuple(m for m in swept if isinstance(m, ReconcileTrade)), deps)
     assert any(isinstance(m, PositionUpdated) and m.trade.trade_id == ended.trade_id for m in seen)
     assert broker.looked_up.count(resting.trade_id) == 0
+
+
+async def test_a_drift_from_alpacas_positions_is_named_only_when_two_sweeps_running_see_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from messages.records import Position
+
+    broker, clock = OrderBook(), Clock(T0)
+    deps = make_deps(clock=clock, reconcile=POLICY, broker=broker)
+    await deps.store.apply_position(
+        Position(user_id="U123", symbol="AAPL", quantity=Decimal(5), average_cost=Decimal(100)),
+        expected_version=0,
+        audit=audit_event("position_updated", trade(), at=T0, retention_days=2557),
+    )
+    broker.held = {"AAPL": Decimal(5), "MSFT": Decimal(2)}  # MSFT bought outside tradeflow
+
+    def tick(result: object) -> SweepOpenTrades:
+        [next_tick] = [m for m in outputs(result) if isinstance(m, SweepOpenTrades)]  # type: ignore[arg-type]
+        return next_tick
+
+    with caplog.at_level("WARNING", logger="tradeflow.sweeper"):
+        first = tick(await sweep_open_trades(SweepOpenTrades(seeded=True), deps))
+        assert first.drift == ("MSFT:2",) and not caplog.records  # once: maybe a fill in flight
+        clock.now += POLICY.sweep_interval
+        second = tick(await sweep_open_trades(first, deps))
+
+    assert second.drift == ("MSFT:2",)
+    [warning] = caplog.records
+    assert "MSFT (Alpaca 2, tradeflow 0)" in warning.getMessage() and "AAPL" not in warning.getMessage()
+
+    broker.held = {"AAPL": Decimal(5)}  # settled: the next sweep sees nothing
+    clock.now += POLICY.sweep_interval
+    assert tick(await sweep_open_trades(second, deps)).drift == ()

@@ -9,6 +9,9 @@ A sweep reads every open trade, a page at a time (never just the oldest few hund
 broker once, in pages, which orders are still open: a `working` trade whose order still rests costs nothing
 more, and one whose order ended (the stream missed it, or is off) is settled at once, however young. Only
 the trades it cannot tell that way (pending or unknown ones, stuck) are each looked up.
+
+Each sweep also compares tradeflow's positions with the account's at Alpaca (one request): a drift seen in
+two sweeps running is logged as a warning and counted in the `tradeflow.positions.drift` gauge (symbols).
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from opentelemetry import metrics
+
+from brokers.port import BrokerBusy, BrokerUnavailable
 from messages.events import ReconcileTrade, SweepOpenTrades
 from messages.records import TradeRecord
 from messages.types import OPEN_STATUSES
 from workers.handlers.deps import Deps
+from workers.handlers.position_drift import compare, drifting, lasting, shares_text
 from workers.handlers.records import recorded_since
 from workers.store.port import StoreUnavailable, TradeStore
 
@@ -33,6 +40,11 @@ LEASE_SHARE = 0.75
 SWEEP_PAGE = 500  # open trades read per store request
 
 Sweep = tuple[SweepOpenTrades | ReconcileTrade, ...] | SweepOpenTrades | None
+DRIFT_GAUGE = metrics.get_meter("tradeflow").create_gauge(
+    "tradeflow.positions.drift",
+    unit="{symbol}",
+    description="Symbols whose shares at Alpaca differ from tradeflow's positions, two sweeps running",
+)
 
 
 @dataclass(frozen=True)
@@ -115,10 +127,36 @@ async def sweep_open_trades(event: SweepOpenTrades, deps: Deps) -> Sweep:
         stuck = []
     if stuck:
         logger.info("Sweep: %d stuck trade(s) sent to be settled with the stock broker", len(stuck))
+    drift = await check_positions(deps, event.drift)
     next_tick = SweepOpenTrades(
-        reason="scheduled", delay_ms=max(0, _span_ms(interval - (deps.clock() - claimed_at)))
+        reason="scheduled", delay_ms=max(0, _span_ms(interval - (deps.clock() - claimed_at))), drift=drift
     )
     return (next_tick, *(reconcile_message(s, "sweeper") for s in stuck))
+
+
+async def check_positions(deps: Deps, previous: tuple[str, ...]) -> tuple[str, ...]:
+    """This sweep's drift marks (carried to the next tick); a drift the last sweep saw too is reported."""
+    try:
+        held = await deps.broker.account_positions()
+        if held is None:  # the simulation keeps no account: nothing to compare
+            return ()
+        positions = await deps.store.list_all_positions()
+    except (BrokerUnavailable, BrokerBusy, StoreUnavailable) as exc:
+        logger.info("Positions not compared this sweep: %s", exc)
+        return previous  # not seen either way: the next sweep compares with what was seen last
+    now = drifting(compare(positions, held))
+    confirmed = lasting(previous, now)
+    DRIFT_GAUGE.set(len(confirmed))
+    if confirmed:
+        logger.warning(
+            "Positions drift from the account at Alpaca: %s; see tradeflow positions reconcile",
+            ", ".join(
+                f"{r.symbol} (Alpaca {shares_text(r.alpaca)}, tradeflow {shares_text(r.tradeflow)})"
+                for r in confirmed
+            ),
+            extra={"outcome": "positions_drift", "drift": [r.symbol for r in confirmed]},
+        )
+    return tuple(row.mark for row in now)
 
 
 def spoken(span: timedelta) -> str:

@@ -1,19 +1,18 @@
 """`tradeflow positions reconcile`: tradeflow's positions, summed per symbol over every trader, beside the
 shares the account holds at Alpaca (`GET /v2/positions`). A drift means an order placed outside tradeflow,
-a fill tradeflow never recorded, or a position moved twice: an operator looks before the next trade.
-
-Every trader of a deployment trades one Alpaca account, so the account's position in a symbol is the sum of
-the traders' positions in it. The simulation keeps no account: with Alpaca off there is nothing to compare.
+a fill tradeflow never recorded, or a position moved twice: an operator looks before the next trade
+(workers/handlers/position_drift.py). The simulation keeps no account: with Alpaca off there is nothing to
+compare.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from brokers.port import BrokerBusy, BrokerUnavailable
+from workers.handlers.position_drift import SymbolShares, compare, shares_text
 from workers.settings import Settings
 
 NOTHING_TO_COMPARE = "the simulation keeps no account: Alpaca is off"
@@ -39,11 +38,7 @@ async def reconcile_positions(settings: Settings) -> dict[str, Any]:
     if held is None:
         why = getattr(broker, "disabled_reason", "") or NOTHING_TO_COMPARE
         return {"compared": False, "why": why, "symbols": [], "drift": []}
-    ours: dict[str, Decimal] = {}
-    for position in positions:
-        ours[position.symbol] = ours.get(position.symbol, Decimal(0)) + position.quantity
-    zero = Decimal(0)
-    rows = [_row(symbol, ours.get(symbol, zero), held.get(symbol, zero)) for symbol in sorted({*ours, *held})]
+    rows = [_row(shares) for shares in compare(positions, held)]
     return {
         "compared": True,
         "symbols": [row for row in rows if row["tradeflow"] != "0" or row["alpaca"] != "0"],
@@ -51,17 +46,13 @@ async def reconcile_positions(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _row(symbol: str, tradeflow: Decimal, alpaca: Decimal) -> dict[str, Any]:
+def _row(shares: SymbolShares) -> dict[str, Any]:
     return {
-        "symbol": symbol,
-        "tradeflow": _text(tradeflow),
-        "alpaca": _text(alpaca),
-        "drift": _text(alpaca - tradeflow),
+        "symbol": shares.symbol,
+        "tradeflow": shares_text(shares.tradeflow),
+        "alpaca": shares_text(shares.alpaca),
+        "drift": shares_text(shares.drift),
     }
-
-
-def _text(quantity: Decimal) -> str:
-    return format(quantity.normalize(), "f") if quantity else "0"
 
 
 def render_positions_reconcile(doc: dict[str, Any]) -> str:
