@@ -59,6 +59,22 @@ async def test_orders_lists_the_traders_working_orders_then_their_recent_trades(
     assert str(theirs.trade_id) not in text and len(lines) == 4
 
 
+async def test_orders_carry_a_cancel_button_for_each_of_the_traders_working_orders_only() -> None:
+    resting = working(pending(a_trade(symbol="MSFT", order_type="limit", limit_price=Decimal(300))))
+    done = executed(pending(a_trade()))
+    theirs = working(pending(a_trade(user_id="U456")))
+    shelf = Shelf([resting, done, theirs], [])
+    text, blocks = await trader_answers.answer_with_buttons("orders", shelf, no_price, "U123")  # type: ignore[arg-type]
+
+    section, actions = blocks
+    assert section["text"]["text"] == text
+    [button] = actions["elements"]
+    assert (button["action_id"], button["value"]) == ("cancel_order", str(resting.trade_id))
+    assert button["text"]["text"] == "Cancel BUY 10 MSFT"
+    _, none = await trader_answers.answer_with_buttons("orders", Shelf([done], []), no_price, "U123")  # type: ignore[arg-type]
+    assert none == []
+
+
 async def test_positions_show_the_last_price_and_both_pnls_and_go_without_a_price() -> None:
     held = msgspec.structs.replace(position(a_trade().trade_id, "10"), realized_pnl=Decimal("12.5"))
     shelf = Shelf([], [held])

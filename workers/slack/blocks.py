@@ -241,12 +241,12 @@ def rejection_message(event: TradeRejected) -> tuple[Blocks, str]:
 CANCEL_ACTION = "cancel_order"  # the Cancel button's action_id (the ingress listens); its value: the trade id
 
 
-def cancel_button(trade_id: object) -> Block:
+def cancel_button(trade_id: object, label: str = "Cancel order") -> Block:
     """A working order's Cancel button, with Slack's own "are you sure" before it is sent."""
     return {
         "type": "button",
         "action_id": CANCEL_ACTION,
-        "text": plain_text("Cancel order", 75),
+        "text": plain_text(label, 75),
         "value": str(trade_id),
         "style": "danger",
         "confirm": {

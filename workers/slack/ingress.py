@@ -46,7 +46,7 @@ from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
 from workers.slack.submissions import NOT_CONFIRMED, NOT_SUBMITTED, PUBLISH_DEADLINE_S, Submissions, Submitted
-from workers.slack.trader_answers import KINDS, AccountLookup, account_answer, answer
+from workers.slack.trader_answers import KINDS, AccountLookup, account_answer, answer_with_buttons
 from workers.slack.views import submitting_view
 from workers.store.port import TradeStore
 
@@ -115,7 +115,8 @@ class Ingress:
             self.session.interaction("slash_command", context, **audit, outcome="help")
             return
         if text.lower() in KINDS:
-            await ack(response_type="ephemeral", text=await self._trader_answer(text.lower(), body))
+            answer_text, blocks = await self._trader_answer(text.lower(), body)
+            await ack(response_type="ephemeral", text=answer_text, **({"blocks": blocks} if blocks else {}))
             self.session.interaction("slash_command", context, **audit, outcome=text.lower())
             return
         word, _, rest = text.partition(" ")
@@ -134,16 +135,19 @@ class Ingress:
         opening = self._open_modal(client, body, context, channel_id, prefill, "slash_command", audit)
         self.after_answer.start(opening, "views.open for /trade")
 
-    async def _trader_answer(self, kind: str, body: dict[str, Any]) -> str:
+    async def _trader_answer(self, kind: str, body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         """`/trade orders|positions|account`: the user's own, if they may see them (viewer or trader); the
         account to operators too, with what only they see."""
         user_id = str(body.get("user_id") or "")
         operator = kind == "account" and await self.roles.has_role(user_id, "operator")
         if not operator and not await self.roles.has_role(user_id, *HOME_ROLES):
-            return "You can't see trades here yet: ask an admin to grant you the *viewer* or *trader* role."
+            return (
+                "You can't see trades here yet: ask an admin to grant you the *viewer* or *trader* role.",
+                [],
+            )
         if kind == "account":
-            return await account_answer(self.account, operator=operator)
-        return await answer(kind, self.store, self.prices, user_id)
+            return await account_answer(self.account, operator=operator), []
+        return await answer_with_buttons(kind, self.store, self.prices, user_id)
 
     async def _order_command(self, word: str, rest: str, body: dict[str, Any]) -> str:
         user_id = str(body.get("user_id") or "")

@@ -15,11 +15,13 @@ from typing import Any
 
 from messages.records import Position, TradeRecord
 from workers.handlers.trader_views import working_and_recent
+from workers.slack.blocks import Block, cancel_button, section
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.ingress")
 
 ANSWER_TIMEOUT_S = 2.0
+BUTTONS_MAX = 25  # Block Kit's most elements in one actions block
 PRICE_TIMEOUT_S = 1.0
 RECENT = 5
 UNAVAILABLE = "I can't read your {what} right now: try again in a moment, or open tradeflow's App Home."
@@ -31,12 +33,27 @@ AccountLookup = Callable[[], Awaitable[dict[str, Any]]]
 
 async def answer(kind: str, store: TradeStore, prices: PriceLookup, user_id: str) -> str:
     """The ephemeral answer to `/trade orders` or `/trade positions`, bounded by ANSWER_TIMEOUT_S."""
+    text, _ = await answer_with_buttons(kind, store, prices, user_id)
+    return text
+
+
+async def answer_with_buttons(
+    kind: str, store: TradeStore, prices: PriceLookup, user_id: str
+) -> tuple[str, list[Block]]:
+    """The answer's text, and its blocks: for `/trade orders`, a Cancel button per working order."""
     build = _orders(store, user_id) if kind == "orders" else _positions(store, prices, user_id)
     try:
-        return await asyncio.wait_for(build, ANSWER_TIMEOUT_S)
+        text, working = await asyncio.wait_for(build, ANSWER_TIMEOUT_S)
     except Exception as exc:  # the store down or slow: the trader is told, the ingress goes on
         logger.warning("/trade %s for %s not answered: %s", kind, user_id, type(exc).__name__)
-        return UNAVAILABLE.format(what=kind)
+        return UNAVAILABLE.format(what=kind), []
+    at_broker = [t for t in working if t.status != "pending"][:BUTTONS_MAX]
+    if not at_broker:
+        return text, []
+    buttons = [
+        cancel_button(t.trade_id, f"Cancel {t.trade_type.upper()} {t.quantity} {t.symbol}") for t in at_broker
+    ]
+    return text, [section(text), {"type": "actions", "elements": buttons}]
 
 
 async def account_answer(lookup: AccountLookup | None, *, operator: bool) -> str:
@@ -62,13 +79,13 @@ async def account_answer(lookup: AccountLookup | None, *, operator: bool) -> str
     return "\n".join(lines)
 
 
-async def _orders(store: TradeStore, user_id: str) -> str:
+async def _orders(store: TradeStore, user_id: str) -> tuple[str, list[TradeRecord]]:
     working, recent = await working_and_recent(store, user_id, RECENT)
     lines = ["*Your working orders*" if working else "You have no working orders."]
     lines += [f"• {_order(t)}" for t in working]
     if recent:
         lines += ["*Recent trades*", *(f"• {_order(t)}" for t in recent)]
-    return "\n".join(lines)
+    return "\n".join(lines), working
 
 
 def _order(trade: TradeRecord) -> str:
@@ -88,13 +105,13 @@ def _order(trade: TradeRecord) -> str:
     return f"{order} · {outcome} · `{trade.trade_id}`"
 
 
-async def _positions(store: TradeStore, prices: PriceLookup, user_id: str) -> str:
+async def _positions(store: TradeStore, prices: PriceLookup, user_id: str) -> tuple[str, list[TradeRecord]]:
     held = [p for p in await store.list_positions(user_id) if p.quantity or p.realized_pnl]
     if not held:
-        return "You hold no positions."
+        return "You hold no positions.", []
     last = await asyncio.gather(*(_price(prices, p.symbol) for p in held))
     lines = [f"• {_position(p, price)}" for p, price in zip(held, last, strict=True)]
-    return "\n".join(["*Your positions*", *lines])
+    return "\n".join(["*Your positions*", *lines]), []
 
 
 def _position(position: Position, price: Decimal | None) -> str:
