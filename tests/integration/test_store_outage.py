@@ -143,3 +143,42 @@ def test_a_recorded_trade_dead_lettered_tells_nobody_here_its_record_and_the_swe
         worker.stop()
         rabbitmq.close()
     assert reader.count(settings.queue("notifications")) == 0
+
+
+def test_a_cancel_dead_lettered_tells_the_trader_it_was_not_sent(
+    rabbitmq_url: str, queue_prefix: str, reader: QueueReader
+) -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from messages.events import CancelOrder, CancelRefused, cancel_command_id
+
+    settings = outage_settings(rabbitmq_url, queue_prefix, budget_s=0, notice_after_s=0)
+    rabbitmq = build_rabbitmq(settings)
+    queue = settings.queue("execution")
+
+    def execution(payload: Any) -> None:
+        raise StoreUnavailable("down")
+
+    actor = dramatiq.actor(actor_name="execution", queue_name=queue, broker=rabbitmq)(execution)
+    worker = dramatiq.Worker(rabbitmq, queues={queue, f"{queue}.DQ"}, worker_threads=1, worker_timeout=100)
+    worker.start()
+    trade = submit().trade
+    cancel = CancelOrder(
+        trade=trade,
+        command_id=cancel_command_id(trade.trade_id),
+        requested_by="U123",
+        requested_at=datetime.now(UTC),
+    )
+    try:
+        actor.send(to_payload(cancel))
+        eventually(lambda: reader.count(f"{queue}.XQ") == 1, timeout=30)
+        eventually(lambda: reader.count(settings.queue("notifications")) == 1, timeout=10)
+    finally:
+        worker.stop()
+        rabbitmq.close()
+    [(_, body)] = reader.peek_all(settings.queue("notifications"))
+    notice = from_payload(json.loads(body)["args"][0])
+    assert isinstance(notice, CancelRefused) and notice.code == "CANCEL_NOT_SENT"
+    assert notice.trade.trade_id == trade.trade_id and notice.command_id == cancel.command_id
+    assert "may still be working" in notice.message and isinstance(notice.command_id, uuid.UUID)

@@ -21,7 +21,7 @@ import pika
 from dramatiq.common import xq_name
 
 from messages.codec import MessageDecodeError, from_payload
-from messages.events import SubmitTrade, TradeHeld, TradeValidated
+from messages.events import CancelOrder, CancelRefused, SubmitTrade, TradeHeld, TradeValidated
 from telemetry.tracing import trade_id_of
 from workers.chain.sending import publish
 from workers.handlers.errors import Deferred, PermanentError
@@ -119,6 +119,7 @@ class DeadLetters(dramatiq.Middleware):
                 reason = f"retries exhausted ({retries}): {error}"
             self._dead_letter(broker, message, reason=reason, tb=tb, history=history, permanent=permanent)
             self._tell_held(broker, message, "not_executed", reason)
+            self._tell_cancel_not_sent(broker, message, reason)
             return
         delay = self._backoff(retries)
         if outage and waited_ms >= self.held_notice_after_ms and not message.options.get("held_told"):
@@ -186,6 +187,32 @@ class DeadLetters(dramatiq.Middleware):
             publish(broker, self.queue_of, notice)
         except Exception:  # the trade's own fate is settled above; this notice is best effort
             self.logger.exception("Could not queue the %s notice for %s", state, message.message_id)
+
+    def _tell_cancel_not_sent(self, broker: Any, message: Any, reason: str) -> None:
+        """A cancel dead-lettered before Alpaca took it: its order may still be working, and the trader who
+        pressed Cancel is told so (an operator's replay, or another press, sends it again)."""
+        args = message.args
+        payload = args[0] if isinstance(args, tuple | list) and args else None
+        if self.queue_of is None or not isinstance(payload, dict) or payload.get("type") != "CancelOrder":
+            return
+        try:
+            cancel = from_payload(payload)
+        except MessageDecodeError:
+            return
+        if not isinstance(cancel, CancelOrder):
+            return
+        notice = CancelRefused(
+            trade=cancel.trade,
+            command_id=cancel.command_id,
+            requested_by=cancel.requested_by,
+            code="CANCEL_NOT_SENT",
+            message="Your cancel could not be sent to Alpaca, so the order may still be working: press "
+            f"Cancel again in a moment, or ask an operator to replay it ({reason[:200]})",
+        )
+        try:
+            publish(broker, self.queue_of, notice)
+        except Exception:  # best effort, as the held notice: the dead letter is the record
+            self.logger.exception("Could not queue the cancel-not-sent notice for %s", message.message_id)
 
     def _backoff(self, retries: int) -> int:
         ceiling = min(self.max_backoff_ms, self.min_backoff_ms * 2**retries)
