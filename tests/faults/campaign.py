@@ -29,7 +29,7 @@ from bench.stack import ROOT, LoopbackStack
 from tests.faults.checks import Figures, check, read_trades
 from tests.faults.cluster import RabbitCluster
 from tests.faults.injectors import ALPACA_TIMEOUT_S, Fault, FaultLog, Injector, plan_faults
-from tests.faults.kinds.context import KindOutcome, KindRun, Seen
+from tests.faults.kinds.context import ORDER_KINDS, KindOutcome, KindRun, Seen
 from tests.faults.kinds.registry import check_kinds
 from tests.faults.load import Submitted, trade_load
 from tests.faults.settling import OPERATOR, known_trades, operator_cli, replay_dead_letters, settle
@@ -129,6 +129,7 @@ def run_campaign(
         replicas = rabbitmq.queue_members(stack.prefix)  # declared by the workers, after the cluster formed
         phases["start"] = time.monotonic() - started
         plan = plan_faults(random.Random(rng.random()), trades, trades / rate_per_s, tuple(users))
+        kinds.orders_first.expect(sum(1 for fault in plan if fault.kind in ORDER_KINDS))
         faults = threading.Thread(target=_inject, args=(injector, plan, stopping), daemon=True)
         faults.start()
         load_rng = random.Random(rng.random())

@@ -35,7 +35,10 @@ def inject_resend(run: KindRun, resend_status: int, times: int, seed: int) -> No
     fault = run.alpaca.accept_then_504(resend_status=resend_status, times=times)
     run.log.add(kind, f"accepted, answered 504; resends answered {resend_status}; ×{times}")
     before = len(run.alpaca.order_requests())
-    _submit_while(run, random.Random(seed), lambda: _remaining(run, fault["id"]) == 0)
+    try:
+        _submit_while(run, random.Random(seed), lambda: _remaining(run, fault["id"]) == 0)
+    finally:
+        run.orders_first.met()
     board = _fault(run, fault["id"]) or {}
     injection.trade_ids = [uuid.UUID(cid) for cid in board.get("accepted", [])]
     injection.facts = {"resends refused": board.get("resends", 0), "hits": board.get("hits", 0)}
@@ -108,7 +111,10 @@ def inject_disabled_after_crash(run: KindRun, seed: int) -> None:
             found.extend(_held_order(run, known))
             return bool(found)
 
-        _submit_while(run, random.Random(seed), hung)
+        try:
+            _submit_while(run, random.Random(seed), hung)
+        finally:
+            run.orders_first.met()
         if not found:
             injection.problems.append(f"no order request hung within {HIT_TIMEOUT_S}s")
             run.record(injection)
@@ -177,9 +183,12 @@ def inject_call_outlives_limit(run: KindRun, times: int, seed: int) -> None:
     run.log.add(
         "alpaca call outlives the limit", f"504 after {limit * 0.9:.1f}s and {limit + 1:.1f}s slow, ×{times}"
     )
-    _submit_while(
-        run, random.Random(seed), lambda: _remaining(run, held["id"]) == _remaining(run, slow["id"]) == 0
-    )
+    try:
+        _submit_while(
+            run, random.Random(seed), lambda: _remaining(run, held["id"]) == _remaining(run, slow["id"]) == 0
+        )
+    finally:
+        run.orders_first.met()
     left = (_remaining(run, held["id"]) or 0) + (_remaining(run, slow["id"]) or 0)
     if left:
         injection.problems.append(f"{left} of {2 * times} slow order requests never came")

@@ -50,6 +50,50 @@ class FaultLocks:
     account: threading.Lock = field(default_factory=threading.Lock)  # one account-number change at a time
 
 
+# The kinds that need orders to reach Alpaca (each waits for orders to meet its fault), and how long a kind
+# that stops the chain waits for them to have met theirs before it stops anything.
+ORDER_KINDS = frozenset(
+    {
+        "alpaca_resend_504_429",
+        "alpaca_resend_504_403",
+        "alpaca_call_outlives_limit",
+        "alpaca_disabled_after_crash",
+    }
+)
+ORDERS_FIRST_MAX_S = 60.0
+
+
+@dataclass
+class OrdersFirst:
+    """The kinds that stop the chain (persistence down past the deadline, the store down a minute) start
+    once the kinds that need orders at Alpaca have met theirs, or ORDERS_FIRST_MAX_S after they asked.
+
+    While the chain is stopped no order reaches Alpaca, and every trade submitted meanwhile ends late: an
+    Alpaca kind planned beside them waited the whole stop and the recovery before its first order came
+    (its crash kind then another lease after that), the campaign's longest path by far. The faults still
+    overlap: the Alpaca kinds' own settling (a lease run out, a restart) happens while the chain is stopped.
+    """
+
+    _left: int = 0
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def expect(self, kinds: int) -> None:
+        with self._changed:
+            self._left = kinds
+            self._changed.notify_all()
+
+    def met(self) -> None:
+        """One kind has met its orders (or given up on them)."""
+        with self._changed:
+            self._left = max(0, self._left - 1)
+            self._changed.notify_all()
+
+    def wait(self, timeout_s: float = ORDERS_FIRST_MAX_S) -> bool:
+        """True once every kind met its orders; False when `timeout_s` ran out first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._left == 0, timeout_s)
+
+
 @dataclass
 class Injection:
     """One injection of a kind: when, on which trades, and what it saw while it ran."""
@@ -73,6 +117,7 @@ class KindRun:
     settings: Settings
     restarts: Restarts | None = None  # the Injector, once it exists
     locks: FaultLocks = field(default_factory=FaultLocks)
+    orders_first: OrdersFirst = field(default_factory=OrdersFirst)
     injections: list[Injection] = field(default_factory=list)
     alpaca: AlpacaAdmin = field(init=False)
     slack: SlackAdmin = field(init=False)

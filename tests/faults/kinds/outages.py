@@ -22,7 +22,9 @@ LONG_OUTAGE_S = 60.0  # at least: longer than any retry's backoff, shorter than 
 def inject_dynamodb_outage_long(run: KindRun, down_s: float, seed: int) -> None:
     """DynamoDB Local stopped for `down_s` (≥ 60 s) while trades come in; they wait within the outage
     budget, and the traders of those held before they were recorded are told they are delayed."""
+    met = run.orders_first.wait()  # see OrdersFirst
     injection = begin("dynamodb_outage_long")
+    injection.facts["orders first"] = met
     rng = random.Random(seed)
     with run.locks.store:
         run.injector.stop_dynamodb()
@@ -69,7 +71,9 @@ def check_dynamodb_outage_long(seen: Seen, injections: list[Injection]) -> KindO
 def inject_stale_replay(run: KindRun, extra_s: float, seed: int) -> None:
     """The persistence stage down for TRADEFLOW_STUCK_AFTER_S + `extra_s`: trades validated at its start
     are recorded past their deadline, and must fail NOT_EXECUTED_IN_TIME, never be placed late."""
+    met = run.orders_first.wait()  # see OrdersFirst
     injection = begin("stale_replay")
+    injection.facts["orders first"] = met
     stuck_s = run.settings.tradeflow_stuck_after_s
     pause = stuck_s + extra_s
     rng = random.Random(seed)
