@@ -1,4 +1,4 @@
-"""The campaign's order of kinds: a kind that stops the chain waits for the Alpaca kinds' orders, boundedly."""
+"""The campaign's order of kinds: a kind that stops the chain waits for the Alpaca kinds' orders, a while."""
 
 from __future__ import annotations
 
