@@ -81,7 +81,8 @@ async def test_positions_show_the_last_price_and_both_pnls_and_go_without_a_pric
 
     priced = await answer("positions", shelf, price_200, "U123")  # type: ignore[arg-type]
     assert priced == (
-        "*Your positions*\n• AAPL 10 @ $150.05 avg · last $200.00 · unrealized +$499.48 · realized +$12.50"
+        "*Your positions*\n• AAPL 10 @ $150.05 avg · last $200.00 · value +$2,000.00 · unrealized +$499.48 "
+        "· realized +$12.50"
     )
     unpriced = await answer("positions", shelf, no_price, "U123")  # type: ignore[arg-type]
     assert unpriced == "*Your positions*\n• AAPL 10 @ $150.05 avg · realized +$12.50"

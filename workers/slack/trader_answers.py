@@ -118,7 +118,8 @@ def _position(position: Position, price: Decimal | None) -> str:
     line = f"{position.symbol} {position.quantity} @ ${position.average_cost:.2f} avg"
     if price is not None and position.quantity:
         unrealized = (price - position.average_cost) * position.quantity
-        line += f" · last ${price:.2f} · unrealized {_signed(unrealized)}"
+        value = price * position.quantity
+        line += f" · last ${price:.2f} · value {_signed(value)} · unrealized {_signed(unrealized)}"
     return line + f" · realized {_signed(position.realized_pnl)}"
 
 
