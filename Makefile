@@ -41,9 +41,10 @@ traces: $(PHOENIX_STAMP)
 	mkdir -p .data/phoenix
 	$(PHOENIX_ENV) $(PHOENIX_VENV)/bin/phoenix serve
 
-# Every test, over both cores: pytest-xdist gives each worker one module at a time, the longest first
+# Every test, over both cores: three pytest-xdist workers (the e2e tests wait on processes and sockets as
+# much as they compute; four saturated two cores) each take one module at a time, the longest first
 # (tests/conftest.py), and the 30 slowest tests are named at the end.
-PYTEST_XDIST := -n 2 --dist loadscope --no-loadscope-reorder
+PYTEST_XDIST := -n 3 --dist loadscope --no-loadscope-reorder
 
 test: $(STAMP) dynamodb-local
 	$(BIN)/python -m pytest -q $(PYTEST_XDIST)
