@@ -21,7 +21,7 @@ from alpaca.common.exceptions import APIError
 from alpaca.trading.models import Order
 
 from brokers.alpaca_budget import AccountBudget, RateLimitWait
-from brokers.alpaca_cancels import cancel_order
+from brokers.alpaca_cancels import cancel_order, replace_order
 from brokers.alpaca_client import (
     AUTH_FAILURES,
     AlpacaCalls,
@@ -54,6 +54,7 @@ from brokers.port import (
     CancelAnswer,
     MarketConditions,
     RateLimited,
+    ReplaceAnswer,
 )
 from brokers.shared_state import MemoryState, SharedState
 from messages.trade import ExecutionError, TradeRequest
@@ -266,6 +267,12 @@ class AlpacaPaperBroker:
     async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
         by = self.reads.reads_by()
         return await cancel_order(self.trading, self.calls, broker_order_id, str(trade.trade_id), by=by)
+
+    async def replace(
+        self, trade: TradeRequest, broker_order_id: str | None, replacement: TradeRequest
+    ) -> ReplaceAnswer:
+        by = self.reads.reads_by()
+        return await replace_order(self.trading, self.calls, broker_order_id, trade, replacement, by=by)
 
     async def _find(self, client_order_id: str, *, until: float, by: float) -> Order | None:
         """Look the order up by client order id until it is found, `until` passes or the budget runs out.

@@ -26,7 +26,13 @@ PRICE_TICK = Decimal("0.0001")
 DUPLICATE_CLIENT_ORDER_ID = 40010001
 INSUFFICIENT_BUYING_POWER = 40310000
 NOT_FILLED = frozenset(
-    {OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED, OrderStatus.DONE_FOR_DAY}
+    {
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+        OrderStatus.DONE_FOR_DAY,
+        OrderStatus.REPLACED,  # its remainder rests on as the replacement's order (another trade)
+    }
 )
 DONE = NOT_FILLED | {OrderStatus.FILLED}
 
@@ -124,6 +130,14 @@ def unfilled_error(order: Order) -> ExecutionError:
             code="ORDER_EXPIRED",
             message="The order expired unfilled at the close",
             next_steps=("Submit again during market hours, or use time in force gtc",),
+            execution_method="alpaca",
+            alpaca_order_id=str(order.id),
+        )
+    if status == OrderStatus.REPLACED:
+        return ExecutionError(
+            code="ORDER_REPLACED",
+            message=f"The order was modified: Alpaca's order {order.replaced_by} replaces it, none filled",
+            next_steps=("Follow the modified order: it is a trade of its own, with its own messages",),
             execution_method="alpaca",
             alpaca_order_id=str(order.id),
         )

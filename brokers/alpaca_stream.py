@@ -27,7 +27,7 @@ from messages.trade import Fill
 logger = logging.getLogger("tradeflow.alpaca.stream")
 
 FILL_EVENTS = frozenset({"fill", "partial_fill"})
-DONE_EVENTS = frozenset({"fill", "canceled", "expired", "rejected", "done_for_day"})
+DONE_EVENTS = frozenset({"fill", "canceled", "expired", "rejected", "done_for_day", "replaced"})
 MAX_TRACKED_ORDERS = 10_000
 ORDER_END_CLAIM_MS = 600_000
 

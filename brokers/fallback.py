@@ -14,7 +14,14 @@ from decimal import Decimal
 
 from brokers.alpaca import AlpacaPaperBroker
 from brokers.paper_guard import PaperGuardFailed
-from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable, CancelAnswer, MarketConditions
+from brokers.port import (
+    BrokerBusy,
+    BrokerResult,
+    BrokerUnavailable,
+    CancelAnswer,
+    MarketConditions,
+    ReplaceAnswer,
+)
 from brokers.simulated import SimulatedBroker
 from messages.trade import OrderPending, TradeRequest
 
@@ -108,6 +115,16 @@ class FallbackBroker:
         if self.primary is None:
             return await self.fallback.cancel(trade, broker_order_id)
         return await self.primary.cancel(trade, broker_order_id)
+
+    async def replace(
+        self, trade: TradeRequest, broker_order_id: str | None, replacement: TradeRequest
+    ) -> ReplaceAnswer:
+        # A replacement is an order: not while the paper guard has Alpaca disabled.
+        if self.primary is None:
+            return await self.fallback.replace(trade, broker_order_id, replacement)
+        if not self.alpaca_enabled:
+            raise BrokerUnavailable(f"Alpaca is disabled ({self.disabled_reason}): no order may be sent")
+        return await self.primary.replace(trade, broker_order_id, replacement)
 
     async def conditions(self, symbol: str) -> MarketConditions:
         if self.alpaca_enabled and self.primary is not None:

@@ -16,6 +16,13 @@ BrokerResult = Execution | ExecutionError | OrderPending
 CancelAnswer = Literal["requested", "not_cancelable", "not_found"]
 
 
+class ReplaceAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A replace's answer: the new order's id, or why the stock broker would not replace the order."""
+
+    order_id: str | None = None
+    refusal: str = ""
+
+
 class BrokerBusy(Exception):
     """The stock broker answered but refused to act now (rate limited): no order exists; retry later, never
     simulate."""
@@ -80,6 +87,14 @@ class StockBroker(Protocol):
     async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
         """Ask the stock broker to cancel the trade's order (found by client order id when its id is not
         known); never places one. BrokerUnavailable or BrokerBusy when it cannot be asked now."""
+        ...
+
+    async def replace(
+        self, trade: TradeRequest, broker_order_id: str | None, replacement: TradeRequest
+    ) -> ReplaceAnswer:
+        """Replace the trade's resting order with `replacement`'s terms; the new order's client order id is
+        the replacement's trade id. Asked twice, it finds the replacement instead of sending another.
+        BrokerUnavailable or BrokerBusy when it cannot be asked (or told) now."""
         ...
 
     async def conditions(self, symbol: str) -> MarketConditions:

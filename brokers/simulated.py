@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from brokers.costs import BPS_PER_UNIT, MS_QUANTUM, adverse_bps, market_impact_bps
-from brokers.port import BrokerUnavailable, CancelAnswer, MarketConditions
+from brokers.port import BrokerUnavailable, CancelAnswer, MarketConditions, ReplaceAnswer
 from brokers.price_walk import PriceWalk, stable_hash
 from messages.trade import Execution, ExecutionError, Fill, OrderPending, TradeRequest
 from messages.types import NEEDS_LIMIT_PRICE, NEEDS_STOP_PRICE, Side
@@ -115,6 +115,17 @@ class SimulatedBroker:
         raise BrokerUnavailable(
             f"trade {trade.trade_id} has an order at the stock broker ({broker_order_id}), "
             "but only the simulation is configured: enable Alpaca to cancel it"
+        )
+
+    async def replace(
+        self, trade: TradeRequest, broker_order_id: str | None, replacement: TradeRequest
+    ) -> ReplaceAnswer:
+        """Nothing rests in the simulation, so there is nothing to replace."""
+        if broker_order_id is None:
+            return ReplaceAnswer(refusal="the simulation keeps no resting orders")
+        raise BrokerUnavailable(
+            f"trade {trade.trade_id} has an order at the stock broker ({broker_order_id}), "
+            "but only the simulation is configured: enable Alpaca to modify it"
         )
 
     async def conditions(self, symbol: str) -> MarketConditions:

@@ -103,6 +103,25 @@ class CancelRefused(Message, tag="CancelRefused", frozen=True, kw_only=True):
     message: str
 
 
+class ModifyOrder(Message, tag="ModifyOrder", frozen=True, kw_only=True):
+    """Replace the trade's working order at the stock broker with `replacement` (Alpaca's replace order).
+
+    The replacement is a trade of its own: its trade id is the new order's client order id (one trade, one
+    order), the same trader, symbol, side and order type, with the new quantity, prices or time in force.
+    The original trade ends with what had filled (its order `replaced`); the replacement rests in its place.
+    `command_id` is the replacement's trade id: a double submit is one request to Alpaca.
+    """
+
+    replacement: TradeRequest
+    requested_by: UserId
+    requested_at: datetime
+    source: str = "slack"
+
+    @property
+    def command_id(self) -> uuid.UUID:
+        return self.replacement.trade_id
+
+
 CANCEL_NAMESPACE = uuid.UUID("5d8f3c1e-6a55-4c0b-9d57-2f6a9e0c7b11")
 
 
@@ -144,4 +163,5 @@ AnyMessage = (
     | TradeHeld
     | CancelOrder
     | CancelRefused
+    | ModifyOrder
 )

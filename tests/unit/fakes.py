@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from brokers.port import BrokerResult, CancelAnswer, MarketConditions
+from brokers.port import BrokerResult, CancelAnswer, MarketConditions, ReplaceAnswer
 from brokers.simulated import SimulatedBroker
 from messages.events import SubmitTrade
 from messages.trade import TradeRequest
@@ -83,9 +83,15 @@ class ScriptedBroker:
 
     name = "scripted"
 
-    def __init__(self, *results: BrokerResult, cancels: tuple[CancelAnswer, ...] = ()) -> None:
+    def __init__(
+        self,
+        *results: BrokerResult,
+        cancels: tuple[CancelAnswer, ...] = (),
+        replaces: tuple[ReplaceAnswer, ...] = (),
+    ) -> None:
         self.script = list(results)
         self.cancels = list(cancels)
+        self.replaces = list(replaces)
         self.calls: list[str] = []
 
     async def execute(self, trade: TradeRequest, *, first_attempt: bool = True) -> BrokerResult:
@@ -102,6 +108,12 @@ class ScriptedBroker:
 
     async def account_positions(self) -> dict[str, Decimal] | None:
         return None  # no account to compare with
+
+    async def replace(
+        self, trade: TradeRequest, broker_order_id: str | None, replacement: TradeRequest
+    ) -> ReplaceAnswer:
+        self.calls.append(f"replace:{broker_order_id}")
+        return self.replaces.pop(0)
 
     async def conditions(self, symbol: str) -> MarketConditions:
         return MarketConditions(tradable=True)

@@ -12,6 +12,7 @@ from messages.events import (
     AnyMessage,
     CancelOrder,
     CancelRefused,
+    ModifyOrder,
     PositionUpdated,
     ReconcileTrade,
     SubmitTrade,
@@ -38,7 +39,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("validation", (SubmitTrade,)),
     Stage("persistence", (TradeValidated,)),
-    Stage("execution", (TradeRecorded, ReconcileTrade, CancelOrder)),
+    Stage("execution", (TradeRecorded, ReconcileTrade, CancelOrder, ModifyOrder)),
     Stage("positions", (TradeExecuted,)),
     Stage(
         "notifications", (PositionUpdated, TradeFailed, TradeRejected, TradeWorking, TradeHeld, CancelRefused)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from messages.events import CancelOrder, ReconcileTrade, TradeRecorded
+from messages.events import CancelOrder, ModifyOrder, ReconcileTrade, TradeRecorded
 from workers.chain.routing import Output
 from workers.handlers.cancels import cancel_order
 from workers.handlers.deps import Deps
 from workers.handlers.execution import execute_trade
+from workers.handlers.modifies import modify_order
 from workers.handlers.notification import notify_trader
 from workers.handlers.persistence import record_trade
 from workers.handlers.positions import update_position
@@ -19,10 +20,14 @@ from workers.handlers.validation import validate_trade
 Handler = Callable[[Any, Deps], Awaitable[Output]]
 
 
-async def execution_stage(event: TradeRecorded | ReconcileTrade | CancelOrder, deps: Deps) -> Output:
-    """Where Alpaca is called: a trade's order placed or settled, or its cancel."""
+async def execution_stage(
+    event: TradeRecorded | ReconcileTrade | CancelOrder | ModifyOrder, deps: Deps
+) -> Output:
+    """Where Alpaca is called: a trade's order placed or settled, canceled or modified."""
     if isinstance(event, CancelOrder):
         return await cancel_order(event, deps)
+    if isinstance(event, ModifyOrder):
+        return await modify_order(event, deps)
     return await execute_trade(event, deps)
 
 

@@ -22,6 +22,8 @@ EVENT_KEYS = {
     "canceled": "0292#canceled",
     "cancel_refused": "0292#cancel_refused",
     "cancel_refused_notified": "0293#cancel_refused_notified",
+    # Its order replaced by a modify (handlers/modifies.py): the replacement trade's id.
+    "modified": "0294#modified",
     "trade_executed": "030#trade_executed",
     "trade_failed": "030#trade_failed",
     "position_updated": "040#position_updated",
