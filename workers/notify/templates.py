@@ -40,6 +40,13 @@ RATE_LIMITED_STATUS = (
     "account's requests free up. You will be told the outcome; nothing is placed twice or simulated."
 )
 DEFAULT_NEXT_STEP = "Review the error and try again"
+FAILURE_TITLE = "❌ Trade Execution Failed"
+# A trade that ended because its trader changed it is no failure to them: said as what it is.
+ENDED_ON_REQUEST_TITLES = {"ORDER_REPLACED": "✏️ Order Modified"}
+
+
+def failure_title(code: str) -> str:
+    return ENDED_ON_REQUEST_TITLES.get(code, FAILURE_TITLE)
 
 
 def held_status(event: TradeHeld) -> str:
@@ -101,7 +108,7 @@ def failure_text(event: TradeFailed) -> str:
     error = event.error
     steps = [*error.next_steps] or [NEXT_STEPS.get(error.code, DEFAULT_NEXT_STEP)]
     lines = [
-        "❌ Trade Execution Failed",
+        failure_title(error.code),
         "",
         *_trade_details(event.trade),
         "",

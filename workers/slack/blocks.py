@@ -28,6 +28,7 @@ from workers.notify.templates import (
     _duration,
     cancel_refused_text,
     failure_text,
+    failure_title,
     held_status,
     held_text,
     rejection_steps,
@@ -207,7 +208,7 @@ def failure_message(event: TradeFailed) -> tuple[Blocks, str]:
         fields.append(field("Alpaca Order ID", code(error.alpaca_order_id)))
     steps = [fit(step, 500) for step in error.next_steps] or [NEXT_STEPS.get(error.code, DEFAULT_NEXT_STEP)]
     blocks = [
-        header("❌ Trade Execution Failed"),
+        header(failure_title(error.code)),
         *trade_details(event.trade),
         *field_sections("Error Information", fields),
         next_steps(event.trade, steps),
@@ -239,6 +240,7 @@ def rejection_message(event: TradeRejected) -> tuple[Blocks, str]:
 
 
 CANCEL_ACTION = "cancel_order"  # the Cancel button's action_id (the ingress listens); its value: the trade id
+MODIFY_ACTION = "modify_order"  # the Modify button's: the ingress opens the modify modal
 
 
 def cancel_button(trade_id: object, label: str = "Cancel order") -> Block:
@@ -271,7 +273,17 @@ def working_message(event: TradeWorking) -> tuple[Blocks, str]:
     order_status = field_sections("Order Status", fields)
     order_status[0]["text"] = mrkdwn(f"*Order Status*\n{status}")
     blocks = [header(title), *trade_details(event.trade), *order_status]
-    blocks.append({"type": "actions", "elements": [cancel_button(event.trade.trade_id)]})
+    buttons = [cancel_button(event.trade.trade_id)]
+    if event.trade.order_type != "market":  # a resting limit or stop: its terms can change
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": MODIFY_ACTION,
+                "text": plain_text("Modify order", 75),
+                "value": str(event.trade.trade_id),
+            }
+        )
+    blocks.append({"type": "actions", "elements": buttons})
     return blocks, escape(working_text(event))
 
 

@@ -277,3 +277,7 @@ def _plain(message: str) -> str:
     if "regex" in text:
         return "Use a ticker of 1-5 capital letters, e.g. AAPL or BRK.B."
     return text
+
+
+# The form's parts, for the modify modal (workers/slack/modify_form.py).
+select_input, text_input, view_values = _select, _text, _values

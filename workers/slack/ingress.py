@@ -41,7 +41,14 @@ from workers.slack.forms import (
 )
 from workers.slack.home import HOME_ROLES, publish_home_for
 from workers.slack.journal_retries import OUTAGE_BUDGET_S
-from workers.slack.order_commands import CANCEL_ACTION, ORDER_WORDS, OrderCommands
+from workers.slack.order_commands import (
+    CANCEL_ACTION,
+    MODIFY_ACTION,
+    MODIFY_CALLBACK_ID,
+    ORDER_WORDS,
+    OrderCommands,
+    modified_view,
+)
 from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
@@ -102,6 +109,8 @@ class Ingress:
         bolt.command("/trade")(self.on_trade_command)
         bolt.action("new_trade")(self.on_new_trade)
         bolt.action(CANCEL_ACTION)(self.on_cancel_button)
+        bolt.action(MODIFY_ACTION)(self.on_modify_button)
+        bolt.view(MODIFY_CALLBACK_ID)(self.on_modify_submission)
         bolt.view(CALLBACK_ID)(self.on_submission)
         bolt.event("app_home_opened")(self.on_home_opened)
 
@@ -120,6 +129,9 @@ class Ingress:
             self.session.interaction("slash_command", context, **audit, outcome=text.lower())
             return
         word, _, rest = text.partition(" ")
+        if word.lower() == "modify":
+            await self._modify_command(ack, body, client, context, rest, audit)
+            return
         if word.lower() in ORDER_WORDS:
             await ack(response_type="ephemeral", text=await self._order_command(word.lower(), rest, body))
             self.session.interaction("slash_command", context, **audit, outcome=word.lower())
@@ -154,6 +166,64 @@ class Ingress:
         if word == "cancel":
             return await self.orders.cancel(user_id, rest.strip(), source="slack_command")
         return await self.orders.close(user_id, rest, channel_id=body.get("channel_id"))
+
+    async def _modify_command(
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: dict[str, Any],
+        rest: str,
+        audit: dict[str, Any],
+    ) -> None:
+        """`/trade modify TRADE_ID`: the modify modal on the fresh trigger, or why the order cannot be."""
+        found = await self.orders.modifiable(str(body.get("user_id") or ""), rest)
+        if isinstance(found, str):
+            await ack(response_type="ephemeral", text=found)
+            self.session.interaction("slash_command", context, **audit, outcome="modify_refused")
+            return
+        await ack()
+        opening = self.orders.open_modify(client, body["trigger_id"], found)
+        self.after_answer.start(opening, "views.open for /trade modify")
+        self.session.interaction("slash_command", context, **audit, outcome="modify")
+
+    async def on_modify_button(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any, context: dict[str, Any]
+    ) -> None:
+        """A Modify button: the modal, or (ephemeral, where the click was) why the order cannot be."""
+        await ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        trade_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        found = await self.orders.modifiable(user_id, trade_id)
+        self.session.interaction(
+            "block_actions", context, action_id=MODIFY_ACTION, trade_id=trade_id[:40], outcome="modify"
+        )
+        if not isinstance(found, str):
+            await self.orders.open_modify(client, body["trigger_id"], found)
+        elif body.get("response_url"):
+            await respond(text=found, response_type="ephemeral", replace_original=False)
+        else:
+            await client.chat_postMessage(channel=user_id, text=found)
+
+    async def on_modify_submission(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        sent = await self.orders.submit_modify(view, body["user"]["id"])
+        if isinstance(sent, dict):
+            await ack(response_action="errors", errors=sent)
+            self.session.interaction(
+                "view_submission", context, view_id=view.get("id"), outcome="modify_errors"
+            )
+            return
+        await ack(response_action="update", view=modified_view(sent))
+        self.session.interaction(
+            "view_submission",
+            context,
+            view_id=view.get("id"),
+            trade_id=str(sent.trade_id),
+            replacement_trade_id=str(sent.replacement.trade_id),
+            outcome="modify_sent",
+        )
 
     async def on_cancel_button(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any, context: dict[str, Any]
