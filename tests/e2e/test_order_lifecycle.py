@@ -87,6 +87,36 @@ async def test_a_resting_order_is_canceled_once_from_its_dm_button_clicked_twice
     assert account.status == 200 and "Buying power $" in str(account.body)
 
 
+async def test_a_resting_order_modified_from_its_dm_is_replaced_at_alpaca_by_a_trade_of_its_own(
+    slack_stack: SlackStack,
+) -> None:
+    admin = slack_stack.stack.emulator.admin
+    original = await _trade(slack_stack, "buy 3 AAPL limit 1 gtc")
+    [working] = _dms(slack_stack, 1)
+    [old_order] = admin.orders(original)
+
+    clicked = await slack_stack.driver.block_action(working, "modify_order")
+    modal = eventually(lambda: slack_stack.driver.opened_view(clicked.trigger_id), timeout=10)
+    assert "Modify order" in json.dumps(modal)
+    sent = await slack_stack.driver.submit_view(modal, {"quantity": "5", "limit_price": "2"})
+    assert sent.status == 200 and sent.body["response_action"] == "update"
+    assert "Modify sent" in json.dumps(sent.body["view"])  # the modal now says so: no second submit
+
+    replacement = str(json.loads(modal["private_metadata"])["replacement_id"])
+    eventually(lambda: slack_stack.stack.trade_status(replacement) == "working", timeout=30)
+    eventually(lambda: slack_stack.stack.trade_status(original) == "failed", timeout=30)
+    [new_order] = admin.orders(replacement)
+    assert (new_order["qty"], new_order["limit_price"], new_order["replaces"]) == ("5", "2", old_order["id"])
+    assert admin.orders(original)[0]["status"] == "replaced"
+    patches = [r for r in admin.requests()["requests"] if r["method"] == "PATCH"]
+    assert len(patches) == 1  # one replace at Alpaca
+    dms = _dms(slack_stack, 3)
+    texts = [_text(dm) for dm in dms]
+    assert any("Order Modified" in t and "ORDER_REPLACED" in t for t in texts)
+    assert any("Order Accepted, Working" in t and replacement in t for t in texts)
+    assert "modified" in _audit_types(slack_stack, original)
+
+
 async def test_a_partly_filled_order_canceled_keeps_its_filled_part_and_a_close_flattens_it(
     slack_stack: SlackStack,
 ) -> None:
@@ -176,3 +206,24 @@ def test_an_operator_closes_a_traders_position_through_the_chain(alpaca_stack: S
     assert held.get("TSLA", "0") == "0"  # flat (listed only while it carries a realized P&L)
     nothing = alpaca_stack.cli("positions", "close", "U123", "TSLA")
     assert nothing.returncode == EXIT_USAGE and "no TSLA to close" in nothing.stderr
+
+
+def test_an_operator_modifies_a_working_order_from_the_cli(alpaca_stack: Stack) -> None:
+    original = _resting(alpaca_stack, "U123", "AAPL")
+
+    done = alpaca_stack.cli(
+        "trade", "modify", original, "--quantity", "4", "--limit-price", "2", "--wait", "30", "--json"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert (doc["status"], doc["quantity"], doc["limit_price"]) == ("working", "4", "2")
+    [order] = alpaca_stack.emulator.admin.orders(doc["replacement_trade_id"])
+    assert (order["qty"], order["limit_price"]) == ("4", "2")
+    eventually(lambda: alpaca_stack.trade_status(original) == "failed", timeout=30)
+    shown = json.loads(alpaca_stack.cli("trade", "show", original, "--json").stdout)
+    assert "modified" in json.dumps(shown) and "ORDER_REPLACED" in json.dumps(shown)
+
+    bad = alpaca_stack.cli("trade", "modify", original, "--limit-price", "3")
+    assert bad.returncode == EXIT_USAGE and "already failed" in bad.stderr
+    nonsense = alpaca_stack.cli("trade", "modify", doc["replacement_trade_id"], "--limit-price", "abc")
+    assert nonsense.returncode == EXIT_USAGE and "not a number" in nonsense.stderr

@@ -155,6 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cancel.add_argument("--json", action="store_true", help="print the orders as JSON")
     add_identity(cancel, "needs the operator role")
+    modify = trade_sub.add_parser(
+        "modify", help="change a working order's quantity, prices or time in force (Alpaca's replace order)"
+    )
+    modify.add_argument("trade_id", type=uuid.UUID, help="the working order's trade id")
+    modify.add_argument("--quantity", default=None, help="whole shares still to fill (default: what is left)")
+    modify.add_argument("--limit-price", default=None, help="the new limit price")
+    modify.add_argument("--stop-price", default=None, help="the new stop price")
+    modify.add_argument("--tif", dest="time_in_force", choices=("day", "gtc", "ioc", "fok"), default=None)
+    modify.add_argument(
+        "--wait", type=float, default=None, metavar="SECONDS", help="wait up to this long for the replacement"
+    )
+    modify.add_argument("--json", action="store_true", help="print the modify as JSON")
+    add_identity(modify, "needs the operator role")
 
     reconcile = sub.add_parser(
         "reconcile",

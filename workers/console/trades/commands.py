@@ -74,6 +74,8 @@ def trade(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.trade_command == "cancel":
         return _cancel(args, settings)
+    if args.trade_command == "modify":
+        return _modify(args, settings)
 
     doc = with_store(settings, lambda store: trade_document(store, args.trade_id))
     if doc is None:
@@ -158,6 +160,45 @@ def _cancel(args: argparse.Namespace, settings: Settings) -> int:
     print_doc(doc, args.json, render_cancel)
     still_open = [o for o in doc["orders"] if o["status"] in ("pending", "working", "unknown")]
     return EXIT_FAILED if args.wait and still_open else EXIT_OK
+
+
+def _modify(args: argparse.Namespace, settings: Settings) -> int:
+    """`trade modify TRADE_ID [--quantity Q] [--limit-price P] [--stop-price S] [--tif T] [--wait S]`: exit 0
+    once sent (with --wait: once the replacement rests or executed), 1 when it was refused or --wait ran out,
+    2 when the trade cannot be modified."""
+    from workers.chain.publisher import Publisher
+    from workers.console.access.authorize import AccessRefused, run_as
+    from workers.console.trades.order_changes import BadModify, modify_order, render_modify
+
+    terms = {
+        "quantity": args.quantity,
+        "limit_price": args.limit_price,
+        "stop_price": args.stop_price,
+        "time_in_force": args.time_in_force,
+    }
+    publisher = Publisher(settings)
+    try:
+        doc = run_as(
+            settings,
+            args.operator,
+            "operator",
+            "trade modify",
+            lambda store, journal, actor: modify_order(
+                store, journal, actor, publisher.send, trade_id=args.trade_id, terms=terms, wait_s=args.wait
+            ),
+        )
+    except AccessRefused as exc:
+        print(f"tradeflow trade modify: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BadModify as exc:
+        print(f"tradeflow trade modify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        publisher.close()
+    print_doc(doc, args.json, render_modify)
+    if not args.wait:
+        return EXIT_OK
+    return EXIT_OK if doc["status"] in ("working", "executed") else EXIT_FAILED
 
 
 def _close_positions(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,4 +1,4 @@
-"""`tradeflow trade cancel`, `tradeflow positions close` and `tradeflow halt --cancel-working`: an operator
+"""`tradeflow trade cancel`, `trade modify`, `positions close` and `halt --cancel-working`: an operator
 changes orders already sent, through the chain as the trader's own buttons do (handlers/cancel_requests.py,
 handlers/position_closes.py). Each is journaled with who asked; with `--wait`, it waits for the outcomes.
 """
@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from messages.events import AnyMessage, SubmitTrade
+import msgspec
+
+from messages.events import AnyMessage, ModifyOrder, SubmitTrade
 from messages.records import TradeRecord
+from messages.types import amount_problem
 from workers.access.journal import Journal
 from workers.handlers.cancel_requests import plan_cancel
 from workers.handlers.position_closes import closing_trades
@@ -42,6 +47,95 @@ async def cancel_orders(
     await journal.record("ops", "cancel_requested", actor, target=target, owner=owner, trade_ids=ids[:50])
     trades = await _settled(store, plan.trades, wait_s) if wait_s else plan.trades
     return {"target": target, "by": actor, "orders": [_row(t) for t in trades]}
+
+
+class BadModify(ValueError):
+    """The trade cannot be modified (unknown, finished, a market order) or the terms are not amounts."""
+
+
+async def modify_order(
+    store: TradeStore,
+    journal: Journal,
+    actor: str,
+    send: Callable[[AnyMessage], None],
+    *,
+    trade_id: uuid.UUID,
+    terms: dict[str, str | None],
+    wait_s: float | None,
+) -> dict[str, Any]:
+    """Send a ModifyOrder replacing the trade's working order with `terms` (quantity, limit_price,
+    stop_price, time_in_force; None keeps the order's); with `wait_s`, wait for the replacement's fate."""
+    record = await store.get_trade(trade_id)
+    if record is None:
+        raise BadModify(f"no trade {trade_id}")
+    if record.is_terminal:
+        raise BadModify(f"trade {trade_id} is already {record.status}: there is nothing left to modify")
+    if record.order_type == "market":
+        raise BadModify("a market order cannot be modified: cancel it instead")
+    trade = record.request()
+    filled = sum((fill.quantity for fill in record.fills), Decimal(0))
+    changes: dict[str, Any] = {"quantity": trade.quantity - filled}
+    for field, text in terms.items():
+        if text is None:
+            continue
+        changes[field] = text if field == "time_in_force" else _amount(field, text)
+    try:
+        replacement = msgspec.structs.replace(
+            trade, trade_id=uuid.uuid4(), submitted_at=datetime.now(UTC), source="cli_modify", **changes
+        )
+    except (ValueError, TypeError) as exc:
+        raise BadModify(str(exc)) from exc
+    command = ModifyOrder(
+        trade=trade, replacement=replacement, requested_by=actor, requested_at=datetime.now(UTC), source="cli"
+    )
+    await asyncio.to_thread(send, command)
+    await journal.record(
+        "ops",
+        "modify_requested",
+        actor,
+        trade_id=str(trade_id),
+        replacement_trade_id=str(replacement.trade_id),
+    )
+    status, error = "sent", None
+    if wait_s:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            now = await store.get_trade(replacement.trade_id)
+            if now is not None and now.status != "pending":
+                status, error = now.status, now.error_code
+                break
+            await asyncio.sleep(WAIT_POLL_S)
+    return {
+        "trade_id": str(trade_id),
+        "replacement_trade_id": str(replacement.trade_id),
+        "quantity": str(replacement.quantity),
+        "limit_price": None if replacement.limit_price is None else str(replacement.limit_price),
+        "stop_price": None if replacement.stop_price is None else str(replacement.stop_price),
+        "time_in_force": replacement.time_in_force,
+        "status": status,
+        "error_code": error,
+        "by": actor,
+    }
+
+
+def _amount(field: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise BadModify(f"{field} {text!r} is not a number") from exc
+    problem = amount_problem(value)
+    if problem is not None:
+        raise BadModify(f"{field} {problem}")
+    return value
+
+
+def render_modify(doc: dict[str, Any]) -> str:
+    prices = "".join(f", {k.split('_')[0]} {doc[k]}" for k in ("limit_price", "stop_price") if doc[k])
+    return (
+        f"Modify of {doc['trade_id']} sent by {doc['by']}: {doc['quantity']} shares{prices}, "
+        f"{doc['time_in_force']}\n  replacement trade {doc['replacement_trade_id']}: {doc['status']}"
+        + (f" ({doc['error_code']})" if doc["error_code"] else "")
+    )
 
 
 async def close_positions(
