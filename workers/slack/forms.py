@@ -43,7 +43,8 @@ HELP = (
     "`/trade orders`: your working orders and recent trades · `/trade positions`: what you hold · "
     "`/trade account`: cash, buying power, equity, today\n"
     "`/trade cancel TRADE_ID` · `/trade cancel AAPL` · `/trade cancel all`: cancel working orders "
-    "(or press Cancel on an order's message)\n"
+    "(or press Cancel on an order's message) · `/trade modify TRADE_ID`: change its quantity, price or "
+    "time in force\n"
     "`/trade close AAPL` · `/trade close all`: flatten a position at market · `/trade help`: this"
 )
 
