@@ -5,18 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import dramatiq
 
-from brokers.alpaca import AlpacaPaperBroker
-from brokers.alpaca_budget import AccountBudget
-from brokers.alpaca_stream import TradeUpdates
-from brokers.fallback import FallbackBroker
-from brokers.paper_guard import PaperGuard, PaperGuardFailed
 from brokers.port import BrokerBusy, BrokerUnavailable, StockBroker
-from brokers.shared_state import MemoryState, RedisState, SharedState
-from brokers.simulated import SimulatedBroker
 from workers.access.journal import Journal
 from workers.access.roles import CachedRoles, seed_from_settings
 from workers.handlers.deps import Deps, ReconcilePolicy, TradingPolicy
@@ -24,6 +18,12 @@ from workers.handlers.ports import Notifier
 from workers.notify.log import LogNotifier
 from workers.settings import DYNAMODB_LOCAL_KEY, Settings
 from workers.store.port import TradeStore
+
+if TYPE_CHECKING:  # alpaca-py (and the pandas it loads) only where a broker is opened: a CLI command that
+    # reads the store starts a second sooner without it
+    from brokers.alpaca_budget import AccountBudget
+    from brokers.shared_state import SharedState
+    from brokers.simulated import SimulatedBroker
 
 logger = logging.getLogger("tradeflow.bootstrap")
 
@@ -83,14 +83,25 @@ def alpaca_attempt_budget_s(settings: Settings) -> float:
     return min(wanted, lease_s - ALPACA_LEASE_MARGIN_S)
 
 
-SHARED_STATES: dict[str, Callable[[Settings], SharedState]] = {
-    "redis": lambda settings: RedisState(settings.redis_url),
-    "memory": lambda settings: MemoryState(),
-}
+def _redis_state(settings: Settings) -> SharedState:
+    from brokers.shared_state import RedisState
+
+    return RedisState(settings.redis_url)
+
+
+def _memory_state(settings: Settings) -> SharedState:
+    from brokers.shared_state import MemoryState
+
+    return MemoryState()
+
+
+SHARED_STATES: dict[str, Callable[[Settings], SharedState]] = {"redis": _redis_state, "memory": _memory_state}
 
 
 def alpaca_budget(settings: Settings, state: SharedState) -> AccountBudget:
     """The Alpaca account's request budget, counted in `state` by every process that shares it."""
+    from brokers.alpaca_budget import AccountBudget
+
     return AccountBudget(
         state,
         api_key=settings.alpaca_paper_api_key,
@@ -104,6 +115,8 @@ def alpaca_budget(settings: Settings, state: SharedState) -> AccountBudget:
 
 
 def _simulated_broker(settings: Settings) -> SimulatedBroker:
+    from brokers.simulated import SimulatedBroker
+
     return SimulatedBroker(seed=settings.tradeflow_sim_seed, delay_ms=settings.tradeflow_sim_delay_ms)
 
 
@@ -112,6 +125,11 @@ async def open_broker(settings: Settings, on_order_done: Callable[[str], None] |
 
     The safety checks run here first: a failing one disables Alpaca loudly, and no order is ever sent.
     """
+    from brokers.alpaca import AlpacaPaperBroker
+    from brokers.alpaca_stream import TradeUpdates
+    from brokers.fallback import FallbackBroker
+    from brokers.paper_guard import PaperGuard, PaperGuardFailed
+
     simulated = _simulated_broker(settings)
     if not settings.alpaca_paper_enabled:
         logger.info("Alpaca paper trading is off (ALPACA_PAPER_ENABLED=false): every trade is simulated")
@@ -174,7 +192,7 @@ def _slack_notifier(settings: Settings, store: TradeStore, broker: StockBroker) 
         base_url=settings.slack_api_url,
         store=store,
         # The App Home shows the last quote read however recent: it spends no Alpaca request a trade needs.
-        prices=broker.display_price if isinstance(broker, FallbackBroker) else broker.reference_price,
+        prices=getattr(broker, "display_price", broker.reference_price),
         roles=CachedRoles(store, ttl_s=settings.tradeflow_role_cache_s),
         home_refresh_s=settings.tradeflow_home_refresh_s,
     )

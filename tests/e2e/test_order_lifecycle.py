@@ -83,6 +83,15 @@ async def test_a_resting_order_is_canceled_once_from_its_dm_button_clicked_twice
     assert any("Cancel requested for 1 order" in str(a.get("text")) for a in answers)
     assert len(slack_stack.driver.messages_to("U123")) == 2  # working, then canceled: one notice each
 
+    from telemetry.otlp_sink import read_spans
+
+    def cancel_traced() -> bool:  # the cancel's request to Alpaca is a span of the trade's own trace
+        spans = read_spans(slack_stack.stack.spans_path)
+        mine = [s for s in spans if s["trace_id"] == trade_id.replace("-", "") and s["kind"] == "CLIENT"]
+        return any(s["name"].startswith("DELETE ") and "/v2/orders/" in s["name"] for s in mine)
+
+    eventually(cancel_traced, timeout=20)
+
     account = await slack_stack.driver.slash_command("account")
     assert account.status == 200 and "Buying power $" in str(account.body)
 

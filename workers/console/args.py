@@ -162,7 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     modify.add_argument("--quantity", default=None, help="whole shares still to fill (default: what is left)")
     modify.add_argument("--limit-price", default=None, help="the new limit price")
     modify.add_argument("--stop-price", default=None, help="the new stop price")
-    modify.add_argument("--tif", dest="time_in_force", choices=("day", "gtc", "ioc", "fok"), default=None)
+    modify.add_argument(
+        "--tif",
+        dest="time_in_force",
+        choices=("day", "gtc", "ioc", "fok"),
+        default=None,
+        help="the new time in force (default: the order's)",
+    )
     modify.add_argument(
         "--wait", type=float, default=None, metavar="SECONDS", help="wait up to this long for the replacement"
     )
