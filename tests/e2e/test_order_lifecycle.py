@@ -6,6 +6,7 @@ through the whole chain; and an operator's `tradeflow trade cancel`, `halt --can
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -63,6 +64,15 @@ async def test_a_resting_order_is_canceled_once_from_its_dm_button_clicked_twice
     [working] = _dms(slack_stack, 1)
     assert "Order Accepted, Working" in _text(working) and "cancel_order" in _text(working)
     [order] = slack_stack.stack.emulator.admin.orders(trade_id)
+
+    orders = ""
+    for _ in range(100):  # the open-trades index is eventually consistent on DynamoDB
+        orders = json.dumps((await slack_stack.driver.slash_command("orders")).body, ensure_ascii=False)
+        if trade_id in orders:
+            break
+        await asyncio.sleep(0.2)
+    assert "*Your working orders*" in orders and "BUY 3 AAPL limit 1 gtc" in orders
+    assert "Cancel BUY 3 AAPL" in orders  # its Cancel button
 
     first = await slack_stack.driver.block_action(working, "cancel_order")
     second = await slack_stack.driver.block_action(working, "cancel_order")  # a double click
@@ -158,6 +168,11 @@ async def test_a_partly_filled_order_canceled_keeps_its_filled_part_and_a_close_
 
     refused = await slack_stack.driver.slash_command(f"cancel {trade_id}")
     assert "already executed" in str(refused.body)  # nothing left to cancel: a clear answer
+
+    ford = await _trade(
+        slack_stack, "buy 1 F"
+    )  # Ford: not one of a hard-coded list, traded as Alpaca trades it
+    eventually(lambda: slack_stack.stack.trade_status(ford) == "executed", timeout=30)
 
 
 def _position(flow: SlackStack, symbol: str) -> object:
