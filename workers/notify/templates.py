@@ -45,6 +45,11 @@ FAILURE_TITLE = "❌ Trade Execution Failed"
 ENDED_ON_REQUEST_TITLES = {"ORDER_REPLACED": "✏️ Order Modified"}
 
 
+def partial_fill_text(filled: Decimal, ordered: Decimal) -> str:
+    """An order that ended part filled (canceled, expired or replaced after a fill): what the position got."""
+    return f"{filled} of {ordered} shares; the rest was not filled (the order ended first)"
+
+
 def failure_title(code: str) -> str:
     return ENDED_ON_REQUEST_TITLES.get(code, FAILURE_TITLE)
 
@@ -93,6 +98,8 @@ def success_text(event: PositionUpdated) -> str:
     ]
     if execution.alpaca_order_id:
         lines.append(f"• Alpaca Order ID: {execution.alpaca_order_id}")
+    if execution.filled_quantity < event.trade.quantity:
+        lines.append(f"• Filled: {partial_fill_text(execution.filled_quantity, event.trade.quantity)}")
     lines += [
         f"• Execution Price: ${execution.execution_price:,.2f}",
         f"• Execution Time: {_duration(execution.execution_time_ms)}",

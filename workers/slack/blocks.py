@@ -31,6 +31,7 @@ from workers.notify.templates import (
     failure_title,
     held_status,
     held_text,
+    partial_fill_text,
     rejection_steps,
     rejection_text,
     success_text,
@@ -183,6 +184,8 @@ def success_message(event: PositionUpdated) -> tuple[Blocks, str]:
     fields = [field("Method", METHOD_LABELS[execution.execution_method])]
     if execution.alpaca_order_id:
         fields.append(field("Alpaca Order ID", code(execution.alpaca_order_id)))
+    if execution.filled_quantity < event.trade.quantity:
+        fields.append(field("Filled", partial_fill_text(execution.filled_quantity, event.trade.quantity)))
     fields += [
         field("Execution Price", money(execution.execution_price)),
         field("Execution Time", _duration(execution.execution_time_ms)),
