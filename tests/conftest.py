@@ -27,6 +27,8 @@ FIRST = (
     "tests/e2e/test_doctor.py",
     "tests/e2e/test_dlq_story.py",
     "tests/contract/test_table_upgrade_contract.py",
+    "tests/contract/test_table_upgrade_user_trades_contract.py",
+    "tests/contract/test_table_upgrade_trades_by_day_contract.py",
     "tests/e2e/test_up.py",
     "tests/e2e/test_trade_flow.py",
     "tests/e2e/test_trader_views.py",
@@ -40,6 +42,12 @@ FIRST = (
     "tests/e2e/test_no_secrets.py",
     "tests/e2e/test_health.py",
     "tests/integration/test_slack_notifier.py",
+    # `make test-fast`'s longest, first among its own
+    "tests/unit/test_worker_exit.py",
+    "tests/contract/test_broker_contract.py",
+    "tests/contract/test_chain_head_hints.py",
+    "tests/contract/test_open_trades_contract.py",
+    "tests/contract/test_trade_contract.py",
 )
 # Modules that start a RabbitMQ cluster or a whole stack of their own: last, so they never run beside the
 # fault campaign (three RabbitMQ nodes of its own). Beside it, the cluster test took 118 s and the whole run

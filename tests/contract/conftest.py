@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import aioboto3
 import pytest
 
 from tests.fixtures_dynamo import CACHE_DIR, open_dynamo_store
@@ -44,3 +46,16 @@ def dynamodb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
         yield local.endpoint_url
     finally:
         local.stop()
+
+
+@pytest.fixture
+async def old_tables_client(dynamodb_endpoint: str) -> AsyncIterator[Any]:
+    """A DynamoDB client on `dynamodb_endpoint`, to lay tables out as older versions did."""
+    async with aioboto3.Session().client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=dynamodb_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as dynamodb:
+        yield dynamodb
