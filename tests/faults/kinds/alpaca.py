@@ -129,8 +129,8 @@ def inject_disabled_after_crash(run: KindRun, seed: int) -> None:
             run.injector.kill_worker("execution", 0.0, " (while its order request hangs; Alpaca off at boot)")
             time.sleep(fill_s + 60 + 10)  # past the dead attempt's order lease: the redelivery is a later one
             try:
-                then = run.store_now(lambda store: store.get_trade(trade_id))
-            except Exception as exc:  # the store may be down (another fault): say so, go on
+                then = _read_while_down(run, trade_id)
+            except Exception as exc:  # the store stayed down (another fault) past the wait: say so, go on
                 injection.facts["while Alpaca was off"] = f"unread ({type(exc).__name__})"
             else:
                 injection.facts["while Alpaca was off"] = _described(then)
@@ -222,6 +222,23 @@ async def check_call_outlives_limit(seen: Seen, injections: list[Injection]) -> 
 
 
 # -- shared -----------------------------------------------------------------------------------------------
+
+
+STORE_BACK_WITHIN_S = 90.0  # longer than dynamodb_outage_long keeps the store down (75 s at most)
+
+
+def _read_while_down(run: KindRun, trade_id: uuid.UUID) -> TradeRecord | None:
+    """The trade as stored, read while Alpaca is still off: the store may be down for another fault (the
+    long outage runs beside this kind), so the read is tried again until it answers or the wait is over."""
+    deadline = time.monotonic() + STORE_BACK_WITHIN_S
+    while True:
+        try:
+            record: TradeRecord | None = run.store_now(lambda store: store.get_trade(trade_id))
+            return record
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2.0)
 
 
 def _submit_while(run: KindRun, rng: random.Random, done: Any) -> None:
