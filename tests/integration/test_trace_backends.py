@@ -60,6 +60,11 @@ def shape(node: dict[str, Any], *, with_service: bool = True) -> tuple[Any, ...]
     return (*own, [shape(child, with_service=with_service) for child in node["children"]])
 
 
+# One rounding step of the printed figures (0.1 ms), and the float error of a difference of two of them:
+# 5.7 - 5.6 is 0.10000000000000053, which `abs=0.1` refused on a CI run.
+ROUNDING_STEP_MS = 0.1 + 1e-9
+
+
 def durations(node: dict[str, Any]) -> list[float]:
     return [node["duration_ms"], node["offset_ms"], *(d for c in node["children"] for d in durations(c))]
 
@@ -83,7 +88,9 @@ def test_jaeger_gives_the_tree_the_span_file_gives(trade: Trade, jaeger: str) ->
     assert [shape(n) for n in from_jaeger["tree"]] == [shape(n) for n in from_file["tree"]]
     assert (from_jaeger["spans"], from_jaeger["errors"]) == (from_file["spans"], from_file["errors"])
     # Jaeger keeps microseconds: every figure stays within a rounding step of the file's
-    assert durations(from_jaeger["tree"][0]) == pytest.approx(durations(from_file["tree"][0]), abs=0.1)
+    assert durations(from_jaeger["tree"][0]) == pytest.approx(
+        durations(from_file["tree"][0]), abs=ROUNDING_STEP_MS
+    )
     assert from_jaeger["ui"] == f"{jaeger}/trace/{trade_id.hex}"
 
 
@@ -102,7 +109,9 @@ def test_phoenix_gives_the_tree_but_services_and_kinds_which_it_does_not_keep(
     assert [shape(n, with_service=False) for n in from_phoenix["tree"]] == [
         shape(n, with_service=False) for n in from_file["tree"]
     ]
-    assert durations(from_phoenix["tree"][0]) == pytest.approx(durations(from_file["tree"][0]), abs=0.1)
+    assert durations(from_phoenix["tree"][0]) == pytest.approx(
+        durations(from_file["tree"][0]), abs=ROUNDING_STEP_MS
+    )
     assert from_phoenix["tree"][0]["service"] is None and from_phoenix["tree"][0]["kind"] is None
     assert from_phoenix["ui"] == f"{phoenix}/redirects/traces/{trade_id.hex}"
 
