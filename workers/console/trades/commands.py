@@ -72,10 +72,14 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
 def trade(args: argparse.Namespace, settings: Settings) -> int:
     from workers.console.trades.inspect import render_trade, trade_document
 
-    if args.trade_command == "cancel":
-        return _cancel(args, settings)
-    if args.trade_command == "modify":
-        return _modify(args, settings)
+    if args.trade_command in ("cancel", "modify"):
+        from workers.console.trades import order_runners
+
+        return (
+            order_runners.cancel(args, settings)
+            if args.trade_command == "cancel"
+            else order_runners.modify(args, settings)
+        )
 
     doc = with_store(settings, lambda store: trade_document(store, args.trade_id))
     if doc is None:
@@ -92,7 +96,9 @@ def positions(args: argparse.Namespace, settings: Settings) -> int:
     if args.user_id == "reconcile":
         return _reconcile_positions(args, settings)
     if args.user_id == "close":
-        return _close_positions(args, settings)
+        from workers.console.trades.order_runners import close_positions
+
+        return close_positions(args, settings)
     if args.words:
         print(
             "tradeflow positions: USER_ID takes no more words (did you mean `positions close`?)",
@@ -127,112 +133,6 @@ def orders(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     doc = with_store(settings, lambda store: orders_document(store, args.user_id, args.recent))
     print_doc(doc, args.json, render_orders)
-    return EXIT_OK
-
-
-def _cancel(args: argparse.Namespace, settings: Settings) -> int:
-    """`trade cancel TRADE_ID | SYMBOL | all | everyone [--user U]`: exit 0 once sent (with --wait: once every
-    order ended canceled or otherwise), 1 when --wait ran out first, 2 when it names nothing cancelable."""
-    from workers.chain.publisher import Publisher
-    from workers.console.access.authorize import AccessRefused, run_as
-    from workers.console.trades.order_changes import cancel_orders, render_cancel
-    from workers.handlers.cancel_requests import BadCancel
-
-    publisher = Publisher(settings)
-    try:
-        doc = run_as(
-            settings,
-            args.operator,
-            "operator",
-            "trade cancel",
-            lambda store, journal, actor: cancel_orders(
-                store, journal, actor, publisher.send, target=args.target, owner=args.user, wait_s=args.wait
-            ),
-        )
-    except AccessRefused as exc:
-        print(f"tradeflow trade cancel: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BadCancel as exc:
-        print(f"tradeflow trade cancel: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        publisher.close()
-    print_doc(doc, args.json, render_cancel)
-    still_open = [o for o in doc["orders"] if o["status"] in ("pending", "working", "unknown")]
-    return EXIT_FAILED if args.wait and still_open else EXIT_OK
-
-
-def _modify(args: argparse.Namespace, settings: Settings) -> int:
-    """`trade modify TRADE_ID [--quantity Q] [--limit-price P] [--stop-price S] [--tif T] [--wait S]`: exit 0
-    once sent (with --wait: once the replacement rests or executed), 1 when it was refused or --wait ran out,
-    2 when the trade cannot be modified."""
-    from workers.chain.publisher import Publisher
-    from workers.console.access.authorize import AccessRefused, run_as
-    from workers.console.trades.order_changes import BadModify, modify_order, render_modify
-
-    terms = {
-        "quantity": args.quantity,
-        "limit_price": args.limit_price,
-        "stop_price": args.stop_price,
-        "time_in_force": args.time_in_force,
-    }
-    publisher = Publisher(settings)
-    try:
-        doc = run_as(
-            settings,
-            args.operator,
-            "operator",
-            "trade modify",
-            lambda store, journal, actor: modify_order(
-                store, journal, actor, publisher.send, trade_id=args.trade_id, terms=terms, wait_s=args.wait
-            ),
-        )
-    except AccessRefused as exc:
-        print(f"tradeflow trade modify: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BadModify as exc:
-        print(f"tradeflow trade modify: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        publisher.close()
-    print_doc(doc, args.json, render_modify)
-    if not args.wait:
-        return EXIT_OK
-    return EXIT_OK if doc["status"] in ("working", "executed") else EXIT_FAILED
-
-
-def _close_positions(args: argparse.Namespace, settings: Settings) -> int:
-    """`positions close USER_ID SYMBOL|all`: a market order per position, down the chain; exit 2 when the
-    trader holds nothing to close."""
-    from workers.chain.publisher import Publisher
-    from workers.console.access.authorize import AccessRefused, run_as
-    from workers.console.trades.order_changes import close_positions, render_close
-    from workers.handlers.position_closes import BadClose
-
-    if len(args.words) != 2:
-        print("tradeflow positions close: give USER_ID and SYMBOL (or all)", file=sys.stderr)
-        return EXIT_USAGE
-    user_id, target = args.words
-    publisher = Publisher(settings)
-    try:
-        doc = run_as(
-            settings,
-            args.operator,
-            "operator",
-            "positions close",
-            lambda store, journal, actor: close_positions(
-                store, journal, actor, publisher.submit, user_id=user_id, target=target
-            ),
-        )
-    except AccessRefused as exc:
-        print(f"tradeflow positions close: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BadClose as exc:
-        print(f"tradeflow positions close: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        publisher.close()
-    print_doc(doc, args.json, render_close)
     return EXIT_OK
 
 
