@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from emulators.alpaca import errors
+from emulators.alpaca import errors, legs
 from emulators.alpaca.account import Account
 from emulators.alpaca.assets import AssetCatalog
 from emulators.alpaca.clock import MarketClock
@@ -116,8 +116,10 @@ class Brokerage:
             )
         if fault == "refuse_order":
             raise errors.unprocessable(message or "unable to process order")
-        others = [o for o in self.book.open_orders() if o is not replacing]
-        admit(ticket, asset, self.account, others, self.prices)
+        group = legs.group_of(replacing) if replacing is not None else []
+        others = [o for o in self.book.open_orders() if o not in group]
+        if replacing is None or replacing.parent is None:  # a leg's replacement exits the group's position
+            admit(ticket, asset, self.account, others, self.prices)
         order = Order(
             client_order_id=ticket.client_order_id,
             asset=asset,
@@ -132,8 +134,12 @@ class Brokerage:
             position_intent=position_intent(ticket.side, self.account.position_qty(asset.symbol)),
             expires_at=self._expiry(ticket.time_in_force),
             status="pending_new" if self.clock.is_open or fault == "reject" else "accepted",
+            trail_price=ticket.trail_price,
+            trail_percent=ticket.trail_percent,
         )
         self.book.add(order)
+        for leg in legs.build_legs(order, ticket):
+            self.book.add(leg)
         return order
 
     def buying_power_refusal(self, ticket: OrderTicket | None) -> errors.AlpacaError:
@@ -159,10 +165,12 @@ class Brokerage:
         old = self.book.get(order_id)
         if old is None:
             raise errors.order_not_found()
+        legs.check_replaceable(old)
         new = self.submit(replacement_ticket(old, patch), replacing=old)
         if old.executing:
             new.replaces = old.id
             return new, False
+        legs.adopt(old, new)
         self.engine.replaced(old, new)
         return new, True
 

@@ -35,12 +35,13 @@ from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from emulators.alpaca import legs
 from emulators.alpaca.account import Account
 from emulators.alpaca.clock import MarketClock
 from emulators.alpaca.config import EmulatorConfig
 from emulators.alpaca.formats import CENT, NINE_PLACES, decimal_text, now_ns, rfc3339_ns
 from emulators.alpaca.market import PriceBook
-from emulators.alpaca.orders import Execution, Order, OrderBook
+from emulators.alpaca.orders import HELD, Execution, Order, OrderBook
 
 ZERO = Decimal(0)
 EXPIRES_AT_CLOSE = frozenset({"day", "opg", "cls", "ioc", "fok"})
@@ -70,21 +71,26 @@ class ExecutionEngine:
 
     def accept(self, order: Order, *, reject: bool = False) -> None:
         """Take a new order (already in the book) into the market; `reject` fails it shortly after."""
+        if order.status == HELD:
+            return  # a held leg's replacement: it waits like the leg it replaced
         if reject:
             self._spawn(self._reject_later(order))
         elif self.clock.is_open:
-            self._go_live(order)
+            self.go_live(order)
         else:
             order.status = "accepted"
             self._emit("accepted", order, order.touch())
 
-    def cancel(self, order: Order) -> None:
-        """Alpaca's two steps, each on the stream: `pending_cancel` as it is taken, then `canceled`."""
+    def cancel(self, order: Order, *, cascade: bool = True) -> None:
+        """Alpaca's two steps, each on the stream: `pending_cancel` as it is taken, then `canceled`;
+        `cascade`: the rest of its order group is canceled too (legs.py)."""
         order.status = "pending_cancel"
         self._emit("pending_cancel", order, order.touch())
         order.status = "canceled"
         order.canceled_at_ns = order.touch()
         self._emit("canceled", order, order.canceled_at_ns)
+        if cascade:
+            legs.after_cancel(self, order)
 
     def replaced(self, old: Order, new: Order) -> None:
         """`old` leaves the market, replaced by `new` (which `accept` takes in next)."""
@@ -97,13 +103,14 @@ class ExecutionEngine:
         order.status = "rejected"
         order.failed_at_ns = order.touch()
         self._emit("rejected", order, order.failed_at_ns)
+        legs.after_cancel(self, order)
 
     async def _reject_later(self, order: Order) -> None:
         await asyncio.sleep(self._config().fill_delay_ms / 1000)
         if order.is_open:
             self.reject(order)
 
-    def _go_live(self, order: Order) -> None:
+    def go_live(self, order: Order) -> None:
         order.status = "new"
         self._emit("new", order, order.touch())
         self._evaluate(order, first=True)
@@ -116,15 +123,15 @@ class ExecutionEngine:
             return
         moved = set(symbols)
         for order in self.book.open_orders():
-            if order.symbol in moved and order.status in ("new", "partially_filled"):
+            if order.symbol in moved and (order.status in ("new", "partially_filled") or order.armed):
                 self._evaluate(order)
 
     def open_market(self, **schedule: Any) -> None:
         self.clock.set_open(**schedule)
         for order in self.book.open_orders():
             if order.status == "accepted":
-                self._go_live(order)
-            elif order.status in ("new", "partially_filled"):
+                self.go_live(order)
+            elif order.status in ("new", "partially_filled") or order.armed:
                 self._evaluate(order)
 
     def close_market(self, **schedule: Any) -> None:
@@ -133,7 +140,7 @@ class ExecutionEngine:
         if not was_open:
             return
         for order in self.book.open_orders():
-            live = order.status in ("new", "partially_filled", "pending_new")
+            live = order.status in ("new", "partially_filled", "pending_new", HELD)
             if live and order.time_in_force in EXPIRES_AT_CLOSE and not order.executing:
                 order.status = "expired"
                 order.expired_at_ns = order.touch()
@@ -144,16 +151,24 @@ class ExecutionEngine:
     def _evaluate(self, order: Order, *, first: bool = False) -> None:
         if order.executing or not order.is_open or not self.clock.is_open:
             return
+        if order.status == HELD:  # an armed stop-loss leg: watched, not at market
+            if order.armed and self._stop_crossed(order) and not legs.blocks_stop(order):
+                order.stop_triggered = True
+                legs.stop_hit(self, order)
+            return
         if order.type in ("stop", "stop_limit") and not order.stop_triggered:
-            last = self.prices.last_trade(order.symbol).price
-            stop = order.stop_price or ZERO
-            order.stop_triggered = last >= stop if order.side == "buy" else last <= stop
+            order.stop_triggered = self._stop_crossed(order)
         ready = order.type not in ("stop", "stop_limit") or order.stop_triggered
         if ready and self._execution_price(order) is not None:
             order.executing = True
             self._spawn(self._fill(order))
         elif first and order.time_in_force in ("ioc", "fok"):
             self.cancel(order)
+
+    def _stop_crossed(self, order: Order) -> bool:
+        last = self.prices.last_trade(order.symbol).price
+        stop = order.stop_price or ZERO
+        return last >= stop if order.side == "buy" else last <= stop
 
     def _execution_price(self, order: Order) -> Decimal | None:
         quote = self.prices.quote(order.symbol)
@@ -221,13 +236,14 @@ class ExecutionEngine:
             qty=decimal_text(qty),
             position_qty=decimal_text(position_qty),
         )
+        legs.after_execution(self, order, done)
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _emit(self, event: str, order: Order, at_ns: int, **fields: str) -> None:
         update: dict[str, Any] = {"event": event, "execution_id": str(uuid.uuid4())}
         update.update(fields)
-        update["order"] = order.to_json()
+        update["order"] = order.to_json(nested=True)
         update["timestamp"] = rfc3339_ns(at_ns)
         self._publish(update)
 

@@ -13,6 +13,10 @@ from emulators.alpaca.formats import NINE_PLACES, decimal_text, now_ns, rfc3339_
 
 OPEN_STATUSES = frozenset({"pending_new", "accepted", "new", "partially_filled"})
 CLOSED_STATUSES = frozenset({"filled", "canceled", "expired", "rejected", "replaced"})
+# An exit leg waiting for its entry (or, for a stop-loss, for its stop) is `held`: it can be canceled or
+# replaced, but GET /v2/orders?status=open leaves it out and status=closed lists it, as Alpaca's does
+# (alpacahq/alpaca-trade-api-python#322, alpacahq/alpaca-trade-api-js#87).
+HELD = "held"
 ZERO = Decimal(0)
 
 
@@ -40,7 +44,7 @@ class Execution:
         }
 
 
-@dataclass
+@dataclass(eq=False)
 class Order:
     client_order_id: str
     asset: Asset
@@ -71,6 +75,16 @@ class Order:
     stop_triggered: bool = False
     executing: bool = False  # a fill task owns the order's remaining quantity
     executions: list[Execution] = field(default_factory=list)
+    # Order classes (legs.py): a bracket/oto entry or an oco take-profit carries its `legs`; each leg
+    # names its `parent`. `armed`: a held stop-loss leg whose entry filled, watched for its stop.
+    order_class: str = "simple"
+    legs: list[Order] = field(default_factory=list)
+    parent: Order | None = field(default=None, repr=False)
+    armed: bool = False
+    # Trailing stops (trailing.py): the trail as submitted, and the high- (low-) water mark.
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    hwm: Decimal | None = None
 
     def __post_init__(self) -> None:
         self.created_at_ns = self.submitted_at_ns
@@ -82,7 +96,8 @@ class Order:
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        """Not yet done: it may still fill, be canceled or replaced (a held leg included)."""
+        return self.status in OPEN_STATUSES or self.status == HELD
 
     def remaining_qty(self) -> Decimal | None:
         """Shares still to fill, or None for a notional order (it is measured in dollars)."""
@@ -98,8 +113,9 @@ class Order:
         self.updated_at_ns = at_ns or now_ns()
         return self.updated_at_ns
 
-    def to_json(self) -> dict[str, Any]:
-        """The order object of Alpaca's Trading API v2 (what alpaca-py's Order model parses)."""
+    def to_json(self, *, nested: bool = False) -> dict[str, Any]:
+        """The order object of Alpaca's Trading API v2 (what alpaca-py's Order model parses); `nested`
+        puts the legs under it (the submit answer, `?nested=true`), else `legs` is null."""
 
         def price(value: Decimal | None) -> str | None:
             return None if value is None else decimal_text(value)
@@ -128,7 +144,7 @@ class Order:
             "qty": price(self.qty),
             "filled_qty": decimal_text(self.filled_qty),
             "filled_avg_price": price(self.filled_avg_price()),
-            "order_class": "simple",
+            "order_class": self.order_class,
             "order_type": self.type,
             "type": self.type,
             "side": self.side,
@@ -138,10 +154,10 @@ class Order:
             "stop_price": price(self.stop_price),
             "status": self.status,
             "extended_hours": self.extended_hours,
-            "legs": None,
-            "trail_percent": None,
-            "trail_price": None,
-            "hwm": None,
+            "legs": [leg.to_json() for leg in self.legs] if nested and self.legs else None,
+            "trail_percent": price(self.trail_percent),
+            "trail_price": price(self.trail_price),
+            "hwm": price(self.hwm),
             "subtag": None,
             "source": None,
         }
@@ -158,6 +174,7 @@ class OrderQuery:
     direction: str = "desc"
     side: str | None = None
     symbols: frozenset[str] | None = None
+    nested: bool = False
 
 
 class OrderBook:
@@ -181,10 +198,12 @@ class OrderBook:
         return [order for order in self.sequence if order.is_open]
 
     def query(self, query: OrderQuery) -> list[Order]:
-        wanted = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}.get(query.status)
+        wanted = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES | {HELD}}.get(query.status)
         found = []
         for order in self.sequence:
             submitted = order.submitted_at_ns
+            if query.nested and order.parent is not None:
+                continue  # listed under its parent
             if wanted is not None and order.status not in wanted:
                 continue
             if query.after is not None and submitted <= _ns(query.after):

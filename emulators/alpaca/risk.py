@@ -14,7 +14,8 @@ from emulators.alpaca import errors
 from emulators.alpaca.account import Account
 from emulators.alpaca.assets import Asset
 from emulators.alpaca.market import PriceBook
-from emulators.alpaca.orders import Order
+from emulators.alpaca.order_classes import check_base_prices
+from emulators.alpaca.orders import HELD, Order
 from emulators.alpaca.validation import OrderTicket
 
 SHORT_SALE_BUFFER = Decimal("1.03")
@@ -34,6 +35,9 @@ def admit(
     if not asset.tradable:
         raise errors.unprocessable(f'asset "{asset.symbol}" is not tradable')
     quote, last = prices.quote(asset.symbol), prices.last_trade(asset.symbol).price
+    if ticket.exits is not None:
+        far_side = quote.ask if ticket.side == "buy" else quote.bid
+        check_base_prices(ticket.order_class, ticket.side, ticket.limit_price, ticket.exits, far_side, last)
     if ticket.stop_price is not None:
         if ticket.side == "sell" and ticket.stop_price >= last:
             raise errors.unprocessable("stop price must be less than current price")
@@ -79,11 +83,13 @@ def order_cost(
     ask = prices.quote(asset.symbol).ask
     if side == "sell":
         return max(limit_price or ZERO, ask * SHORT_SALE_BUFFER) * shares
-    price = {"market": ask, "limit": limit_price, "stop": stop_price, "stop_limit": limit_price}[order_type]
+    price = {"limit": limit_price, "stop": stop_price, "stop_limit": limit_price}.get(order_type, ask)
     return (price or ask) * shares
 
 
 def _open_shares(order: Order, prices: PriceBook) -> Decimal:
+    if order.status == HELD:
+        return ZERO  # a waiting exit leg: the group's other exit (or its entry) holds the shares
     remaining = order.remaining_qty()
     if remaining is not None:
         return remaining
@@ -91,8 +97,8 @@ def _open_shares(order: Order, prices: PriceBook) -> Decimal:
 
 
 def _reserved(order: Order, prices: PriceBook) -> Decimal:
-    if order.side != "buy":
-        return ZERO
+    if order.side != "buy" or order.parent is not None:
+        return ZERO  # sells, and exit legs (they close the entry's position), hold no buying power
     if order.notional is not None:
         return order.remaining_notional()
     return order_cost(

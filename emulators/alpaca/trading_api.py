@@ -49,21 +49,21 @@ async def post_order(request: web.Request) -> web.Response:
     fault = request.get(ORDER_FAULT)
     kind, message = (fault.kind, fault.spec.message) if fault else (None, None)
     order = brokerage.submit(read_ticket(body), fault=kind, message=message)
-    answer = order.to_json()  # the state at acceptance, before it goes to market
+    answer = order.to_json(nested=True)  # the state at acceptance (legs too), before it goes to market
     brokerage.engine.accept(order, reject=kind == "reject")
     return reply(answer)
 
 
 async def get_orders(request: web.Request) -> web.Response:
     query = _order_query(request.query)
-    return reply([order.to_json() for order in _brokerage(request).book.query(query)])
+    return reply([order.to_json(nested=query.nested) for order in _brokerage(request).book.query(query)])
 
 
 async def get_order(request: web.Request) -> web.Response:
     order = _brokerage(request).book.get(request.match_info["order_id"])
     if order is None:
         raise errors.order_not_found()
-    return reply(order.to_json())
+    return reply(order.to_json(nested=_nested(request.query)))
 
 
 async def get_order_by_client_id(request: web.Request) -> web.Response:
@@ -73,7 +73,7 @@ async def get_order_by_client_id(request: web.Request) -> web.Response:
     order = _brokerage(request).book.by_client_order_id(client_order_id)
     if order is None:
         raise errors.order_not_found()
-    return reply(order.to_json())
+    return reply(order.to_json(nested=_nested(request.query)))
 
 
 async def patch_order(request: web.Request) -> web.Response:
@@ -94,6 +94,8 @@ async def delete_orders(request: web.Request) -> web.Response:
     brokerage = _brokerage(request)
     results = []
     for order in brokerage.book.open_orders():
+        if not order.is_open:
+            continue  # canceled with its order group a moment ago
         brokerage.engine.cancel(order)
         results.append({"id": order.id, "status": 200, "body": order.to_json()})
     return reply(results, status=207)
@@ -123,6 +125,11 @@ async def _json_body(request: web.Request) -> Any:
         return await request.json()
     except ValueError:
         raise errors.invalid_parameter("request body format is invalid") from None  # (emulator wording)
+
+
+def _nested(params: Any) -> bool:
+    """alpaca-py sends booleans as "True"/"False"; Alpaca reads "true"/"false" too."""
+    return str(params.get("nested", "false")).lower() == "true"
 
 
 def _order_query(params: Any) -> OrderQuery:
@@ -156,6 +163,7 @@ def _order_query(params: Any) -> OrderQuery:
         direction=direction,
         side=side,
         symbols=frozenset(s.strip().upper() for s in symbols.split(",") if s.strip()) if symbols else None,
+        nested=_nested(params),
     )
 
 

@@ -13,11 +13,12 @@ from typing import Any
 
 from emulators.alpaca import errors
 from emulators.alpaca.formats import decimal_text, to_decimal
+from emulators.alpaca.order_classes import Exits, read_exits, read_order_class
 
 SIDES = ("buy", "sell")
-ORDER_TYPES = ("market", "limit", "stop", "stop_limit")
+ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "trailing_stop")
 TIMES_IN_FORCE = ("day", "gtc", "opg", "cls", "ioc", "fok")
-PRICE_FIELDS = {"market": (), "limit": ("limit_price",), "stop": ("stop_price",)}
+PRICE_FIELDS = {"market": (), "limit": ("limit_price",), "stop": ("stop_price",), "trailing_stop": ()}
 PRICE_FIELDS["stop_limit"] = ("limit_price", "stop_price")
 MAX_CLIENT_ORDER_ID = 128
 
@@ -36,6 +37,10 @@ class OrderTicket:
     stop_price: Decimal | None
     extended_hours: bool
     client_order_id: str
+    order_class: str = "simple"
+    exits: Exits | None = None  # the legs of a bracket / oco / oto
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
 
 
 def read_ticket(body: Any) -> OrderTicket:
@@ -46,14 +51,10 @@ def read_ticket(body: Any) -> OrderTicket:
         raise errors.invalid_parameter("symbol is required")  # (emulator wording)
     side = _choice(body, "side", SIDES)
     order_type = body.get("type", body.get("order_type"))
-    if order_type == "trailing_stop":
-        raise errors.unprocessable("trailing_stop orders are not supported by the emulator")
     if order_type not in ORDER_TYPES:
         raise errors.invalid_parameter(f"invalid order type: {order_type}")  # (emulator wording)
     time_in_force = _choice(body, "time_in_force", TIMES_IN_FORCE)
-    order_class = body.get("order_class") or "simple"
-    if order_class != "simple":
-        raise errors.unprocessable(f"order_class {order_class} is not supported by the emulator")
+    order_class = read_order_class(body)
 
     qty, notional = _amount(body, "qty"), _amount(body, "notional")
     if qty is None and notional is None:
@@ -66,7 +67,18 @@ def read_ticket(body: Any) -> OrderTicket:
     if fractional and time_in_force != "day":
         raise errors.unprocessable("fractional orders must be DAY orders")
 
+    exits = read_exits(
+        body,
+        order_class,
+        order_type=order_type,
+        time_in_force=time_in_force,
+        fractional=fractional,
+        price=_price,
+    )
     prices = {name: _price(body, name) for name in ("limit_price", "stop_price")}
+    if exits is not None and order_class == "oco":  # the oco order is its take-profit
+        prices["limit_price"] = exits.take_profit
+    trail_price, trail_percent = read_trail(body, order_type, time_in_force)
     wanted = PRICE_FIELDS[order_type]
     if order_type == "market" and any(value is not None for value in prices.values()):
         raise errors.unprocessable("market orders require no stop or limit price")
@@ -97,7 +109,32 @@ def read_ticket(body: Any) -> OrderTicket:
         stop_price=prices["stop_price"],
         extended_hours=extended_hours,
         client_order_id=client_order_id,
+        order_class=order_class,
+        exits=exits,
+        trail_price=trail_price,
+        trail_percent=trail_percent,
     )
+
+
+Trail = tuple[Decimal | None, Decimal | None]
+
+
+def read_trail(body: dict[str, Any], order_type: str, time_in_force: str) -> Trail:
+    """A trailing stop's `trail_price` or `trail_percent`, exactly one of them (docs "Trailing Stop
+    Orders"); time_in_force day or gtc."""
+    trail_price, trail_percent = _price(body, "trail_price"), _amount(body, "trail_percent")
+    if order_type != "trailing_stop":
+        if trail_price is not None or trail_percent is not None:
+            raise errors.invalid_parameter(f"trail is not allowed for {order_type} orders")  # (emulator)
+        return None, None
+    if (trail_price is None) == (trail_percent is None):
+        # (emulator wording)
+        raise errors.invalid_parameter("exactly one of trail_price or trail_percent is required")
+    if time_in_force not in ("day", "gtc"):
+        raise errors.unprocessable("trailing_stop orders must be DAY or GTC orders")  # (emulator wording)
+    if trail_percent is not None and trail_percent >= 100:
+        raise errors.invalid_parameter("trail_percent must be less than 100")  # (emulator wording)
+    return trail_price, trail_percent
 
 
 def _choice(body: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str:
@@ -121,17 +158,19 @@ def _amount(body: dict[str, Any], name: str) -> Decimal | None:
     return value.normalize()
 
 
-def _price(body: dict[str, Any], name: str) -> Decimal | None:
+def _price(body: dict[str, Any], name: str, label: str | None = None) -> Decimal | None:
+    """A price field of `body`; `label` names it in refusals (e.g. "take_profit.limit_price")."""
+    label = label or name
     raw = body.get(name)
     if raw is None or raw == "":
         return None
     value = to_decimal(raw)
     if value is None or value <= 0:
-        raise errors.invalid_parameter(f"invalid {name}")  # (emulator wording)
+        raise errors.invalid_parameter(f"invalid {label}")  # (emulator wording)
     places = max(0, -value.normalize().as_tuple().exponent)  # type: ignore[operator]
     if places > (2 if value >= 1 else 4):
         raise errors.unprocessable(
-            f"invalid {name} {decimal_text(value)}. sub-penny increment does not fulfill minimum "
+            f"invalid {label} {decimal_text(value)}. sub-penny increment does not fulfill minimum "
             "pricing criteria"
         )
     return value
