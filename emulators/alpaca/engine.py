@@ -20,7 +20,8 @@ has no extended session: while closed, every order (extended-hours limits includ
   the same way at the crossing side of the quote, which is never worse than the limit. If the quote
   moves back before a later execution, the rest of the order rests again.
 - A stop triggers when the last trade crosses the stop price (buy: ≥, sell: ≤) and then behaves as a
-  market order (stop) or a limit order (stop_limit).
+  market order (stop, trailing_stop) or a limit order (stop_limit); a trailing stop's stop price follows
+  its high-water mark first (trailing.py). Order groups (bracket, oco, oto) follow legs.py.
 - ioc/fok orders that cannot fill when they go live are canceled (liquidity is unlimited, so a fill
   is always complete); opg/cls are treated as day orders.
 - At the close every resting day order (new or partially filled) expires (event `expired`); gtc
@@ -35,16 +36,17 @@ from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from emulators.alpaca import legs
+from emulators.alpaca import legs, trailing
 from emulators.alpaca.account import Account
 from emulators.alpaca.clock import MarketClock
 from emulators.alpaca.config import EmulatorConfig
-from emulators.alpaca.formats import CENT, NINE_PLACES, decimal_text, now_ns, rfc3339_ns
+from emulators.alpaca.formats import NINE_PLACES, decimal_text, now_ns, rfc3339_ns
 from emulators.alpaca.market import PriceBook
 from emulators.alpaca.orders import HELD, Execution, Order, OrderBook
 
 ZERO = Decimal(0)
 EXPIRES_AT_CLOSE = frozenset({"day", "opg", "cls", "ioc", "fok"})
+STOP_TYPES = frozenset({"stop", "stop_limit", "trailing_stop"})
 
 
 class ExecutionEngine:
@@ -112,6 +114,8 @@ class ExecutionEngine:
 
     def go_live(self, order: Order) -> None:
         order.status = "new"
+        if order.type == "trailing_stop":
+            trailing.track(order, self.prices.last_trade(order.symbol).price)
         self._emit("new", order, order.touch())
         self._evaluate(order, first=True)
 
@@ -156,9 +160,11 @@ class ExecutionEngine:
                 order.stop_triggered = True
                 legs.stop_hit(self, order)
             return
-        if order.type in ("stop", "stop_limit") and not order.stop_triggered:
+        if order.type in STOP_TYPES and not order.stop_triggered:
+            if order.type == "trailing_stop":
+                trailing.track(order, self.prices.last_trade(order.symbol).price)
             order.stop_triggered = self._stop_crossed(order)
-        ready = order.type not in ("stop", "stop_limit") or order.stop_triggered
+        ready = order.type not in STOP_TYPES or order.stop_triggered
         if ready and self._execution_price(order) is not None:
             order.executing = True
             self._spawn(self._fill(order))
@@ -173,7 +179,7 @@ class ExecutionEngine:
     def _execution_price(self, order: Order) -> Decimal | None:
         quote = self.prices.quote(order.symbol)
         price = quote.ask if order.side == "buy" else quote.bid
-        if order.type in ("market", "stop"):
+        if order.type in ("market", "stop", "trailing_stop"):
             return price
         limit = order.limit_price or ZERO
         crossed = price <= limit if order.side == "buy" else price >= limit
@@ -182,7 +188,7 @@ class ExecutionEngine:
     async def _fill(self, order: Order) -> None:
         config = self._config()
         try:
-            for index, piece in enumerate(self._pieces(order, config.partial_fills)):
+            for index, piece in enumerate(order.pieces(config.partial_fills)):
                 delay = config.fill_delay_ms if index == 0 else config.partial_interval_ms
                 await asyncio.sleep(delay / 1000)
                 if not order.is_open:
@@ -193,19 +199,6 @@ class ExecutionEngine:
                 self._execute(order, piece, price)
         finally:
             order.executing = False
-
-    @staticmethod
-    def _pieces(order: Order, count: int) -> list[Decimal]:
-        """Split what is left (shares, or dollars for a notional order) into `count` executions."""
-        remaining = order.remaining_qty()
-        if remaining is None:
-            remaining, step = order.remaining_notional(), CENT
-        else:
-            step = Decimal(1) if remaining == remaining.to_integral_value() else NINE_PLACES
-        piece = (remaining / count).quantize(step, rounding=ROUND_DOWN)
-        if piece <= 0:
-            return [step] * int(remaining / step) if step == 1 else [remaining]
-        return [piece] * (count - 1) + [remaining - piece * (count - 1)]
 
     def _execute(self, order: Order, piece: Decimal, price: Decimal) -> None:
         if order.notional is not None:

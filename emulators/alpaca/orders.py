@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from emulators.alpaca.assets import Asset
-from emulators.alpaca.formats import NINE_PLACES, decimal_text, now_ns, rfc3339_ns
+from emulators.alpaca.formats import CENT, NINE_PLACES, decimal_text, now_ns, rfc3339_ns
 
 OPEN_STATUSES = frozenset({"pending_new", "accepted", "new", "partially_filled"})
 CLOSED_STATUSES = frozenset({"filled", "canceled", "expired", "rejected", "replaced"})
@@ -105,6 +105,18 @@ class Order:
 
     def remaining_notional(self) -> Decimal:
         return (self.notional or ZERO) - self.filled_notional
+
+    def pieces(self, count: int) -> list[Decimal]:
+        """Split what is left (shares, or dollars for a notional order) into `count` executions."""
+        remaining = self.remaining_qty()
+        if remaining is None:
+            remaining, step = self.remaining_notional(), CENT
+        else:
+            step = Decimal(1) if remaining == remaining.to_integral_value() else NINE_PLACES
+        piece = (remaining / count).quantize(step, rounding=ROUND_DOWN)
+        if piece <= 0:
+            return [step] * int(remaining / step) if step == 1 else [remaining]
+        return [piece] * (count - 1) + [remaining - piece * (count - 1)]
 
     def filled_avg_price(self) -> Decimal | None:
         return None if self.filled_qty == 0 else (self.filled_value / self.filled_qty).quantize(NINE_PLACES)
