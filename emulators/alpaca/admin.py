@@ -4,7 +4,9 @@ No credentials: it listens on loopback with the rest of the emulator and is for 
   POST /admin/reset            {optional config changes}      back to the start state
   GET|POST /admin/config       {"fill_delay_ms": 10, "partial_fills": 3, …} (see EmulatorConfig)
   GET|POST|DELETE /admin/faults                               (see faults.py for the JSON)
-  GET|POST /admin/clock        {"is_open": false, "next_open": "…", "next_close": "…"}
+  GET|POST /admin/clock        {"is_open": false, "next_open": "…", "next_close": "…"}, or
+                               {"session": "pre"|"regular"|"post"|"closed"} (sessions.py); answers
+                               /v2/clock's fields and the "session"
   GET|POST /admin/prices       {"symbol": "AAPL", "price": "180.00", "freeze": true}
   GET /admin/orders            every order accepted, in arrival order (Alpaca's order objects)
   GET /admin/executions        every execution: order id, client_order_id, qty, price, time
@@ -26,6 +28,7 @@ from aiohttp import web
 from emulators.alpaca.faults import FaultSpec
 from emulators.alpaca.formats import parse_instant, to_decimal
 from emulators.alpaca.replies import brokerage_of, reply
+from emulators.alpaca.sessions import SESSIONS
 
 
 class AdminError(web.HTTPBadRequest):
@@ -91,8 +94,13 @@ async def delete_faults(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+def _clock(request: web.Request) -> web.Response:
+    clock = brokerage_of(request).clock
+    return reply({**clock.to_json(), "session": clock.session})
+
+
 async def get_clock(request: web.Request) -> web.Response:
-    return reply(brokerage_of(request).clock.to_json())
+    return _clock(request)
 
 
 async def post_clock(request: web.Request) -> web.Response:
@@ -103,14 +111,18 @@ async def post_clock(request: web.Request) -> web.Response:
         moments[name] = parse_instant(body[name]) if body.get(name) else None
         if body.get(name) and moments[name] is None:
             raise AdminError(f"{name} is not an RFC 3339 time")
-    is_open = body.get("is_open")
-    if is_open is True:
+    is_open, session = body.get("is_open"), body.get("session")
+    if session is not None:
+        if session not in SESSIONS:
+            raise AdminError(f"session must be one of {', '.join(SESSIONS)}")
+        brokerage.set_session(session)
+    elif is_open is True:
         brokerage.set_market_open(True, next_close=moments["next_close"])
     elif is_open is False:
         brokerage.set_market_open(False, next_open=moments["next_open"])
     else:
         brokerage.clock.reschedule(next_open=moments["next_open"], next_close=moments["next_close"])
-    return reply(brokerage.clock.to_json())
+    return _clock(request)
 
 
 async def get_prices(request: web.Request) -> web.Response:

@@ -55,6 +55,11 @@ class AdminClient(AdminHttp):
         body = {"is_open": is_open, "next_open": next_open, "next_close": next_close}
         return self._call("POST", "/clock", {k: v for k, v in body.items() if v is not None})
 
+    def set_session(self, session: str) -> dict[str, Any]:
+        """Put the market in "pre", "regular", "post" or "closed" (sessions.py): day orders expire and
+        queued orders go to market as they would at that session's start."""
+        return self._call("POST", "/clock", {"session": session})
+
     def open_market(self, *, next_close: datetime | None = None) -> dict[str, Any]:
         return self.set_clock(is_open=True, next_close=next_close)
 

@@ -24,6 +24,7 @@ from emulators.alpaca.orders import Order, OrderBook
 from emulators.alpaca.rate_limit import Lane, RateLimits
 from emulators.alpaca.replace import replacement_ticket
 from emulators.alpaca.risk import admit, available_buying_power, position_intent
+from emulators.alpaca.sessions import Session, trades_in
 from emulators.alpaca.stream import TradeUpdatesHub
 from emulators.alpaca.traffic import TrafficLog
 from emulators.alpaca.validation import OrderTicket
@@ -87,6 +88,9 @@ class Brokerage:
         if "market_open" in changes and config.market_open != self.clock.is_open:
             self.set_market_open(config.market_open)
 
+    def set_session(self, session: Session) -> None:
+        self.engine.set_session(session)
+
     def set_market_open(self, is_open: bool, **schedule: Any) -> None:
         if is_open:
             self.engine.open_market(**schedule)
@@ -120,6 +124,7 @@ class Brokerage:
         others = [o for o in self.book.open_orders() if o not in group]
         if replacing is None or replacing.parent is None:  # a leg's replacement exits the group's position
             admit(ticket, asset, self.account, others, self.prices)
+        trades_now = trades_in(self.clock.session, ticket.extended_hours)
         order = Order(
             client_order_id=ticket.client_order_id,
             asset=asset,
@@ -133,7 +138,7 @@ class Brokerage:
             extended_hours=ticket.extended_hours,
             position_intent=position_intent(ticket.side, self.account.position_qty(asset.symbol)),
             expires_at=self._expiry(ticket.time_in_force),
-            status="pending_new" if self.clock.is_open or fault == "reject" else "accepted",
+            status="pending_new" if trades_now or fault == "reject" else "accepted",
             trail_price=ticket.trail_price,
             trail_percent=ticket.trail_percent,
         )

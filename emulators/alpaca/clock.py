@@ -1,10 +1,12 @@
-"""The market clock: open or closed, and when it next opens and closes.
+"""The market clock: which session of the trading day it is, and when the regular session next opens and
+closes.
 
-It follows real time for `timestamp`, but opens and closes only when told to (admin, a fault) or, with
-the `auto_clock` setting, when its own schedule says so: `next_close` passes while open, `next_open`
-passes while closed. Unless told
-otherwise the schedule is the regular session's: the next weekday 16:00 and 09:30 New York time
-(holidays are not modelled).
+It follows real time for `timestamp`, but changes session only when told to (admin, a fault) or, with the
+`auto_clock` setting, when its own schedule says so: `next_close` passes while open, `next_open` passes
+while closed (auto_clock knows the regular session only). Unless told otherwise the schedule is the
+regular session's: the next weekday 16:00 and 09:30 New York time (holidays are not modelled). The
+sessions themselves (pre, regular, post, closed) are described in sessions.py; `is_open`, as in
+Alpaca's /v2/clock, is true in the regular session only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from emulators.alpaca.formats import EASTERN, eastern_text, utc_now
+from emulators.alpaca.sessions import Session
 
 OPENING_BELL = time(9, 30)
 CLOSING_BELL = time(16, 0)
@@ -33,20 +36,37 @@ def next_weekday_at(after: datetime, at: time) -> datetime:
 
 class MarketClock:
     def __init__(self, *, is_open: bool = True) -> None:
-        self.is_open = is_open
+        self.session: Session = "regular" if is_open else "closed"
         self.next_open = self.next_close = utc_now()
         if is_open:
             self.set_open()
         else:
             self.set_closed()
 
+    @property
+    def is_open(self) -> bool:
+        return self.session == "regular"
+
+    @property
+    def extended(self) -> bool:
+        """Pre-market or after-hours: extended-hours orders trade, others wait for the open."""
+        return self.session in ("pre", "post")
+
+    def set_session(self, session: Session) -> None:
+        """Enter `session`; the regular schedule moves as an open or a close would move it."""
+        if session == "regular":
+            self.set_open(next_close=self.next_close if self.next_close > utc_now() else None)
+        elif self.session == "regular":
+            self.set_closed()
+        self.session = session
+
     def set_open(self, *, next_close: datetime | None = None) -> None:
-        self.is_open = True
+        self.session = "regular"
         self.next_close = next_close or next_weekday_at(utc_now(), CLOSING_BELL)
         self.next_open = next_weekday_at(self.next_close, OPENING_BELL)
 
     def set_closed(self, *, next_open: datetime | None = None) -> None:
-        self.is_open = False
+        self.session = "closed"
         self.next_open = next_open or next_weekday_at(utc_now(), OPENING_BELL)
         self.next_close = next_weekday_at(self.next_open, CLOSING_BELL)
 

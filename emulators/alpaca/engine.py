@@ -7,8 +7,8 @@ of the next market open"; its 2019 "Order-Queuing" announcement: calls made whil
 closed "are accepted with a success status and the orders are routed to the marketplace at the next
 available time"; the order's status meanwhile is `accepted` ("received by Alpaca, but hasn't yet
 been routed … often outside of trading session hours"). Only extended_hours=true is refused for
-anything but a DAY limit order (422 "extended hours order must be DAY limit orders"). The emulator
-has no extended session: while closed, every order (extended-hours limits included) is queued.
+anything but a DAY limit order (422 "extended hours order must be DAY limit orders"). In the pre-market
+and after-hours sessions extended-hours orders trade and every other order is queued (sessions.py).
 
 - While the market is open an accepted order goes `pending_new` → `new` (event `new`). While it is
   closed it stays `accepted` (event `accepted`) and goes live at the next open.
@@ -24,8 +24,8 @@ has no extended session: while closed, every order (extended-hours limits includ
   its high-water mark first (trailing.py). Order groups (bracket, oco, oto) follow legs.py.
 - ioc/fok orders that cannot fill when they go live are canceled (liquidity is unlimited, so a fill
   is always complete); opg/cls are treated as day orders.
-- At the close every resting day order (new or partially filled) expires (event `expired`); gtc
-  orders stay. Orders queued while closed go live at the next open.
+- At the close every resting day order (new or partially filled) expires (event `expired`), an
+  extended-hours one at the end of after-hours; gtc orders stay. Queued orders go live at the next open.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from emulators.alpaca.config import EmulatorConfig
 from emulators.alpaca.formats import NINE_PLACES, decimal_text, now_ns, rfc3339_ns
 from emulators.alpaca.market import PriceBook
 from emulators.alpaca.orders import HELD, Execution, Order, OrderBook
+from emulators.alpaca.sessions import Session, expires_on_leaving, trades_in
 
 ZERO = Decimal(0)
-EXPIRES_AT_CLOSE = frozenset({"day", "opg", "cls", "ioc", "fok"})
 STOP_TYPES = frozenset({"stop", "stop_limit", "trailing_stop"})
 
 
@@ -77,7 +77,7 @@ class ExecutionEngine:
             return  # a held leg's replacement: it waits like the leg it replaced
         if reject:
             self._spawn(self._reject_later(order))
-        elif self.clock.is_open:
+        elif trades_in(self.clock.session, order.extended_hours):
             self.go_live(order)
         else:
             order.status = "accepted"
@@ -123,7 +123,7 @@ class ExecutionEngine:
 
     def on_prices(self, symbols: list[str]) -> None:
         """Re-examine resting orders in symbols whose price just moved."""
-        if not self.clock.is_open:
+        if self.clock.session == "closed":
             return
         moved = set(symbols)
         for order in self.book.open_orders():
@@ -131,29 +131,39 @@ class ExecutionEngine:
                 self._evaluate(order)
 
     def open_market(self, **schedule: Any) -> None:
+        old = self.clock.session
         self.clock.set_open(**schedule)
-        for order in self.book.open_orders():
-            if order.status == "accepted":
-                self.go_live(order)
-            elif order.status in ("new", "partially_filled") or order.armed:
-                self._evaluate(order)
+        self.session_changed(old)
 
     def close_market(self, **schedule: Any) -> None:
-        was_open = self.clock.is_open
+        old = self.clock.session
         self.clock.set_closed(**schedule)
-        if not was_open:
-            return
+        self.session_changed(old)
+
+    def set_session(self, session: Session) -> None:
+        old = self.clock.session
+        self.clock.set_session(session)
+        self.session_changed(old)
+
+    def session_changed(self, old: Session) -> None:
+        """The clock left session `old` (sessions.py): day orders expire, queued orders go to market."""
+        new = self.clock.session
         for order in self.book.open_orders():
             live = order.status in ("new", "partially_filled", "pending_new", HELD)
-            if live and order.time_in_force in EXPIRES_AT_CLOSE and not order.executing:
+            tif, extended = order.time_in_force, order.extended_hours
+            if live and not order.executing and expires_on_leaving(old, new, tif, extended):
                 order.status = "expired"
                 order.expired_at_ns = order.touch()
                 self._emit("expired", order, order.expired_at_ns)
+            elif order.status == "accepted" and trades_in(new, extended):
+                self.go_live(order)
+            elif (order.status in ("new", "partially_filled") or order.armed) and trades_in(new, extended):
+                self._evaluate(order)
 
     # -- filling ----------------------------------------------------------------------------
 
     def _evaluate(self, order: Order, *, first: bool = False) -> None:
-        if order.executing or not order.is_open or not self.clock.is_open:
+        if order.executing or not order.is_open or not trades_in(self.clock.session, order.extended_hours):
             return
         if order.status == HELD:  # an armed stop-loss leg: watched, not at market
             if order.armed and self._stop_crossed(order) and not legs.blocks_stop(order):

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from emulators.alpaca import errors
-from emulators.alpaca.formats import parse_instant
+from emulators.alpaca import errors, sessions
+from emulators.alpaca.formats import EASTERN, parse_instant, utc_now
 from emulators.alpaca.orders import OrderQuery
 from emulators.alpaca.replies import ORDER_FAULT, reply
 from emulators.alpaca.replies import brokerage_of as _brokerage
@@ -24,6 +24,18 @@ async def get_account(request: web.Request) -> web.Response:
 
 async def get_clock(request: web.Request) -> web.Response:
     return reply(_brokerage(request).clock.to_json())
+
+
+async def get_calendar(request: web.Request) -> web.Response:
+    """Market days between `start` and `end` (dates or RFC 3339 times), as sessions.calendar lists them."""
+    bounds = {}
+    for name in ("start", "end"):
+        text = request.query.get(name)
+        moment = parse_instant(text) if text else None
+        if text and moment is None:
+            raise errors.invalid_parameter(f"invalid {name}: {text}")  # (emulator wording)
+        bounds[name] = moment.date() if moment is not None else None
+    return reply(sessions.calendar(bounds["start"], bounds["end"], utc_now().astimezone(EASTERN).date()))
 
 
 async def get_asset(request: web.Request) -> web.Response:
@@ -171,6 +183,7 @@ def add_routes(app: web.Application, prefix: str) -> None:
     route = app.router
     route.add_get(f"{prefix}/v2/account", get_account)
     route.add_get(f"{prefix}/v2/clock", get_clock)
+    route.add_get(f"{prefix}/v2/calendar", get_calendar)
     route.add_get(f"{prefix}/v2/assets", get_assets)
     route.add_get(f"{prefix}/v2/assets/{{symbol_or_id}}", get_asset)
     route.add_post(f"{prefix}/v2/orders", post_order)
