@@ -59,7 +59,8 @@ async def replace_order(
     found = await _by_client_id(trading, calls, str(replacement.trade_id), by=by)
     if found is not None:  # an earlier attempt's replacement
         return ReplaceAnswer(order_id=str(found.id))
-    if replacement.quantity != replacement.quantity.to_integral_value():
+    quantity = replacement.quantity
+    if quantity is None or quantity != quantity.to_integral_value():
         return ReplaceAnswer(refusal="Alpaca replaces whole-share quantities only")
     if order_id is None:
         old = await _by_client_id(trading, calls, str(trade.trade_id), by=by)
@@ -67,10 +68,11 @@ async def replace_order(
             return ReplaceAnswer(refusal="Alpaca holds no order for this trade")
         order_id = str(old.id)
     request = ReplaceOrderRequest(
-        qty=int(replacement.quantity),
+        qty=int(quantity),
         time_in_force=TimeInForce(replacement.time_in_force),
         limit_price=None if replacement.limit_price is None else float(replacement.limit_price),
         stop_price=None if replacement.stop_price is None else float(replacement.stop_price),
+        trail=_trail(replacement),
         client_order_id=str(replacement.trade_id),
     )
     try:
@@ -111,3 +113,9 @@ async def _by_client_id(
             return None
         raise
     return order
+
+
+def _trail(trade: TradeRequest) -> float | None:
+    """A trailing stop's new trail (Alpaca's replace takes one `trail`, in the order's own unit)."""
+    trail = trade.trail_percent if trade.trail_percent is not None else trade.trail_price
+    return None if trail is None else float(trail)

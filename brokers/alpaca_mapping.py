@@ -17,6 +17,7 @@ from alpaca.trading.requests import (
     OrderRequest,
     StopLimitOrderRequest,
     StopOrderRequest,
+    TrailingStopOrderRequest,
 )
 
 from brokers.costs import MS_QUANTUM, adverse_bps, market_impact_bps
@@ -39,15 +40,18 @@ DONE = NOT_FILLED | {OrderStatus.FILLED}
 
 def order_request(trade: TradeRequest) -> OrderRequest:
     """The alpaca-py request for a trade; the trade id is the client order id (DESIGN §4, invariant 1)."""
-    common = {
+    common: dict[str, object] = {
         "symbol": trade.symbol,
-        "qty": float(trade.quantity)
-        if trade.quantity != trade.quantity.to_integral()
-        else int(trade.quantity),
         "side": OrderSide.BUY if trade.side == "buy" else OrderSide.SELL,
         "time_in_force": TimeInForce(trade.time_in_force),
         "client_order_id": str(trade.trade_id),
     }
+    if trade.notional is not None:
+        common["notional"] = float(trade.notional)
+    else:
+        common["qty"] = _amount(trade.quantity)
+    if trade.extended_hours:
+        common["extended_hours"] = True
     if trade.order_type == "limit":
         return LimitOrderRequest(**common, limit_price=float(trade.limit_price or 0))
     if trade.order_type == "stop":
@@ -56,7 +60,18 @@ def order_request(trade: TradeRequest) -> OrderRequest:
         return StopLimitOrderRequest(
             **common, limit_price=float(trade.limit_price or 0), stop_price=float(trade.stop_price or 0)
         )
+    if trade.order_type == "trailing_stop":
+        if trade.trail_percent is not None:
+            return TrailingStopOrderRequest(**common, trail_percent=float(trade.trail_percent))
+        return TrailingStopOrderRequest(**common, trail_price=float(trade.trail_price or 0))
     return MarketOrderRequest(**common)
+
+
+def _amount(value: Decimal | None) -> float | int:
+    """Whole shares as an int (alpaca-py sends "10", not "10.0"); fractions as a float."""
+    if value is None:
+        raise ValueError("an order for shares needs a quantity")
+    return int(value) if value == value.to_integral() else float(value)
 
 
 def decimal_of(value: object) -> Decimal:

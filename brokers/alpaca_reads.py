@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +25,10 @@ from alpaca.trading.requests import GetAssetsRequest
 
 from brokers.alpaca_client import AlpacaCalls
 from brokers.alpaca_mapping import decimal_of
+from brokers.alpaca_sessions import CalendarView
 from brokers.alpaca_views import AccountView, AssetBook, ClockView, Quote, QuoteBook
 from brokers.paper_guard import PaperGuard
-from brokers.port import MarketConditions, RateLimited
+from brokers.port import BrokerUnavailable, MarketConditions, RateLimited
 from messages.trade import TradeRequest
 
 logger = logging.getLogger("tradeflow.alpaca.reads")
@@ -52,6 +54,7 @@ class AlpacaReads:
         self.trading, self.data, self.calls, self.guard, self.quotes = trading, data, calls, guard, quotes
         self.quote_max_age_s = quote_max_age_s
         self.clock = ClockView(lambda: self.calls.read(self.trading.get_clock, by=self.reads_by()))
+        self.calendar = CalendarView(self._calendar_day)
         self.assets = AssetBook(self._all_assets, self._asset_or_none)
         self.account = AccountView(self._checked_account, max_age_s=account_max_age_s)
 
@@ -68,6 +71,22 @@ class AlpacaReads:
         """The account's positions at Alpaca (`GET /v2/positions`): signed shares per symbol."""
         positions = await self.calls.read(self.trading.get_all_positions, by=self.reads_by())
         return {str(p.symbol): decimal_of(p.qty) for p in positions}
+
+    async def _calendar_day(self, day: date) -> Any:
+        """The raw calendar entry of one day (alpaca-py's model drops the extended sessions' fields)."""
+        query = {"start": day.isoformat(), "end": day.isoformat()}
+        return await self.calls.read(self.trading.get, "/calendar", query, by=self.reads_by())
+
+    async def _extended_session(self, clock: Any) -> Any:
+        """The pre-market or after-hours session while the regular one is closed; a calendar Alpaca cannot
+        give now (its budget spent, an error) leaves it unknown, and the trade is judged as if closed."""
+        if clock is None or clock.is_open:
+            return None
+        try:
+            return await self.calendar.extended_session(datetime.now(UTC))
+        except (RateLimited, BrokerUnavailable, APIError) as exc:
+            logger.warning("Alpaca's calendar could not be read (%s): judged as outside any session", exc)
+            return None
 
     async def _all_assets(self) -> list[Any]:
         listing = GetAssetsRequest(status=AssetStatus.ACTIVE, asset_class=AssetClass.US_EQUITY)
@@ -88,12 +107,14 @@ class AlpacaReads:
             _fresh_or_last(self.clock.current, lambda: self.clock.last),
             _fresh_or_last(self.account.current, lambda: self.account.last),
         )
+        extended_session = await self._extended_session(clock)
         return MarketConditions(
             tradable=bool(asset and asset.tradable),
             listed=asset is not None,
             fractionable=bool(asset and asset.fractionable),
             shortable=bool(asset and asset.shortable),
             market_open=bool(clock.is_open),
+            extended_session=extended_session,
             next_open=clock.next_open,
             buying_power=self.account.buying_power(),
             source=source,

@@ -52,10 +52,19 @@ class MarketConditions(msgspec.Struct, frozen=True, kw_only=True):
     listed: bool = True  # False: the stock broker has no such asset (a typo, or not a US equity it trades)
     fractionable: bool = True
     shortable: bool = True
-    market_open: bool = True
+    market_open: bool = True  # the regular session (09:30-16:00 New York)
+    # While the regular session is closed: the pre-market (04:00-09:30) or after-hours (16:00-20:00) session
+    # the market is in, from Alpaca's calendar; None between them (and always for the simulation).
+    extended_session: Literal["pre", "post"] | None = None
     next_open: datetime | None = None
     buying_power: Decimal | None = None  # None: no limit known (the simulation)
     source: str = ""
+
+    @property
+    def session(self) -> Literal["regular", "pre", "post", "closed"]:
+        if self.market_open:
+            return "regular"
+        return self.extended_session or "closed"
 
 
 class StockBroker(Protocol):

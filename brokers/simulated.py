@@ -9,7 +9,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
 from brokers.costs import BPS_PER_UNIT, MS_QUANTUM, adverse_bps, market_impact_bps
 from brokers.port import BrokerUnavailable, CancelAnswer, MarketConditions, ReplaceAnswer
@@ -17,6 +17,7 @@ from brokers.price_walk import PriceWalk, stable_hash
 from messages.trade import Execution, ExecutionError, Fill, OrderPending, TradeRequest
 from messages.types import NEEDS_LIMIT_PRICE, NEEDS_STOP_PRICE, Side
 
+NINE_PLACES = Decimal("0.000000001")
 PRICE_TICK = Decimal("0.0001")
 
 # The seed's "realistic slippage (1-2 basis points)", always against the trader.
@@ -167,22 +168,37 @@ class SimulatedBroker:
             price = _no_worse_than_limit(trade.side, price, trade.limit_price)
         elapsed_ms = Decimal(time.perf_counter_ns() - started) / Decimal(1_000_000)
         filled_at = self._clock()
+        quantity = _shares(trade, price)
         return Execution(
             execution_id=uuid.uuid4(),
             execution_method="simulation",
             execution_price=price,
-            filled_quantity=trade.quantity,
+            filled_quantity=quantity,
             execution_timestamp=filled_at,
             execution_time_ms=elapsed_ms.quantize(MS_QUANTUM),
             reference_price=reference,
             slippage_bps=adverse_bps(trade.side, price, reference),
-            market_impact_bps=market_impact_bps(trade.quantity * reference),
+            market_impact_bps=market_impact_bps(quantity * reference),
             alpaca_order_id=None,
-            fills=(Fill(quantity=trade.quantity, price=price, timestamp=filled_at),),
+            fills=(Fill(quantity=quantity, price=price, timestamp=filled_at),),
         )
 
     def _refusal(self, trade: TradeRequest, reference: Decimal) -> ExecutionError | None:
         buying = trade.side == "buy"
+        if trade.order_type == "trailing_stop":
+            return ExecutionError(
+                code="STOP_NOT_TRIGGERED",
+                message=(
+                    f"A trailing stop for {trade.symbol} triggers only once the price has moved by its trail "
+                    f"from its best level; at submission it is ${reference} and nothing has moved yet."
+                ),
+                next_steps=(
+                    f"{SIMULATION_NEXT_STEPS} and the trailing stop does not rest",
+                    "Place it again once Alpaca is back, or use a stop order",
+                    f"Reference Trade ID: {trade.trade_id}",
+                ),
+                execution_method="simulation",
+            )
         if trade.order_type in NEEDS_STOP_PRICE:
             stop = trade.stop_price
             assert stop is not None  # TradeRequest refuses a stop order without one
@@ -237,6 +253,15 @@ class SimulatedBroker:
         else:
             lowest, highest = far.quantize(PRICE_TICK, ROUND_CEILING), near.quantize(PRICE_TICK, ROUND_FLOOR)
         return min(max(price, lowest), highest)
+
+
+def _shares(trade: TradeRequest, price: Decimal) -> Decimal:
+    """The shares a trade buys or sells: its quantity, or its dollar amount at the price (to 9 places, down,
+    as Alpaca fills a notional order)."""
+    if trade.quantity is not None:
+        return trade.quantity
+    assert trade.notional is not None  # TradeRequest has one or the other
+    return (trade.notional / price).quantize(NINE_PLACES, rounding=ROUND_DOWN)
 
 
 def _no_worse_than_limit(side: Side, price: Decimal, limit: Decimal) -> Decimal:

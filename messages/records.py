@@ -31,12 +31,16 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str
     channel_id: str | None = None
     symbol: str
-    quantity: Decimal
+    quantity: Decimal | None = None  # None for a dollar-amount order
+    notional: Decimal | None = None
     trade_type: Side
     order_type: OrderType = "market"
     price: Decimal | None = None
     stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
     time_in_force: TimeInForce = "day"
+    extended_hours: bool = False
     status: TradeStatus
     timestamp: datetime
     source: str = "cli"
@@ -65,6 +69,11 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
         return self.status in TERMINAL_STATUSES
 
     @property
+    def size_text(self) -> str:
+        """How much was asked: `10` shares or `$500.00`."""
+        return f"${self.notional:,.2f}" if self.notional is not None else f"{self.quantity}"
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -77,10 +86,14 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
             symbol=self.symbol,
             side=self.trade_type,
             quantity=self.quantity,
+            notional=self.notional,
             order_type=self.order_type,
             limit_price=self.price,
             stop_price=self.stop_price,
+            trail_price=self.trail_price,
+            trail_percent=self.trail_percent,
             time_in_force=self.time_in_force,
+            extended_hours=self.extended_hours,
             submitted_at=self.timestamp,
             source=self.source,
             slack_view_id=self.slack_view_id,
@@ -129,11 +142,15 @@ def pending_record(trade: TradeRequest, *, recorded_at: datetime, expires_at: in
         channel_id=trade.channel_id,
         symbol=trade.symbol,
         quantity=trade.quantity,
+        notional=trade.notional,
         trade_type=trade.side,
         order_type=trade.order_type,
         price=trade.limit_price,
         stop_price=trade.stop_price,
+        trail_price=trade.trail_price,
+        trail_percent=trade.trail_percent,
         time_in_force=trade.time_in_force,
+        extended_hours=trade.extended_hours,
         status="pending",
         timestamp=trade.submitted_at,
         source=trade.source,

@@ -9,9 +9,8 @@ from typing import Literal
 
 import msgspec
 
+from messages.order_shape import OrderShape, shape_problems
 from messages.types import (
-    NEEDS_LIMIT_PRICE,
-    NEEDS_STOP_PRICE,
     ChannelId,
     ExecutionMethod,
     OrderType,
@@ -33,31 +32,56 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
     channel_id: ChannelId | None = None
     symbol: Symbol
     side: Side
-    quantity: Decimal
+    quantity: Decimal | None = None  # shares; None for a dollar-amount order
+    notional: Decimal | None = None  # dollars ("buy $500 of AAPL"): Alpaca fills fractional shares
     order_type: OrderType = "market"
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
+    trail_price: Decimal | None = None  # a trailing stop's distance in dollars…
+    trail_percent: Decimal | None = None  # …or in percent of the high-water mark
     time_in_force: TimeInForce = "day"
+    extended_hours: bool = False  # eligible in the pre-market and after-hours sessions (limit orders)
     submitted_at: datetime
     source: str = "cli"
     slack_view_id: str | None = None  # the modal the trade came from, updated to its outcome
 
     def __post_init__(self) -> None:
-        require_amount("quantity", self.quantity)
-        require_amount("limit_price", self.limit_price)
-        require_amount("stop_price", self.stop_price)
-        if self.order_type in NEEDS_LIMIT_PRICE and self.limit_price is None:
-            raise ValueError(f"limit_price is required for a {self.order_type} order")
-        if self.order_type in NEEDS_STOP_PRICE and self.stop_price is None:
-            raise ValueError(f"stop_price is required for a {self.order_type} order")
-        if self.order_type not in NEEDS_LIMIT_PRICE and self.limit_price is not None:
-            raise ValueError(f"limit_price is not allowed on a {self.order_type} order")
-        if self.order_type not in NEEDS_STOP_PRICE and self.stop_price is not None:
-            raise ValueError(f"stop_price is not allowed on a {self.order_type} order")
+        for name in ("quantity", "notional", "limit_price", "stop_price", "trail_price", "trail_percent"):
+            require_amount(name, getattr(self, name))
+        problems = shape_problems(self.shape())
+        if problems:
+            field, problem = next(iter(problems.items()))
+            raise ValueError(f"{field}: {problem}")
+
+    def shape(self) -> OrderShape:
+        return OrderShape(
+            order_type=self.order_type,
+            time_in_force=self.time_in_force,
+            quantity=self.quantity,
+            notional=self.notional,
+            limit_price=self.limit_price,
+            stop_price=self.stop_price,
+            trail_price=self.trail_price,
+            trail_percent=self.trail_percent,
+            extended_hours=self.extended_hours,
+        )
 
     @property
     def key(self) -> str:
         return str(self.trade_id)
+
+    @property
+    def size_text(self) -> str:
+        """How much, as the trader said it: `10` shares or `$500.00`."""
+        return f"${self.notional:,.2f}" if self.notional is not None else f"{self.quantity}"
+
+    def cost_at(self, price: Decimal | None) -> Decimal | None:
+        """The order's dollar amount at `price` (a notional order's own amount); None when unknown."""
+        if self.notional is not None:
+            return self.notional
+        if price is None or self.quantity is None:
+            return None
+        return self.quantity * price
 
 
 class Fill(msgspec.Struct, frozen=True, kw_only=True):

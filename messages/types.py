@@ -13,7 +13,7 @@ Symbol = Annotated[
 UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 ChannelId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Side = Literal["buy", "sell"]
-OrderType = Literal["market", "limit", "stop", "stop_limit"]
+OrderType = Literal["market", "limit", "stop", "stop_limit", "trailing_stop"]
 TimeInForce = Literal["day", "gtc", "ioc", "fok"]
 ExecutionMethod = Literal["alpaca", "simulation"]
 # pending: recorded, no order sent yet. working: the order rests at the stock broker (a limit not yet
@@ -26,6 +26,13 @@ OPEN_STATUSES: frozenset[str] = frozenset({"pending", "working", "unknown"})
 # Orders that need a limit price, a stop price, or both.
 NEEDS_LIMIT_PRICE: frozenset[str] = frozenset({"limit", "stop_limit"})
 NEEDS_STOP_PRICE: frozenset[str] = frozenset({"stop", "stop_limit"})
+# Alpaca's rules for the richer orders: a notional (dollar) order is a day market order; extended hours take
+# limit orders, day or gtc; a trailing stop trails by a price or a percent, day or gtc.
+NOTIONAL_ORDER_TYPES: frozenset[str] = frozenset({"market"})
+EXTENDED_HOURS_ORDER_TYPES: frozenset[str] = frozenset({"limit"})
+EXTENDED_HOURS_TIMES_IN_FORCE: frozenset[str] = frozenset({"day", "gtc"})
+TRAILING_TIMES_IN_FORCE: frozenset[str] = frozenset({"day", "gtc"})
+MAX_TRAIL_PERCENT = Decimal(100)
 
 
 # What a trader may type as a quantity or a price, at every boundary (the form, the slash command, the CLI,

@@ -54,9 +54,12 @@ def audit_event(
         "trade_id": str(trade.trade_id),
         "symbol": trade.symbol,
         "side": trade.side,
-        "quantity": str(trade.quantity),
         "channel_id": trade.channel_id,
     }
+    if trade.notional is not None:
+        base["notional"] = str(trade.notional)
+    else:
+        base["quantity"] = str(trade.quantity)
     base.update(details or {})
     return AuditEvent(
         trade_id=trade.trade_id,
@@ -83,6 +86,20 @@ def submitted_event(trade: TradeRequest, *, retention_days: int, **details: Any)
             "time_in_force": trade.time_in_force,
             "limit_price": None if trade.limit_price is None else str(trade.limit_price),
             "stop_price": None if trade.stop_price is None else str(trade.stop_price),
+            **_richer_terms(trade),
             **details,
         },
     )
+
+
+def _richer_terms(trade: TradeRequest) -> dict[str, Any]:
+    """The terms only some orders have (a trail, extended hours): recorded only where present, so an older
+    order's audit item reads as it always did."""
+    terms: dict[str, Any] = {}
+    if trade.trail_price is not None:
+        terms["trail_price"] = str(trade.trail_price)
+    if trade.trail_percent is not None:
+        terms["trail_percent"] = str(trade.trail_percent)
+    if trade.extended_hours:
+        terms["extended_hours"] = True
+    return terms

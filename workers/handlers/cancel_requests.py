@@ -102,7 +102,7 @@ def describe(plan: CancelPlan, target: str) -> str:
         return f"You have no working orders{where} to cancel."
     lines = [f"Cancel requested for {len(plan.trades)} order{'' if len(plan.trades) == 1 else 's'}:"]
     lines += [
-        f"• {t.trade_type.upper()} {t.quantity} {t.symbol} {t.order_type} · {t.status} · `{t.trade_id}`"
+        f"• {t.trade_type.upper()} {t.size_text} {t.symbol} {t.order_type} · {t.status} · `{t.trade_id}`"
         for t in plan.trades
     ]
     lines.append("You will get a message as each one ends: canceled, or filled if the cancel came too late.")

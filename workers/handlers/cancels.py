@@ -120,9 +120,7 @@ def _why_refused(record: TradeRecord, code: str) -> str:
     if record.status == "executed":
         filled = record.filled_quantity or Decimal(0)
         price = f" at ${record.execution_price:,.2f}" if record.execution_price is not None else ""
-        return (
-            f"Too late to cancel: the order had already filled ({filled} of {record.quantity} shares{price})"
-        )
+        return f"Too late to cancel: the order had already filled ({filled}{_of(record)} shares{price})"
     if record.status == "failed":
         return f"Too late to cancel: the order had already ended ({record.error_code})"
     return f"Too late to cancel: Alpaca no longer accepts a cancel of this order (it is {record.status})"
@@ -141,3 +139,7 @@ def _audit(kind: str, event: CancelOrder, deps: Deps, details: dict[str, object]
             **details,
         },
     )
+
+
+def _of(record: TradeRecord) -> str:
+    return "" if record.quantity is None else f" of {record.quantity}"

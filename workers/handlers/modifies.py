@@ -90,11 +90,12 @@ async def _record_replacement(event: ModifyOrder, deps: Deps) -> TradeRecord:
 async def _refusal(record: TradeRecord, event: ModifyOrder, deps: Deps) -> str:
     """Why this order cannot be modified now, or into these terms ("" when it can)."""
     new, policy = event.replacement, deps.policy
+    if new.quantity is None:
+        return "Only an order for a number of shares can be modified"
     if new.quantity > policy.max_quantity:
         return f"The quantity {new.quantity} is above the limit of {policy.max_quantity} shares an order"
-    price = new.limit_price or new.stop_price
-    if price is not None and price * new.quantity > policy.max_notional:
-        value = price * new.quantity
+    value = new.cost_at(new.limit_price or new.stop_price)
+    if value is not None and value > policy.max_notional:
         return f"The order's value ${value:,.2f} is above the limit of ${policy.max_notional:,.2f}"
     if record.is_terminal:
         return f"Too late to modify: the order is already {record.status}"

@@ -51,7 +51,7 @@ def check_trade(
                 next_step=f"Pick one of: {sample}…",
             )
         )
-    if trade.quantity > policy.max_quantity:
+    if trade.quantity is not None and trade.quantity > policy.max_quantity:
         reasons.append(
             Rejection(
                 field="quantity",
@@ -61,19 +61,20 @@ def check_trade(
             )
         )
     price = trade.limit_price or trade.stop_price or reference_price
-    if price is not None and trade.quantity * price > policy.max_notional:
+    cost = trade.cost_at(price)
+    if cost is not None and cost > policy.max_notional:
         reasons.append(
             Rejection(
-                field="quantity",
+                field="notional" if trade.notional is not None else "quantity",
                 code="NOTIONAL_TOO_LARGE",
-                message=f"Notional ${trade.quantity * price:,.2f} is above the limit of "
-                f"${policy.max_notional:,.2f} per trade",
-                next_step="Lower the quantity",
+                message=f"Notional ${cost:,.2f} is above the limit of ${policy.max_notional:,.2f} per trade",
+                next_step="Lower the amount" if trade.notional is not None else "Lower the quantity",
             )
         )
     if trade.side == "sell" and not policy.allow_short:
         held = position.quantity if position else Decimal(0)
-        if trade.quantity > held:
+        selling = trade.quantity if trade.quantity is not None else _shares_at(trade.notional, price)
+        if selling is not None and selling > held:
             reasons.append(
                 Rejection(
                     field="quantity",
@@ -108,38 +109,70 @@ def _market_reasons(trade: TradeRequest, market: MarketConditions, price: Decima
                 next_step="Pick another symbol",
             )
         )
-    elif trade.quantity != trade.quantity.to_integral() and not market.fractionable:
+    elif _fractional(trade) and not market.fractionable:
+        dollars = trade.notional is not None
         reasons.append(
             Rejection(
-                field="quantity",
-                code="QUANTITY_NOT_FRACTIONABLE",
-                message=f"{trade.symbol} cannot be traded in fractional shares",
-                next_step="Use a whole quantity",
+                field="notional" if dollars else "quantity",
+                code="NOTIONAL_NOT_FRACTIONABLE" if dollars else "QUANTITY_NOT_FRACTIONABLE",
+                message=f"{trade.symbol} cannot be traded in fractional shares"
+                + (", so not by a dollar amount" if dollars else ""),
+                next_step="Give a whole number of shares instead" if dollars else "Use a whole quantity",
             )
         )
-    # Market orders never rest while the market is closed; a limit or stop order may, if it is gtc.
-    resting_allowed = trade.order_type != "market" and trade.time_in_force == "gtc"
-    if not market.market_open and not resting_allowed:
-        opens = f" (it opens at {market.next_open:%Y-%m-%d %H:%M %Z})" if market.next_open else ""
+    closed = _session_reason(trade, market)
+    if closed is not None:
+        reasons.append(closed)
+    notional = trade.cost_at(price)
+    buying_power = market.buying_power
+    if trade.side == "buy" and buying_power is not None and notional is not None and notional > buying_power:
         reasons.append(
             Rejection(
-                field="order_type",
-                code="MARKET_CLOSED",
-                message="Market is closed",
-                next_step=f"Check market hours and try again{opens}, or place a limit order with time in "
-                "force gtc",
+                field="notional" if trade.notional is not None else "quantity",
+                code="INSUFFICIENT_BUYING_POWER",
+                message=f"The order needs ${notional:,.2f} but buying power is ${buying_power:,.2f}",
+                next_step="Reduce the amount" if trade.notional is not None else "Reduce the quantity",
             )
         )
-    if trade.side == "buy" and market.buying_power is not None and price is not None:
-        notional = trade.quantity * price
-        if notional > market.buying_power:
-            reasons.append(
-                Rejection(
-                    field="quantity",
-                    code="INSUFFICIENT_BUYING_POWER",
-                    message=f"The order needs ${notional:,.2f} but buying power is "
-                    f"${market.buying_power:,.2f}",
-                    next_step="Reduce the quantity",
-                )
-            )
     return reasons
+
+
+def _fractional(trade: TradeRequest) -> bool:
+    """A dollar amount buys fractional shares; so does a quantity with a fraction."""
+    quantity = trade.quantity
+    return trade.notional is not None or (quantity is not None and quantity != quantity.to_integral())
+
+
+def _shares_at(notional: Decimal | None, price: Decimal | None) -> Decimal | None:
+    return None if notional is None or not price else notional / price
+
+
+def _session_reason(trade: TradeRequest, market: MarketConditions) -> Rejection | None:
+    """Whether the trade may go in the session the market is in (the regular one, the pre-market or the
+    after-hours one, or none), as Alpaca decides: in the extended sessions only limit orders marked extended
+    hours trade; outside the regular session a market order never rests, and any order may wait for the
+    open if it is gtc (a limit, stop or trailing stop) or an extended-hours limit."""
+    session = market.session
+    if session == "regular":
+        return None
+    extended = session in ("pre", "post")
+    if extended and trade.extended_hours:
+        return None
+    resting_allowed = trade.order_type != "market" and (trade.time_in_force == "gtc" or trade.extended_hours)
+    if resting_allowed:
+        return None
+    opens = f" (it opens at {market.next_open:%Y-%m-%d %H:%M %Z})" if market.next_open else ""
+    if extended:
+        name = "pre-market" if session == "pre" else "after-hours"
+        return Rejection(
+            field="order_type",
+            code="EXTENDED_HOURS_ONLY",
+            message=f"Only extended-hours limit orders trade in the {name} session",
+            next_step=f"Place a limit order with extended hours on, or wait for the regular session{opens}",
+        )
+    return Rejection(
+        field="order_type",
+        code="MARKET_CLOSED",
+        message="Market is closed",
+        next_step=f"Check market hours and try again{opens}, or place a limit order with time in force gtc",
+    )

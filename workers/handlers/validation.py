@@ -49,7 +49,7 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
         logger.info(
             "Trade validated: %s %s %s for %s",
             trade.side,
-            trade.quantity,
+            trade.size_text,
             trade.symbol,
             trade.user_id,
             extra={"outcome": "validated"},

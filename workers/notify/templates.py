@@ -50,6 +50,43 @@ def partial_fill_text(filled: Decimal, ordered: Decimal) -> str:
     return f"{filled} of {ordered} shares; the rest was not filled (the order ended first)"
 
 
+def part_filled(trade: TradeRequest, filled: Decimal) -> str | None:
+    """The "Filled" line of an order that ended with less than it asked for (None: it filled whole, or it
+    asked for dollars, whose shares are whatever they bought)."""
+    if trade.quantity is None or filled >= trade.quantity:
+        return None
+    return partial_fill_text(filled, trade.quantity)
+
+
+def size_label(trade: TradeRequest) -> tuple[str, str]:
+    """The trade's size as the seed's "Quantity" field, or "Amount" for a dollar-amount order."""
+    if trade.notional is not None:
+        return "Amount", f"${trade.notional:,.2f} (fractional shares)"
+    quantity = trade.quantity
+    return "Quantity", f"{quantity} share{'' if quantity == 1 else 's'}"
+
+
+def order_terms(trade: TradeRequest) -> str | None:
+    """A resting order's terms (type, prices, trail, time in force, extended hours); None for a plain market
+    order."""
+    if trade.order_type == "market" and not trade.extended_hours:
+        return None
+    prices = [
+        f"{name} ${price}"
+        for name, price in (
+            ("limit", trade.limit_price),
+            ("stop", trade.stop_price),
+            ("trail", trade.trail_price),
+        )
+        if price is not None
+    ]
+    if trade.trail_percent is not None:
+        prices.append(f"trail {trade.trail_percent}%")
+    terms = trade.order_type.replace("_", " ") + (f" ({', '.join(prices)})" if prices else "")
+    terms += f", {trade.time_in_force}"
+    return terms + (", extended hours" if trade.extended_hours else "")
+
+
 def failure_title(code: str) -> str:
     return ENDED_ON_REQUEST_TITLES.get(code, FAILURE_TITLE)
 
@@ -67,17 +104,11 @@ def _trade_details(trade: TradeRequest) -> list[str]:
         "Trade Details:",
         f"• Symbol: {trade.symbol}",
         f"• Type: {trade.side.upper()}",
-        f"• Quantity: {trade.quantity} share{'' if trade.quantity == 1 else 's'}",
+        "• {}: {}".format(*size_label(trade)),
     ]
-    if trade.order_type != "market":
-        prices = [
-            f"{name} ${price}"
-            for name, price in (("limit", trade.limit_price), ("stop", trade.stop_price))
-            if price is not None
-        ]
-        lines.append(
-            f"• Order: {trade.order_type.replace('_', ' ')} ({', '.join(prices)}), {trade.time_in_force}"
-        )
+    terms = order_terms(trade)
+    if terms is not None:
+        lines.append(f"• Order: {terms}")
     lines.append(f"• Trade ID: {trade.trade_id}")
     return lines
 
@@ -98,8 +129,11 @@ def success_text(event: PositionUpdated) -> str:
     ]
     if execution.alpaca_order_id:
         lines.append(f"• Alpaca Order ID: {execution.alpaca_order_id}")
-    if execution.filled_quantity < event.trade.quantity:
-        lines.append(f"• Filled: {partial_fill_text(execution.filled_quantity, event.trade.quantity)}")
+    partial = part_filled(event.trade, execution.filled_quantity)
+    if partial is not None:
+        lines.append(f"• Filled: {partial}")
+    elif event.trade.notional is not None:
+        lines.append(f"• Filled: {execution.filled_quantity} shares")
     lines += [
         f"• Execution Price: ${execution.execution_price:,.2f}",
         f"• Execution Time: {_duration(execution.execution_time_ms)}",
@@ -174,7 +208,8 @@ def working_text(event: TradeWorking) -> str:
         lines.append(f"• Alpaca Order ID: {event.alpaca_order_id}")
     filled = sum((f.quantity for f in event.fills), Decimal(0))
     if filled:
-        lines.append(f"• Filled so far: {filled} of {event.trade.quantity} shares")
+        of = f" of {event.trade.quantity}" if event.trade.quantity is not None else ""
+        lines.append(f"• Filled so far: {filled}{of} shares")
     lines.append(f"• Reference Trade ID: {event.trade.trade_id}")
     return "\n".join(lines)
 

@@ -31,9 +31,11 @@ from workers.notify.templates import (
     failure_title,
     held_status,
     held_text,
-    partial_fill_text,
+    order_terms,
+    part_filled,
     rejection_steps,
     rejection_text,
+    size_label,
     success_text,
     working_text,
 )
@@ -159,15 +161,10 @@ def trade_details(trade: TradeRequest) -> Blocks:
     fields = [
         field("Symbol", trade.symbol),
         field("Type", trade.side.upper()),
-        field("Quantity", shares(trade.quantity)),
+        field(*size_label(trade)),
     ]
-    if trade.order_type != "market":
-        prices = [
-            f"{name} ${price}"
-            for name, price in (("limit", trade.limit_price), ("stop", trade.stop_price))
-            if price is not None
-        ]
-        terms = f"{trade.order_type.replace('_', ' ')} ({', '.join(prices)}), {trade.time_in_force}"
+    terms = order_terms(trade)
+    if terms is not None:
         fields.append(field("Order", terms))
     fields.append(field("Trade ID", code(trade.trade_id)))
     return field_sections("Trade Details", fields)
@@ -184,8 +181,11 @@ def success_message(event: PositionUpdated) -> tuple[Blocks, str]:
     fields = [field("Method", METHOD_LABELS[execution.execution_method])]
     if execution.alpaca_order_id:
         fields.append(field("Alpaca Order ID", code(execution.alpaca_order_id)))
-    if execution.filled_quantity < event.trade.quantity:
-        fields.append(field("Filled", partial_fill_text(execution.filled_quantity, event.trade.quantity)))
+    partial = part_filled(event.trade, execution.filled_quantity)
+    if partial is not None:
+        fields.append(field("Filled", partial))
+    elif event.trade.notional is not None:
+        fields.append(field("Filled", shares(execution.filled_quantity)))
     fields += [
         field("Execution Price", money(execution.execution_price)),
         field("Execution Time", _duration(execution.execution_time_ms)),
@@ -271,7 +271,8 @@ def working_message(event: TradeWorking) -> tuple[Blocks, str]:
         fields.append(field("Alpaca Order ID", code(event.alpaca_order_id)))
     filled = sum((fill.quantity for fill in event.fills), Decimal(0))
     if filled:
-        fields.append(field("Filled so far", f"{filled} of {event.trade.quantity} shares"))
+        of = f" of {event.trade.quantity}" if event.trade.quantity is not None else ""
+        fields.append(field("Filled so far", f"{filled}{of} shares"))
     fields.append(field("Reference Trade ID", code(event.trade.trade_id)))
     order_status = field_sections("Order Status", fields)
     order_status[0]["text"] = mrkdwn(f"*Order Status*\n{status}")

@@ -225,7 +225,8 @@ def _recent_trades(trades: Sequence[TradeRecord]) -> Blocks:
 
 def _trade_line(trade: TradeRecord) -> str:
     emoji = STATUS_EMOJI.get(trade.status, "•")
-    order = f"*{trade.trade_type.upper()}* {quantity_text(trade.quantity)} *{trade.symbol}*"
+    size = quantity_text(trade.quantity) if trade.quantity is not None else f"${trade.notional:,.2f} of"
+    order = f"*{trade.trade_type.upper()}* {size} *{trade.symbol}*"
     parts = [f"{emoji} {trade.status.capitalize()}: {order}", _price(trade)]
     if trade.execution_method is not None:
         parts.append(METHOD_LABELS[trade.execution_method])

@@ -130,6 +130,8 @@ def read_modify(
 
 def _remaining(record: TradeRecord) -> Decimal:
     """What the order has left to fill: the replacement's quantity unless the trader changes it."""
+    if record.quantity is None:
+        raise ValueError("a dollar-amount order has no share quantity to modify")
     return record.quantity - sum((fill.quantity for fill in record.fills), Decimal(0))
 
 

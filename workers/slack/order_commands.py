@@ -160,7 +160,7 @@ class OrderCommands:
 
     async def _submit(self, command: SubmitTrade) -> str:
         trade = command.trade
-        order = f"{trade.side.upper()} {trade.quantity} {trade.symbol}"
+        order = f"{trade.side.upper()} {trade.size_text} {trade.symbol}"
         try:
             outcome, _ = await self.submissions.submit(command)
         except Exception as exc:

@@ -51,7 +51,8 @@ async def answer_with_buttons(
     if not at_broker:
         return text, []
     buttons = [
-        cancel_button(t.trade_id, f"Cancel {t.trade_type.upper()} {t.quantity} {t.symbol}") for t in at_broker
+        cancel_button(t.trade_id, f"Cancel {t.trade_type.upper()} {t.size_text} {t.symbol}")
+        for t in at_broker
     ]
     return text, [section(text), {"type": "actions", "elements": buttons}]
 
@@ -101,7 +102,7 @@ def _order(trade: TradeRecord) -> str:
         outcome += f" at ${trade.execution_price} via {trade.execution_method}"
     if trade.error_code:
         outcome += f" ({trade.error_code})"
-    order = f"{trade.trade_type.upper()} {trade.quantity} {trade.symbol} {terms} {trade.time_in_force}"
+    order = f"{trade.trade_type.upper()} {trade.size_text} {trade.symbol} {terms} {trade.time_in_force}"
     return f"{order} · {outcome} · `{trade.trade_id}`"
 
 

@@ -42,7 +42,8 @@ def _modal(title: str, blocks: Blocks, trade: TradeRequest, callback_id: str) ->
 
 def submitting_view(trade: TradeRequest) -> Block:
     """The modal shown right after submit: the trade is being executed (set by the ingress's ack)."""
-    order = f"{trade.side.upper()} {shares(trade.quantity)} of {trade.symbol}"
+    size = shares(trade.quantity) if trade.quantity is not None else f"${trade.notional:,.2f}"
+    order = f"{trade.side.upper()} {size} of {trade.symbol}"
     blocks = [
         section(f"⏳ *Submitting…*\nYour {order} is being executed. You will get a message when it is done."),
         context(f"Trade ID: {code(trade.trade_id)}"),

@@ -27,7 +27,7 @@ def render_trade(doc: dict[str, Any]) -> str:
     trade = doc["trade"]
     lines = [
         f"Trade {trade['trade_id']}  ({trade['status'].upper()})",
-        f"  {trade['trade_type'].upper()} {trade['quantity']} {trade['symbol']} {trade['order_type']}"
+        f"  {trade['trade_type'].upper()} {_size(trade)} {trade['symbol']} {trade['order_type']}"
         f"  by {trade['user_id']}  submitted {trade['timestamp']}",
     ]
     for key in (
@@ -84,3 +84,7 @@ __all__ = [
     "render_trade",
     "trade_document",
 ]
+
+
+def _size(trade: dict[str, Any]) -> str:
+    return str(trade["quantity"]) if "quantity" in trade else f"${trade.get('notional')}"

@@ -74,6 +74,7 @@ async def modify_order(
         raise BadModify("a market order cannot be modified: cancel it instead")
     trade = record.request()
     filled = sum((fill.quantity for fill in record.fills), Decimal(0))
+    assert trade.quantity is not None  # a dollar-amount order is a market order, refused above
     changes: dict[str, Any] = {"quantity": trade.quantity - filled}
     for field, text in terms.items():
         if text is None:
@@ -154,7 +155,7 @@ async def close_positions(
     ids = [str(t.trade_id) for t in trades]
     await journal.record("ops", "close_requested", actor, user_id=user_id, target=target, trade_ids=ids)
     orders = [
-        {"trade_id": str(t.trade_id), "side": t.side, "quantity": str(t.quantity), "symbol": t.symbol}
+        {"trade_id": str(t.trade_id), "side": t.side, "quantity": t.size_text, "symbol": t.symbol}
         for t in trades
     ]
     return {"user_id": user_id, "by": actor, "submitted": orders}
@@ -175,7 +176,7 @@ def _row(trade: TradeRecord) -> dict[str, Any]:
     return {
         "trade_id": str(trade.trade_id),
         "user_id": trade.user_id,
-        "order": f"{trade.trade_type.upper()} {trade.quantity} {trade.symbol} {trade.order_type}",
+        "order": f"{trade.trade_type.upper()} {trade.size_text} {trade.symbol} {trade.order_type}",
         "status": trade.status,
         "filled_quantity": str(trade.filled_quantity or 0),
         "error_code": trade.error_code,

@@ -24,11 +24,15 @@ def _order(trade: TradeRecord) -> dict[str, Any]:
         "trade_id": str(trade.trade_id),
         "submitted_at": trade.timestamp.isoformat(),
         "side": trade.trade_type,
-        "quantity": str(trade.quantity),
+        "quantity": None if trade.quantity is None else str(trade.quantity),
+        "notional": None if trade.notional is None else str(trade.notional),
         "symbol": trade.symbol,
         "order_type": trade.order_type,
         "limit_price": None if trade.price is None else str(trade.price),
         "stop_price": None if trade.stop_price is None else str(trade.stop_price),
+        "trail_price": None if trade.trail_price is None else str(trade.trail_price),
+        "trail_percent": None if trade.trail_percent is None else str(trade.trail_percent),
+        "extended_hours": trade.extended_hours or None,
         "time_in_force": trade.time_in_force,
         "status": trade.status,
         "filled_quantity": None if trade.filled_quantity is None else str(trade.filled_quantity),
@@ -56,6 +60,12 @@ def _line(order: dict[str, Any]) -> str:
         terms += f" {order['limit_price']}"
     if "stop_price" in order:
         terms += f" stop {order['stop_price']}"
+    if "trail_price" in order:
+        terms += f" trail ${order['trail_price']}"
+    if "trail_percent" in order:
+        terms += f" trail {order['trail_percent']}%"
+    if order.get("extended_hours"):
+        terms += " ext"
     filled = f", filled {order['filled_quantity']}" if "filled_quantity" in order else ""
     outcome = order["status"] + filled
     if "execution_price" in order:
@@ -63,7 +73,5 @@ def _line(order: dict[str, Any]) -> str:
     if "error_code" in order:
         outcome += f" ({order['error_code']})"
     side = order["side"].upper()
-    return (
-        f"{order['trade_id']}  {side} {order['quantity']} {order['symbol']} {terms} {order['time_in_force']}"
-        f"  {outcome}"
-    )
+    size = order["quantity"] if "quantity" in order else f"${order['notional']}"
+    return f"{order['trade_id']}  {side} {size} {order['symbol']} {terms} {order['time_in_force']}  {outcome}"

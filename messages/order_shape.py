@@ -1,0 +1,83 @@
+"""Which fields an order of each kind takes, as Alpaca's order rules say: one set of rules for the wire, the
+modal, the slash command and the CLI, each problem named by the field it belongs to."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from messages.types import (
+    EXTENDED_HOURS_ORDER_TYPES,
+    EXTENDED_HOURS_TIMES_IN_FORCE,
+    MAX_TRAIL_PERCENT,
+    NEEDS_LIMIT_PRICE,
+    NEEDS_STOP_PRICE,
+    NOTIONAL_ORDER_TYPES,
+    TRAILING_TIMES_IN_FORCE,
+)
+
+TYPE_NAMES = {
+    "market": "market",
+    "limit": "limit",
+    "stop": "stop",
+    "stop_limit": "stop limit",
+    "trailing_stop": "trailing stop",
+}
+
+
+class OrderShape(msgspec.Struct, frozen=True, kw_only=True):
+    """The fields that decide what kind of order a trade is (amounts already parsed)."""
+
+    order_type: str = "market"
+    time_in_force: str = "day"
+    quantity: Decimal | None = None
+    notional: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    extended_hours: bool = False
+
+
+def shape_problems(shape: OrderShape) -> dict[str, str]:
+    """Every field the order kind does not allow or still needs, with what to change; empty when sound."""
+    name = TYPE_NAMES.get(shape.order_type, shape.order_type)
+    problems: dict[str, str] = {}
+    if (shape.quantity is None) == (shape.notional is None):
+        problems["quantity"] = "Give either a number of shares or a dollar amount, not both"
+    if shape.notional is not None:
+        if shape.order_type not in NOTIONAL_ORDER_TYPES:
+            problems["notional"] = f"A dollar amount needs a market order, not a {name} order"
+        elif shape.time_in_force != "day":
+            problems["time_in_force"] = "A dollar amount order is a day order: choose time in force day"
+    for price_field, needs in (("limit_price", NEEDS_LIMIT_PRICE), ("stop_price", NEEDS_STOP_PRICE)):
+        price = getattr(shape, price_field)
+        label = price_field.replace("_", " ")
+        if shape.order_type in needs and price is None:
+            problems[price_field] = f"A {name} order needs a {label}"
+        elif shape.order_type not in needs and price is not None:
+            problems[price_field] = f"A {name} order takes no {label}: clear it"
+    problems.update(_trail_problems(shape, name))
+    if shape.extended_hours:
+        if shape.order_type not in EXTENDED_HOURS_ORDER_TYPES:
+            problems["extended_hours"] = (
+                f"Extended hours take limit orders only, not a {name} order: choose limit, or turn extended "
+                "hours off"
+            )
+        elif shape.time_in_force not in EXTENDED_HOURS_TIMES_IN_FORCE:
+            problems["time_in_force"] = "An extended-hours order is day or gtc"
+    return problems
+
+
+def _trail_problems(shape: OrderShape, name: str) -> dict[str, str]:
+    trails = [t for t in (shape.trail_price, shape.trail_percent) if t is not None]
+    if shape.order_type != "trailing_stop":
+        return {"trail": f"A {name} order takes no trail: clear it"} if trails else {}
+    if len(trails) != 1:
+        return {"trail": "A trailing stop trails by a price ($) or a percent (%): give exactly one"}
+    if shape.trail_percent is not None and shape.trail_percent >= MAX_TRAIL_PERCENT:
+        return {"trail": "A trail percent must be below 100"}
+    if shape.time_in_force not in TRAILING_TIMES_IN_FORCE:
+        return {"time_in_force": "A trailing stop is day or gtc"}
+    return {}
