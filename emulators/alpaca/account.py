@@ -64,8 +64,10 @@ class Position:
 
 
 class Account:
-    def __init__(self, *, starting_cash: Decimal, seed: int, account_number: str | None = None) -> None:
-        ids = uuid.UUID(int=uuid.uuid5(uuid.NAMESPACE_URL, f"alpaca-emulator/{seed}").int)
+    def __init__(
+        self, *, starting_cash: Decimal, seed: int, account_number: str | None = None, label: str = ""
+    ) -> None:
+        ids = uuid.UUID(int=uuid.uuid5(uuid.NAMESPACE_URL, f"alpaca-emulator/{seed}{label}").int)
         self.id = str(ids)
         # Alpaca paper account numbers are "PA" + 10 characters; a test may pose as a live account.
         self.paper_number = "PA" + ids.hex[:10].upper()

@@ -18,10 +18,11 @@ from aiohttp.typedefs import Handler
 
 from emulators.alpaca import admin, data_api, errors, trading_api
 from emulators.alpaca.brokerage import Brokerage
+from emulators.alpaca.exchange import Exchange
 from emulators.alpaca.faults import ORDER_KINDS, Fault
 from emulators.alpaca.formats import now_ns
 from emulators.alpaca.rate_limit import Verdict, lane_of
-from emulators.alpaca.replies import BROKERAGE, ORDER_FAULT
+from emulators.alpaca.replies import ACCOUNT, EXCHANGE, ORDER_FAULT
 from emulators.alpaca.validation import OrderTicket, read_ticket
 
 PAPER_PREFIX = "/paper"
@@ -32,12 +33,11 @@ def _api_path(path: str) -> str:
     return path[len(PAPER_PREFIX) :] if path.startswith(PAPER_PREFIX + "/") else path
 
 
-def _check_credentials(request: web.Request, brokerage: Brokerage, path: str) -> None:
+def _check_credentials(request: web.Request, path: str) -> None:
+    if ACCOUNT in request:
+        return
     key = request.headers.get("APCA-API-KEY-ID")
     secret = request.headers.get("APCA-API-SECRET-KEY")
-    correct = (key, secret) == (brokerage.config.key_id, brokerage.config.secret_key)
-    if correct:
-        return
     if path.startswith("/v2/stocks/") or not key or not secret:
         raise errors.forbidden()
     raise errors.request_not_authorized()
@@ -45,9 +45,8 @@ def _check_credentials(request: web.Request, brokerage: Brokerage, path: str) ->
 
 async def _answer(request: web.Request, handler: Handler, path: str) -> web.StreamResponse:
     """The response the API itself would give: the handler's, or Alpaca's refusal."""
-    brokerage = request.app[BROKERAGE]
     try:
-        _check_credentials(request, brokerage, path)
+        _check_credentials(request, path)
         response = await handler(request)
     except errors.AlpacaError as refusal:
         return refusal.response()
@@ -96,7 +95,7 @@ async def _refuse_resend(request: web.Request, fault: Fault) -> errors.AlpacaErr
             ticket: OrderTicket | None = read_ticket(await request.json())
         except (ValueError, errors.AlpacaError):
             ticket = None
-        return request.app[BROKERAGE].buying_power_refusal(ticket)
+        return (request.get(ACCOUNT) or request.app[EXCHANGE].first).buying_power_refusal(ticket)
     return errors.duplicate_client_order_id()
 
 
@@ -128,13 +127,13 @@ async def _with_fault(
     return errors.server_error(spec.status).response()
 
 
-def _rate_verdict(request: web.Request, brokerage: Brokerage, path: str) -> Verdict | None:
-    """Count the request against its API key's budget (only a key the API knows: others are refused)."""
-    key = request.headers.get("APCA-API-KEY-ID")
-    secret = request.headers.get("APCA-API-SECRET-KEY")
-    if (key, secret) != (brokerage.config.key_id, brokerage.config.secret_key):
+def _rate_verdict(request: web.Request, path: str) -> Verdict | None:
+    """Count the request against its account's budget (only a key pair the API knows: others are
+    refused)."""
+    brokerage = request.get(ACCOUNT)
+    if brokerage is None:
         return None
-    return brokerage.rate_limits.admit(lane_of(path), key or "")
+    return brokerage.rate_limits.admit(lane_of(path), brokerage.spec.key_id)
 
 
 @web.middleware
@@ -142,12 +141,19 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     path = _api_path(request.path)
     if path.startswith("/admin") or path == STREAM_PATH:
         return await handler(request)
-    brokerage = request.app[BROKERAGE]
+    exchange = request.app[EXCHANGE]
+    authenticated = exchange.authenticate(
+        request.headers.get("APCA-API-KEY-ID"), request.headers.get("APCA-API-SECRET-KEY")
+    )
+    if authenticated is not None:
+        request[ACCOUNT] = authenticated
+    # A request no account's keys sign is refused; it is still logged, in the default account's log.
+    brokerage: Brokerage = authenticated or exchange.first
     received_ns = now_ns()
     # kept by aiohttp: a slow request is still processed if the client leaves
     body = await request.read() if request.can_read_body else b""
     client_order_id = _client_order_id(request, body)
-    verdict = _rate_verdict(request, brokerage, path)
+    verdict = _rate_verdict(request, path)
     fault: Fault | None = None
     response: web.StreamResponse | None
     if verdict is not None and not verdict.admitted:
@@ -178,20 +184,20 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     return response if response is not None else web.Response(status=500)  # never reaches the client
 
 
-def create_app(brokerage: Brokerage) -> web.Application:
+def create_app(exchange: Exchange) -> web.Application:
     app = web.Application(middlewares=[api_middleware])
-    app[BROKERAGE] = brokerage
+    app[EXCHANGE] = exchange
     for prefix in ("", PAPER_PREFIX):
         trading_api.add_routes(app, prefix)
         data_api.add_routes(app, prefix)
-        app.router.add_get(prefix + STREAM_PATH, brokerage.hub.handle)
+        app.router.add_get(prefix + STREAM_PATH, exchange.hub.handle)
     admin.add_routes(app)
 
     async def start(_: web.Application) -> None:
-        brokerage.start()
+        exchange.start()
 
     async def stop(_: web.Application) -> None:
-        await brokerage.stop()
+        await exchange.stop()
 
     app.on_startup.append(start)
     app.on_shutdown.append(stop)

@@ -1,22 +1,19 @@
-"""The emulated Alpaca brokerage: one paper account, its orders, and the market they trade in.
-
-Everything lives on the server's one event loop, so nothing here needs a lock.
+"""One paper account at the emulated Alpaca: its cash and positions, its orders and their execution, and
+what its API key pair has been answered (faults, rate-limit window, request log). The market it trades in
+(clock, prices, assets) is the exchange's, shared by every account (exchange.Exchange).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulators.alpaca import errors, legs
 from emulators.alpaca.account import Account
 from emulators.alpaca.assets import AssetCatalog
 from emulators.alpaca.clock import MarketClock
-from emulators.alpaca.config import EmulatorConfig, updated
+from emulators.alpaca.config import AccountSpec, EmulatorConfig
 from emulators.alpaca.engine import ExecutionEngine
 from emulators.alpaca.faults import FaultBoard
 from emulators.alpaca.market import PriceBook
@@ -24,78 +21,62 @@ from emulators.alpaca.orders import Order, OrderBook
 from emulators.alpaca.rate_limit import Lane, RateLimits
 from emulators.alpaca.replace import replacement_ticket
 from emulators.alpaca.risk import admit, available_buying_power, position_intent
-from emulators.alpaca.sessions import Session, trades_in
-from emulators.alpaca.stream import TradeUpdatesHub
+from emulators.alpaca.sessions import trades_in
 from emulators.alpaca.traffic import TrafficLog
 from emulators.alpaca.validation import OrderTicket
 
-HEARTBEAT_S = 0.05
+if TYPE_CHECKING:
+    from emulators.alpaca.exchange import Exchange
+
 GTC_LIFETIME_DAYS = 90
 
 
 class Brokerage:
-    def __init__(self, config: EmulatorConfig) -> None:
-        self.baseline = config
-        self.hub = TradeUpdatesHub(lambda: (self.config.key_id, self.config.secret_key))
+    def __init__(self, exchange: Exchange, spec: AccountSpec, *, first: bool = False) -> None:
+        self.exchange = exchange
+        self.spec = spec
+        self.name = spec.name
+        config = exchange.config
         self.faults = FaultBoard()
         self.traffic = TrafficLog()
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._install(config)
-
-    def _install(self, config: EmulatorConfig) -> None:
-        self.config = config
-        self.clock = MarketClock(is_open=config.market_open)
-        self.prices = PriceBook(seed=config.seed, step_bps=config.step_bps, spread_bps=config.spread_bps)
-        self.assets = AssetCatalog(non_tradable=config.non_tradable, extra_symbols=config.extra_symbols)
         self.account = Account(
-            starting_cash=config.starting_cash, seed=config.seed, account_number=config.account_number
+            starting_cash=spec.starting_cash if spec.starting_cash is not None else config.starting_cash,
+            seed=config.seed,
+            account_number=spec.account_number,
+            label="" if first else f"/{spec.name}",  # the default account keeps its numbers
         )
         self.book = OrderBook()
         self.rate_limits = RateLimits(self._rate_limit)
         self.engine = ExecutionEngine(
-            config=lambda: self.config,
-            clock=self.clock,
-            prices=self.prices,
+            config=lambda: self.exchange.config,
+            clock=exchange.clock,
+            prices=exchange.prices,
             account=self.account,
             book=self.book,
-            publish=self.hub.publish,
+            publish=lambda update: self.exchange.hub.publish(update, account=self.name),
         )
+
+    # The market, as the account sees it (the exchange's).
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.exchange.config
+
+    @property
+    def clock(self) -> MarketClock:
+        return self.exchange.clock
+
+    @property
+    def prices(self) -> PriceBook:
+        return self.exchange.prices
+
+    @property
+    def assets(self) -> AssetCatalog:
+        return self.exchange.assets
 
     def _rate_limit(self, lane: Lane) -> tuple[int, int]:
         limit = self.config.rate_limit if lane == "trading" else self.config.data_rate_limit
         return limit, self.config.rate_limit_window_s
-
-    # -- administration ---------------------------------------------------------------------
-
-    async def reset(self, changes: dict[str, Any] | None = None) -> None:
-        """Forget every order, position, fault, request and rate-limit window; start again from the start
-        config."""
-        config = updated(self.baseline, changes or {})
-        self.engine.stop()
-        await self.hub.close_all()
-        self.faults.clear()
-        self.traffic.clear()
-        self._install(config)
-
-    def reconfigure(self, changes: dict[str, Any]) -> None:
-        """Change settings now; starting_cash and seed take effect at the next reset."""
-        config = updated(self.config, changes)
-        self.config = config
-        if "account_number" in changes:  # the account turns live (or paper again) at once, orders kept
-            self.account.account_number = config.account_number or self.account.paper_number
-        self.prices.configure(step_bps=config.step_bps, spread_bps=config.spread_bps)
-        self.assets = AssetCatalog(non_tradable=config.non_tradable, extra_symbols=config.extra_symbols)
-        if "market_open" in changes and config.market_open != self.clock.is_open:
-            self.set_market_open(config.market_open)
-
-    def set_session(self, session: Session) -> None:
-        self.engine.set_session(session)
-
-    def set_market_open(self, is_open: bool, **schedule: Any) -> None:
-        if is_open:
-            self.engine.open_market(**schedule)
-        else:
-            self.engine.close_market(**schedule)
 
     # -- trading ----------------------------------------------------------------------------
 
@@ -186,29 +167,3 @@ class Brokerage:
         if not order.is_open:
             raise errors.not_cancelable(order.status)
         self.engine.cancel(order)
-
-    # -- time passing -----------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
-
-    async def stop(self) -> None:
-        self.engine.stop()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-        await self.hub.close_all()
-
-    async def _beat(self) -> None:
-        """Move prices every tick; with auto_clock, open and close the market on its schedule."""
-        last_tick = time.monotonic()
-        while True:
-            await asyncio.sleep(HEARTBEAT_S)
-            interval = self.config.tick_interval_ms / 1000
-            if interval and time.monotonic() - last_tick >= interval:
-                last_tick = time.monotonic()
-                self.engine.on_prices(self.prices.step())
-            due = self.clock.due() if self.config.auto_clock else None
-            if due is not None:
-                self.set_market_open(due == "open")

@@ -1,4 +1,4 @@
-"""The emulator's settings: credentials, starting cash, the fill model and the price path."""
+"""The emulator's settings: credentials and accounts, starting cash, the fill model and the price path."""
 
 from __future__ import annotations
 
@@ -13,6 +13,20 @@ DEFAULT_KEY_ID = "PKEMULATOR00000000001"
 DEFAULT_SECRET_KEY = "emulator-secret-not-a-real-key"
 DEFAULT_STARTING_CASH = Decimal("500000")
 DEFAULT_RATE_LIMIT = 200  # requests a minute per API key (Alpaca's documented limit)
+
+
+DEFAULT_ACCOUNT = "default"
+
+
+class AccountSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A paper account beside the default one: its own key pair, cash, orders, positions, stream and rate
+    limit window; the market is shared. starting_cash None: the config's; account_number None: "PA…"."""
+
+    name: str
+    key_id: str
+    secret_key: str
+    starting_cash: Decimal | None = None
+    account_number: str | None = None
 
 
 class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -45,6 +59,20 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     rate_limit: int = DEFAULT_RATE_LIMIT
     data_rate_limit: int = DEFAULT_RATE_LIMIT
     rate_limit_window_s: int = 60
+    # Paper accounts after the default one (key_id / secret_key / starting_cash / account_number above,
+    # named "default"); each is authenticated by its own key pair. Takes effect at start and at a reset.
+    accounts: tuple[AccountSpec, ...] = ()
+
+    def account_specs(self) -> list[AccountSpec]:
+        """Every account, the default first."""
+        default = AccountSpec(
+            name=DEFAULT_ACCOUNT,
+            key_id=self.key_id,
+            secret_key=self.secret_key,
+            starting_cash=self.starting_cash,
+            account_number=self.account_number,
+        )
+        return [default, *self.accounts]
 
     def __post_init__(self) -> None:
         if self.partial_fills < 1:
@@ -55,6 +83,28 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
             raise ValueError("starting_cash, spread_bps and step_bps must not be negative")
         if min(self.rate_limit, self.data_rate_limit) < 0 or self.rate_limit_window_s < 1:
             raise ValueError("rate limits must not be negative, and their window must be 1 s or more")
+        specs = self.account_specs()
+        for field in ("name", "key_id"):
+            values = [getattr(spec, field) for spec in specs]
+            if len(set(values)) != len(values):
+                raise ValueError(f"every account needs its own {field} (the default one is {values[0]!r})")
+
+
+def parse_accounts(text: str) -> tuple[AccountSpec, ...]:
+    """`NAME:KEY_ID:SECRET[:STARTING_CASH]`, several separated by commas (ALPACA_EMULATOR_ACCOUNTS)."""
+    specs = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        fields = item.split(":")
+        if len(fields) not in (3, 4) or not all(fields[:3]):
+            raise ValueError(f"an account is NAME:KEY_ID:SECRET[:STARTING_CASH], not {item!r}")
+        try:
+            cash = Decimal(fields[3]) if len(fields) == 4 else None
+        except ArithmeticError as exc:
+            raise ValueError(f"{fields[0]}: starting cash is not a number: {fields[3]!r}") from exc
+        specs.append(AccountSpec(name=fields[0], key_id=fields[1], secret_key=fields[2], starting_cash=cash))
+    return tuple(specs)
 
 
 def starting_cash_from_env(default: Decimal = DEFAULT_STARTING_CASH) -> Decimal:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from emulators.alpaca import errors
 from emulators.alpaca.brokerage import Brokerage
-from emulators.alpaca.replies import BROKERAGE, reply
+from emulators.alpaca.replies import brokerage_of, reply
 
 
 def _symbols(request: web.Request) -> list[str]:
@@ -29,19 +29,19 @@ def _known(brokerage: Brokerage, symbols: list[str]) -> list[str]:
 
 
 async def latest_quotes(request: web.Request) -> web.Response:
-    brokerage = request.app[BROKERAGE]
+    brokerage = brokerage_of(request)
     symbols = _known(brokerage, _symbols(request))
     return reply({"quotes": {s: brokerage.prices.quote(s).to_json() for s in symbols}})
 
 
 async def latest_trades(request: web.Request) -> web.Response:
-    brokerage = request.app[BROKERAGE]
+    brokerage = brokerage_of(request)
     symbols = _known(brokerage, _symbols(request))
     return reply({"trades": {s: brokerage.prices.last_trade(s).to_json() for s in symbols}})
 
 
 async def latest_quote(request: web.Request) -> web.Response:
-    brokerage = request.app[BROKERAGE]
+    brokerage = brokerage_of(request)
     symbol = request.match_info["symbol"].upper()
     if brokerage.assets.find(symbol) is None:
         raise errors.invalid_parameter(f"invalid symbol: {symbol}")  # (emulator wording)
@@ -49,7 +49,7 @@ async def latest_quote(request: web.Request) -> web.Response:
 
 
 async def latest_trade(request: web.Request) -> web.Response:
-    brokerage = request.app[BROKERAGE]
+    brokerage = brokerage_of(request)
     symbol = request.match_info["symbol"].upper()
     if brokerage.assets.find(symbol) is None:
         raise errors.invalid_parameter(f"invalid symbol: {symbol}")  # (emulator wording)

@@ -130,21 +130,6 @@ class ExecutionEngine:
             if order.symbol in moved and (order.status in ("new", "partially_filled") or order.armed):
                 self._evaluate(order)
 
-    def open_market(self, **schedule: Any) -> None:
-        old = self.clock.session
-        self.clock.set_open(**schedule)
-        self.session_changed(old)
-
-    def close_market(self, **schedule: Any) -> None:
-        old = self.clock.session
-        self.clock.set_closed(**schedule)
-        self.session_changed(old)
-
-    def set_session(self, session: Session) -> None:
-        old = self.clock.session
-        self.clock.set_session(session)
-        self.session_changed(old)
-
     def session_changed(self, old: Session) -> None:
         """The clock left session `old` (sessions.py): day orders expire, queued orders go to market."""
         new = self.clock.session

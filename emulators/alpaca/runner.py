@@ -9,8 +9,8 @@ from aiohttp import web
 
 from emulators.alpaca.admin_client import AdminClient
 from emulators.alpaca.app import create_app
-from emulators.alpaca.brokerage import Brokerage
 from emulators.alpaca.config import EmulatorConfig, starting_cash_from_env
+from emulators.alpaca.exchange import Exchange
 from emulators.background import BackgroundServer, serve_app
 
 
@@ -18,7 +18,9 @@ class AlpacaEmulator(BackgroundServer):
     """An Alpaca paper-trading emulator: `start()` it, point alpaca-py at its URLs, `stop()` it.
 
     Keyword arguments are EmulatorConfig fields (seed, starting_cash, fill_delay_ms, partial_fills,
-    tick_interval_ms, market_open, non_tradable, …); starting_cash defaults to ALPACA_STARTING_CASH.
+    tick_interval_ms, market_open, non_tradable, accounts, …); starting_cash defaults to
+    ALPACA_STARTING_CASH. `accounts` adds paper accounts beside the default one, e.g.
+    accounts=[{"name": "desk2", "key_id": "PKEMULATOR00000000002", "secret_key": "…"}].
     Port 0 picks a free port; `port` holds the real one once started.
     """
 
@@ -54,6 +56,13 @@ class AlpacaEmulator(BackgroundServer):
     def secret_key(self) -> str:
         return self.config.secret_key
 
+    def credentials(self, account: str) -> tuple[str, str]:
+        """The key id and secret of the account named `account` ("default": the first one)."""
+        for spec in self.config.account_specs():
+            if spec.name == account:
+                return spec.key_id, spec.secret_key
+        raise KeyError(f"no account named {account!r}")
+
     @property
     def admin(self) -> AdminClient:
         return AdminClient(self.origin)
@@ -68,9 +77,9 @@ class AlpacaEmulator(BackgroundServer):
         }
 
     def make_app(self) -> web.Application:
-        return create_app(Brokerage(self.config))
+        return create_app(Exchange(self.config))
 
 
-async def open_site(brokerage: Brokerage, host: str, port: int) -> web.AppRunner:
+async def open_site(exchange: Exchange, host: str, port: int) -> web.AppRunner:
     """Serve the emulator's app on host:port in the running loop; the caller cleans up the runner."""
-    return await serve_app(create_app(brokerage), host, port)
+    return await serve_app(create_app(exchange), host, port)

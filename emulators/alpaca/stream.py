@@ -11,6 +11,7 @@ Handshake (Alpaca docs "Websocket Streaming"; the replies as recorded by the apc
 Encoding: the paper stream sends every message as a *binary* frame holding JSON (unlike the market
 data stream's text frames); alpaca-py's `json.loads` reads bytes. A client that connects with the
 header `Content-Type: application/msgpack` gets MessagePack instead, as Alpaca documents.
+Each socket authenticates as one account (its key pair) and hears only that account's updates.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ TRADE_UPDATES = "trade_updates"
 class _Connection:
     ws: web.WebSocketResponse
     msgpack: bool
-    authorized: bool = False
+    account: str | None = None  # the account it authenticated as
     listening: bool = False
     outbox: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
 
@@ -58,26 +59,29 @@ class _Connection:
                 return
 
 
+Authenticate = Callable[[Any, Any], str | None]  # (key_id, secret_key) → the account's name, or None
+
+
 class TradeUpdatesHub:
-    def __init__(self, credentials: Callable[[], tuple[str, str]]) -> None:
-        self._credentials = credentials
+    def __init__(self, authenticate: Authenticate) -> None:
+        self._authenticate = authenticate
         self._connections: set[_Connection] = set()
 
-    @property
-    def listeners(self) -> int:
-        """Sockets authenticated and listening to trade_updates."""
-        return sum(1 for connection in self._connections if connection.listening)
+    def listeners(self, account: str | None = None) -> int:
+        """Sockets authenticated and listening to trade_updates (of `account`, or of any)."""
+        return sum(1 for c in self._connections if c.listening and account in (None, c.account))
 
-    def publish(self, update: dict[str, Any]) -> None:
+    def publish(self, update: dict[str, Any], *, account: str) -> None:
         message = {"stream": TRADE_UPDATES, "data": update}
         for connection in self._connections:
-            if connection.listening:
+            if connection.listening and connection.account == account:
                 connection.send(message)
 
-    async def close_all(self) -> None:
+    async def close_all(self, account: str | None = None) -> None:
         for connection in list(self._connections):
-            connection.outbox.put_nowait(None)
-            await connection.ws.close()
+            if account in (None, connection.account):
+                connection.outbox.put_nowait(None)
+                await connection.ws.close()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
@@ -108,12 +112,12 @@ class TradeUpdatesHub:
         if action in ("authenticate", "auth"):
             key = data.get("key_id") if action == "authenticate" else message.get("key")
             secret = data.get("secret_key") if action == "authenticate" else message.get("secret")
-            connection.authorized = (key, secret) == self._credentials()
-            status = "authorized" if connection.authorized else "unauthorized"
+            connection.account = self._authenticate(key, secret)
+            status = "authorized" if connection.account is not None else "unauthorized"
             connection.send({"stream": "authorization", "data": {"action": "authenticate", "status": status}})
-            return connection.authorized
+            return connection.account is not None
         if action == "listen":
-            if not connection.authorized:
+            if connection.account is None:
                 connection.send(
                     {"stream": "authorization", "data": {"action": "listen", "status": "unauthorized"}}
                 )
