@@ -9,7 +9,8 @@ import time
 import uuid
 from urllib.parse import urlencode
 
-from workers.slack.forms import Prefill, trade_modal
+from workers.slack.forms import trade_modal
+from workers.slack.trade_text import Prefill
 
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "SPY")
 

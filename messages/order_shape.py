@@ -66,7 +66,7 @@ def shape_problems(shape: OrderShape) -> dict[str, str]:
                 "hours off"
             )
         elif shape.time_in_force not in EXTENDED_HOURS_TIMES_IN_FORCE:
-            problems["time_in_force"] = "An extended-hours order is day or gtc"
+            problems["time_in_force"] = "Alpaca takes extended-hours orders as day orders only: choose day"
     return problems
 
 

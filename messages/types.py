@@ -27,10 +27,11 @@ OPEN_STATUSES: frozenset[str] = frozenset({"pending", "working", "unknown"})
 NEEDS_LIMIT_PRICE: frozenset[str] = frozenset({"limit", "stop_limit"})
 NEEDS_STOP_PRICE: frozenset[str] = frozenset({"stop", "stop_limit"})
 # Alpaca's rules for the richer orders: a notional (dollar) order is a day market order; extended hours take
-# limit orders, day or gtc; a trailing stop trails by a price or a percent, day or gtc.
+# day limit orders (Alpaca's "Extended Hours orders" table: GTC is not eligible); a trailing stop trails by a
+# price or a percent, day or gtc.
 NOTIONAL_ORDER_TYPES: frozenset[str] = frozenset({"market"})
 EXTENDED_HOURS_ORDER_TYPES: frozenset[str] = frozenset({"limit"})
-EXTENDED_HOURS_TIMES_IN_FORCE: frozenset[str] = frozenset({"day", "gtc"})
+EXTENDED_HOURS_TIMES_IN_FORCE: frozenset[str] = frozenset({"day"})
 TRAILING_TIMES_IN_FORCE: frozenset[str] = frozenset({"day", "gtc"})
 MAX_TRAIL_PERCENT = Decimal(100)
 

@@ -26,7 +26,7 @@ Trading Hours, Time in Force; docs.alpaca.markets/docs/orders-at-alpaca):
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 Session = Literal["pre", "regular", "post", "closed"]
@@ -58,20 +58,34 @@ def market_days(start: date, end: date) -> list[date]:
     return days
 
 
-def calendar(start: date | None, end: date | None, today: date) -> list[dict[str, Any]]:
+def calendar(
+    start: date | None, end: date | None, now: datetime, session: Session | None = None
+) -> list[dict[str, Any]]:
+    """The market days from `start` to `end`; with `session`, today's (`now`, New York time) drawn around the
+    clock's session (calendar_days.py), today included even on a weekend when the clock is not closed."""
+    from emulators.alpaca.calendar_days import REGULAR_DAY, bounds_around, hhmm
+
+    today = now.date()
     first = start or today
     last = end or first + timedelta(days=DEFAULT_CALENDAR_DAYS)
-    return [
-        {
-            "date": day.isoformat(),
-            "open": "09:30",
-            "close": "16:00",
-            "session_open": "0400",
-            "session_close": "2000",
-            "settlement_date": _next_market_day(day).isoformat(),
-        }
-        for day in market_days(first, last)
-    ]
+    days = market_days(first, last)
+    if session not in (None, "closed") and first <= today <= last and today not in days:
+        days = sorted([*days, today])
+    entries = []
+    for day in days:
+        bounds = bounds_around(session, now) if session is not None and day == today else REGULAR_DAY
+        session_open, open_, close, session_close = bounds
+        entries.append(
+            {
+                "date": day.isoformat(),
+                "open": hhmm(open_, colon=True),
+                "close": hhmm(close, colon=True),
+                "session_open": hhmm(session_open, colon=False),
+                "session_close": hhmm(session_close, colon=False),
+                "settlement_date": _next_market_day(day).isoformat(),
+            }
+        )
+    return entries
 
 
 def _next_market_day(day: date) -> date:

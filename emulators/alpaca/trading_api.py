@@ -35,7 +35,8 @@ async def get_calendar(request: web.Request) -> web.Response:
         if text and moment is None:
             raise errors.invalid_parameter(f"invalid {name}: {text}")  # (emulator wording)
         bounds[name] = moment.date() if moment is not None else None
-    return reply(sessions.calendar(bounds["start"], bounds["end"], utc_now().astimezone(EASTERN).date()))
+    now, session = utc_now().astimezone(EASTERN), _brokerage(request).clock.session
+    return reply(sessions.calendar(bounds["start"], bounds["end"], now, session))
 
 
 async def get_asset(request: web.Request) -> web.Response:

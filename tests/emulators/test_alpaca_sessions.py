@@ -143,3 +143,30 @@ def test_calendar_lists_market_days_with_their_sessions(alpaca_trading_client: T
             "settlement_date": "2025-01-06",
         }
     ]
+
+
+def test_todays_calendar_agrees_with_the_clock_whatever_session_it_was_set_to(
+    alpaca_emulator: AlpacaEmulator, alpaca_trading_client: TradingClient
+) -> None:
+    """A client that finds the session in the calendar (as tradeflow does) sees the clock's session."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from brokers.alpaca_sessions import market_day
+
+    new_york = ZoneInfo("America/New_York")
+    for session in ("pre", "post", "regular", "closed"):
+        alpaca_emulator.admin.set_session(session)
+        now = datetime.now(new_york)
+        today = now.date().isoformat()
+        entries = alpaca_trading_client.get("/calendar", {"start": today, "end": today})
+        assert isinstance(entries, list)
+        if not entries:  # a weekend, closed: no market day today
+            assert session == "closed"
+            continue
+        day = market_day(entries[0])
+        assert day is not None and day.session_open <= day.open <= day.close <= day.session_close
+        if session == "regular":
+            assert day.open <= now < day.close
+        else:
+            assert day.extended_session(now) == (None if session == "closed" else session)

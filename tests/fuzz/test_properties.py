@@ -19,7 +19,8 @@ from messages.codec import MessageDecodeError, decode, encode, from_payload, to_
 from messages.events import SubmitTrade, TradeRejected, TradeValidated
 from messages.trade import Rejection, TradeRequest
 from messages.types import amount_problem
-from workers.slack.forms import BadTradeText, Prefill, parse_trade_text, read_submission, trade_modal
+from workers.slack.forms import read_submission, trade_modal
+from workers.slack.trade_text import BadTradeText, Prefill, parse_trade_text
 
 SYMBOL = re.compile(r"^[A-Z]{1,5}(\.[A-Z]{1,2})?$")
 EXAMPLES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

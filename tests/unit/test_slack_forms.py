@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from messages.events import SubmitTrade
-from workers.slack.forms import BadTradeText, Prefill, parse_trade_text, read_submission, trade_modal
+from workers.slack.forms import read_submission, trade_modal
+from workers.slack.trade_text import BadTradeText, Prefill, parse_trade_text
 
 
 def submitted(values: dict[str, str | None], trade_id: uuid.UUID | None = None) -> dict[str, Any]:
@@ -126,3 +127,90 @@ def test_a_bad_form_gets_errors_keyed_by_block_id(changes: dict[str, str | None]
     errors = read_submission(submitted({**GOOD, **changes}), user_id="U123")
     assert isinstance(errors, dict) and block_id in errors
     assert all(isinstance(message, str) and message for message in errors.values())
+
+
+def ticked(values: dict[str, str | None], extended_hours: bool) -> dict[str, Any]:
+    view = submitted(values)
+    options = [{"value": "on"}] if extended_hours else []
+    view["state"]["values"]["extended_hours"] = {
+        "extended_hours": {"type": "checkboxes", "selected_options": options}
+    }
+    return view
+
+
+@pytest.mark.parametrize(
+    ("text", "prefill"),
+    [
+        ("buy $500 AAPL", Prefill(side="buy", quantity="$500", symbol="AAPL")),
+        (
+            "sell 10 aapl trailing 2% gtc",
+            Prefill(
+                side="sell",
+                quantity="10",
+                symbol="AAPL",
+                order_type="trailing_stop",
+                trail="2%",
+                time_in_force="gtc",
+            ),
+        ),
+        (
+            "buy 5 MSFT limit 400 ext",
+            Prefill(
+                side="buy",
+                quantity="5",
+                symbol="MSFT",
+                order_type="limit",
+                limit_price="400",
+                extended_hours=True,
+            ),
+        ),
+    ],
+)
+def test_the_slash_command_writes_dollars_trails_and_extended_hours(text: str, prefill: Prefill) -> None:
+    assert parse_trade_text(text) == prefill
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("buy $-5 AAPL", "not a quantity"), ("sell 10 AAPL trailing 2%%", "trailing stop order")],
+)
+def test_a_bad_dollar_amount_or_trail_in_the_slash_command_is_named(text: str, words: str) -> None:
+    with pytest.raises(BadTradeText, match=words):
+        parse_trade_text(text)
+
+
+def test_the_modal_prefills_the_trail_and_the_extended_hours_box() -> None:
+    view = trade_modal(uuid.uuid4(), "C42", parse_trade_text("buy 5 MSFT limit 400 ext"))
+    blocks = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert blocks["extended_hours"]["initial_options"][0]["value"] == "on"
+    trailing = trade_modal(uuid.uuid4(), "C42", parse_trade_text("sell 1 MSFT trailing 1.50"))
+    assert {b["block_id"]: b["element"] for b in trailing["blocks"]}["trail"]["initial_value"] == "1.50"
+
+
+def test_the_modal_submits_a_dollar_amount_a_trailing_stop_and_an_extended_hours_limit() -> None:
+    dollars = read_submission(submitted({**GOOD, "quantity": "$500"}), user_id="U123")
+    assert isinstance(dollars, SubmitTrade)
+    assert (dollars.trade.notional, dollars.trade.quantity) == (Decimal(500), None)
+    trail = read_submission(submitted({**GOOD, "order_type": "trailing_stop", "trail": "2%"}), user_id="U123")
+    assert isinstance(trail, SubmitTrade) and trail.trade.trail_percent == Decimal(2)
+    ext = read_submission(ticked({**GOOD, "order_type": "limit", "limit_price": "99"}, True), user_id="U123")
+    assert isinstance(ext, SubmitTrade) and ext.trade.extended_hours is True
+
+
+@pytest.mark.parametrize(
+    ("changes", "extended_hours", "block_id", "words"),
+    [
+        ({"quantity": "$500", "order_type": "limit", "limit_price": "99"}, False, "quantity", "market order"),
+        ({"quantity": "$0"}, False, "quantity", "dollar amount"),
+        ({"quantity": "$500", "time_in_force": "gtc"}, False, "time_in_force", "day order"),
+        ({}, True, "extended_hours", "limit orders only"),
+        ({"order_type": "trailing_stop"}, False, "trail", "exactly one"),
+        ({"order_type": "trailing_stop", "trail": "two"}, False, "trail", "percent"),
+        ({"trail": "2%"}, False, "trail", "takes no trail"),
+    ],
+)
+def test_a_bad_order_kind_is_refused_inline_under_its_field(
+    changes: dict[str, str | None], extended_hours: bool, block_id: str, words: str
+) -> None:
+    errors = read_submission(ticked({**GOOD, **changes}, extended_hours), user_id="U123")
+    assert isinstance(errors, dict) and words in errors.get(block_id, ""), errors

@@ -70,17 +70,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=60.0, help="seconds to wait for the trader's DM (default 60)"
     )
 
-    submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY SYMBOL")
+    submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY|$AMOUNT SYMBOL")
     submit.add_argument("--user", required=True, help="the trader's Slack user id")
     submit.add_argument("--channel", default=None, help="the origin Slack channel id")
     submit.add_argument("side", help="buy or sell")
-    submit.add_argument("quantity", help="shares, e.g. 10 or 0.5")
+    submit.add_argument("quantity", help="shares, e.g. 10 or 0.5; or dollars, e.g. '$500' (a notional order)")
     submit.add_argument("symbol", help="ticker, e.g. AAPL")
     submit.add_argument(
-        "--type", dest="order_type", default="market", help="market, limit, stop or stop_limit"
+        "--type",
+        dest="order_type",
+        default="market",
+        help="market, limit, stop, stop_limit or trailing_stop",
     )
     submit.add_argument("--limit-price", default=None, help="the limit price (limit and stop_limit orders)")
     submit.add_argument("--stop-price", default=None, help="the stop price (stop and stop_limit orders)")
+    submit.add_argument(
+        "--trail", default=None, help="a trailing stop's trail: 1.50 (dollars) or 2%% (percent)"
+    )
+    submit.add_argument(
+        "--extended-hours", action="store_true", help="also trade in the pre-market and after-hours sessions"
+    )
     submit.add_argument("--tif", dest="time_in_force", default="day", help="day, gtc, ioc or fok")
     submit.add_argument(
         "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"

@@ -6,126 +6,40 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from messages.events import SubmitTrade
-from messages.types import AMOUNT_BOUNDS, NEEDS_LIMIT_PRICE, NEEDS_STOP_PRICE, amount_problem
+from messages.order_shape import OrderShape, shape_problems
+from messages.types import AMOUNT_BOUNDS
+from workers.slack.trade_text import TIMES_IN_FORCE, Prefill, amount, decimal_or_none, size_of, trail_of
 
 CALLBACK_ID = "trade_modal"
-SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TIME_IN_FORCE = (
+SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TRAIL, TIME_IN_FORCE, EXTENDED_HOURS = (
     "side",
     "symbol",
     "quantity",
     "order_type",
     "limit_price",
     "stop_price",
+    "trail",
     "time_in_force",
+    "extended_hours",
 )
+BLOCKS = (SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TRAIL, TIME_IN_FORCE, EXTENDED_HOURS)
+# Where each order-shape problem (messages/order_shape.py) is shown in the modal.
+PROBLEM_BLOCKS = {"notional": QUANTITY, "quantity": QUANTITY}
+EXTENDED_HOURS_OPTION = "on"
 SYMBOL_PATTERN = re.compile(r"^[A-Z]{1,5}(\.[A-Z]{1,2})?$")  # as messages.types.Symbol
-ORDER_TYPES = {"market": "Market", "limit": "Limit", "stop": "Stop", "stop_limit": "Stop limit"}
-TIMES_IN_FORCE = {
-    "day": "Day",
-    "gtc": "Good till canceled",
-    "ioc": "Immediate or cancel",
-    "fok": "Fill or kill",
+ORDER_TYPES = {
+    "market": "Market",
+    "limit": "Limit",
+    "stop": "Stop",
+    "stop_limit": "Stop limit",
+    "trailing_stop": "Trailing stop",
 }
-
-HELP = (
-    "*Trade from Slack*\n"
-    "`/trade` opens the trade form. Prefill it with the order:\n"
-    "• `/trade buy 100 AAPL` (market order)\n"
-    "• `/trade sell 5 MSFT limit 410.50` (limit order)\n"
-    "• `/trade buy 10 TSLA stop 250` · `/trade buy 10 TSLA stop_limit 250 252 gtc`\n"
-    "Side is `buy` or `sell`; time in force `day` (default), `gtc`, `ioc` or `fok`.\n"
-    "`/trade orders`: your working orders and recent trades · `/trade positions`: what you hold · "
-    "`/trade account`: cash, buying power, equity, today\n"
-    "`/trade cancel TRADE_ID` · `/trade cancel AAPL` · `/trade cancel all`: cancel working orders "
-    "(or press Cancel on an order's message) · `/trade modify TRADE_ID`: change its quantity, price or "
-    "time in force\n"
-    "`/trade close AAPL` · `/trade close all`: flatten a position at market · `/trade help`: this"
-)
-
-
-class Prefill(msgspec.Struct, frozen=True, kw_only=True):
-    side: str | None = None
-    quantity: str | None = None
-    symbol: str | None = None
-    order_type: str = "market"
-    limit_price: str | None = None
-    stop_price: str | None = None
-    time_in_force: str = "day"
-
-
-class BadTradeText(ValueError):
-    """The slash command's text is not an order; the message says what was wrong."""
-
-
-def parse_trade_text(text: str) -> Prefill:
-    """`buy 100 AAPL [limit P | stop P | stop_limit STOP LIMIT] [day|gtc|ioc|fok]` → the form's prefill."""
-    words = text.split()
-    if not words:
-        return Prefill()
-    if len(words) < 3:
-        raise BadTradeText(f"`{text}` is not an order: write `/trade buy 100 AAPL` (see `/trade help`).")
-    side, quantity, symbol, *rest = words
-    side = side.lower()
-    if side not in ("buy", "sell"):
-        raise BadTradeText(f"`{words[0]}` is not a side: use `buy` or `sell`.")
-    if _amount(quantity) is None:
-        raise BadTradeText(
-            f"`{_clip(quantity)}` is not a quantity: use a positive number of shares with {AMOUNT_BOUNDS}, "
-            "e.g. `100`."
-        )
-    order_type, limit_price, stop_price, time_in_force = "market", None, None, "day"
-    if rest and rest[-1].lower() in TIMES_IN_FORCE:
-        time_in_force = rest.pop().lower()
-    if rest:
-        order_type = rest[0].lower()
-        prices = rest[1:]
-        needed = {"market": 0, "limit": 1, "stop": 1, "stop_limit": 2}.get(order_type)
-        if needed is None:
-            raise BadTradeText(f"`{rest[0]}` is not an order type: use market, limit, stop or stop_limit.")
-        if len(prices) != needed or any(_amount(p) is None for p in prices):
-            raise BadTradeText(
-                f"A {order_type} order needs {needed} positive price(s) with {AMOUNT_BOUNDS}, "
-                "e.g. `/trade sell 5 MSFT limit 410.50`."
-            )
-        if order_type == "limit":
-            limit_price = prices[0]
-        elif order_type == "stop":
-            stop_price = prices[0]
-        elif order_type == "stop_limit":
-            stop_price, limit_price = prices
-    return Prefill(
-        side=side,
-        quantity=quantity,
-        symbol=symbol.upper(),
-        order_type=order_type,
-        limit_price=limit_price,
-        stop_price=stop_price,
-        time_in_force=time_in_force,
-    )
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    try:
-        value = Decimal(text) if text is not None else None
-    except InvalidOperation:
-        return None
-    return value if value is not None and value.is_finite() else None
-
-
-def _amount(text: str | None) -> Decimal | None:
-    """The text as a quantity or price within the wire's bounds (messages.types), else None."""
-    value = _decimal(text)
-    return value if value is not None and amount_problem(value) is None else None
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= 24 else text[:20] + "…"
 
 
 def _option(value: str, label: str) -> dict[str, Any]:
@@ -166,6 +80,21 @@ def _text(
     return block
 
 
+def _extended_hours(initial: bool) -> dict[str, Any]:
+    option = _option(EXTENDED_HOURS_OPTION, "Also trade in the pre-market and after-hours sessions")
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": EXTENDED_HOURS, "options": [option]}
+    if initial:
+        element["initial_options"] = [option]
+    return {
+        "type": "input",
+        "block_id": EXTENDED_HOURS,
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Extended hours"},
+        "element": element,
+        "hint": {"type": "plain_text", "text": "Day limit orders only"},
+    }
+
+
 def trade_modal(trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill) -> dict[str, Any]:
     """The modal `/trade` and "New trade" open; the trade id and origin channel ride in its metadata."""
     return {
@@ -178,7 +107,12 @@ def trade_modal(trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill) -
         "blocks": [
             _select(SIDE, "Side", {"buy": "Buy", "sell": "Sell"}, prefill.side),
             _text(SYMBOL, "Symbol", prefill.symbol, hint="Ticker, e.g. AAPL or BRK.B"),
-            _text(QUANTITY, "Quantity (shares)", prefill.quantity),
+            _text(
+                QUANTITY,
+                "Quantity (shares, or $ amount)",
+                prefill.quantity,
+                hint="100 shares, or $500 of the stock (a market day order, in fractional shares)",
+            ),
             _select(ORDER_TYPE, "Order type", ORDER_TYPES, prefill.order_type),
             _text(
                 LIMIT_PRICE,
@@ -190,7 +124,9 @@ def trade_modal(trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill) -
             _text(
                 STOP_PRICE, "Stop price", prefill.stop_price, optional=True, hint="Stop and stop limit orders"
             ),
+            _text(TRAIL, "Trail", prefill.trail, optional=True, hint="Trailing stops: 1.50 (dollars) or 2%"),
             _select(TIME_IN_FORCE, "Time in force", TIMES_IN_FORCE, prefill.time_in_force),
+            _extended_hours(prefill.extended_hours),
         ],
     }
 
@@ -201,6 +137,9 @@ def _values(view: dict[str, Any]) -> dict[str, str | None]:
         for element in actions.values():
             selected = element.get("selected_option")
             raw = selected["value"] if selected else element.get("value")
+            if "selected_options" in element:  # checkboxes: the first ticked option's value
+                ticked = element.get("selected_options") or []
+                raw = ticked[0]["value"] if ticked else None
             values[block_id] = raw.strip() if isinstance(raw, str) and raw.strip() else None
     return values
 
@@ -219,23 +158,33 @@ def read_submission(
         errors[SYMBOL] = "Enter a ticker, e.g. AAPL."
     elif not SYMBOL_PATTERN.match(symbol):
         errors[SYMBOL] = "Use a ticker of 1-5 capital letters, e.g. AAPL or BRK.B."
-    quantity = _decimal(values.get(QUANTITY))
-    if quantity is None or quantity <= 0:
-        errors[QUANTITY] = "Enter a number of shares greater than 0, e.g. 100."
-    elif amount_problem(quantity) is not None:
-        errors[QUANTITY] = f"Enter a number of shares with {AMOUNT_BOUNDS}."
+    size = size_of(values.get(QUANTITY))
+    if size is None:
+        errors[QUANTITY] = _size_error(values.get(QUANTITY))
     order_type = values.get(ORDER_TYPE) or "market"
-    for block_id, needs in ((LIMIT_PRICE, NEEDS_LIMIT_PRICE), (STOP_PRICE, NEEDS_STOP_PRICE)):
+    for block_id in (LIMIT_PRICE, STOP_PRICE):
         price = values.get(block_id)
         name = block_id.replace("_", " ")
-        if order_type in needs and price is None:
-            errors[block_id] = f"A {ORDER_TYPES[order_type].lower()} order needs a {name}."
-        elif price is not None and (_decimal(price) is None or Decimal(price) <= 0):
+        if price is not None and (decimal_or_none(price) is None or Decimal(price) <= 0):
             errors[block_id] = f"Enter a {name} greater than 0, e.g. 410.50."
-        elif price is not None and _amount(price) is None:
+        elif price is not None and amount(price) is None:
             errors[block_id] = f"Enter a {name} with {AMOUNT_BOUNDS}."
-        elif price is not None and order_type not in needs:
-            errors[block_id] = f"A {ORDER_TYPES[order_type].lower()} order takes no {name}: clear it."
+    trail = trail_of(values.get(TRAIL))
+    if values.get(TRAIL) is not None and trail is None:
+        errors[TRAIL] = f"Enter the trail as dollars (1.50) or a percent (2%), with {AMOUNT_BOUNDS}."
+    terms: dict[str, Any] = {
+        "order_type": order_type,
+        "time_in_force": values.get(TIME_IN_FORCE) or "day",
+        "limit_price": values.get(LIMIT_PRICE),
+        "stop_price": values.get(STOP_PRICE),
+        "extended_hours": values.get(EXTENDED_HOURS) == EXTENDED_HOURS_OPTION,
+        **dict([size] if size else []),
+        **dict([trail] if trail else []),
+    }
+    if not errors:
+        shape = msgspec.convert(terms, OrderShape, strict=False)
+        for field, problem in shape_problems(shape).items():
+            errors.setdefault(PROBLEM_BLOCKS.get(field, field), problem + ".")
     if errors:
         return errors
     raw = {
@@ -246,11 +195,7 @@ def read_submission(
             "channel_id": metadata.get("channel_id"),
             "symbol": symbol,
             "side": values[SIDE],
-            "quantity": values[QUANTITY],
-            "order_type": order_type,
-            "limit_price": values.get(LIMIT_PRICE),
-            "stop_price": values.get(STOP_PRICE),
-            "time_in_force": values.get(TIME_IN_FORCE) or "day",
+            **terms,
             "submitted_at": (now or datetime.now(UTC)).isoformat(),
             "source": "slack",
             "slack_view_id": view.get("id"),
@@ -262,15 +207,24 @@ def read_submission(
         return {_block_of(str(exc)): _plain(str(exc))}
 
 
+def _size_error(text: str | None) -> str:
+    if text is not None and text.startswith("$"):
+        return f"Enter a dollar amount greater than 0 with {AMOUNT_BOUNDS}, e.g. $500."
+    value = decimal_or_none(text)
+    if value is None or value <= 0:
+        return "Enter a number of shares greater than 0, e.g. 100 (or a dollar amount, e.g. $500)."
+    return f"Enter a number of shares with {AMOUNT_BOUNDS}."
+
+
 def _block_of(message: str) -> str:
     """Which block a wire-type refusal belongs under (`… - at $.trade.symbol` → symbol)."""
     where = message.rpartition(" - at ")[2].strip("`")
     field = where.removeprefix("$.trade").lstrip(".")
-    return (
-        field
-        if field in (SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TIME_IN_FORCE)
-        else SYMBOL
-    )
+    if field in ("notional", "quantity"):
+        return QUANTITY
+    if field in ("trail_price", "trail_percent"):
+        return TRAIL
+    return field if field in BLOCKS else SYMBOL
 
 
 def _plain(message: str) -> str:

@@ -29,16 +29,7 @@ from workers.access.journal import Journal
 from workers.access.roles import CachedRoles
 from workers.handlers.ports import RoleReader
 from workers.slack.after_answer import AfterAnswer
-from workers.slack.forms import (
-    CALLBACK_ID,
-    HELP,
-    SYMBOL,
-    BadTradeText,
-    Prefill,
-    parse_trade_text,
-    read_submission,
-    trade_modal,
-)
+from workers.slack.forms import CALLBACK_ID, SYMBOL, read_submission, trade_modal
 from workers.slack.home import HOME_ROLES, publish_home_for
 from workers.slack.journal_retries import OUTAGE_BUDGET_S
 from workers.slack.order_commands import (
@@ -53,6 +44,7 @@ from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
 from workers.slack.signature import SignatureRefused, check_signature
 from workers.slack.submissions import NOT_CONFIRMED, NOT_SUBMITTED, PUBLISH_DEADLINE_S, Submissions, Submitted
+from workers.slack.trade_text import HELP, BadTradeText, Prefill, parse_trade_text
 from workers.slack.trader_answers import KINDS, AccountLookup, account_answer, answer_with_buttons
 from workers.slack.views import submitting_view
 from workers.store.port import TradeStore

@@ -34,6 +34,8 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
             order_type=args.order_type,
             limit_price=args.limit_price,
             stop_price=args.stop_price,
+            trail=args.trail,
+            extended_hours=args.extended_hours,
             time_in_force=args.time_in_force,
             channel_id=args.channel,
             trade_id=args.trade_id,

@@ -31,12 +31,23 @@ def build_command(
     order_type: str = "market",
     limit_price: str | None = None,
     stop_price: str | None = None,
+    trail: str | None = None,
+    extended_hours: bool = False,
     time_in_force: str = "day",
     channel_id: str | None = None,
     trade_id: uuid.UUID | None = None,
 ) -> SubmitTrade:
     """Check every field through the wire types themselves, so the CLI can never publish a bad trade."""
-    for field, text in (("quantity", quantity), ("limit_price", limit_price), ("stop_price", stop_price)):
+    size_field = "notional" if quantity.startswith("$") else "quantity"
+    size = quantity.removeprefix("$")
+    trail_field = "trail_percent" if (trail or "").endswith("%") else "trail_price"
+    trail_amount = None if trail is None else trail.removesuffix("%").removeprefix("$")
+    for field, text in (
+        (size_field, size),
+        ("limit_price", limit_price),
+        ("stop_price", stop_price),
+        (trail_field, trail_amount),
+    ):
         _check_amount(field, text)
     raw: dict[str, Any] = {
         "type": "SubmitTrade",
@@ -46,10 +57,12 @@ def build_command(
             "channel_id": channel_id,
             "symbol": symbol,
             "side": side,
-            "quantity": quantity,
+            size_field: size,
             "order_type": order_type,
             "limit_price": limit_price,
             "stop_price": stop_price,
+            trail_field: trail_amount,
+            "extended_hours": extended_hours,
             "time_in_force": time_in_force,
             "submitted_at": datetime.now(UTC).isoformat(),
             "source": "cli",
@@ -59,6 +72,8 @@ def build_command(
         return msgspec.convert(raw, SubmitTrade, strict=False)
     except msgspec.ValidationError as exc:
         raise InvalidTrade(_field_message(str(exc))) from exc
+    except ValueError as exc:  # the order-shape rules (messages/order_shape.py): "field: problem"
+        raise InvalidTrade(f"invalid {exc}") from exc
 
 
 def _check_amount(field: str, text: str | None) -> None:
@@ -77,6 +92,9 @@ def _field_message(message: str) -> str:
     # "Expected `str` matching regex ... - at `$.trade.symbol`" → "symbol: Expected ..."
     text, _, where = message.partition(" - at ")
     field = where.strip("`").removeprefix("$.trade").lstrip(".") or "trade"
+    named, _, problem = text.partition(": ")  # the order-shape rules name their field themselves
+    if field == "trade" and problem and named.isidentifier():
+        field, text = named, problem
     return f"invalid {field}: {text}"
 
 

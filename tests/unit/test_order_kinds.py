@@ -1,0 +1,225 @@
+"""The richer order kinds (dollar amounts, trailing stops, extended hours): the one set of shape rules, the
+pre-trade rules that know the sessions, what goes to Alpaca, and how they read in the trader's notices."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from alpaca.trading.enums import OrderType
+from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest, TrailingStopOrderRequest
+
+from brokers.alpaca_mapping import order_request
+from brokers.alpaca_sessions import CalendarView, market_day
+from brokers.port import MarketConditions
+from messages.order_shape import OrderShape, shape_problems
+from messages.records import KillSwitch, pending_record
+from tests.unit.fakes import policy, trade
+from workers.handlers.rules import check_trade
+from workers.notify.templates import order_terms, size_label
+
+TEN, FIVE_HUNDRED = Decimal(10), Decimal(500)
+
+
+@pytest.mark.parametrize(
+    ("shape", "problems"),
+    [
+        (OrderShape(quantity=TEN), set()),
+        (OrderShape(notional=FIVE_HUNDRED), set()),
+        (OrderShape(), {"quantity"}),
+        (OrderShape(quantity=TEN, notional=FIVE_HUNDRED), {"quantity"}),
+        (OrderShape(notional=FIVE_HUNDRED, order_type="limit", limit_price=TEN), {"notional"}),
+        (OrderShape(notional=FIVE_HUNDRED, time_in_force="gtc"), {"time_in_force"}),
+        (OrderShape(quantity=TEN, order_type="trailing_stop", trail_percent=Decimal(2)), set()),
+        (OrderShape(quantity=TEN, order_type="trailing_stop", trail_price=Decimal("1.5")), set()),
+        (OrderShape(quantity=TEN, order_type="trailing_stop"), {"trail"}),
+        (
+            OrderShape(quantity=TEN, order_type="trailing_stop", trail_price=TEN, trail_percent=TEN),
+            {"trail"},
+        ),
+        (OrderShape(quantity=TEN, order_type="trailing_stop", trail_percent=Decimal(100)), {"trail"}),
+        (
+            OrderShape(quantity=TEN, order_type="trailing_stop", trail_percent=TEN, time_in_force="ioc"),
+            {"time_in_force"},
+        ),
+        (OrderShape(quantity=TEN, trail_price=TEN), {"trail"}),
+        (OrderShape(quantity=TEN, order_type="limit", limit_price=TEN, extended_hours=True), set()),
+        (
+            OrderShape(
+                quantity=TEN, order_type="limit", limit_price=TEN, time_in_force="gtc", extended_hours=True
+            ),
+            {"time_in_force"},
+        ),
+        (OrderShape(quantity=TEN, extended_hours=True), {"extended_hours"}),
+        (
+            OrderShape(quantity=TEN, order_type="trailing_stop", trail_price=TEN, extended_hours=True),
+            {"extended_hours"},
+        ),
+        (
+            OrderShape(
+                quantity=TEN, order_type="limit", limit_price=TEN, time_in_force="ioc", extended_hours=True
+            ),
+            {"time_in_force"},
+        ),
+    ],
+)
+def test_each_kind_of_order_takes_the_fields_alpaca_takes(shape: OrderShape, problems: set[str]) -> None:
+    assert set(shape_problems(shape)) == problems
+
+
+def test_a_trade_request_refuses_a_shape_alpaca_would_refuse_naming_the_field() -> None:
+    with pytest.raises(ValueError, match=r"^extended_hours: Extended hours take limit orders only"):
+        trade(extended_hours=True)
+    with pytest.raises(ValueError, match=r"^notional: A dollar amount needs a market order"):
+        trade(quantity=None, notional=FIVE_HUNDRED, order_type="limit", limit_price=TEN)
+
+
+OFF = KillSwitch(engaged=False)
+
+
+def reasons(t: Any, market: MarketConditions, **kwargs: Any) -> list[str]:
+    args: dict[str, Any] = {"is_trader": True, "kill_switch": OFF, "position": None}
+    args.update(kwargs)
+    args.setdefault("reference_price", Decimal(100))
+    return [r.code for r in check_trade(t, policy(), market=market, **args)]
+
+
+REGULAR = MarketConditions(tradable=True)
+AFTER_HOURS = MarketConditions(tradable=True, market_open=False, extended_session="post")
+PRE_MARKET = MarketConditions(tradable=True, market_open=False, extended_session="pre")
+OVERNIGHT = MarketConditions(tradable=True, market_open=False)
+EXTENDED_LIMIT = {"order_type": "limit", "limit_price": Decimal(99), "extended_hours": True}
+
+
+def test_after_hours_an_extended_hours_limit_goes_and_a_market_order_is_refused_with_the_way_out() -> None:
+    assert reasons(trade(**EXTENDED_LIMIT), AFTER_HOURS) == []
+    assert reasons(trade(**EXTENDED_LIMIT), PRE_MARKET) == []
+    [refusal] = check_trade(
+        trade(),
+        policy(),
+        is_trader=True,
+        kill_switch=OFF,
+        position=None,
+        reference_price=TEN,
+        market=AFTER_HOURS,
+    )
+    assert refusal.code == "EXTENDED_HOURS_ONLY" and "after-hours" in refusal.message
+    assert "extended hours on" in refusal.next_step
+    assert reasons(trade(order_type="limit", limit_price=Decimal(99)), PRE_MARKET) == ["EXTENDED_HOURS_ONLY"]
+
+
+def test_overnight_an_extended_hours_limit_may_wait_for_the_next_session_and_a_market_order_may_not() -> None:
+    assert reasons(trade(**EXTENDED_LIMIT), OVERNIGHT) == []
+    assert reasons(trade(), OVERNIGHT) == ["MARKET_CLOSED"]
+    gtc_trail = trade(order_type="trailing_stop", trail_percent=Decimal(2), time_in_force="gtc")
+    assert reasons(gtc_trail, OVERNIGHT) == []
+
+
+def test_a_dollar_amount_is_judged_by_its_own_amount_and_needs_a_fractionable_asset() -> None:
+    buy_500 = trade(quantity=None, notional=FIVE_HUNDRED)
+    assert reasons(buy_500, REGULAR) == []
+    assert reasons(buy_500, MarketConditions(tradable=True, fractionable=False)) == [
+        "NOTIONAL_NOT_FRACTIONABLE"
+    ]
+    assert reasons(buy_500, MarketConditions(tradable=True, buying_power=Decimal(499))) == [
+        "INSUFFICIENT_BUYING_POWER"
+    ]
+    too_much = trade(quantity=None, notional=policy().max_notional + 1)
+    [refusal] = check_trade(
+        too_much,
+        policy(),
+        is_trader=True,
+        kill_switch=OFF,
+        position=None,
+        reference_price=None,
+        market=REGULAR,
+    )
+    assert (refusal.code, refusal.field) == ("NOTIONAL_TOO_LARGE", "notional")
+
+
+def test_selling_dollars_of_more_than_is_held_is_refused_at_the_reference_price() -> None:
+    from messages.records import Position
+
+    held = Position(user_id="U123", symbol="AAPL", quantity=Decimal(4))
+    sell = trade(side="sell", quantity=None, notional=FIVE_HUNDRED)  # 5 shares at $100
+    assert reasons(sell, REGULAR, position=held) == ["INSUFFICIENT_POSITION"]
+    assert reasons(trade(side="sell", quantity=None, notional=Decimal(300)), REGULAR, position=held) == []
+
+
+def test_each_kind_goes_to_alpaca_as_alpaca_py_sends_it() -> None:
+    dollars = order_request(trade(quantity=None, notional=FIVE_HUNDRED))
+    assert isinstance(dollars, MarketOrderRequest) and dollars.notional == 500 and dollars.qty is None
+    trail = order_request(
+        trade(order_type="trailing_stop", trail_percent=Decimal("2.5"), time_in_force="gtc")
+    )
+    assert isinstance(trail, TrailingStopOrderRequest) and trail.type == OrderType.TRAILING_STOP
+    assert (trail.trail_percent, trail.trail_price) == (2.5, None)
+    by_price = order_request(trade(order_type="trailing_stop", trail_price=Decimal("1.25")))
+    assert isinstance(by_price, TrailingStopOrderRequest) and by_price.trail_price == 1.25
+    extended = order_request(trade(**EXTENDED_LIMIT))
+    assert isinstance(extended, LimitOrderRequest) and extended.extended_hours is True
+    assert order_request(trade()).extended_hours is None
+
+
+def test_the_record_keeps_every_term_and_gives_the_request_back() -> None:
+    for request in (
+        trade(quantity=None, notional=FIVE_HUNDRED),
+        trade(order_type="trailing_stop", trail_price=Decimal("1.25"), time_in_force="gtc"),
+        trade(**EXTENDED_LIMIT),
+    ):
+        record = pending_record(request, recorded_at=datetime.now(UTC), expires_at=0)
+        assert record.request() == request
+
+
+def test_the_notices_say_a_dollar_amount_a_trail_and_extended_hours() -> None:
+    assert size_label(trade(quantity=None, notional=FIVE_HUNDRED)) == (
+        "Amount",
+        "$500.00 (fractional shares)",
+    )
+    assert size_label(trade()) == ("Quantity", "10 shares")
+    trail = trade(order_type="trailing_stop", trail_percent=Decimal(2), time_in_force="gtc")
+    assert order_terms(trail) == "trailing stop (trail 2%), gtc"
+    assert order_terms(trade(**EXTENDED_LIMIT)) == "limit (limit $99), day, extended hours"
+    assert order_terms(trade()) is None
+
+
+def test_the_calendar_gives_the_pre_market_and_after_hours_sessions_in_new_york_time() -> None:
+    day = market_day(
+        {
+            "date": "2026-12-07",
+            "open": "09:30",
+            "close": "16:00",
+            "session_open": "0400",
+            "session_close": "2000",
+        }
+    )
+    assert day is not None
+    # 2026-12-07 is a Monday; New York is UTC-5 in December.
+    assert day.extended_session(datetime(2026, 12, 7, 8, 59, tzinfo=UTC)) is None  # 03:59 New York
+    assert day.extended_session(datetime(2026, 12, 7, 9, 0, tzinfo=UTC)) == "pre"  # 04:00: the pre-market
+    assert day.extended_session(datetime(2026, 12, 7, 14, 30, tzinfo=UTC)) is None  # 09:30: regular
+    assert day.extended_session(datetime(2026, 12, 7, 21, 0, tzinfo=UTC)) == "post"  # 16:00
+    assert day.extended_session(datetime(2026, 12, 8, 1, 0, tzinfo=UTC)) is None  # 20:00: closed
+    assert market_day({"date": "2026-12-07", "open": "9h30"}) is None
+
+
+async def test_a_days_calendar_is_read_once_and_a_day_without_a_session_is_none() -> None:
+    asked: list[date] = []
+
+    async def fetch(day: date) -> Any:
+        asked.append(day)
+        if day.weekday() >= 5:
+            return []
+        iso = day.isoformat()
+        return [
+            {"date": iso, "open": "09:30", "close": "13:00", "session_open": "0400", "session_close": "2000"}
+        ]
+
+    calendar = CalendarView(fetch)
+    early_close_afternoon = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # 14:00 New York, a 13:00 close
+    assert await calendar.extended_session(early_close_afternoon) == "post"
+    assert await calendar.extended_session(early_close_afternoon) == "post"
+    assert asked == [date(2026, 11, 27)]
+    assert await calendar.extended_session(datetime(2026, 11, 28, 15, 0, tzinfo=UTC)) is None  # Saturday
