@@ -1,9 +1,9 @@
-"""Today's calendar day as the clock lives it: Alpaca's calendar and clock always agree, so when the
+"""Today's calendar day as the clock lives it. Alpaca's calendar and clock always agree, so when the
 emulator's session is set by hand (`POST /admin/clock {"session": …}`) at a time of day the regular
-schedule gives to another session, today's entry is drawn around that session: `now` falls in the pre-market, the regular or
-the after-hours window that the clock says it is in (or outside all of them while closed), each bound moved
-as little as it needs, to the minute. A client that reads the sessions from the calendar, as tradeflow does,
-then sees what the clock says; an unset day keeps the regular times.
+schedule gives to another session, today's entry is drawn around that session: `now` falls in the
+pre-market, the regular or the after-hours window the clock says it is in (or outside all of them while
+closed), each bound moved as little as it needs, to the minute. A client that reads the sessions from the
+calendar, as tradeflow does, then sees what the clock says; an unset day keeps the regular times.
 """
 
 from __future__ import annotations
