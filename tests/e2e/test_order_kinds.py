@@ -1,0 +1,125 @@
+"""The richer order kinds through the whole chain on the Alpaca emulator: a dollar amount filled in
+fractional shares, a trailing stop that follows the price up and fills on the way down, and the
+after-hours session, where an extended-hours limit order trades and a market order is refused."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.e2e.stack import SlackStack, Stack
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def _submit(stack: Stack, *args: str, wait: bool = True) -> tuple[int, dict[str, Any]]:
+    waiting = ("--wait", "--timeout", "60") if wait else ()
+    done = stack.cli("submit", "--user", "U123", *args, *waiting, "--json")
+    assert done.stdout, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def _position(stack: Stack, symbol: str) -> Decimal:
+    done = stack.cli("positions", "U123", "--json")
+    assert done.returncode == 0, done.stderr
+    held = {p["symbol"]: Decimal(str(p["quantity"])) for p in json.loads(done.stdout)["positions"]}
+    return held.get(symbol, Decimal(0))
+
+
+def test_a_dollar_amount_buys_the_fractional_shares_alpaca_filled(alpaca_stack: Stack) -> None:
+    code, outcome = _submit(alpaca_stack, "buy", "$500", "AAPL")
+    assert code == 0, outcome
+    assert outcome["status"] == "executed" and outcome["execution_method"] == "alpaca"
+    [order] = alpaca_stack.emulator.admin.orders(outcome["trade_id"])
+    assert Decimal(order["notional"]) == 500 and order["qty"] is None
+    filled = Decimal(str(outcome["filled_quantity"]))
+    assert filled == Decimal(order["filled_qty"]) and filled != filled.to_integral_value()
+    assert abs(filled * Decimal(order["filled_avg_price"]) - 500) < Decimal("0.01")
+    assert _position(alpaca_stack, "AAPL") == filled
+    notice = alpaca_stack.outbox.read_text()
+    assert "Amount: $500.00 (fractional shares)" in notice and f"Filled: {filled} shares" in notice
+
+
+def test_a_trailing_stop_follows_the_price_up_and_fills_when_it_falls_back_by_its_trail(
+    alpaca_stack: Stack,
+) -> None:
+    admin = alpaca_stack.emulator.admin
+    admin.set_price("AAPL", "200.00", freeze=True)
+    code, bought = _submit(alpaca_stack, "buy", "10", "AAPL")
+    assert code == 0 and bought["status"] == "executed", bought
+
+    code, trail = _submit(
+        alpaca_stack, "sell", "10", "AAPL", "--type", "trailing_stop", "--trail", "5%", "--tif", "gtc"
+    )
+    assert code == 0 and trail["status"] == "working", trail
+    trade_id = str(trail["trade_id"])
+    [order] = admin.orders(trade_id)
+    assert order["type"] == "trailing_stop" and Decimal(order["trail_percent"]) == 5
+
+    for price in ("210.00", "220.00", "230.00"):  # the high-water mark follows; the stop rises with it
+        admin.set_price("AAPL", price, freeze=True)
+    eventually(lambda: Decimal(admin.orders(trade_id)[0]["hwm"] or 0) >= 229, timeout=10)
+    [order] = admin.orders(trade_id)
+    assert Decimal(order["stop_price"]) == Decimal("218.50") and order["status"] == "new"
+    admin.set_price("AAPL", "225.00", freeze=True)  # down 2 %: above the stop, nothing happens
+    assert alpaca_stack.trade_status(trade_id) == "working"
+    admin.set_price("AAPL", "215.00", freeze=True)  # below 230 × 0.95 = 218.50: the stop triggers
+    eventually(lambda: alpaca_stack.trade_status(trade_id) == "executed", timeout=30)
+    [order] = admin.orders(trade_id)
+    assert order["status"] == "filled" and Decimal(order["filled_avg_price"]) < Decimal("218.50")
+    eventually(lambda: _position(alpaca_stack, "AAPL") == 0, timeout=30)
+    notice = alpaca_stack.outbox.read_text()
+    assert "trailing stop (trail 5%), gtc" in notice
+
+
+def test_after_hours_an_extended_hours_limit_trades_and_a_market_order_is_refused(
+    alpaca_stack: Stack,
+) -> None:
+    admin = alpaca_stack.emulator.admin
+    admin.set_price("MSFT", "400.00", freeze=True)
+    admin.set_session("post")
+
+    code, refused = _submit(alpaca_stack, "buy", "2", "MSFT")
+    assert code == 1 and refused["status"] == "rejected", refused
+    [reason] = refused["rejection_reasons"]
+    assert reason["code"] == "EXTENDED_HOURS_ONLY" and "after-hours" in reason["message"]
+    assert admin.orders(refused["trade_id"]) == []  # nothing reached Alpaca
+
+    args = ("buy", "2", "MSFT", "--type", "limit", "--limit-price", "401", "--extended-hours")
+    code, outcome = _submit(alpaca_stack, *args)
+    assert code == 0 and outcome["status"] == "executed", outcome
+    [order] = admin.orders(outcome["trade_id"])
+    assert order["extended_hours"] is True and order["status"] == "filled"
+    assert _position(alpaca_stack, "MSFT") == 2
+    assert "limit (limit $401), day, extended hours" in alpaca_stack.outbox.read_text()
+
+    done = alpaca_stack.cli("submit", "--user", "U123", "buy", "2", "MSFT", "--extended-hours", "--json")
+    assert (
+        done.returncode == 2
+        and "invalid extended_hours: Extended hours take limit orders only" in done.stderr
+    )
+
+
+async def test_from_slack_a_dollar_amount_trades_and_extended_hours_on_a_market_order_is_refused_inline(
+    slack_stack: SlackStack,
+) -> None:
+    driver = slack_stack.driver
+    command = await driver.slash_command("buy $500 AAPL")
+    assert command.status == 200 and command.elapsed_s < 3
+    view = eventually(lambda: driver.opened_view(command.trigger_id), timeout=10)
+    # The trader ticks Extended hours on the market order: refused under that box, nothing submitted.
+    refused = await driver.submit_view(view, {"extended_hours": ["on"]})
+    assert refused.body["response_action"] == "errors"
+    assert "limit orders only" in refused.body["errors"]["extended_hours"]
+    answer = await driver.submit_view(view, {"extended_hours": []})
+    assert answer.body["response_action"] == "update"
+    trade_id = str(json.loads(view["private_metadata"])["trade_id"])
+    [dm] = eventually(lambda: driver.messages_to("U123"), timeout=60)
+    text = json.dumps(dm.get("blocks"), ensure_ascii=False) + str(dm.get("text"))
+    assert "Trade Executed Successfully" in text and "$500.00 (fractional shares)" in text
+    [order] = slack_stack.stack.emulator.admin.orders(trade_id)
+    assert Decimal(order["notional"]) == 500 and order["status"] == "filled"
