@@ -17,8 +17,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+import msgspec
 from alpaca.common.exceptions import APIError
 from alpaca.trading.models import Order
+from alpaca.trading.requests import GetOrderByIdRequest
 
 from brokers.alpaca_budget import AccountBudget, RateLimitWait
 from brokers.alpaca_cancels import cancel_order, replace_order
@@ -37,6 +39,7 @@ from brokers.alpaca_mapping import (
     DUPLICATE_CLIENT_ORDER_ID,
     INSUFFICIENT_BUYING_POWER,
     api_error_code,
+    legs_of,
     order_not_found,
     order_request,
     pending_of,
@@ -194,9 +197,10 @@ class AlpacaPaperBroker:
                 None, "unknown", reason="the order request may have reached Alpaca", streamed=[]
             )
         try:
-            return await self.follower.settle(
+            settled = await self.follower.settle(
                 trade, placed, reference, started, wake, self.fill_timeout_s, by, cancel_late_market=True
             )
+            return await self._with_legs(trade, settled, by)
         except (BrokerUnavailable, BrokerBusy) as exc:
             # The order exists: an outage now must never read as "nothing was sent" (the port's meaning of
             # BrokerUnavailable), or the caller could fall back and execute the trade a second time.
@@ -255,14 +259,28 @@ class AlpacaPaperBroker:
         wake = self.updates.waiter(client_order_id) if self.updates else None
         # An order the stream saw end needs no lookup: the stream's last word is Alpaca's.
         order = self.updates.ended(client_order_id) if self.updates else None
+        if order is None and trade.leg_order_id is not None:  # a leg: Alpaca's own id names it
+            order = await self.calls.read(self.trading.get_order_by_id, trade.leg_order_id, by=by)
         if order is None:
             order = await self._find(client_order_id, until=time.monotonic(), by=by)
         if order is None:
             return pending_of(None, "unknown", reason="no order found for this trade yet", streamed=[])
         wait_s = min(RESUME_WAIT_S, self.fill_timeout_s)
-        return await self.follower.settle(
+        settled = await self.follower.settle(
             trade, order, self.reads.settled_reference(trade, order), None, wake, wait_s, by
         )
+        return await self._with_legs(trade, settled, by)
+
+    async def _with_legs(self, trade: TradeRequest, result: BrokerResult, by: float) -> BrokerResult:
+        """A bracket's, OCO's or OTO's outcome with its exit legs: Alpaca lists them under the order only
+        when asked `nested` (the order the stream or the submit answer gave may lack them)."""
+        if trade.order_class == "simple" or isinstance(result, ExecutionError) or result.legs:
+            return result
+        if result.alpaca_order_id is None:
+            return result
+        nested = GetOrderByIdRequest(nested=True)
+        order = await self.calls.read(self.trading.get_order_by_id, result.alpaca_order_id, nested, by=by)
+        return msgspec.structs.replace(result, legs=legs_of(order))
 
     async def cancel(self, trade: TradeRequest, broker_order_id: str | None) -> CancelAnswer:
         by = self.reads.reads_by()

@@ -76,7 +76,7 @@ class OrderFollower:
                     trade, order, reference=reference, elapsed_ms=elapsed_ms, streamed=streamed
                 )
             if order.status in DONE:
-                return unfilled_error(order)
+                return unfilled_error(order, exit_order=trade.leg is not None or trade.order_class == "oco")
             reason = (
                 "resting at Alpaca" if order.type != OrderType.MARKET else "not filled before the timeout"
             )

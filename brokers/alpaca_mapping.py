@@ -9,19 +9,22 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from alpaca.common.exceptions import APIError
-from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
+from alpaca.trading.enums import OrderClass, OrderSide, OrderStatus, OrderType, TimeInForce
 from alpaca.trading.models import Order
 from alpaca.trading.requests import (
     LimitOrderRequest,
     MarketOrderRequest,
     OrderRequest,
     StopLimitOrderRequest,
+    StopLossRequest,
     StopOrderRequest,
+    TakeProfitRequest,
     TrailingStopOrderRequest,
 )
 
 from brokers.costs import MS_QUANTUM, adverse_bps, market_impact_bps
-from messages.trade import Execution, ExecutionError, Fill, OrderPending, TradeRequest
+from messages.trade import Execution, ExecutionError, Fill, LegOrder, OrderPending, TradeRequest
+from messages.types import LegKind
 
 PRICE_TICK = Decimal("0.0001")
 DUPLICATE_CLIENT_ORDER_ID = 40010001
@@ -52,6 +55,7 @@ def order_request(trade: TradeRequest) -> OrderRequest:
         common["qty"] = _amount(trade.quantity)
     if trade.extended_hours:
         common["extended_hours"] = True
+    common.update(_exits(trade))
     if trade.order_type == "limit":
         return LimitOrderRequest(**common, limit_price=float(trade.limit_price or 0))
     if trade.order_type == "stop":
@@ -65,6 +69,43 @@ def order_request(trade: TradeRequest) -> OrderRequest:
             return TrailingStopOrderRequest(**common, trail_percent=float(trade.trail_percent))
         return TrailingStopOrderRequest(**common, trail_price=float(trade.trail_price or 0))
     return MarketOrderRequest(**common)
+
+
+def _exits(trade: TradeRequest) -> dict[str, object]:
+    """A bracket's, OCO's or OTO's class and exit legs (an OCO's take-profit is its own limit price)."""
+    if trade.order_class == "simple":
+        return {}
+    exits: dict[str, object] = {"order_class": OrderClass(trade.order_class)}
+    take_profit = trade.limit_price if trade.order_class == "oco" else trade.take_profit_price
+    if take_profit is not None:
+        exits["take_profit"] = TakeProfitRequest(limit_price=float(take_profit))
+    if trade.stop_loss_price is not None:
+        limit = trade.stop_loss_limit_price
+        exits["stop_loss"] = StopLossRequest(
+            stop_price=float(trade.stop_loss_price), limit_price=None if limit is None else float(limit)
+        )
+    return exits
+
+
+def legs_of(order: Order) -> tuple[LegOrder, ...]:
+    """The exit legs Alpaca shows under a bracket, OCO or OTO order (none for a simple one)."""
+    legs = []
+    for leg in order.legs or ():
+        kind: LegKind = "take_profit" if leg.type == OrderType.LIMIT else "stop_loss"
+        legs.append(
+            LegOrder(
+                order_id=str(leg.id),
+                client_order_id=str(leg.client_order_id),
+                leg=kind,
+                side="buy" if leg.side == OrderSide.BUY else "sell",
+                order_type=str(leg.type.value) if leg.type else "limit",  # type: ignore[arg-type]
+                quantity=decimal_of(leg.qty),
+                limit_price=None if leg.limit_price is None else decimal_of(leg.limit_price),
+                stop_price=None if leg.stop_price is None else decimal_of(leg.stop_price),
+                time_in_force=str(leg.time_in_force.value),  # type: ignore[arg-type]
+            )
+        )
+    return tuple(legs)
 
 
 def _amount(value: Decimal | None) -> float | int:
@@ -126,12 +167,23 @@ def execution_of(
         market_impact_bps=market_impact_bps(quantity * price),
         alpaca_order_id=str(order.id),
         fills=fills_of(order, streamed),
+        legs=legs_of(order),
     )
 
 
-def unfilled_error(order: Order) -> ExecutionError:
-    """Why an order ended with nothing filled, with next steps the trader can act on."""
+def unfilled_error(order: Order, *, exit_order: bool = False) -> ExecutionError:
+    """Why an order ended with nothing filled, with next steps the trader can act on. An exit (a bracket's
+    leg, an OCO) that Alpaca canceled was canceled with its group: the other exit filled, or the group was
+    canceled."""
     status = order.status
+    if exit_order and status == OrderStatus.CANCELED:
+        return ExecutionError(
+            code="EXIT_CANCELED",
+            message="Alpaca canceled this exit with its group: the other exit filled, or it was canceled",
+            next_steps=("Nothing to do if the other exit filled: its own message has the fill",),
+            execution_method="alpaca",
+            alpaca_order_id=str(order.id),
+        )
     if status == OrderStatus.REJECTED:
         return ExecutionError(
             code="ORDER_REJECTED",
@@ -207,6 +259,7 @@ def pending_of(order: Order | None, state: str, *, reason: str, streamed: list[F
         alpaca_order_id=str(order.id) if order is not None else None,
         reason=reason,
         fills=fills_of(order, streamed) if order is not None else (),
+        legs=legs_of(order) if order is not None else (),
     )
 
 

@@ -185,6 +185,20 @@ class SimulatedBroker:
 
     def _refusal(self, trade: TradeRequest, reference: Decimal) -> ExecutionError | None:
         buying = trade.side == "buy"
+        if trade.order_class != "simple":
+            return ExecutionError(
+                code="EXITS_NEED_ALPACA",
+                message=(
+                    f"A {trade.order_class} order's exits rest at the stock broker until one of them fills; "
+                    "the simulation keeps no resting orders, so it was not traded."
+                ),
+                next_steps=(
+                    f"{SIMULATION_NEXT_STEPS}: place it again once Alpaca is back",
+                    "Or trade the entry alone now and place the exits later",
+                    f"Reference Trade ID: {trade.trade_id}",
+                ),
+                execution_method="simulation",
+            )
         if trade.order_type == "trailing_stop":
             return ExecutionError(
                 code="STOP_NOT_TRIGGERED",

@@ -8,6 +8,8 @@ from decimal import Decimal
 import msgspec
 
 from messages.types import (
+    ADVANCED_TIMES_IN_FORCE,
+    ENTRY_ORDER_TYPES,
     EXTENDED_HOURS_ORDER_TYPES,
     EXTENDED_HOURS_TIMES_IN_FORCE,
     MAX_TRAIL_PERCENT,
@@ -38,6 +40,10 @@ class OrderShape(msgspec.Struct, frozen=True, kw_only=True):
     trail_price: Decimal | None = None
     trail_percent: Decimal | None = None
     extended_hours: bool = False
+    order_class: str = "simple"
+    take_profit_price: Decimal | None = None
+    stop_loss_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = None
 
 
 def shape_problems(shape: OrderShape) -> dict[str, str]:
@@ -67,6 +73,8 @@ def shape_problems(shape: OrderShape) -> dict[str, str]:
             )
         elif shape.time_in_force not in EXTENDED_HOURS_TIMES_IN_FORCE:
             problems["time_in_force"] = "Alpaca takes extended-hours orders as day orders only: choose day"
+    for field, problem in class_problems(shape).items():
+        problems.setdefault(field, problem)
     return problems
 
 
@@ -81,3 +89,46 @@ def _trail_problems(shape: OrderShape, name: str) -> dict[str, str]:
     if shape.time_in_force not in TRAILING_TIMES_IN_FORCE:
         return {"time_in_force": "A trailing stop is day or gtc"}
     return {}
+
+
+def class_problems(shape: OrderShape) -> dict[str, str]:
+    """A bracket's, an OCO's or an OTO's own rules (Alpaca's "Bracket Orders", "OCO", "OTO")."""
+    exits = {"take_profit": shape.take_profit_price, "stop_loss": shape.stop_loss_price}
+    given = {leg for leg, price in exits.items() if price is not None}
+    if shape.stop_loss_limit_price is not None and shape.stop_loss_price is None:
+        return {"stop_loss": "A stop-loss limit needs a stop-loss stop price"}
+    if shape.order_class == "simple":
+        return {
+            leg: f"A take-profit or stop-loss makes an order a bracket, OTO or OCO: {_CHOOSE}"
+            for leg in given
+        }
+    name = shape.order_class.upper() if shape.order_class != "bracket" else "bracket"
+    problems: dict[str, str] = {}
+    if shape.order_class == "oco":
+        if shape.order_type != "limit":
+            problems["order_type"] = "An OCO is a limit order (its limit is the take-profit)"
+        if "take_profit" in given:
+            problems["take_profit"] = "An OCO's take-profit is its limit price: leave this empty"
+        if "stop_loss" not in given:
+            problems["stop_loss"] = "An OCO needs a stop-loss stop price"
+    else:
+        if shape.order_type not in ENTRY_ORDER_TYPES:
+            problems["order_type"] = f"A {name} order's entry is a market or limit order"
+        if shape.order_class == "bracket":
+            problems.update(
+                {leg: f"A bracket needs a {leg.replace('_', '-')} price" for leg in exits if leg not in given}
+            )
+        elif len(given) != 1:
+            problems["take_profit"] = "An OTO has one exit: a take-profit or a stop-loss, not both or none"
+    if shape.time_in_force not in ADVANCED_TIMES_IN_FORCE:
+        problems.setdefault("time_in_force", f"A {name} order is day or gtc")
+    if shape.notional is not None or (
+        shape.quantity is not None and shape.quantity != shape.quantity.to_integral()
+    ):
+        problems.setdefault("quantity", f"A {name} order is for whole shares")
+    if shape.extended_hours:
+        problems.setdefault("extended_hours", f"A {name} order cannot trade in extended hours")
+    return problems
+
+
+_CHOOSE = "choose bracket (both exits) or OTO (one) as the order class, or clear it"

@@ -10,17 +10,33 @@ from typing import Any, Literal
 
 import msgspec
 
-from messages.trade import Execution, ExecutionError, Fill, Rejection, TradeRequest
+from messages.trade import Execution, ExecutionError, Fill, LegOrder, Rejection, TradeRequest
 from messages.types import (
     OPEN_STATUSES,
     TERMINAL_STATUSES,
     ExecutionMethod,
+    LegKind,
+    OrderClass,
     OrderType,
     Side,
     TimeInForce,
     TradeStatus,
 )
 
+# The order's terms that the trade record keeps under the request's own names.
+SAME_TERMS = (
+    "notional",
+    "trail_price",
+    "trail_percent",
+    "extended_hours",
+    "order_class",
+    "take_profit_price",
+    "stop_loss_price",
+    "stop_loss_limit_price",
+    "parent_trade_id",
+    "leg",
+    "leg_order_id",
+)
 SEVEN_YEARS_DAYS = 2557  # 7 × 365 + 2 leap days: the audit retention the seed promises
 
 
@@ -41,6 +57,13 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     trail_percent: Decimal | None = None
     time_in_force: TimeInForce = "day"
     extended_hours: bool = False
+    order_class: OrderClass = "simple"
+    take_profit_price: Decimal | None = None
+    stop_loss_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = None
+    parent_trade_id: uuid.UUID | None = None  # a leg's parent trade (TradeRequest says more)
+    leg: LegKind | None = None
+    leg_order_id: str | None = None
     status: TradeStatus
     timestamp: datetime
     source: str = "cli"
@@ -62,6 +85,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     rejection_reasons: tuple[Rejection, ...] = ()
     fills: tuple[Fill, ...] = ()
     order_status: str | None = None  # the stock broker's own order status, when there is an order
+    legs: tuple[LegOrder, ...] = ()  # a bracket's, OCO's or OTO's exits, each recorded as a trade of its own
     expires_at: int | None = None
 
     @property
@@ -86,14 +110,11 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
             symbol=self.symbol,
             side=self.trade_type,
             quantity=self.quantity,
-            notional=self.notional,
             order_type=self.order_type,
             limit_price=self.price,
             stop_price=self.stop_price,
-            trail_price=self.trail_price,
-            trail_percent=self.trail_percent,
             time_in_force=self.time_in_force,
-            extended_hours=self.extended_hours,
+            **{name: getattr(self, name) for name in SAME_TERMS},
             submitted_at=self.timestamp,
             source=self.source,
             slack_view_id=self.slack_view_id,
@@ -119,6 +140,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
             market_impact_bps=self.market_impact_bps,
             alpaca_order_id=self.alpaca_order_id,
             fills=self.fills,
+            legs=self.legs,
         )
 
     def error(self) -> ExecutionError | None:
@@ -142,15 +164,12 @@ def pending_record(trade: TradeRequest, *, recorded_at: datetime, expires_at: in
         channel_id=trade.channel_id,
         symbol=trade.symbol,
         quantity=trade.quantity,
-        notional=trade.notional,
         trade_type=trade.side,
         order_type=trade.order_type,
         price=trade.limit_price,
         stop_price=trade.stop_price,
-        trail_price=trade.trail_price,
-        trail_percent=trade.trail_percent,
         time_in_force=trade.time_in_force,
-        extended_hours=trade.extended_hours,
+        **{name: getattr(trade, name) for name in SAME_TERMS},
         status="pending",
         timestamp=trade.submitted_at,
         source=trade.source,

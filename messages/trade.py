@@ -13,6 +13,8 @@ from messages.order_shape import OrderShape, shape_problems
 from messages.types import (
     ChannelId,
     ExecutionMethod,
+    LegKind,
+    OrderClass,
     OrderType,
     Side,
     Symbol,
@@ -22,6 +24,32 @@ from messages.types import (
     require_finite,
     require_positive,
 )
+
+AMOUNT_FIELDS = (
+    "quantity",
+    "notional",
+    "limit_price",
+    "stop_price",
+    "trail_price",
+    "trail_percent",
+    "take_profit_price",
+    "stop_loss_price",
+    "stop_loss_limit_price",
+)
+
+
+class LegOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """One exit leg of a bracket, OCO or OTO as Alpaca holds it: its own order, ids and terms."""
+
+    order_id: str
+    client_order_id: str
+    leg: LegKind
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = "day"
 
 
 class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,12 +69,21 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
     trail_percent: Decimal | None = None  # …or in percent of the high-water mark
     time_in_force: TimeInForce = "day"
     extended_hours: bool = False  # eligible in the pre-market and after-hours sessions (limit orders)
+    order_class: OrderClass = "simple"
+    take_profit_price: Decimal | None = None  # the take-profit leg's limit price
+    stop_loss_price: Decimal | None = None  # the stop-loss leg's stop price…
+    stop_loss_limit_price: Decimal | None = None  # …and its limit, which makes it a stop-limit
+    # A leg of a bracket, OCO or OTO is a trade of its own, recorded when Alpaca shows it (never placed by
+    # tradeflow): its trade id is the leg's client order id, and it names its parent trade and leg order.
+    parent_trade_id: uuid.UUID | None = None
+    leg: LegKind | None = None
+    leg_order_id: str | None = None
     submitted_at: datetime
     source: str = "cli"
     slack_view_id: str | None = None  # the modal the trade came from, updated to its outcome
 
     def __post_init__(self) -> None:
-        for name in ("quantity", "notional", "limit_price", "stop_price", "trail_price", "trail_percent"):
+        for name in AMOUNT_FIELDS:
             require_amount(name, getattr(self, name))
         problems = shape_problems(self.shape())
         if problems:
@@ -64,6 +101,10 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
             trail_price=self.trail_price,
             trail_percent=self.trail_percent,
             extended_hours=self.extended_hours,
+            order_class=self.order_class,
+            take_profit_price=self.take_profit_price,
+            stop_loss_price=self.stop_loss_price,
+            stop_loss_limit_price=self.stop_loss_limit_price,
         )
 
     @property
@@ -110,6 +151,7 @@ class Execution(msgspec.Struct, frozen=True, kw_only=True):
     market_impact_bps: Decimal
     alpaca_order_id: str | None = None
     fills: tuple[Fill, ...] = ()
+    legs: tuple[LegOrder, ...] = ()  # a bracket's, OCO's or OTO's exits, as Alpaca showed them
 
     def __post_init__(self) -> None:
         require_positive("execution_price", self.execution_price)
@@ -139,6 +181,7 @@ class OrderPending(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
     fills: tuple[Fill, ...] = ()
     reference_price: Decimal | None = None
+    legs: tuple[LegOrder, ...] = ()
 
 
 class Rejection(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,6 +15,10 @@ ChannelId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^
 Side = Literal["buy", "sell"]
 OrderType = Literal["market", "limit", "stop", "stop_limit", "trailing_stop"]
 TimeInForce = Literal["day", "gtc", "ioc", "fok"]
+# simple: one order. bracket: an entry with a take-profit and a stop-loss exit; oto: an entry with one exit;
+# oco: the two exits of a position held (the order is the take-profit limit, its leg the stop-loss).
+OrderClass = Literal["simple", "bracket", "oco", "oto"]
+LegKind = Literal["take_profit", "stop_loss"]
 ExecutionMethod = Literal["alpaca", "simulation"]
 # pending: recorded, no order sent yet. working: the order rests at the stock broker (a limit not yet
 # crossed, or partly filled). unknown: the order request may have reached the stock broker, but it could not
@@ -34,6 +38,8 @@ EXTENDED_HOURS_ORDER_TYPES: frozenset[str] = frozenset({"limit"})
 EXTENDED_HOURS_TIMES_IN_FORCE: frozenset[str] = frozenset({"day"})
 TRAILING_TIMES_IN_FORCE: frozenset[str] = frozenset({"day", "gtc"})
 MAX_TRAIL_PERCENT = Decimal(100)
+ENTRY_ORDER_TYPES: frozenset[str] = frozenset({"market", "limit"})  # a bracket's or an oto's entry
+ADVANCED_TIMES_IN_FORCE: frozenset[str] = frozenset({"day", "gtc"})
 
 
 # What a trader may type as a quantity or a price, at every boundary (the form, the slash command, the CLI,

@@ -123,3 +123,52 @@ async def test_from_slack_a_dollar_amount_trades_and_extended_hours_on_a_market_
     assert "Trade Executed Successfully" in text and "$500.00 (fractional shares)" in text
     [order] = slack_stack.stack.emulator.admin.orders(trade_id)
     assert Decimal(order["notional"]) == 500 and order["status"] == "filled"
+
+
+def _trade(stack: Stack, trade_id: str) -> dict[str, Any]:
+    done = stack.cli("trade", "show", trade_id, "--json")
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout)["trade"])
+
+
+def test_a_bracket_buy_fills_its_entry_then_its_take_profit_and_the_stop_loss_is_canceled(
+    alpaca_stack: Stack,
+) -> None:
+    admin = alpaca_stack.emulator.admin
+    admin.set_price("AAPL", "200.00", freeze=True)
+    args = ("buy", "10", "AAPL", "--take-profit", "210", "--stop-loss", "190", "--tif", "gtc")
+    code, entry = _submit(alpaca_stack, *args)
+    assert code == 0 and entry["status"] == "executed" and entry["order_class"] == "bracket", entry
+    [order] = admin.orders(entry["trade_id"])
+    assert order["order_class"] == "bracket"
+    legs = {leg["leg"]: leg for leg in entry["legs"]}
+    assert set(legs) == {"take_profit", "stop_loss"}
+    take_profit, stop_loss = (legs[name]["client_order_id"] for name in ("take_profit", "stop_loss"))
+    # Each exit is a trade of its own, recorded and followed: working at Alpaca, naming its parent.
+    eventually(lambda: _trade(alpaca_stack, take_profit)["status"] == "working", timeout=30)
+    eventually(lambda: _trade(alpaca_stack, stop_loss)["status"] == "working", timeout=30)
+    assert _trade(alpaca_stack, take_profit)["parent_trade_id"] == entry["trade_id"]
+    assert _position(alpaca_stack, "AAPL") == 10
+
+    admin.set_price("AAPL", "211.00", freeze=True)  # through the take-profit: it sells, the stop-loss goes
+    eventually(lambda: _trade(alpaca_stack, take_profit)["status"] == "executed", timeout=30)
+    eventually(lambda: _trade(alpaca_stack, stop_loss)["status"] == "failed", timeout=30)
+    assert _trade(alpaca_stack, stop_loss)["error_code"] == "EXIT_CANCELED"
+    assert Decimal(str(_trade(alpaca_stack, take_profit)["execution_price"])) >= 210
+    eventually(lambda: _position(alpaca_stack, "AAPL") == 0, timeout=30)  # flat, each fill applied once
+    orders = {o["client_order_id"]: o["status"] for o in admin.orders()}
+    assert (orders[take_profit], orders[stop_loss]) == ("filled", "canceled")
+    assert len([o for o in admin.orders() if o["side"] == "sell"]) == 2  # the two legs: nothing placed again
+    outbox = alpaca_stack.outbox.read_text()
+    assert "take-profit exit of trade" in outbox and "Exit Canceled" in outbox
+
+
+def test_a_bracket_with_its_take_profit_under_the_market_is_refused_naming_the_exit(
+    alpaca_stack: Stack,
+) -> None:
+    alpaca_stack.emulator.admin.set_price("AAPL", "200.00", freeze=True)
+    code, refused = _submit(alpaca_stack, "buy", "10", "AAPL", "--take-profit", "195", "--stop-loss", "190")
+    assert code == 1 and refused["status"] == "rejected", refused
+    [reason] = refused["rejection_reasons"]
+    assert (reason["code"], reason["field"]) == ("EXIT_PRICE_WRONG_SIDE", "take_profit")
+    assert alpaca_stack.emulator.admin.orders(refused["trade_id"]) == []

@@ -90,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument(
         "--extended-hours", action="store_true", help="also trade in the pre-market and after-hours sessions"
     )
+    submit.add_argument(
+        "--class",
+        dest="order_class",
+        default=None,
+        help="bracket, oto or oco (default: bracket with both exits, oto with one, else simple)",
+    )
+    submit.add_argument("--take-profit", default=None, help="a bracket's or OTO's take-profit limit price")
+    submit.add_argument("--stop-loss", default=None, help="the stop-loss exit's stop price")
+    submit.add_argument("--stop-loss-limit", default=None, help="makes the stop-loss a stop-limit")
     submit.add_argument("--tif", dest="time_in_force", default="day", help="day, gtc, ioc or fok")
     submit.add_argument(
         "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"

@@ -102,4 +102,11 @@ def _richer_terms(trade: TradeRequest) -> dict[str, Any]:
         terms["trail_percent"] = str(trade.trail_percent)
     if trade.extended_hours:
         terms["extended_hours"] = True
+    if trade.order_class != "simple":
+        terms["order_class"] = trade.order_class
+    for name in ("take_profit_price", "stop_loss_price", "stop_loss_limit_price", "leg", "leg_order_id"):
+        if getattr(trade, name) is not None:
+            terms[name] = str(getattr(trade, name))
+    if trade.parent_trade_id is not None:
+        terms["parent_trade_id"] = str(trade.parent_trade_id)
     return terms

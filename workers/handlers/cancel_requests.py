@@ -15,6 +15,7 @@ from datetime import datetime
 
 from messages.events import CancelOrder, cancel_command_id
 from messages.records import TradeRecord
+from workers.handlers.legs import leg_trade_id
 from workers.handlers.trader_views import OPEN, OPEN_READ_LIMIT
 from workers.store.port import TradeStore
 
@@ -57,9 +58,10 @@ async def plan_cancel(
         record = await store.get_trade(trade_id)
         if record is None or (record.user_id != requester and not operator):
             raise BadCancel(f"No trade of yours has the id {trade_id}: check it with `/trade orders`")
-        if record.is_terminal:
+        open_legs = await _open_legs(store, record)
+        if record.is_terminal and not open_legs:
             raise BadCancel(f"Trade {trade_id} is already {record.status}: there is nothing left to cancel")
-        trades = [record]
+        trades = open_legs if record.is_terminal else [record]  # an open order's legs go with it
     elif word.lower() in ("all", EVERYONE):
         if word.lower() == EVERYONE and not operator:
             raise BadCancel("Canceling every trader's orders is for operators only")
@@ -107,3 +109,9 @@ def describe(plan: CancelPlan, target: str) -> str:
     ]
     lines.append("You will get a message as each one ends: canceled, or filled if the cancel came too late.")
     return "\n".join(lines)
+
+
+async def _open_legs(store: TradeStore, record: TradeRecord) -> list[TradeRecord]:
+    """A bracket's, OTO's or OCO's exits still open: canceling the trade cancels them."""
+    legs = [await store.get_trade(leg_trade_id(leg)) for leg in record.legs]
+    return [leg for leg in legs if leg is not None and leg.is_open]

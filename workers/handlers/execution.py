@@ -24,7 +24,14 @@ import logging
 from datetime import timedelta
 
 from brokers.port import BrokerBusy, BrokerResult, BrokerUnavailable
-from messages.events import ReconcileTrade, TradeExecuted, TradeFailed, TradeRecorded, TradeWorking
+from messages.events import (
+    ReconcileTrade,
+    TradeExecuted,
+    TradeFailed,
+    TradeRecorded,
+    TradeValidated,
+    TradeWorking,
+)
 from messages.records import KillSwitch, TradeRecord
 from messages.trade import Execution, ExecutionError, OrderPending
 from workers.handlers.audit import audit_event
@@ -32,6 +39,7 @@ from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
 from workers.handlers.execution_audit import execution_details, never_arrived
 from workers.handlers.late_trades import VERDICT_MARGIN_MS, is_late, look_up_late
+from workers.handlers.legs import leg_messages
 from workers.handlers.rate_waits import queued, waiting
 from workers.handlers.rechecks import one_recheck
 from workers.handlers.records import executed_record, failed_record, open_record, outcome_of, recorded_since
@@ -44,14 +52,21 @@ logger = logging.getLogger("tradeflow.stage.execution")
 _DUPLICATE = {"outcome": "duplicate"}
 
 Outcome = TradeExecuted | TradeFailed
+# What the stage sends on: the outcome, or the open trade's notice and recheck; with a bracket's, OCO's or
+# OTO's exits to record (legs.py).
+Emitted = (
+    Outcome
+    | TradeValidated
+    | tuple[Outcome | TradeWorking | ReconcileTrade | TradeValidated, ...]
+    | ReconcileTrade
+    | None
+)
 MAX_RECHECK_MS = 60_000
 # An order that still cannot be found this long after the trade was recorded never reached the stock broker.
 UNKNOWN_GIVE_UP = timedelta(minutes=15)
 
 
-async def execute_trade(
-    event: TradeRecorded | ReconcileTrade, deps: Deps
-) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade | None:
+async def execute_trade(event: TradeRecorded | ReconcileTrade, deps: Deps) -> Emitted:
     """Execute a PENDING trade, or settle an open one; a decided trade re-emits its stored outcome."""
     try:
         return await _execute_or_settle(event, deps)
@@ -66,9 +81,7 @@ async def execute_trade(
         raise
 
 
-async def _execute_or_settle(
-    event: TradeRecorded | ReconcileTrade, deps: Deps
-) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade | None:
+async def _execute_or_settle(event: TradeRecorded | ReconcileTrade, deps: Deps) -> Emitted:
     trade = event.trade
     record = await deps.store.get_trade(trade.trade_id)
     if record is None:
@@ -76,12 +89,15 @@ async def _execute_or_settle(
     ensure_same_trade(record, trade)
     if record.is_terminal:
         logger.info("Trade already %s: publishing its outcome again", record.status, extra=_DUPLICATE)
-        return outcome_of(record)
+        return _with_legs(record, outcome_of(record), deps)
     if is_late(record, deps.clock(), deps.reconcile):
         late = await look_up_late(record, event, deps)
         if late is None or isinstance(late, ReconcileTrade):
             return late
         result = late
+    elif record.status == "pending" and record.parent_trade_id is not None:
+        # A leg: Alpaca placed it with its parent. It is looked up, never placed (legs.py).
+        result = await deps.broker.resume(trade, record.leg_order_id)
     elif record.status == "pending":
         if isinstance(event, ReconcileTrade):
             # Its TradeRecorded is still queued or in flight: that delivery places the order.
@@ -169,7 +185,7 @@ def _ensure_alpaca_answered(record: TradeRecord, result: BrokerResult) -> None:
         )
 
 
-async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps: Deps) -> Outcome:
+async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps: Deps) -> Emitted:
     trade, now = record.request(), deps.clock()
     if isinstance(result, Execution):
         decided = executed_record(record, result)
@@ -219,12 +235,13 @@ async def _decide(record: TradeRecord, result: Execution | ExecutionError, deps:
             result.execution_method,
             extra={"outcome": "failed", "error_code": result.code, "alpaca_order_id": result.alpaca_order_id},
         )
-    return outcome_of(stored if stored is not None else decided)
+    final = stored if stored is not None else decided
+    return _with_legs(final, outcome_of(final), deps)
 
 
 async def _keep_open(
     record: TradeRecord, pending: OrderPending, event: TradeRecorded | ReconcileTrade, deps: Deps
-) -> Outcome | tuple[TradeWorking | ReconcileTrade, ...] | ReconcileTrade | None:
+) -> Emitted:
     trade, now = record.request(), deps.clock()
     given_up = now - recorded_since(record) > UNKNOWN_GIVE_UP
     if pending.state == "unknown" and record.status == "unknown" and given_up:
@@ -249,7 +266,7 @@ async def _keep_open(
                 stored.status,
                 extra=_DUPLICATE,
             )
-            return outcome_of(stored)
+            return _with_legs(stored, outcome_of(stored), deps)
         raise InvariantViolation(f"trade {trade.trade_id} is {stored.status}: progress was not recorded")
     attempt = event.attempt + 1 if isinstance(event, ReconcileTrade) else 0
     recheck = ReconcileTrade(
@@ -290,4 +307,11 @@ async def _keep_open(
         fills=pending.fills,
     )
     scheduled = await one_recheck(recheck, deps) if rechecked else None
-    return (working, scheduled) if scheduled is not None else (working,)
+    legs = leg_messages(progressed, at=now)
+    return (working, scheduled, *legs) if scheduled is not None else (working, *legs)
+
+
+def _with_legs(record: TradeRecord, outcome: Outcome, deps: Deps) -> Emitted:
+    """The outcome, and a bracket's, OCO's or OTO's exits to record with it (again: the store keeps one)."""
+    legs = leg_messages(record, at=deps.clock())
+    return (outcome, *legs) if legs else outcome

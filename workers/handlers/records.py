@@ -42,6 +42,7 @@ def open_record(record: TradeRecord, pending: OrderPending) -> TradeRecord:
         alpaca_order_id=pending.alpaca_order_id or record.alpaca_order_id,
         fills=pending.fills or record.fills,
         order_status=pending.reason or record.order_status,
+        legs=pending.legs or record.legs,
     )
 
 
@@ -60,6 +61,7 @@ def executed_record(record: TradeRecord, execution: Execution) -> TradeRecord:
         slippage_bps=execution.slippage_bps,
         market_impact_bps=execution.market_impact_bps,
         fills=execution.fills,
+        legs=execution.legs or record.legs,
     )
 
 

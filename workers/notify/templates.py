@@ -42,7 +42,7 @@ RATE_LIMITED_STATUS = (
 DEFAULT_NEXT_STEP = "Review the error and try again"
 FAILURE_TITLE = "❌ Trade Execution Failed"
 # A trade that ended because its trader changed it is no failure to them: said as what it is.
-ENDED_ON_REQUEST_TITLES = {"ORDER_REPLACED": "✏️ Order Modified"}
+ENDED_ON_REQUEST_TITLES = {"ORDER_REPLACED": "✏️ Order Modified", "EXIT_CANCELED": "ℹ️ Exit Canceled"}
 
 
 def partial_fill_text(filled: Decimal, ordered: Decimal) -> str:
@@ -69,7 +69,7 @@ def size_label(trade: TradeRequest) -> tuple[str, str]:
 def order_terms(trade: TradeRequest) -> str | None:
     """A resting order's terms (type, prices, trail, time in force, extended hours); None for a plain market
     order."""
-    if trade.order_type == "market" and not trade.extended_hours:
+    if trade.order_type == "market" and not trade.extended_hours and trade.order_class == "simple":
         return None
     prices = [
         f"{name} ${price}"
@@ -84,7 +84,27 @@ def order_terms(trade: TradeRequest) -> str | None:
         prices.append(f"trail {trade.trail_percent}%")
     terms = trade.order_type.replace("_", " ") + (f" ({', '.join(prices)})" if prices else "")
     terms += f", {trade.time_in_force}"
-    return terms + (", extended hours" if trade.extended_hours else "")
+    terms += ", extended hours" if trade.extended_hours else ""
+    return terms + _exits_text(trade)
+
+
+def _exits_text(trade: TradeRequest) -> str:
+    """A bracket's, OTO's or OCO's exits, or which exit of which trade a leg is."""
+    if trade.leg is not None:
+        return f"; the {trade.leg.replace('_', '-')} exit of trade {trade.parent_trade_id}"
+    if trade.order_class == "simple":
+        return ""
+    exits = []
+    if trade.take_profit_price is not None:
+        exits.append(f"take-profit ${trade.take_profit_price}")
+    if trade.stop_loss_price is not None:
+        limit = trade.stop_loss_limit_price
+        exits.append(
+            f"stop-loss ${trade.stop_loss_price}" + (f" (limit ${limit})" if limit is not None else "")
+        )
+    return (
+        f"; {trade.order_class.upper() if trade.order_class != 'bracket' else 'bracket'}: {', '.join(exits)}"
+    )
 
 
 def failure_title(code: str) -> str:

@@ -28,9 +28,40 @@ SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TRAIL, TIME_IN_FORC
     "time_in_force",
     "extended_hours",
 )
-BLOCKS = (SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TRAIL, TIME_IN_FORCE, EXTENDED_HOURS)
+ORDER_CLASS, TAKE_PROFIT, STOP_LOSS, STOP_LOSS_LIMIT = (
+    "order_class",
+    "take_profit",
+    "stop_loss",
+    "stop_loss_limit",
+)
+BLOCKS = (
+    SIDE,
+    SYMBOL,
+    QUANTITY,
+    ORDER_TYPE,
+    LIMIT_PRICE,
+    STOP_PRICE,
+    TRAIL,
+    TIME_IN_FORCE,
+    EXTENDED_HOURS,
+    ORDER_CLASS,
+    TAKE_PROFIT,
+    STOP_LOSS,
+    STOP_LOSS_LIMIT,
+)
+ORDER_CLASSES = {
+    "simple": "Simple (one order)",
+    "bracket": "Bracket (entry, take-profit and stop-loss)",
+    "oto": "OTO (entry and one exit)",
+    "oco": "OCO (take-profit limit and stop-loss on a position held)",
+}
+EXIT_FIELDS = {
+    TAKE_PROFIT: "take_profit_price",
+    STOP_LOSS: "stop_loss_price",
+    STOP_LOSS_LIMIT: "stop_loss_limit_price",
+}
 # Where each order-shape problem (messages/order_shape.py) is shown in the modal.
-PROBLEM_BLOCKS = {"notional": QUANTITY, "quantity": QUANTITY}
+PROBLEM_BLOCKS = {"notional": QUANTITY, "quantity": QUANTITY, "stop_loss_limit": STOP_LOSS_LIMIT}
 EXTENDED_HOURS_OPTION = "on"
 SYMBOL_PATTERN = re.compile(r"^[A-Z]{1,5}(\.[A-Z]{1,2})?$")  # as messages.types.Symbol
 ORDER_TYPES = {
@@ -95,6 +126,9 @@ def _extended_hours(initial: bool) -> dict[str, Any]:
     }
 
 
+_EXIT_HINT = "Bracket and OTO exits (an OCO's take-profit is its limit price)"
+
+
 def trade_modal(trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill) -> dict[str, Any]:
     """The modal `/trade` and "New trade" open; the trade id and origin channel ride in its metadata."""
     return {
@@ -127,6 +161,18 @@ def trade_modal(trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill) -
             _text(TRAIL, "Trail", prefill.trail, optional=True, hint="Trailing stops: 1.50 (dollars) or 2%"),
             _select(TIME_IN_FORCE, "Time in force", TIMES_IN_FORCE, prefill.time_in_force),
             _extended_hours(prefill.extended_hours),
+            _select(ORDER_CLASS, "Order class", ORDER_CLASSES, prefill.order_class),
+            _text(
+                TAKE_PROFIT, "Take-profit limit price", prefill.take_profit, optional=True, hint=_EXIT_HINT
+            ),
+            _text(STOP_LOSS, "Stop-loss stop price", prefill.stop_loss, optional=True, hint=_EXIT_HINT),
+            _text(
+                STOP_LOSS_LIMIT,
+                "Stop-loss limit price",
+                prefill.stop_loss_limit,
+                optional=True,
+                hint="Makes the stop-loss a stop-limit",
+            ),
         ],
     }
 
@@ -172,19 +218,34 @@ def read_submission(
     trail = trail_of(values.get(TRAIL))
     if values.get(TRAIL) is not None and trail is None:
         errors[TRAIL] = f"Enter the trail as dollars (1.50) or a percent (2%), with {AMOUNT_BOUNDS}."
+    exits: dict[str, Decimal] = {}
+    for block_id, field in EXIT_FIELDS.items():
+        text = values.get(block_id)
+        exit_price = amount(text)
+        if text is not None and exit_price is None:
+            errors[block_id] = f"Enter a price greater than 0 with {AMOUNT_BOUNDS}, e.g. 220."
+        elif exit_price is not None:
+            exits[field] = exit_price
     terms: dict[str, Any] = {
         "order_type": order_type,
         "time_in_force": values.get(TIME_IN_FORCE) or "day",
         "limit_price": values.get(LIMIT_PRICE),
         "stop_price": values.get(STOP_PRICE),
         "extended_hours": values.get(EXTENDED_HOURS) == EXTENDED_HOURS_OPTION,
+        "order_class": values.get(ORDER_CLASS) or "simple",
+        **exits,
         **dict([size] if size else []),
         **dict([trail] if trail else []),
     }
-    if not errors:
-        shape = msgspec.convert(terms, OrderShape, strict=False)
-        for field, problem in shape_problems(shape).items():
-            errors.setdefault(PROBLEM_BLOCKS.get(field, field), problem + ".")
+    # The order's shape is checked whatever else is wrong, so every field's problem shows at once; a field
+    # whose text is malformed keeps that error (the shape sees it as empty).
+    shape = msgspec.convert(
+        {**terms, **{name: amount(terms[name]) for name in ("limit_price", "stop_price")}},
+        OrderShape,
+        strict=False,
+    )
+    for field, problem in shape_problems(shape).items():
+        errors.setdefault(PROBLEM_BLOCKS.get(field, field), problem + ".")
     if errors:
         return errors
     raw = {

@@ -1,7 +1,9 @@
 """What a trader types: the `/trade` text that prefills the modal, and the amounts typed in either.
 
-`buy 100 AAPL [market | limit P | stop P | stop_limit STOP LIMIT | trailing T | trailing T%] [ext] [TIF]`;
-a dollar amount for the quantity (`buy $500 AAPL`) is a notional order, `ext` marks extended hours.
+`buy 100 AAPL [market | limit P | stop P | stop_limit STOP LIMIT | trailing T | trailing T% | oco P]
+[tp P] [sl P [sll P]] [ext] [TIF]`; a dollar amount for the quantity (`buy $500 AAPL`) is a notional order,
+`ext` marks extended hours; `tp` and `sl` add a take-profit and a stop-loss exit (both: a bracket, one: an
+OTO), `sll` makes the stop-loss a stop-limit; `oco P sl S` is an OCO: take-profit P, stop-loss S.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ TIMES_IN_FORCE = {
     "ioc": "Immediate or cancel",
     "fok": "Fill or kill",
 }
-PRICES_NEEDED = {"market": 0, "limit": 1, "stop": 1, "stop_limit": 2, "trailing": 1, "trailing_stop": 1}
+PRICES_NEEDED = {
+    "market": 0,
+    "limit": 1,
+    "stop": 1,
+    "stop_limit": 2,
+    "trailing": 1,
+    "trailing_stop": 1,
+    "oco": 1,
+}
+EXIT_WORDS = {"tp": "take_profit", "sl": "stop_loss", "sll": "stop_loss_limit"}
 EXTENDED_WORDS = frozenset({"ext", "extended", "extended_hours"})
 
 HELP = (
@@ -29,6 +40,8 @@ HELP = (
     "pre-market and after-hours)\n"
     "• `/trade buy 10 TSLA stop 250` · `/trade buy 10 TSLA stop_limit 250 252 gtc`\n"
     "• `/trade sell 10 AAPL trailing 2%` · `/trade sell 10 AAPL trailing 1.50 gtc` (trailing stop)\n"
+    "• `/trade buy 10 AAPL limit 200 tp 220 sl 190` (bracket: take-profit and stop-loss; one of them: OTO) · "
+    "`/trade sell 10 AAPL oco 230 sl 190` (OCO on a position held)\n"
     "Side is `buy` or `sell`; time in force `day` (default), `gtc`, `ioc` or `fok`.\n"
     "`/trade orders`: your working orders and recent trades · `/trade positions`: what you hold · "
     "`/trade account`: cash, buying power, equity, today\n"
@@ -49,6 +62,10 @@ class Prefill(msgspec.Struct, frozen=True, kw_only=True):
     trail: str | None = None  # a trailing stop's trail: `1.50` (dollars) or `2%`
     time_in_force: str = "day"
     extended_hours: bool = False
+    order_class: str = "simple"
+    take_profit: str | None = None
+    stop_loss: str | None = None
+    stop_loss_limit: str | None = None
 
 
 class BadTradeText(ValueError):
@@ -73,6 +90,7 @@ def parse_trade_text(text: str) -> Prefill:
         )
     extended = any(word.lower() in EXTENDED_WORDS for word in rest)
     rest = [word for word in rest if word.lower() not in EXTENDED_WORDS]
+    rest, exits = _exits(rest)
     time_in_force = rest.pop().lower() if rest and rest[-1].lower() in TIMES_IN_FORCE else "day"
     order_type, prices = (rest[0].lower(), rest[1:]) if rest else ("market", [])
     needed = PRICES_NEEDED.get(order_type)
@@ -80,7 +98,8 @@ def parse_trade_text(text: str) -> Prefill:
         raise BadTradeText(
             f"`{clip(rest[0])}` is not an order type: use market, limit, stop, stop_limit or trailing."
         )
-    order_type = "trailing_stop" if order_type == "trailing" else order_type
+    order_class = "oco" if order_type == "oco" else _class_of(exits)
+    order_type = {"trailing": "trailing_stop", "oco": "limit"}.get(order_type, order_type)
     if len(prices) != needed or not all(_price_ok(order_type, price) for price in prices):
         example = "trailing 2%" if order_type == "trailing_stop" else "limit 410.50"
         raise BadTradeText(
@@ -106,7 +125,31 @@ def parse_trade_text(text: str) -> Prefill:
         trail=trail,
         time_in_force=time_in_force,
         extended_hours=extended,
+        order_class=order_class,
+        **exits,
     )
+
+
+def _exits(words: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Take `tp P`, `sl P` and `sll P` out of the words: the rest, and the exits' prices by field."""
+    rest: list[str] = []
+    exits: dict[str, str] = {}
+    tokens = iter(words)
+    for word in tokens:
+        field = EXIT_WORDS.get(word.lower())
+        if field is None:
+            rest.append(word)
+            continue
+        price = next(tokens, None)
+        if amount(price) is None:
+            raise BadTradeText(f"`{word}` needs a positive price with {AMOUNT_BOUNDS}, e.g. `{word} 220`.")
+        exits[field] = str(price)
+    return rest, exits
+
+
+def _class_of(exits: dict[str, str]) -> str:
+    legs = {"take_profit", "stop_loss"} & set(exits)
+    return {2: "bracket", 1: "oto"}.get(len(legs), "simple")
 
 
 def _price_ok(order_type: str, text: str) -> bool:

@@ -36,6 +36,12 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
             stop_price=args.stop_price,
             trail=args.trail,
             extended_hours=args.extended_hours,
+            order_class=args.order_class,
+            exits={
+                "take_profit_price": args.take_profit,
+                "stop_loss_price": args.stop_loss,
+                "stop_loss_limit_price": args.stop_loss_limit,
+            },
             time_in_force=args.time_in_force,
             channel_id=args.channel,
             trade_id=args.trade_id,

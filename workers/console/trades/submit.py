@@ -33,6 +33,8 @@ def build_command(
     stop_price: str | None = None,
     trail: str | None = None,
     extended_hours: bool = False,
+    order_class: str | None = None,
+    exits: dict[str, str | None] | None = None,
     time_in_force: str = "day",
     channel_id: str | None = None,
     trade_id: uuid.UUID | None = None,
@@ -47,8 +49,12 @@ def build_command(
         ("limit_price", limit_price),
         ("stop_price", stop_price),
         (trail_field, trail_amount),
+        *(exits or {}).items(),
     ):
         _check_amount(field, text)
+    given = {field: text for field, text in (exits or {}).items() if text is not None}
+    legs = len({"take_profit_price", "stop_loss_price"} & set(given))
+    order_class = order_class or {2: "bracket", 1: "oto"}.get(legs, "simple")
     raw: dict[str, Any] = {
         "type": "SubmitTrade",
         "trade": {
@@ -63,6 +69,8 @@ def build_command(
             "stop_price": stop_price,
             trail_field: trail_amount,
             "extended_hours": extended_hours,
+            "order_class": order_class,
+            **given,
             "time_in_force": time_in_force,
             "submitted_at": datetime.now(UTC).isoformat(),
             "source": "cli",
