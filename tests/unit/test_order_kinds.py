@@ -3,19 +3,21 @@ pre-trade rules that know the sessions, what goes to Alpaca, and how they read i
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
-from alpaca.trading.enums import OrderType
+from alpaca.trading.enums import OrderClass, OrderType
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest, TrailingStopOrderRequest
 
 from brokers.alpaca_mapping import order_request
 from brokers.alpaca_sessions import CalendarView, market_day
 from brokers.port import MarketConditions
 from messages.order_shape import OrderShape, shape_problems
-from messages.records import KillSwitch, pending_record
+from messages.records import KillSwitch, Position, pending_record
 from tests.unit.fakes import policy, trade
 from workers.handlers.rules import check_trade
 from workers.notify.templates import order_terms, size_label
@@ -140,8 +142,6 @@ def test_a_dollar_amount_is_judged_by_its_own_amount_and_needs_a_fractionable_as
 
 
 def test_selling_dollars_of_more_than_is_held_is_refused_at_the_reference_price() -> None:
-    from messages.records import Position
-
     held = Position(user_id="U123", symbol="AAPL", quantity=Decimal(4))
     sell = trade(side="sell", quantity=None, notional=FIVE_HUNDRED)  # 5 shares at $100
     assert reasons(sell, REGULAR, position=held) == ["INSUFFICIENT_POSITION"]
@@ -223,3 +223,124 @@ async def test_a_days_calendar_is_read_once_and_a_day_without_a_session_is_none(
     assert await calendar.extended_session(early_close_afternoon) == "post"
     assert asked == [date(2026, 11, 27)]
     assert await calendar.extended_session(datetime(2026, 11, 28, 15, 0, tzinfo=UTC)) is None  # Saturday
+
+
+# --- brackets, OTO and OCO ------------------------------------------------------------------------------
+
+BRACKET = {"take_profit_price": Decimal(220), "stop_loss_price": Decimal(190)}
+
+
+@pytest.mark.parametrize(
+    ("shape", "problems"),
+    [
+        (OrderShape(quantity=TEN, order_class="bracket", **BRACKET), set()),
+        (OrderShape(quantity=TEN, order_class="bracket", take_profit_price=TEN), {"stop_loss"}),
+        (OrderShape(quantity=TEN, order_class="oto", stop_loss_price=TEN), set()),
+        (OrderShape(quantity=TEN, order_class="oto", **BRACKET), {"take_profit"}),
+        (OrderShape(quantity=TEN, **BRACKET), {"take_profit", "stop_loss"}),
+        (OrderShape(quantity=TEN, stop_loss_limit_price=TEN), {"stop_loss"}),
+        (
+            OrderShape(
+                quantity=TEN, order_class="oco", order_type="limit", limit_price=TEN, stop_loss_price=TEN
+            ),
+            set(),
+        ),
+        (OrderShape(quantity=TEN, order_class="oco", stop_loss_price=TEN), {"order_type"}),
+        (
+            OrderShape(quantity=TEN, order_class="oco", order_type="limit", limit_price=TEN, **BRACKET),
+            {"take_profit"},
+        ),
+        (
+            OrderShape(quantity=TEN, order_class="bracket", order_type="stop", stop_price=TEN, **BRACKET),
+            {"order_type"},
+        ),
+        (OrderShape(quantity=TEN, order_class="bracket", time_in_force="ioc", **BRACKET), {"time_in_force"}),
+        (OrderShape(notional=FIVE_HUNDRED, order_class="bracket", **BRACKET), {"quantity"}),
+        (OrderShape(quantity=Decimal("1.5"), order_class="bracket", **BRACKET), {"quantity"}),
+    ],
+)
+def test_brackets_otos_and_ocos_take_the_exits_alpaca_takes(shape: OrderShape, problems: set[str]) -> None:
+    assert set(shape_problems(shape)) == problems
+
+
+def test_an_exit_on_the_wrong_side_of_the_entry_is_refused_naming_it() -> None:
+    market = MarketConditions(tradable=True)
+    good = trade(order_class="bracket", **BRACKET)
+    assert reasons(good, market, reference_price=Decimal(200)) == []
+    [refusal] = check_trade(
+        trade(order_class="bracket", take_profit_price=Decimal(195), stop_loss_price=Decimal(190)),
+        policy(),
+        is_trader=True,
+        kill_switch=OFF,
+        position=None,
+        reference_price=Decimal(200),
+        market=market,
+    )
+    assert (refusal.code, refusal.field) == ("EXIT_PRICE_WRONG_SIDE", "take_profit")
+    assert "above the market price ($200)" in refusal.message
+    limit_entry = trade(order_type="limit", limit_price=Decimal(185), order_class="bracket", **BRACKET)
+    assert reasons(limit_entry, market, reference_price=Decimal(200)) == ["EXIT_PRICE_WRONG_SIDE"]  # sl ≥ 185
+    short = trade(side="sell", order_class="oto", stop_loss_price=Decimal(190))
+    assert (
+        reasons(short, market, reference_price=Decimal(200), position=None) != []
+    )  # a short's stop is above
+    held = Position(user_id="U123", symbol="AAPL", quantity=TEN)
+    oco = trade(
+        side="sell",
+        order_type="limit",
+        limit_price=Decimal(230),
+        order_class="oco",
+        stop_loss_price=Decimal(190),
+    )
+    assert reasons(oco, market, reference_price=Decimal(200), position=held) == []
+
+
+def test_a_bracket_goes_to_alpaca_with_its_exits_and_an_oco_takes_its_limit_as_the_take_profit() -> None:
+    bracket = order_request(trade(order_class="bracket", stop_loss_limit_price=Decimal("189.5"), **BRACKET))
+    assert bracket.order_class == OrderClass.BRACKET
+    assert bracket.take_profit is not None and bracket.take_profit.limit_price == 220
+    assert bracket.stop_loss is not None and (
+        bracket.stop_loss.stop_price,
+        bracket.stop_loss.limit_price,
+    ) == (
+        190,
+        189.5,
+    )
+    oco = order_request(
+        trade(
+            side="sell", order_type="limit", limit_price=Decimal(230), order_class="oco", stop_loss_price=TEN
+        )
+    )
+    assert (
+        oco.order_class == OrderClass.OCO
+        and oco.take_profit is not None
+        and oco.take_profit.limit_price == 230
+    )
+
+
+def test_each_exit_is_a_trade_of_its_own_named_by_its_client_order_id_and_its_parent() -> None:
+    from messages.trade import LegOrder
+    from workers.handlers.legs import leg_messages, leg_trade_id
+
+    parent = pending_record(
+        trade(order_class="bracket", **BRACKET), recorded_at=datetime.now(UTC), expires_at=0
+    )
+    leg = LegOrder(
+        order_id="a1",
+        client_order_id=str(uuid.uuid4()),
+        leg="stop_loss",
+        side="sell",
+        order_type="stop",
+        quantity=TEN,
+        stop_price=Decimal(190),
+        time_in_force="gtc",
+    )
+    parent = msgspec.structs.replace(parent, legs=(leg,))
+    [message] = leg_messages(parent, at=datetime.now(UTC))
+    child = message.trade
+    assert str(child.trade_id) == leg.client_order_id and child.parent_trade_id == parent.trade_id
+    assert (child.leg, child.leg_order_id, child.side, child.stop_price) == ("stop_loss", "a1", "sell", 190)
+    assert child.source == "leg" and child.order_class == "simple"
+    odd = msgspec.structs.replace(leg, client_order_id="not-a-uuid")
+    assert leg_trade_id(odd) == leg_trade_id(odd) and str(leg_trade_id(odd)) != "not-a-uuid"
+    assert "the stop-loss exit of trade" in (order_terms(child) or "")
