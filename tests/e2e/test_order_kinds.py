@@ -172,3 +172,39 @@ def test_a_bracket_with_its_take_profit_under_the_market_is_refused_naming_the_e
     [reason] = refused["rejection_reasons"]
     assert (reason["code"], reason["field"]) == ("EXIT_PRICE_WRONG_SIDE", "take_profit")
     assert alpaca_stack.emulator.admin.orders(refused["trade_id"]) == []
+
+
+def test_an_oco_on_a_position_held_sells_at_its_stop_loss_and_its_take_profit_is_canceled(
+    alpaca_stack: Stack,
+) -> None:
+    admin = alpaca_stack.emulator.admin
+    admin.set_price("AAPL", "200.00", freeze=True)
+    code, bought = _submit(alpaca_stack, "buy", "10", "AAPL")
+    assert code == 0 and bought["status"] == "executed", bought
+    oco = (
+        "sell",
+        "10",
+        "AAPL",
+        "--type",
+        "limit",
+        "--limit-price",
+        "230",
+        "--class",
+        "oco",
+        "--stop-loss",
+        "190",
+    )
+    code, exits = _submit(alpaca_stack, *oco, "--tif", "gtc")
+    assert code == 0 and exits["status"] == "working" and exits["order_class"] == "oco", exits
+    [stop_leg] = exits["legs"]
+    assert stop_leg["leg"] == "stop_loss" and Decimal(str(stop_leg["stop_price"])) == 190
+    stop_loss = stop_leg["client_order_id"]
+    eventually(lambda: _trade(alpaca_stack, stop_loss)["status"] == "working", timeout=30)
+
+    admin.set_price("AAPL", "189.00", freeze=True)  # through the stop: the stop-loss sells, the limit goes
+    eventually(lambda: _trade(alpaca_stack, stop_loss)["status"] == "executed", timeout=30)
+    eventually(lambda: _trade(alpaca_stack, exits["trade_id"])["status"] == "failed", timeout=30)
+    assert _trade(alpaca_stack, exits["trade_id"])["error_code"] == "EXIT_CANCELED"
+    eventually(lambda: _position(alpaca_stack, "AAPL") == 0, timeout=30)
+    sells = [o for o in admin.orders() if o["side"] == "sell"]
+    assert sorted(o["status"] for o in sells) == ["canceled", "filled"]
