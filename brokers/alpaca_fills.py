@@ -27,7 +27,7 @@ from brokers.alpaca_mapping import (
     unfilled_error,
 )
 from brokers.alpaca_stream import TradeUpdates
-from brokers.port import BrokerResult
+from brokers.port import HELD_REASON, BrokerResult
 from messages.trade import TradeRequest
 
 POLL_INTERVAL_S = 0.5
@@ -80,6 +80,8 @@ class OrderFollower:
             reason = (
                 "resting at Alpaca" if order.type != OrderType.MARKET else "not filled before the timeout"
             )
+            if order.status == OrderStatus.HELD:
+                reason = HELD_REASON
             return pending_of(order, "working", reason=reason, streamed=streamed)
         finally:
             if self.updates is not None:

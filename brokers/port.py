@@ -45,6 +45,11 @@ class BrokerUnavailable(Exception):
     """
 
 
+# A bracket's exit that waits for its entry or its stop (Alpaca's `held`): the stock broker does not list it
+# among its open orders, so the sweeper judges it by its group's other exit (workers/handlers/sweeper.py).
+HELD_REASON = "held at Alpaca until its entry fills or its stop triggers"
+
+
 class MarketConditions(msgspec.Struct, frozen=True, kw_only=True):
     """What validation asks the stock broker before a trade: facts, not verdicts."""
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from opentelemetry import metrics
 
-from brokers.port import BrokerBusy, BrokerUnavailable
+from brokers.port import HELD_REASON, BrokerBusy, BrokerUnavailable
 from messages.events import ReconcileTrade, SweepOpenTrades
 from messages.records import TradeRecord
 from messages.types import OPEN_STATUSES
@@ -83,8 +83,22 @@ async def find_stuck_trades(
         record = await store.get_trade(candidate.trade_id)
         if record is None or not record.is_open or not _worth_a_look(record, now, older_than, open_orders):
             continue
+        if open_orders is not None and await _group_rests(store, record, open_orders):
+            continue
         stuck.append(StuckTrade(record, now - recorded_since(record)))
     return stuck
+
+
+async def _group_rests(store: TradeStore, record: TradeRecord, open_orders: frozenset[str]) -> bool:
+    """A held exit (not among the open orders) is left alone while another exit of its group still rests:
+    its stop has not fired, or that exit would have been canceled. Without a resting sibling, one look."""
+    if record.order_status != HELD_REASON or record.parent_trade_id is None:
+        return False
+    parent = await store.get_trade(record.parent_trade_id)
+    siblings = {leg.client_order_id for leg in parent.legs} if parent is not None else set()
+    if parent is not None and parent.is_open:
+        siblings.add(str(parent.trade_id))  # an OCO's take-profit is the parent itself
+    return bool((siblings - {str(record.trade_id)}) & open_orders)
 
 
 def _worth_a_look(
