@@ -208,3 +208,34 @@ def test_an_oco_on_a_position_held_sells_at_its_stop_loss_and_its_take_profit_is
     eventually(lambda: _position(alpaca_stack, "AAPL") == 0, timeout=30)
     sells = [o for o in admin.orders() if o["side"] == "sell"]
     assert sorted(o["status"] for o in sells) == ["canceled", "filled"]
+
+
+def test_without_the_stream_the_sweeper_settles_a_brackets_exits_once_each(
+    alpaca_sweeping_stack: Stack,
+) -> None:
+    """No trade_updates stream: the take-profit fills and the stop-loss is canceled unseen; the sweeper's
+    one read of the open orders finds both ended and settles each once (the held stop-loss cost no look
+    while the take-profit rested)."""
+    stack, admin = alpaca_sweeping_stack, alpaca_sweeping_stack.emulator.admin
+    admin.set_price("AAPL", "200.00", freeze=True)
+    code, entry = _submit(
+        stack, "buy", "10", "AAPL", "--take-profit", "210", "--stop-loss", "190", "--tif", "gtc"
+    )
+    assert code == 0 and entry["status"] == "executed", entry
+    legs = {leg["leg"]: leg["client_order_id"] for leg in entry["legs"]}
+    for leg in legs.values():
+        eventually(lambda leg=leg: _trade(stack, leg)["status"] == "working", timeout=30)
+    admin.clear_requests()
+    admin.set_price("AAPL", "211.00", freeze=True)
+    eventually(lambda: _trade(stack, legs["take_profit"])["status"] == "executed", timeout=30)
+    eventually(lambda: _trade(stack, legs["stop_loss"])["status"] == "failed", timeout=30)
+    eventually(lambda: _position(stack, "AAPL") == 0, timeout=30)
+    audit = _trade_audit(stack, legs["take_profit"])
+    assert audit.count("trade_executed") == 1 and audit.count("position_updated") == 1
+    assert admin.request_count("POST", "/v2/orders") == 0  # nothing placed: exits are only looked up
+
+
+def _trade_audit(stack: Stack, trade_id: str) -> list[str]:
+    done = stack.cli("trade", "show", trade_id, "--json")
+    assert done.returncode == 0, done.stderr
+    return [event["event_type"] for event in json.loads(done.stdout)["audit"]]
