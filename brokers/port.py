@@ -131,3 +131,9 @@ class StockBroker(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+def broker_for(broker: StockBroker, account: str | None) -> StockBroker:
+    """The broker of one account when `broker` trades in several (brokers/accounts.py), else itself."""
+    pick = getattr(broker, "for_account", None)
+    return broker if pick is None else pick(account)

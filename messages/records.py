@@ -36,6 +36,7 @@ SAME_TERMS = (
     "parent_trade_id",
     "leg",
     "leg_order_id",
+    "account",
 )
 SEVEN_YEARS_DAYS = 2557  # 7 × 365 + 2 leap days: the audit retention the seed promises
 
@@ -64,6 +65,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     parent_trade_id: uuid.UUID | None = None  # a leg's parent trade (TradeRequest says more)
     leg: LegKind | None = None
     leg_order_id: str | None = None
+    account: str | None = None  # the Alpaca account (None: recorded before accounts, the desk's default)
     status: TradeStatus
     timestamp: datetime
     source: str = "cli"
@@ -244,6 +246,8 @@ class UserRoles(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str
     grants: tuple[RoleGrant, ...] = ()
     removals: tuple[RoleRemoval, ...] = ()
+    # The Alpaca accounts the trader trades in: the first is their default; none: the desk's default only.
+    accounts: tuple[str, ...] = ()
 
     @property
     def roles(self) -> frozenset[str]:
@@ -259,6 +263,10 @@ class Roster(msgspec.Struct, frozen=True, kw_only=True):
     def roles_of(self, user_id: str) -> frozenset[str]:
         entry = self.users.get(user_id)
         return frozenset() if entry is None else entry.roles
+
+    def accounts_of(self, user_id: str) -> tuple[str, ...]:
+        entry = self.users.get(user_id)
+        return () if entry is None else entry.accounts
 
 
 # ops: what operators and admins did; session: every Slack interaction; access: every refusal.

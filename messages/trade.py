@@ -11,6 +11,7 @@ import msgspec
 
 from messages.order_shape import OrderShape, shape_problems
 from messages.types import (
+    AccountName,
     ChannelId,
     ExecutionMethod,
     LegKind,
@@ -81,6 +82,9 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
     submitted_at: datetime
     source: str = "cli"
     slack_view_id: str | None = None  # the modal the trade came from, updated to its outcome
+    # The Alpaca account it trades in; None: the trader's default (the roster), else the desk's. Validation
+    # names it on the trade it passes on, so the recorded trade always says which, and it never changes.
+    account: AccountName | None = None
 
     def __post_init__(self) -> None:
         for name in AMOUNT_FIELDS:

@@ -7,9 +7,9 @@ shaped like a credential whatever their value (Slack tokens, `Bearer …`, a pas
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 MASK = "***"
 
@@ -42,16 +42,22 @@ class SecretSettings(Protocol):
     def slack_signing_secret(self) -> str: ...
     @property
     def aws_secret_access_key(self) -> str: ...
+    @property
+    def alpaca_other_accounts(self) -> Sequence[Any]: ...  # each with api_key and secret_key
 
 
 def secrets_of(settings: SecretSettings) -> tuple[str, ...]:
     """Return the configured values that must never be shown: Alpaca keys, Slack tokens, the AWS secret."""
+    others = tuple(
+        key for account in settings.alpaca_other_accounts for key in (account.api_key, account.secret_key)
+    )
     return (
         settings.alpaca_paper_api_key,
         settings.alpaca_paper_secret_key,
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.aws_secret_access_key,
+        *others,
     )
 
 

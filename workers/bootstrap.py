@@ -16,7 +16,7 @@ from workers.access.roles import CachedRoles, seed_from_settings
 from workers.handlers.deps import Deps, ReconcilePolicy, TradingPolicy
 from workers.handlers.ports import Notifier
 from workers.notify.log import LogNotifier
-from workers.settings import DYNAMODB_LOCAL_KEY, Settings
+from workers.settings import DYNAMODB_LOCAL_KEY, AlpacaAccount, Settings
 from workers.store.port import TradeStore
 
 if TYPE_CHECKING:  # alpaca-py (and the pandas it loads) only where a broker is opened: a CLI command that
@@ -98,13 +98,14 @@ def _memory_state(settings: Settings) -> SharedState:
 SHARED_STATES: dict[str, Callable[[Settings], SharedState]] = {"redis": _redis_state, "memory": _memory_state}
 
 
-def alpaca_budget(settings: Settings, state: SharedState) -> AccountBudget:
-    """The Alpaca account's request budget, counted in `state` by every process that shares it."""
+def alpaca_budget(settings: Settings, state: SharedState, api_key: str | None = None) -> AccountBudget:
+    """An Alpaca account's request budget (the default account's unless `api_key` names another), counted
+    in `state` by every process that shares it."""
     from brokers.alpaca_budget import AccountBudget
 
     return AccountBudget(
         state,
-        api_key=settings.alpaca_paper_api_key,
+        api_key=api_key or settings.alpaca_paper_api_key,
         server=settings.alpaca_paper_base_url,
         limits={
             "trading": settings.tradeflow_alpaca_rate_limit,
@@ -121,21 +122,33 @@ def _simulated_broker(settings: Settings) -> SimulatedBroker:
 
 
 async def open_broker(settings: Settings, on_order_done: Callable[[str], None] | None = None) -> StockBroker:
-    """Alpaca paper trading with the simulation as its fallback, or the simulation alone when Alpaca is off.
+    """Alpaca paper trading with the simulation as its fallback, or the simulation alone when Alpaca is off;
+    with several accounts configured, one such broker per account behind one (brokers/accounts.py).
 
     The safety checks run here first: a failing one disables Alpaca loudly, and no order is ever sent.
     """
+    if not settings.alpaca_paper_enabled:
+        logger.info("Alpaca paper trading is off (ALPACA_PAPER_ENABLED=false): every trade is simulated")
+        return _simulated_broker(settings)
+    accounts = settings.alpaca_accounts
+    if len(accounts) == 1:
+        return await _open_account(settings, accounts[0], on_order_done)
+    from brokers.accounts import AccountBrokers
+
+    return AccountBrokers({a.name: await _open_account(settings, a, on_order_done) for a in accounts})
+
+
+async def _open_account(
+    settings: Settings, account: AlpacaAccount, on_order_done: Callable[[str], None] | None
+) -> StockBroker:
     from brokers.alpaca import AlpacaPaperBroker
     from brokers.alpaca_stream import TradeUpdates
     from brokers.fallback import FallbackBroker
     from brokers.paper_guard import PaperGuard, PaperGuardFailed
 
     simulated = _simulated_broker(settings)
-    if not settings.alpaca_paper_enabled:
-        logger.info("Alpaca paper trading is off (ALPACA_PAPER_ENABLED=false): every trade is simulated")
-        return simulated
     guard = PaperGuard(
-        api_key=settings.alpaca_paper_api_key,
+        api_key=account.api_key,
         base_url=settings.alpaca_paper_base_url,
         environment=settings.tradeflow_env,
     )
@@ -147,15 +160,15 @@ async def open_broker(settings: Settings, on_order_done: Callable[[str], None] |
     updates = None
     if settings.tradeflow_alpaca_stream:
         updates = TradeUpdates(
-            api_key=settings.alpaca_paper_api_key,
-            secret_key=settings.alpaca_paper_secret_key,
+            api_key=account.api_key,
+            secret_key=account.secret_key,
             stream_url=settings.alpaca_trade_stream_url,
         )
         updates.on_done = on_order_done
     shared = SHARED_STATES[settings.tradeflow_rate_limiter](settings)
     alpaca = AlpacaPaperBroker(
-        api_key=settings.alpaca_paper_api_key,
-        secret_key=settings.alpaca_paper_secret_key,
+        api_key=account.api_key,
+        secret_key=account.secret_key,
         base_url=settings.alpaca_paper_base_url,
         data_url=settings.alpaca_data_base_url,
         guard=guard,
@@ -163,14 +176,19 @@ async def open_broker(settings: Settings, on_order_done: Callable[[str], None] |
         request_timeout_s=settings.tradeflow_alpaca_timeout_s,
         attempt_budget_s=alpaca_attempt_budget_s(settings),
         updates=updates,
-        budget=alpaca_budget(settings, shared),
+        budget=alpaca_budget(settings, shared, account.api_key),
         shared=shared,
         account_max_age_s=settings.tradeflow_alpaca_account_max_age_s,
         quote_max_age_s=settings.tradeflow_alpaca_quote_max_age_s,
     )
     try:
-        account = await alpaca.verify()
-        logger.info("Alpaca paper trading ENABLED: account %s at %s", account, settings.alpaca_paper_base_url)
+        number = await alpaca.verify()
+        logger.info(
+            "Alpaca paper trading ENABLED: account %s (%s) at %s",
+            account.name,
+            number,
+            settings.alpaca_paper_base_url,
+        )
     except PaperGuardFailed as exc:
         logger.error("Alpaca paper trading DISABLED: %s", exc)
         await alpaca.close()
@@ -210,6 +228,7 @@ def trading_policy(settings: Settings) -> TradingPolicy:
         max_quantity=settings.tradeflow_max_quantity,
         max_notional=settings.tradeflow_max_notional,
         allow_short=settings.tradeflow_allow_short,
+        accounts=settings.account_names if len(settings.account_names) > 1 else (),
     )
 
 

@@ -26,6 +26,17 @@ class SettingsError(ValueError):
     """A missing, misspelt or malformed setting; the message names the variable."""
 
 
+ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+class AlpacaAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """One Alpaca paper account tradeflow trades in: its name on the desk and its key pair."""
+
+    name: str
+    api_key: str
+    secret_key: str
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything tradeflow reads from its environment. Defaults point at loopback, so `up` needs none."""
 
@@ -81,6 +92,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     alpaca_data_base_url: str = "http://127.0.0.1:8765"
     alpaca_stream_url: str | None = None  # default: the base URL's host, ws(s), path /stream
     alpaca_starting_cash: Decimal = Decimal(500_000)
+    # Several paper accounts: the one above is named TRADEFLOW_ALPACA_ACCOUNT; each other one named in
+    # TRADEFLOW_ALPACA_ACCOUNTS ("growth,income") has its keys in ALPACA_<NAME>_API_KEY and
+    # ALPACA_<NAME>_SECRET_KEY, read at start (alpaca_accounts below). Same API, same paper guard.
+    tradeflow_alpaca_account: str = "main"
+    tradeflow_alpaca_accounts: str = ""
+    alpaca_other_accounts: tuple[AlpacaAccount, ...] = ()  # filled by load_settings, never from one variable
     tradeflow_alpaca_timeout_s: float = 10.0
     tradeflow_alpaca_stream: bool = True
     # Alpaca's rate limit, per account and per API (DESIGN §9): every process sending for the account counts
@@ -163,6 +180,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/stream"
 
     @property
+    def alpaca_accounts(self) -> tuple[AlpacaAccount, ...]:
+        """Every account, the default (TRADEFLOW_ALPACA_ACCOUNT, ALPACA_PAPER_* keys) first."""
+        default = AlpacaAccount(
+            name=self.tradeflow_alpaca_account,
+            api_key=self.alpaca_paper_api_key,
+            secret_key=self.alpaca_paper_secret_key,
+        )
+        return (default, *self.alpaca_other_accounts)
+
+    @property
+    def account_names(self) -> tuple[str, ...]:
+        return tuple(account.name for account in self.alpaca_accounts)
+
+    @property
     def data_dir(self) -> Path:
         return Path(self.tradeflow_data_dir)
 
@@ -178,7 +209,7 @@ def rabbitmq_urls(value: str) -> tuple[str, ...]:
 
 # Variables read under their own names; every other field is read from its upper-cased name.
 _OWNED_PREFIXES = ("TRADEFLOW_",)
-_FIELDS = {name.upper(): name for name in Settings.__struct_fields__}
+_FIELDS = {name.upper(): name for name in Settings.__struct_fields__ if name != "alpaca_other_accounts"}
 
 
 def setting_variables() -> dict[str, str]:
@@ -197,12 +228,33 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     }
     if env.get("AWS_ENDPOINT_URL_DYNAMODB") == "":  # an empty value is the default, save here:
         raw["aws_endpoint_url_dynamodb"] = None  # "no custom endpoint", AWS's regional one
+    raw["alpaca_other_accounts"] = _other_accounts(env)  # type: ignore[assignment]
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_name_the_variable(str(exc))) from exc
     _check(settings)
     return settings
+
+
+def _other_accounts(env: Mapping[str, str]) -> list[dict[str, str]]:
+    """The accounts TRADEFLOW_ALPACA_ACCOUNTS names, each with its ALPACA_<NAME>_* keys (missing: an error
+    naming the variable)."""
+    names = [n.strip() for n in env.get("TRADEFLOW_ALPACA_ACCOUNTS", "").split(",") if n.strip()]
+    accounts = []
+    for name in names:
+        if not ACCOUNT_NAME.match(name):
+            raise SettingsError(
+                f"TRADEFLOW_ALPACA_ACCOUNTS: {name!r} is not an account name (lower-case letters, digits, _)"
+            )
+        keys = {}
+        for part in ("API_KEY", "SECRET_KEY"):
+            variable = f"ALPACA_{name.upper()}_{part}"
+            if not env.get(variable):
+                raise SettingsError(f"{variable} is not set: account {name!r} needs its key pair")
+            keys[part.lower()] = env[variable]
+        accounts.append({"name": name, **keys})
+    return accounts
 
 
 def _name_the_variable(message: str) -> str:
@@ -256,6 +308,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError(
             "TRADEFLOW_RATE_LIMIT_NOTICE_AFTER_S and TRADEFLOW_HOME_REFRESH_S must be 0 or more"
         )
+    names = settings.account_names
+    if not ACCOUNT_NAME.match(names[0]):
+        raise SettingsError("TRADEFLOW_ALPACA_ACCOUNT must be lower-case letters, digits and _ (e.g. main)")
+    if len(set(names)) != len(names):
+        raise SettingsError(f"TRADEFLOW_ALPACA_ACCOUNTS names an account twice: {', '.join(names)}")
     if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
     urls = settings.rabbitmq_urls

@@ -135,8 +135,8 @@ def test_a_bracket_buy_fills_its_entry_then_its_take_profit_and_the_stop_loss_is
     alpaca_stack: Stack,
 ) -> None:
     admin = alpaca_stack.emulator.admin
-    admin.set_price("AAPL", "200.00", freeze=True)
-    args = ("buy", "10", "AAPL", "--take-profit", "210", "--stop-loss", "190", "--tif", "gtc")
+    admin.set_price("KO", "62.00", freeze=True)  # a symbol no other test trades: its quote is fresh
+    args = ("buy", "10", "KO", "--take-profit", "65", "--stop-loss", "59", "--tif", "gtc")
     code, entry = _submit(alpaca_stack, *args)
     assert code == 0 and entry["status"] == "executed" and entry["order_class"] == "bracket", entry
     [order] = admin.orders(entry["trade_id"])
@@ -148,14 +148,14 @@ def test_a_bracket_buy_fills_its_entry_then_its_take_profit_and_the_stop_loss_is
     eventually(lambda: _trade(alpaca_stack, take_profit)["status"] == "working", timeout=30)
     eventually(lambda: _trade(alpaca_stack, stop_loss)["status"] == "working", timeout=30)
     assert _trade(alpaca_stack, take_profit)["parent_trade_id"] == entry["trade_id"]
-    assert _position(alpaca_stack, "AAPL") == 10
+    assert _position(alpaca_stack, "KO") == 10
 
-    admin.set_price("AAPL", "211.00", freeze=True)  # through the take-profit: it sells, the stop-loss goes
+    admin.set_price("KO", "65.50", freeze=True)  # through the take-profit: it sells, the stop-loss goes
     eventually(lambda: _trade(alpaca_stack, take_profit)["status"] == "executed", timeout=30)
     eventually(lambda: _trade(alpaca_stack, stop_loss)["status"] == "failed", timeout=30)
     assert _trade(alpaca_stack, stop_loss)["error_code"] == "EXIT_CANCELED"
-    assert Decimal(str(_trade(alpaca_stack, take_profit)["execution_price"])) >= 210
-    eventually(lambda: _position(alpaca_stack, "AAPL") == 0, timeout=30)  # flat, each fill applied once
+    assert Decimal(str(_trade(alpaca_stack, take_profit)["execution_price"])) >= 65
+    eventually(lambda: _position(alpaca_stack, "KO") == 0, timeout=30)  # flat, each fill applied once
     orders = {o["client_order_id"]: o["status"] for o in admin.orders()}
     assert (orders[take_profit], orders[stop_loss]) == ("filled", "canceled")
     assert len([o for o in admin.orders() if o["side"] == "sell"]) == 2  # the two legs: nothing placed again
@@ -163,11 +163,11 @@ def test_a_bracket_buy_fills_its_entry_then_its_take_profit_and_the_stop_loss_is
     assert "take-profit exit of trade" in outbox and "Exit Canceled" in outbox
 
 
-def test_a_bracket_with_its_take_profit_under_the_market_is_refused_naming_the_exit(
+def test_a_bracket_with_its_take_profit_under_its_entry_is_refused_naming_the_exit(
     alpaca_stack: Stack,
 ) -> None:
-    alpaca_stack.emulator.admin.set_price("AAPL", "200.00", freeze=True)
-    code, refused = _submit(alpaca_stack, "buy", "10", "AAPL", "--take-profit", "195", "--stop-loss", "190")
+    limit_entry = ("--type", "limit", "--limit-price", "95", "--take-profit", "94", "--stop-loss", "90")
+    code, refused = _submit(alpaca_stack, "buy", "10", "DIS", *limit_entry)
     assert code == 1 and refused["status"] == "rejected", refused
     [reason] = refused["rejection_reasons"]
     assert (reason["code"], reason["field"]) == ("EXIT_PRICE_WRONG_SIDE", "take_profit")
@@ -178,34 +178,23 @@ def test_an_oco_on_a_position_held_sells_at_its_stop_loss_and_its_take_profit_is
     alpaca_stack: Stack,
 ) -> None:
     admin = alpaca_stack.emulator.admin
-    admin.set_price("AAPL", "200.00", freeze=True)
-    code, bought = _submit(alpaca_stack, "buy", "10", "AAPL")
+    admin.set_price("NFLX", "650.00", freeze=True)  # traded by no other test: a fresh quote
+    code, bought = _submit(alpaca_stack, "buy", "10", "NFLX")
     assert code == 0 and bought["status"] == "executed", bought
-    oco = (
-        "sell",
-        "10",
-        "AAPL",
-        "--type",
-        "limit",
-        "--limit-price",
-        "230",
-        "--class",
-        "oco",
-        "--stop-loss",
-        "190",
-    )
+    oco = ("sell", "10", "NFLX", "--type", "limit", "--limit-price", "700", "--class", "oco")
+    oco += ("--stop-loss", "600")
     code, exits = _submit(alpaca_stack, *oco, "--tif", "gtc")
     assert code == 0 and exits["status"] == "working" and exits["order_class"] == "oco", exits
     [stop_leg] = exits["legs"]
-    assert stop_leg["leg"] == "stop_loss" and Decimal(str(stop_leg["stop_price"])) == 190
+    assert stop_leg["leg"] == "stop_loss" and Decimal(str(stop_leg["stop_price"])) == 600
     stop_loss = stop_leg["client_order_id"]
     eventually(lambda: _trade(alpaca_stack, stop_loss)["status"] == "working", timeout=30)
 
-    admin.set_price("AAPL", "189.00", freeze=True)  # through the stop: the stop-loss sells, the limit goes
+    admin.set_price("NFLX", "599.00", freeze=True)  # through the stop: the stop-loss sells, the limit goes
     eventually(lambda: _trade(alpaca_stack, stop_loss)["status"] == "executed", timeout=30)
     eventually(lambda: _trade(alpaca_stack, exits["trade_id"])["status"] == "failed", timeout=30)
     assert _trade(alpaca_stack, exits["trade_id"])["error_code"] == "EXIT_CANCELED"
-    eventually(lambda: _position(alpaca_stack, "AAPL") == 0, timeout=30)
+    eventually(lambda: _position(alpaca_stack, "NFLX") == 0, timeout=30)
     sells = [o for o in admin.orders() if o["side"] == "sell"]
     assert sorted(o["status"] for o in sells) == ["canceled", "filled"]
 
@@ -217,19 +206,19 @@ def test_without_the_stream_the_sweeper_settles_a_brackets_exits_once_each(
     one read of the open orders finds both ended and settles each once (the held stop-loss cost no look
     while the take-profit rested)."""
     stack, admin = alpaca_sweeping_stack, alpaca_sweeping_stack.emulator.admin
-    admin.set_price("AAPL", "200.00", freeze=True)
+    admin.set_price("AMD", "160.00", freeze=True)  # traded by no other test: a fresh quote
     code, entry = _submit(
-        stack, "buy", "10", "AAPL", "--take-profit", "210", "--stop-loss", "190", "--tif", "gtc"
+        stack, "buy", "10", "AMD", "--take-profit", "168", "--stop-loss", "152", "--tif", "gtc"
     )
     assert code == 0 and entry["status"] == "executed", entry
     legs = {leg["leg"]: leg["client_order_id"] for leg in entry["legs"]}
     for leg in legs.values():
         eventually(lambda leg=leg: _trade(stack, leg)["status"] == "working", timeout=30)
     admin.clear_requests()
-    admin.set_price("AAPL", "211.00", freeze=True)
+    admin.set_price("AMD", "169.00", freeze=True)
     eventually(lambda: _trade(stack, legs["take_profit"])["status"] == "executed", timeout=30)
     eventually(lambda: _trade(stack, legs["stop_loss"])["status"] == "failed", timeout=30)
-    eventually(lambda: _position(stack, "AAPL") == 0, timeout=30)
+    eventually(lambda: _position(stack, "AMD") == 0, timeout=30)
     audit = _trade_audit(stack, legs["take_profit"])
     assert audit.count("trade_executed") == 1 and audit.count("position_updated") == 1
     assert admin.request_count("POST", "/v2/orders") == 0  # nothing placed: exits are only looked up

@@ -134,13 +134,17 @@ class ScriptedBroker:
 class FakeRoles:
     """The roles each user holds, as given; everyone else holds none."""
 
-    def __init__(self, **roles: set[str]) -> None:
+    def __init__(self, accounts: dict[str, tuple[str, ...]] | None = None, **roles: set[str]) -> None:
         self.roles = roles
+        self.accounts = accounts or {}
         self.asked: list[str] = []
 
     async def has_role(self, user_id: str, *roles: str) -> bool:
         self.asked.append(user_id)
         return bool(self.roles.get(user_id, set()) & set(roles))
+
+    async def accounts_of(self, user_id: str) -> tuple[str, ...]:
+        return self.accounts.get(user_id, ())
 
 
 def policy(**overrides: Any) -> TradingPolicy:

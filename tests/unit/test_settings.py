@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.settings import Settings, SettingsError, load_settings
+from workers.settings import SettingsError, load_settings, setting_variables
 
 
 def test_defaults_need_no_environment() -> None:
@@ -80,14 +80,14 @@ def _env_example() -> dict[str, str]:
 
 def test_env_example_lists_every_setting_with_a_value_tradeflow_accepts() -> None:
     env = _env_example()
-    assert {name.upper() for name in Settings.__struct_fields__} <= env.keys()
+    assert set(setting_variables()) <= env.keys()
     load_settings(env)
 
 
 def test_the_configuration_reference_lists_every_setting() -> None:
     reference = (ROOT / "docs" / "configuration.md").read_text()
     table = reference[reference.index("## Configuration") :].split("\n## ", 1)[0]
-    missing = [name.upper() for name in Settings.__struct_fields__ if f"`{name.upper()}`" not in table]
+    missing = [name for name in setting_variables() if f"`{name}`" not in table]
     assert missing == []
 
 
@@ -98,3 +98,25 @@ def test_env_example_as_it_is_changes_nothing_and_grants_no_role() -> None:
     assert active == {}  # every line is a commented default
     assert load_settings(_env_example()) == load_settings({})  # and each shown value is the default
     assert not _env_example()["TRADEFLOW_ADMINS"] and not _env_example()["TRADEFLOW_OPERATOR"]
+
+
+def test_other_alpaca_accounts_are_named_with_their_key_pairs_and_a_missing_key_is_named() -> None:
+    env = {
+        "TRADEFLOW_ALPACA_ACCOUNTS": "growth, income",
+        "ALPACA_GROWTH_API_KEY": "PKGROWTH0000000000001",
+        "ALPACA_GROWTH_SECRET_KEY": "growth-secret",
+        "ALPACA_INCOME_API_KEY": "PKINCOME0000000000001",
+        "ALPACA_INCOME_SECRET_KEY": "income-secret",
+    }
+    settings = load_settings(env)
+    assert settings.account_names == ("main", "growth", "income")
+    assert settings.alpaca_accounts[1].api_key == "PKGROWTH0000000000001"
+    from telemetry.redaction import secrets_of
+
+    assert {"growth-secret", "income-secret", "PKINCOME0000000000001"} <= set(secrets_of(settings))
+    with pytest.raises(SettingsError, match="ALPACA_INCOME_SECRET_KEY is not set"):
+        load_settings({**env, "ALPACA_INCOME_SECRET_KEY": ""})
+    with pytest.raises(SettingsError, match="not an account name"):
+        load_settings({"TRADEFLOW_ALPACA_ACCOUNTS": "Growth!"})
+    with pytest.raises(SettingsError, match="twice"):
+        load_settings({**env, "TRADEFLOW_ALPACA_ACCOUNT": "growth"})

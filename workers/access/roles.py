@@ -15,10 +15,12 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
+
+import msgspec
 
 from messages.records import ROLES, ActivityEvent, Role, RoleGrant, RoleRemoval, Roster, UserRoles
 from workers.access.journal import Journal
@@ -65,7 +67,7 @@ def grant_roles(
         return roster, []
     grants = entry.grants + tuple(RoleGrant(role=role, granted_by=by, granted_at=at) for role in new)
     removals = tuple(removal for removal in entry.removals if removal.role not in wanted)
-    return _with(roster, UserRoles(user_id=user_id, grants=grants, removals=removals)), new
+    return _with(roster, msgspec.structs.replace(entry, grants=grants, removals=removals)), new
 
 
 def remove_roles(
@@ -86,7 +88,7 @@ def remove_roles(
     removals = tuple(removal for removal in entry.removals if removal.role not in gone) + tuple(
         RoleRemoval(role=role, removed_by=by, removed_at=at) for role in gone
     )
-    return _with(roster, UserRoles(user_id=user_id, grants=grants, removals=removals)), gone
+    return _with(roster, msgspec.structs.replace(entry, grants=grants, removals=removals)), gone
 
 
 def seed_roles(
@@ -161,6 +163,28 @@ async def remove(
     )
 
 
+def assign_accounts(
+    roster: Roster, user_id: str, accounts: Sequence[str]
+) -> tuple[Roster, tuple[str, ...] | None]:
+    """The roster with the user's accounts set (the first their default); None when nothing changed."""
+    entry = roster.users.get(user_id) or UserRoles(user_id=user_id)
+    wanted = tuple(dict.fromkeys(accounts))
+    if entry.accounts == wanted:
+        return roster, None
+    return _with(roster, msgspec.structs.replace(entry, accounts=wanted)), wanted
+
+
+async def set_accounts(
+    store: TradeStore, journal: Journal, user_id: str, accounts: Sequence[str], *, by: str
+) -> tuple[str, ...] | None:
+    """Set the Alpaca accounts a trader trades in as admin `by` (journaled); None when already so."""
+    return await update_roster(
+        store,
+        lambda roster: assign_accounts(roster, user_id, accounts),
+        lambda set_to: journal.entry("ops", "accounts_set", by, user_id=user_id, accounts=list(set_to or ())),
+    )
+
+
 async def seed_from_settings(
     store: TradeStore, journal: Journal, settings: Settings
 ) -> dict[str, dict[str, list[str]]]:
@@ -194,6 +218,13 @@ class CachedRoles:
         self._started = 0  # reads started so far, numbered from 0
         self._done: int | None = None  # the number of the last read that completed
         self._refresh: asyncio.Task[Roster] | None = None
+
+    async def accounts_of(self, user_id: str) -> tuple[str, ...]:
+        """The user's accounts, the first their default (empty: the desk's default), from a fresh roster
+        when the cached one is older than its time to live."""
+        age = None if self._read_at is None else self._clock() - self._read_at
+        roster = self._roster if age is not None and age < self._ttl_s else await self._read()
+        return roster.accounts_of(user_id)
 
     async def has_role(self, user_id: str, *roles: Role) -> bool:
         """True when the user holds any of `roles`."""

@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--stop-loss-limit", default=None, help="makes the stop-loss a stop-limit")
     submit.add_argument("--tif", dest="time_in_force", default="day", help="day, gtc, ioc or fok")
     submit.add_argument(
+        "--account", default=None, help="the Alpaca account (default: the trader's, else the desk's)"
+    )
+    submit.add_argument(
         "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"
     )
     submit.add_argument(
@@ -305,7 +308,14 @@ def add_users_command(sub: Any) -> None:
     add = users_sub.add_parser("add", help="grant roles to a user")
     add.add_argument("user_id", help="the user's Slack user id")
     add.add_argument(
-        "--role", dest="roles", action="append", choices=ROLES, required=True, help="a role to grant (repeat)"
+        "--role", dest="roles", action="append", choices=ROLES, default=[], help="a role to grant (repeat)"
+    )
+    add.add_argument(
+        "--account",
+        dest="accounts",
+        action="append",
+        default=None,
+        help="an Alpaca account the trader trades in, the first their default (repeat; replaces the list)",
     )
     remove = users_sub.add_parser("remove", help="remove a user's roles (all of them without --role)")
     remove.add_argument("user_id", help="the user's Slack user id")

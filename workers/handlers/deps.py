@@ -20,6 +20,8 @@ class TradingPolicy:
     max_quantity: Decimal
     max_notional: Decimal
     allow_short: bool = False
+    # The desk's Alpaca accounts by name, its default first; empty: one account, trades name none.
+    accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

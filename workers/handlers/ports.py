@@ -92,3 +92,7 @@ class RoleReader(Protocol):
     async def has_role(self, user_id: str, *roles: Role) -> bool:
         """True when the user holds any of `roles`."""
         ...
+
+    async def accounts_of(self, user_id: str) -> tuple[str, ...]:
+        """The Alpaca accounts the user trades in, the first their default (empty: the desk's default)."""
+        ...

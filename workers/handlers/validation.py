@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import msgspec
 
-from brokers.port import MarketConditions
+from brokers.port import MarketConditions, broker_for
 from messages.events import SubmitTrade, TradeRejected, TradeValidated
 from messages.records import Position, pending_record
-from messages.trade import Rejection
+from messages.trade import Rejection, TradeRequest
 from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
 from workers.handlers.records import rejection_of
@@ -25,14 +25,15 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
     """Check the trader's role, the policy, the kill switch, the trader's position and the market."""
     trade = command.trade
     is_trader = await deps.roles.has_role(trade.user_id, "trader")
+    trade, account_refusal = await _in_account(trade, deps)
     kill_switch = await deps.store.get_kill_switch()
     position: Position | None = None
     market: MarketConditions | None = None
     reference: Decimal | None = None
-    if is_trader:  # someone who may not trade costs no position read and no stock-broker call
+    if is_trader and account_refusal is None:  # no trade, no position read and no stock-broker call
         if trade.side == "sell":
             position = await deps.store.get_position(trade.user_id, trade.symbol)
-        market = await deps.broker.conditions(trade.symbol)
+        market = await broker_for(deps.broker, trade.account).conditions(trade.symbol)
         if market.listed and trade.limit_price is None and trade.stop_price is None:
             reference = await deps.broker.reference_price(trade.symbol)
     reasons = check_trade(
@@ -44,6 +45,7 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
         reference_price=reference,
         market=market,
     )
+    reasons += [account_refusal] if account_refusal is not None else []
     now = deps.clock()
     if not reasons:
         logger.info(
@@ -56,6 +58,32 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
         )
         return TradeValidated(trade=trade, validated_at=now)
     return await _record_rejection(command, tuple(reasons), deps)
+
+
+async def _in_account(trade: TradeRequest, deps: Deps) -> tuple[TradeRequest, Rejection | None]:
+    """The trade in the account it names, else the trader's default, else the desk's; and why the trader
+    may not trade there, if so. A desk of one account names none."""
+    desk = deps.policy.accounts
+    if not desk:
+        return trade, None
+    mine = await deps.roles.accounts_of(trade.user_id)
+    account = trade.account or (mine[0] if mine else desk[0])
+    placed = msgspec.structs.replace(trade, account=account)
+    if account not in desk:
+        return placed, Rejection(
+            field="account",
+            code="UNKNOWN_ACCOUNT",
+            message=f"The desk has no Alpaca account named {account}",
+            next_step=f"Name one of: {', '.join(desk)}",
+        )
+    if account not in (mine or desk[:1]):
+        return placed, Rejection(
+            field="account",
+            code="ACCOUNT_NOT_ALLOWED",
+            message=f"{trade.user_id} may not trade in the {account} account",
+            next_step=f"Trade in {', '.join(mine or desk[:1])}, or ask an admin to add {account} for you",
+        )
+    return placed, None
 
 
 async def _record_rejection(

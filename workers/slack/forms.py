@@ -28,6 +28,7 @@ SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TRAIL, TIME_IN_FORC
     "time_in_force",
     "extended_hours",
 )
+ACCOUNT = "account"
 ORDER_CLASS, TAKE_PROFIT, STOP_LOSS, STOP_LOSS_LIMIT = (
     "order_class",
     "take_profit",
@@ -48,6 +49,7 @@ BLOCKS = (
     TAKE_PROFIT,
     STOP_LOSS,
     STOP_LOSS_LIMIT,
+    ACCOUNT,
 )
 ORDER_CLASSES = {
     "simple": "Simple (one order)",
@@ -173,6 +175,7 @@ def trade_modal(trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill) -
                 optional=True,
                 hint="Makes the stop-loss a stop-limit",
             ),
+            _text(ACCOUNT, "Account", prefill.account, optional=True, hint="Empty: your default account"),
         ],
     }
 
@@ -191,9 +194,11 @@ def _values(view: dict[str, Any]) -> dict[str, str | None]:
 
 
 def read_submission(
-    view: dict[str, Any], *, user_id: str, now: datetime | None = None
+    view: dict[str, Any], *, user_id: str, now: datetime | None = None, accounts: tuple[str, ...] = ()
 ) -> SubmitTrade | dict[str, str]:
-    """The submitted form as a SubmitTrade, or an `errors` map keyed by block id, in the trader's words."""
+    """The submitted form as a SubmitTrade, or an `errors` map keyed by block id, in the trader's words.
+    `accounts`: the desk's Alpaca accounts (an account it lacks is refused here; whether the trader may use
+    one is validation's to say)."""
     values = _values(view)
     metadata = json.loads(view.get("private_metadata") or "{}")
     errors: dict[str, str] = {}
@@ -226,7 +231,12 @@ def read_submission(
             errors[block_id] = f"Enter a price greater than 0 with {AMOUNT_BOUNDS}, e.g. 220."
         elif exit_price is not None:
             exits[field] = exit_price
+    account = (values.get(ACCOUNT) or "").lower() or None
+    if account is not None and account not in accounts:
+        known = ", ".join(accounts) if accounts else "this desk has one account: leave it empty"
+        errors[ACCOUNT] = f"No account named {account[:32]} ({known})."
     terms: dict[str, Any] = {
+        "account": account,
         "order_type": order_type,
         "time_in_force": values.get(TIME_IN_FORCE) or "day",
         "limit_price": values.get(LIMIT_PRICE),

@@ -68,6 +68,7 @@ class Ingress:
         roles: RoleReader | None = None,
         account: AccountLookup | None = None,
         retention_days: int = SEVEN_YEARS_DAYS,
+        desk_accounts: tuple[str, ...] = (),
         publish_deadline_s: float = PUBLISH_DEADLINE_S,
         store_outage_budget_s: float = OUTAGE_BUDGET_S,
     ) -> None:
@@ -77,6 +78,7 @@ class Ingress:
         self.store = store
         self.prices = prices
         self.account = account  # the Alpaca account's figures (None: Alpaca off)
+        self.desk_accounts = desk_accounts  # the accounts a trade may name (none: the desk has one)
         self.roles = roles or CachedRoles(store)  # who may see their App Home
         self.after_answer = AfterAnswer()
         # A journal write that meets a store outage is retried this long (TRADEFLOW_STORE_OUTAGE_BUDGET_S).
@@ -268,7 +270,7 @@ class Ingress:
     async def on_submission(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
     ) -> None:
-        command = read_submission(view, user_id=body["user"]["id"])
+        command = read_submission(view, user_id=body["user"]["id"], accounts=self.desk_accounts)
         if isinstance(command, dict):
             await ack(response_action="errors", errors=command)
             self.session.interaction(

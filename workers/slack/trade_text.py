@@ -41,7 +41,8 @@ HELP = (
     "• `/trade buy 10 TSLA stop 250` · `/trade buy 10 TSLA stop_limit 250 252 gtc`\n"
     "• `/trade sell 10 AAPL trailing 2%` · `/trade sell 10 AAPL trailing 1.50 gtc` (trailing stop)\n"
     "• `/trade buy 10 AAPL limit 200 tp 220 sl 190` (bracket: take-profit and stop-loss; one of them: OTO) · "
-    "`/trade sell 10 AAPL oco 230 sl 190` (OCO on a position held)\n"
+    "`/trade sell 10 AAPL oco 230 sl 190` (OCO on a position held) · add `account:growth` to trade in "
+    "another of the desk's accounts\n"
     "Side is `buy` or `sell`; time in force `day` (default), `gtc`, `ioc` or `fok`.\n"
     "`/trade orders`: your working orders and recent trades · `/trade positions`: what you hold · "
     "`/trade account`: cash, buying power, equity, today\n"
@@ -66,6 +67,7 @@ class Prefill(msgspec.Struct, frozen=True, kw_only=True):
     take_profit: str | None = None
     stop_loss: str | None = None
     stop_loss_limit: str | None = None
+    account: str | None = None  # `account:growth`: the Alpaca account to trade in
 
 
 class BadTradeText(ValueError):
@@ -91,6 +93,8 @@ def parse_trade_text(text: str) -> Prefill:
     extended = any(word.lower() in EXTENDED_WORDS for word in rest)
     rest = [word for word in rest if word.lower() not in EXTENDED_WORDS]
     rest, exits = _exits(rest)
+    accounts = [word.split(":", 1)[1].lower() for word in rest if word.lower().startswith("account:")]
+    rest = [word for word in rest if not word.lower().startswith("account:")]
     time_in_force = rest.pop().lower() if rest and rest[-1].lower() in TIMES_IN_FORCE else "day"
     order_type, prices = (rest[0].lower(), rest[1:]) if rest else ("market", [])
     needed = PRICES_NEEDED.get(order_type)
@@ -127,6 +131,7 @@ def parse_trade_text(text: str) -> Prefill:
         extended_hours=extended,
         order_class=order_class,
         **exits,
+        account=accounts[-1] if accounts else None,
     )
 
 

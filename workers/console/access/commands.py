@@ -21,10 +21,21 @@ def users(args: argparse.Namespace, settings: Settings) -> int:
     if args.users_command != "list" and not USER_ID.match(args.user_id):
         print(f"tradeflow {command}: {args.user_id!r} is not a Slack user id", file=sys.stderr)
         return EXIT_USAGE
+    accounts = getattr(args, "accounts", None)
+    unknown = [a for a in accounts or () if a not in settings.account_names]
+    if unknown:
+        known = ", ".join(settings.account_names)
+        print(
+            f"tradeflow {command}: no Alpaca account named {unknown[0]!r} (known: {known})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if args.users_command == "add" and not args.roles and accounts is None:
+        print(f"tradeflow {command}: give --role or --account (or both)", file=sys.stderr)
+        return EXIT_USAGE
 
     async def work(store: TradeStore, journal: Journal, admin: str) -> dict[str, Any]:
         if args.users_command == "add":
-            return await users.add_user(store, journal, admin, args.user_id, args.roles)
+            return await users.add_user(store, journal, admin, args.user_id, args.roles, accounts)
         if args.users_command == "remove":
             return await users.remove_user(store, journal, admin, args.user_id, args.roles)
         return await users.users_document(store)

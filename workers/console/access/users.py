@@ -9,14 +9,22 @@ from typing import Any
 
 from messages.records import ROLES, Role, Roster, UserRoles
 from workers.access.journal import Journal
-from workers.access.roles import LastAdmin, grant, remove
+from workers.access.roles import LastAdmin, grant, remove, set_accounts
 from workers.store.port import TradeStore
 
 
 async def add_user(
-    store: TradeStore, journal: Journal, admin: str, user_id: str, roles: list[Role]
+    store: TradeStore,
+    journal: Journal,
+    admin: str,
+    user_id: str,
+    roles: list[Role],
+    accounts: list[str] | None = None,
 ) -> dict[str, Any]:
+    """Grant roles; with `accounts`, set the Alpaca accounts the user trades in (the first the default)."""
     granted = await grant(store, journal, user_id, roles, by=admin)
+    if accounts is not None:
+        await set_accounts(store, journal, user_id, accounts, by=admin)
     return await _change(store, user_id, admin, granted=granted)
 
 
@@ -42,13 +50,15 @@ async def users_document(store: TradeStore) -> dict[str, Any]:
 
 async def _change(store: TradeStore, user_id: str, admin: str, **changed: list[Role]) -> dict[str, Any]:
     roster: Roster = await store.get_roster()
-    return {"user_id": user_id, "by": admin, **changed, "roles": _roles(roster.roles_of(user_id))}
+    doc = {"user_id": user_id, "by": admin, **changed, "roles": _roles(roster.roles_of(user_id))}
+    return {**doc, "accounts": list(roster.accounts_of(user_id))}
 
 
 def _user(entry: UserRoles) -> dict[str, Any]:
     return {
         "user_id": entry.user_id,
         "roles": _roles(entry.roles),
+        "accounts": list(entry.accounts),
         "grants": [
             {"role": g.role, "granted_by": g.granted_by, "granted_at": g.granted_at.isoformat()}
             for g in entry.grants
@@ -70,7 +80,8 @@ def render_change(doc: dict[str, Any]) -> str:
     else:
         did = f"removed {', '.join(doc['removed'])}" if doc["removed"] else "nothing to remove"
     now = ", ".join(doc["roles"]) or "no role"
-    return f"{doc['user_id']}: {did} (by {doc['by']}); now holds {now}"
+    accounts = f"; trades in {', '.join(doc['accounts'])}" if doc.get("accounts") else ""
+    return f"{doc['user_id']}: {did} (by {doc['by']}); now holds {now}{accounts}"
 
 
 def render_users(doc: dict[str, Any]) -> str:

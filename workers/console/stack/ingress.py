@@ -88,6 +88,7 @@ async def compose_ingress(settings: Settings, publisher: Publisher) -> IngressPa
         roles=roles,
         account=partial(account_summary, broker) if settings.alpaca_paper_enabled else None,
         retention_days=settings.tradeflow_audit_retention_days,
+        desk_accounts=settings.account_names if len(settings.account_names) > 1 else (),
         store_outage_budget_s=settings.tradeflow_store_outage_budget_s,
     )
     return IngressParts(ingress, client, broker, store)

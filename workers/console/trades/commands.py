@@ -43,6 +43,7 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
                 "stop_loss_limit_price": args.stop_loss_limit,
             },
             time_in_force=args.time_in_force,
+            account=args.account,
             channel_id=args.channel,
             trade_id=args.trade_id,
         )

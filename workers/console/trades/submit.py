@@ -36,6 +36,7 @@ def build_command(
     order_class: str | None = None,
     exits: dict[str, str | None] | None = None,
     time_in_force: str = "day",
+    account: str | None = None,
     channel_id: str | None = None,
     trade_id: uuid.UUID | None = None,
 ) -> SubmitTrade:
@@ -72,6 +73,7 @@ def build_command(
             "order_class": order_class,
             **given,
             "time_in_force": time_in_force,
+            "account": account,
             "submitted_at": datetime.now(UTC).isoformat(),
             "source": "cli",
         },
