@@ -68,3 +68,25 @@ async def test_positions_are_listed_per_user_by_symbol_and_all_together(store: T
         ("U123", "MSFT"),
         ("U456", "AAPL"),
     ]
+
+
+async def test_one_traders_symbol_in_two_accounts_is_two_positions_each_read_back_with_its_account(
+    store: TradeStore,
+) -> None:
+    for account, quantity in ((None, "2"), ("growth", "3")):
+        trade_id = uuid.uuid4()
+        held = msgspec.structs.replace(position(trade_id, quantity), account=account)
+        assert await store.apply_position(held, 0, audit(trade_id, POSITION_GUARD)) is PositionWrite.APPLIED
+    desk = await store.get_position("U123", "AAPL")
+    growth = await store.get_position("U123", "AAPL", "growth")
+    assert desk is not None and (desk.symbol, desk.account, desk.quantity) == ("AAPL", None, Decimal(2))
+    assert growth is not None and (growth.symbol, growth.account, growth.quantity) == (
+        "AAPL",
+        "growth",
+        Decimal(3),
+    )
+    assert await store.get_position("U123", "AAPL", "income") is None
+    listed = await store.list_positions("U123")
+    assert sorted((p.symbol, p.account or "") for p in listed) == [("AAPL", ""), ("AAPL", "growth")]
+    reading = await store.read_trade(uuid.uuid4(), position=("U123", "AAPL", "growth"))
+    assert reading.position == growth

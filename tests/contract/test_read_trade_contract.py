@@ -12,7 +12,7 @@ from workers.store.port import PositionWrite, TradeStore
 
 
 async def test_an_unknown_trade_reads_as_nothing(store: TradeStore) -> None:
-    reading = await store.read_trade(uuid.uuid4(), audit_keys={SUBMITTED}, position=("U123", "AAPL"))
+    reading = await store.read_trade(uuid.uuid4(), audit_keys={SUBMITTED}, position=("U123", "AAPL", None))
     assert (reading.trade, reading.audit, reading.position) == (None, {}, None)
 
 
@@ -36,7 +36,7 @@ async def test_the_asked_position_comes_with_the_trade(store: TradeStore) -> Non
     guard = audit(record.trade_id, POSITION_GUARD)
     assert await store.apply_position(held, 0, guard) is PositionWrite.APPLIED
 
-    reading = await store.read_trade(record.trade_id, position=("U123", "AAPL"))
+    reading = await store.read_trade(record.trade_id, position=("U123", "AAPL", None))
     assert reading.trade == record
     assert reading.position == msgspec.structs.replace(held, version=1)
-    assert (await store.read_trade(record.trade_id, position=("U123", "MSFT"))).position is None
+    assert (await store.read_trade(record.trade_id, position=("U123", "MSFT", None))).position is None

@@ -81,5 +81,15 @@ def test_two_traders_trades_land_in_their_own_accounts_and_a_foreign_one_is_refu
     assert code == 1 and unknown["rejection_reasons"][0]["code"] == "UNKNOWN_ACCOUNT", unknown
     assert {o["client_order_id"] for o in admin.orders(account="growth")} == growth_orders  # nothing left
 
+    # One trader, one symbol, two accounts: two positions, each reconciled with its own account.
+    code, growth_buy = _submit(stack, "U789", "buy", "3", "AAPL", "--account", "growth")
+    assert code == 0 and growth_buy["account"] == "growth", growth_buy
+    listed = json.loads(stack.cli("positions", "U789", "--json").stdout)["positions"]
+    held = {(p["symbol"], p.get("account")): p["quantity"] for p in listed}
+    assert held == {("AAPL", "main"): "2", ("AAPL", "growth"): "3"}
     reconciled = stack.cli("positions", "reconcile", "--json")
     assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
+    doc = json.loads(reconciled.stdout)
+    assert doc["compared"] is True and doc["drift"] == []
+    rows = {row["symbol"]: (row["tradeflow"], row["alpaca"]) for row in doc["symbols"]}
+    assert rows == {"AAPL@main": ("12", "12"), "AAPL@growth": ("3", "3"), "MSFT@growth": ("5", "5")}

@@ -49,4 +49,5 @@ def _closing_trade(
         quantity=abs(position.quantity),
         submitted_at=at,
         source=source,
+        account=position.account,
     )

@@ -1,10 +1,11 @@
 """tradeflow's positions beside the account's at Alpaca: `tradeflow positions reconcile`, `tradeflow
 health`, and the sweeper's look every sweep.
 
-Every trader of a deployment trades one Alpaca account, so the account's position in a symbol is the sum
-of the traders' positions in it. A drift means an order placed outside tradeflow, a fill tradeflow never
-recorded, or a position moved twice. A trade between its fill at Alpaca and its position update drifts for
-a moment too: the sweeper names only a drift it saw in two sweeps running (`lasting`).
+Each Alpaca account's position in a symbol is the sum of the traders' positions held in that account (a
+desk of several accounts compares each apart, its rows named `SYMBOL@account`). A drift means an order
+placed outside tradeflow, a fill tradeflow never recorded, or a position moved twice. A trade between its
+fill at Alpaca and its position update drifts for a moment too: the sweeper names only a drift it saw in
+two sweeps running (`lasting`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from brokers.port import StockBroker
 from messages.records import Position
 
 ZERO = Decimal(0)
@@ -55,3 +57,20 @@ def lasting(previous: Iterable[str], now: Iterable[SymbolShares]) -> list[Symbol
 
 def shares_text(quantity: Decimal) -> str:
     return format(quantity.normalize(), "f") if quantity else "0"
+
+
+async def compare_accounts(broker: StockBroker, positions: list[Position]) -> list[SymbolShares] | None:
+    """`compare` for every account the stock broker trades in, each against its own positions; None when
+    it keeps no account (the simulation)."""
+    accounts: dict[str, StockBroker] | None = getattr(broker, "brokers", None)
+    if accounts is None:
+        held = await broker.account_positions()
+        return None if held is None else compare(positions, held)
+    default, rows = next(iter(accounts)), []
+    for name, account in accounts.items():
+        held = await account.account_positions()
+        if held is None:
+            return None
+        theirs = [p for p in positions if (p.account or default) == name]
+        rows += [SymbolShares(f"{r.symbol}@{name}", r.tradeflow, r.alpaca) for r in compare(theirs, held)]
+    return rows

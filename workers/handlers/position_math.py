@@ -74,6 +74,7 @@ def apply_fill(
     return Position(
         user_id=position.user_id,
         symbol=position.symbol,
+        account=position.account,
         quantity=new_quantity,
         average_cost=average_cost,
         realized_pnl=realized,

@@ -23,7 +23,8 @@ MAX_VERSION_CONFLICTS = 20
 async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
     """Apply the stored fill under optimistic concurrency; the audit item guards against a second apply."""
     trade = event.trade
-    reading = await deps.store.read_trade(trade.trade_id, position=(trade.user_id, trade.symbol))
+    held_at = (trade.user_id, trade.symbol, trade.account)
+    reading = await deps.store.read_trade(trade.trade_id, position=held_at)
     record = reading.trade
     if record is None:
         raise UnknownTrade(f"trade {trade.trade_id} was never recorded")
@@ -33,8 +34,8 @@ async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
     stored = reading.position
     for attempt in range(MAX_VERSION_CONFLICTS):
         if attempt:  # another trade moved the position since it was read
-            stored = await deps.store.get_position(trade.user_id, trade.symbol)
-        current = stored or Position(user_id=trade.user_id, symbol=trade.symbol)
+            stored = await deps.store.get_position(*held_at)
+        current = stored or Position(user_id=trade.user_id, symbol=trade.symbol, account=trade.account)
         now = deps.clock()
         moved = apply_fill(
             current,

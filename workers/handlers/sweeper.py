@@ -27,7 +27,7 @@ from messages.events import ReconcileTrade, SweepOpenTrades
 from messages.records import TradeRecord
 from messages.types import OPEN_STATUSES
 from workers.handlers.deps import Deps
-from workers.handlers.position_drift import compare, drifting, lasting, shares_text
+from workers.handlers.position_drift import compare_accounts, drifting, lasting, shares_text
 from workers.handlers.records import recorded_since
 from workers.store.port import StoreUnavailable, TradeStore
 
@@ -151,14 +151,14 @@ async def sweep_open_trades(event: SweepOpenTrades, deps: Deps) -> Sweep:
 async def check_positions(deps: Deps, previous: tuple[str, ...]) -> tuple[str, ...]:
     """This sweep's drift marks (carried to the next tick); a drift the last sweep saw too is reported."""
     try:
-        held = await deps.broker.account_positions()
-        if held is None:  # the simulation keeps no account: nothing to compare
-            return ()
         positions = await deps.store.list_all_positions()
+        rows = await compare_accounts(deps.broker, positions)
     except (BrokerUnavailable, BrokerBusy, StoreUnavailable) as exc:
         logger.info("Positions not compared this sweep: %s", exc)
         return previous  # not seen either way: the next sweep compares with what was seen last
-    now = drifting(compare(positions, held))
+    if rows is None:  # the simulation keeps no account: nothing to compare
+        return ()
+    now = drifting(rows)
     confirmed = lasting(previous, now)
     DRIFT_GAUGE.set(len(confirmed))
     if confirmed:

@@ -32,7 +32,7 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
     reference: Decimal | None = None
     if is_trader and account_refusal is None:  # no trade, no position read and no stock-broker call
         if trade.side == "sell":
-            position = await deps.store.get_position(trade.user_id, trade.symbol)
+            position = await deps.store.get_position(trade.user_id, trade.symbol, trade.account)
         market = await broker_for(deps.broker, trade.account).conditions(trade.symbol)
         if market.listed and trade.limit_price is None and trade.stop_price is None:
             reference = await deps.broker.reference_price(trade.symbol)

@@ -71,7 +71,7 @@ class ComposedTradeStore:
         trade_id: uuid.UUID,
         *,
         audit_keys: Collection[str] = (),
-        position: tuple[str, str] | None = None,
+        position: tuple[str, str, str | None] | None = None,
     ) -> TradeReading:
         return await self._records.read_trade(trade_id, audit_keys=audit_keys, position=position)
 
@@ -111,8 +111,8 @@ class ComposedTradeStore:
 
     # Positions
 
-    async def get_position(self, user_id: str, symbol: str) -> Position | None:
-        return await self._positions.get_position(user_id, symbol)
+    async def get_position(self, user_id: str, symbol: str, account: str | None = None) -> Position | None:
+        return await self._positions.get_position(user_id, symbol, account)
 
     async def list_positions(self, user_id: str) -> list[Position]:
         return await self._positions.list_positions(user_id)

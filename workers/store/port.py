@@ -66,11 +66,11 @@ class TradeRecords(Protocol):
         trade_id: uuid.UUID,
         *,
         audit_keys: Collection[str] = (),
-        position: tuple[str, str] | None = None,
+        position: tuple[str, str, str | None] | None = None,
     ) -> TradeReading:
-        """The trade, those of its audit events under `audit_keys` that exist, and the (user_id, symbol)
-        position, read consistently together: one request on DynamoDB, where it also brings the trade's
-        chain head for the audit write that usually follows (store/head_hints.py)."""
+        """The trade, those of its audit events under `audit_keys` that exist, and the position at
+        (user_id, symbol, account), read consistently together: one request on DynamoDB, where it also
+        brings the trade's chain head for the audit write that usually follows (store/head_hints.py)."""
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:
         """Put the trade if its id is new, with its audit events, atomically.
@@ -157,7 +157,9 @@ class TradeQueries(Protocol):
 class Positions(Protocol):
     """Each trader's holding per symbol, versioned, moved once per trade under that trade's audit guard."""
 
-    async def get_position(self, user_id: str, symbol: str) -> Position | None: ...
+    async def get_position(
+        self, user_id: str, symbol: str, account: str | None = None
+    ) -> Position | None: ...
 
     async def list_positions(self, user_id: str) -> list[Position]: ...
 

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from brokers.port import BrokerBusy, BrokerUnavailable
-from workers.handlers.position_drift import SymbolShares, compare, shares_text
+from workers.handlers.position_drift import SymbolShares, compare_accounts, shares_text
 from workers.settings import Settings
 
 NOTHING_TO_COMPARE = "the simulation keeps no account: Alpaca is off"
@@ -30,15 +30,15 @@ async def reconcile_positions(settings: Settings) -> dict[str, Any]:
         await store.close()
     broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
     try:
-        held = await broker.account_positions()
+        compared = await compare_accounts(broker, positions)
     except (BrokerUnavailable, BrokerBusy) as exc:
         return {"compared": False, "why": f"Alpaca could not be asked: {exc}", "symbols": [], "drift": []}
     finally:
         await broker.close()
-    if held is None:
+    if compared is None:
         why = getattr(broker, "disabled_reason", "") or NOTHING_TO_COMPARE
         return {"compared": False, "why": why, "symbols": [], "drift": []}
-    rows = [_row(shares) for shares in compare(positions, held)]
+    rows = [_row(shares) for shares in compared]
     return {
         "compared": True,
         "symbols": [row for row in rows if row["tradeflow"] != "0" or row["alpaca"] != "0"],

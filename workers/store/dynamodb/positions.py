@@ -10,6 +10,7 @@ from workers.store.dynamodb.faults import CONDITION_FAILED
 from workers.store.dynamodb.items import from_attributes, key, to_attributes
 from workers.store.dynamodb.requests import DynamoRequests, put_request
 from workers.store.port import PositionWrite
+from workers.store.position_keys import from_stored, stored_symbol, to_stored
 from workers.store.refusals import audit_refused_audit_write
 
 
@@ -20,25 +21,28 @@ class DynamoPositions:
         self._requests = requests
         self._audit = audit
 
-    async def get_position(self, user_id: str, symbol: str) -> Position | None:
+    async def get_position(self, user_id: str, symbol: str, account: str | None = None) -> Position | None:
         table = self._requests.tables.positions
-        return await self._requests.get(table, key(user_id=user_id, symbol=symbol), Position)
+        found = await self._requests.get(
+            table, key(user_id=user_id, symbol=stored_symbol(symbol, account)), Position
+        )
+        return None if found is None else from_stored(found)
 
     async def list_positions(self, user_id: str) -> list[Position]:
         table = self._requests.tables.positions
         items = await self._requests.query_partition(table, "user_id = :u", {":u": {"S": user_id}})
-        return [from_attributes(item, Position) for item in items]
+        return [from_stored(from_attributes(item, Position)) for item in items]
 
     async def list_all_positions(self) -> list[Position]:
         items = await self._requests.scan(self._requests.tables.positions)
-        positions = [from_attributes(item, Position) for item in items]
-        return sorted(positions, key=lambda p: (p.user_id, p.symbol))
+        positions = [from_stored(from_attributes(item, Position)) for item in items]
+        return sorted(positions, key=lambda p: (p.user_id, p.symbol, p.account or ""))
 
     async def apply_position(
         self, position: Position, expected_version: int, audit: AuditEvent
     ) -> PositionWrite:
         table = self._requests.tables.positions
-        item = to_attributes(msgspec.structs.replace(position, version=expected_version + 1))
+        item = to_attributes(to_stored(msgspec.structs.replace(position, version=expected_version + 1)))
         if expected_version == 0:
             position_put = put_request(table, item, "attribute_not_exists(user_id)")
         else:

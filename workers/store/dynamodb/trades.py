@@ -14,6 +14,7 @@ from workers.store.dynamodb.faults import CONDITION_FAILED
 from workers.store.dynamodb.items import from_attributes, key, trade_attributes, trade_from_attributes
 from workers.store.dynamodb.requests import DynamoRequests, put_request
 from workers.store.port import StoreUnavailable, TradeReading
+from workers.store.position_keys import from_stored, stored_symbol
 from workers.store.refusals import audit_refused_trade_write
 
 _ABSENT = "attribute_not_exists(trade_id)"
@@ -37,7 +38,7 @@ class DynamoTradeRecords:
         trade_id: uuid.UUID,
         *,
         audit_keys: Collection[str] = (),
-        position: tuple[str, str] | None = None,
+        position: tuple[str, str, str | None] | None = None,
     ) -> TradeReading:
         # One BatchGetItem, with the chain head: a stage that reads its trade usually links audit events next.
         tables, trade = self._requests.tables, str(trade_id)
@@ -47,7 +48,8 @@ class DynamoTradeRecords:
             tables.audit: [key(trade_id=trade, event_key=k) for k in (CHAIN_HEAD_KEY, *events)],
         }
         if position is not None:
-            wanted[tables.positions] = [key(user_id=position[0], symbol=position[1])]
+            user_id, symbol, account = position
+            wanted[tables.positions] = [key(user_id=user_id, symbol=stored_symbol(symbol, account))]
         found = await self._requests.get_items(wanted)
         audit = {item["event_key"]["S"]: item for item in found[tables.audit]}
         self._audit.remember_head(trade, head_of(audit.pop(CHAIN_HEAD_KEY, None)))
@@ -55,7 +57,7 @@ class DynamoTradeRecords:
         return TradeReading(
             trade=trade_from_attributes(trades[0]) if trades else None,
             audit={k: from_attributes(item, AuditEvent) for k, item in audit.items()},
-            position=from_attributes(positions[0], Position) if positions else None,
+            position=from_stored(from_attributes(positions[0], Position)) if positions else None,
         )
 
     async def put_new_trade(self, record: TradeRecord, audit: Sequence[AuditEvent]) -> TradeRecord | None:

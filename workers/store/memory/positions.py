@@ -11,6 +11,7 @@ from workers.store.dynamodb.items import from_attributes, to_attributes
 from workers.store.memory.audit import MemoryAuditTrail
 from workers.store.memory.stored import Item, load, stored_attributes
 from workers.store.port import PositionWrite
+from workers.store.position_keys import from_stored, stored_symbol, to_stored
 from workers.store.refusals import audit_refused_audit_write
 
 
@@ -22,26 +23,27 @@ class MemoryPositions:
         self._audit = audit
         self._items: dict[tuple[str, str], Item] = {}  # by (user_id, symbol)
 
-    async def get_position(self, user_id: str, symbol: str) -> Position | None:
+    async def get_position(self, user_id: str, symbol: str, account: str | None = None) -> Position | None:
         async with self._lock:
-            return load(self._items.get((user_id, symbol)), Position)
+            found = load(self._items.get((user_id, stored_symbol(symbol, account))), Position)
+            return None if found is None else from_stored(found)
 
     async def list_positions(self, user_id: str) -> list[Position]:
         async with self._lock:
             keys = sorted(key for key in self._items if key[0] == user_id)
-            return [from_attributes(self._items[key], Position) for key in keys]
+            return [from_stored(from_attributes(self._items[key], Position)) for key in keys]
 
     async def list_all_positions(self) -> list[Position]:
         async with self._lock:
-            return [from_attributes(self._items[key], Position) for key in sorted(self._items)]
+            return [from_stored(from_attributes(self._items[key], Position)) for key in sorted(self._items)]
 
     async def apply_position(
         self, position: Position, expected_version: int, audit: AuditEvent
     ) -> PositionWrite:
-        new_position = msgspec.structs.replace(position, version=expected_version + 1)
+        new_position = to_stored(msgspec.structs.replace(position, version=expected_version + 1))
         item = stored_attributes(new_position)
         audit_item = to_attributes(audit)
-        key = (position.user_id, position.symbol)
+        key = (position.user_id, new_position.symbol)
         async with self._lock:
             applied = self._audit.exists(audit)
             if not applied:

@@ -39,7 +39,7 @@ class MemoryTradeRecords:
         trade_id: uuid.UUID,
         *,
         audit_keys: Collection[str] = (),
-        position: tuple[str, str] | None = None,
+        position: tuple[str, str, str | None] | None = None,
     ) -> TradeReading:
         events = {key: await self._audit.get_audit(trade_id, key) for key in audit_keys}
         return TradeReading(
