@@ -123,7 +123,9 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
                         "--port",
                         str(port),
                     ],
-                    env=env,
+                    # The desk's other accounts, each a paper account of its own there (in the environment,
+                    # not the command line, which any process listing shows).
+                    env={**env, "ALPACA_EMULATOR_ACCOUNTS": _emulator_accounts(settings)},
                     host=alpaca.hostname,
                     port=port,
                     log=data_dir / "alpaca-emulator.log",
@@ -131,7 +133,8 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
                 started.callback(stop_process, emulator)
                 report.show(
                     "Alpaca",
-                    f"{settings.alpaca_paper_base_url} (emulator, paper)",
+                    f"{settings.alpaca_paper_base_url} (emulator, paper; accounts "
+                    f"{', '.join(settings.account_names)})",
                     started=True,
                     url=settings.alpaca_paper_base_url,
                     admin=f"http://{alpaca.hostname}:{port}/admin",
@@ -268,3 +271,8 @@ def warn_of_foreign_consumers(settings: Settings) -> list[str]:
             flush=True,
         )
     return [f"{queue} ({count})" for queue, count in busy]
+
+
+def _emulator_accounts(settings: Settings) -> str:
+    """The emulator's ALPACA_EMULATOR_ACCOUNTS: NAME:KEY_ID:SECRET for each account beside the default."""
+    return ",".join(f"{a.name}:{a.api_key}:{a.secret_key}" for a in settings.alpaca_other_accounts)
