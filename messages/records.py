@@ -182,10 +182,11 @@ def pending_record(trade: TradeRequest, *, recorded_at: datetime, expires_at: in
 
 
 class Position(msgspec.Struct, frozen=True, kw_only=True):
-    """A trader's holding in one symbol; quantity is negative when short."""
+    """A trader's holding in one symbol in one account; quantity is negative when short."""
 
     user_id: str
     symbol: str
+    account: str | None = None  # the Alpaca account it is held in (None: a desk of one account)
     quantity: Decimal = Decimal(0)
     average_cost: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
@@ -212,9 +213,11 @@ class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class KillSwitch(msgspec.Struct, frozen=True, kw_only=True):
-    """The trading halt flag kept in the store; while engaged every new trade is refused."""
+    """The trading halt flag kept in the store; while engaged every new trade is refused: the desk's, or
+    one Alpaca account's (`account`), which halts only the trades in that account."""
 
     engaged: bool
+    account: str | None = None
     reason: str = ""
     changed_by: str = ""
     changed_at: datetime | None = None

@@ -93,3 +93,25 @@ def test_two_traders_trades_land_in_their_own_accounts_and_a_foreign_one_is_refu
     assert doc["compared"] is True and doc["drift"] == []
     rows = {row["symbol"]: (row["tradeflow"], row["alpaca"]) for row in doc["symbols"]}
     assert rows == {"AAPL@main": ("12", "12"), "AAPL@growth": ("3", "3"), "MSFT@growth": ("5", "5")}
+
+
+def test_halting_one_account_stops_its_trades_only_until_it_is_resumed(two_account_stack: Stack) -> None:
+    stack = two_account_stack
+    assert stack.cli("users", "add", "U456", "--role", "trader", "--account", "growth").returncode == 0
+    halted = stack.cli("halt", "--account", "growth", "--reason", "broker review", "--json")
+    assert halted.returncode == 0, halted.stderr
+    assert json.loads(halted.stdout)["account"] == "growth"
+
+    code, refused = _submit(stack, "U456", "buy", "1", "MSFT")
+    assert code == 1 and refused["account"] == "growth", refused
+    [reason] = refused["rejection_reasons"]
+    assert (
+        reason["code"] == "TRADING_HALTED" and "growth account is halted: broker review" in reason["message"]
+    )
+    code, desk = _submit(stack, "U123", "buy", "1", "AAPL")  # the main account trades on
+    assert code == 0 and desk["status"] == "executed", desk
+
+    assert stack.cli("resume", "--account", "growth").returncode == 0
+    code, again = _submit(stack, "U456", "buy", "1", "MSFT")
+    assert code == 0 and again["status"] == "executed" and again["account"] == "growth", again
+    assert stack.cli("halt", "--account", "nope").returncode == 2  # no such account: nothing halted

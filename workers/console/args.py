@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("halt", "engage the kill switch: refuse every new trade"), ("resume", "release it")):
         control = sub.add_parser(name, help=text)
         control.add_argument("--reason", default="", help="why, for the journal and the traders' notices")
+        control.add_argument(
+            "--account", default=None, help="only this Alpaca account (default: the whole desk)"
+        )
         add_identity(control, "needs the operator role")
         control.add_argument("--json", action="store_true", help="print the switch's state as JSON")
         if name == "halt":

@@ -38,6 +38,7 @@ from workers.handlers.audit import audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, InvariantViolation, UnknownTrade
 from workers.handlers.execution_audit import execution_details, never_arrived
+from workers.handlers.halts import halt_of
 from workers.handlers.late_trades import VERDICT_MARGIN_MS, is_late, look_up_late
 from workers.handlers.legs import leg_messages
 from workers.handlers.rate_waits import queued, waiting
@@ -125,7 +126,7 @@ async def _execute(record: TradeRecord, deps: Deps) -> BrokerResult:
     if wait_s > 0:
         raise waiting(trade, wait_s)
     first, lease, claimed_at_ms = await _first_attempt(record, deps)
-    switch = await deps.store.get_kill_switch()
+    switch = await halt_of(deps.store, record.account)
     if switch.engaged:
         return await _halted(record, switch, first, deps)
     try:

@@ -25,6 +25,7 @@ from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
 from workers.handlers.execution import execute_trade
+from workers.handlers.halts import halt_of
 from workers.handlers.records import failed_record, open_record, outcome_of
 from workers.handlers.sameness import ensure_same_trade
 from workers.store.port import LeaseClaim
@@ -103,7 +104,7 @@ async def _refusal(record: TradeRecord, event: ModifyOrder, deps: Deps) -> str:
         return "A market order cannot be modified: cancel it instead"
     if record.status != "working" or record.execution_method != "alpaca":
         return "The order is not resting at Alpaca yet: try again in a moment"
-    switch = await deps.store.get_kill_switch()
+    switch = await halt_of(deps.store, record.account)
     if switch.engaged:
         return "Trading is halted: no order may be changed until operators resume it"
     return ""

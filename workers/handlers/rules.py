@@ -33,11 +33,12 @@ def check_trade(
         )
     if kill_switch.engaged:
         why = f": {kill_switch.reason}" if kill_switch.reason else ""
+        where = f" in the {kill_switch.account} account" if kill_switch.account else ""
         reasons.append(
             Rejection(
                 field="trade",
                 code="TRADING_HALTED",
-                message=f"Trading is halted{why}",
+                message=f"Trading{where} is halted{why}",
                 next_step="Try again once operators resume trading",
             )
         )

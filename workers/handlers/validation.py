@@ -13,6 +13,7 @@ from messages.records import Position, pending_record
 from messages.trade import Rejection, TradeRequest
 from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
+from workers.handlers.halts import halt_of
 from workers.handlers.records import rejection_of
 from workers.handlers.rules import check_trade
 from workers.handlers.sameness import ensure_same_trade
@@ -26,7 +27,7 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
     trade = command.trade
     is_trader = await deps.roles.has_role(trade.user_id, "trader")
     trade, account_refusal = await _in_account(trade, deps)
-    kill_switch = await deps.store.get_kill_switch()
+    kill_switch = await halt_of(deps.store, trade.account)
     position: Position | None = None
     market: MarketConditions | None = None
     reference: Decimal | None = None
@@ -57,7 +58,8 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
             extra={"outcome": "validated"},
         )
         return TradeValidated(trade=trade, validated_at=now)
-    return await _record_rejection(command, tuple(reasons), deps)
+    # Refused as it was judged: in the account it would have traded in.
+    return await _record_rejection(msgspec.structs.replace(command, trade=trade), tuple(reasons), deps)
 
 
 async def _in_account(trade: TradeRequest, deps: Deps) -> tuple[TradeRequest, Rejection | None]:

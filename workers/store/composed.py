@@ -141,8 +141,8 @@ class ComposedTradeStore:
 
     # KillSwitchAndLeases
 
-    async def get_kill_switch(self) -> KillSwitch:
-        return await self._controls.get_kill_switch()
+    async def get_kill_switch(self, account: str | None = None) -> KillSwitch:
+        return await self._controls.get_kill_switch(account)
 
     async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
         await self._controls.set_kill_switch(switch, activity)

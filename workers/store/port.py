@@ -194,7 +194,9 @@ class AuditTrail(Protocol):
 class KillSwitchAndLeases(Protocol):
     """The kill switch that halts trading; leases that give one holder work no condition can guard."""
 
-    async def get_kill_switch(self) -> KillSwitch: ...
+    async def get_kill_switch(self, account: str | None = None) -> KillSwitch:
+        """The desk's switch, or with `account` that account's own (disengaged when never set)."""
+        ...
 
     async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
         """Replace the kill switch; `activity`, the journal entry of who did it, in the same transaction."""

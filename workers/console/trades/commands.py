@@ -236,16 +236,34 @@ def kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]:
         from workers.console.trades.order_changes import cancel_orders
 
         cancel_working = engaged and args.cancel_working
+        account = args.account
+        if account is not None and account not in settings.account_names:
+            known = ", ".join(settings.account_names)
+            print(
+                f"tradeflow {command}: no Alpaca account named {account!r} (known: {known})", file=sys.stderr
+            )
+            return EXIT_USAGE
+        if cancel_working and account is not None:
+            print(
+                f"tradeflow {command}: --cancel-working halts the whole desk: drop --account", file=sys.stderr
+            )
+            return EXIT_USAGE
         publisher = Publisher(settings) if cancel_working else None
 
         async def work(store: TradeStore, journal: Journal, actor: str) -> dict[str, Any]:
             event = journal.entry(
-                "ops", "trading_halted" if engaged else "trading_resumed", actor, reason=args.reason or None
+                "ops",
+                "trading_halted" if engaged else "trading_resumed",
+                actor,
+                reason=args.reason or None,
+                account=account,
             )
-            switch = KillSwitch(engaged=engaged, reason=args.reason, changed_by=actor, changed_at=event.at)
+            switch = KillSwitch(
+                engaged=engaged, account=account, reason=args.reason, changed_by=actor, changed_at=event.at
+            )
             await store.set_kill_switch(switch, event)
             state = "halted" if engaged else "resumed"
-            doc: dict[str, Any] = {"trading": state, "reason": args.reason, "by": actor}
+            doc: dict[str, Any] = {"trading": state, "reason": args.reason, "by": actor, "account": account}
             if publisher is not None:  # after the halt: no new order leaves while these are canceled
                 canceled = await cancel_orders(
                     store, journal, actor, publisher.send, target="everyone", owner=None, wait_s=None
@@ -268,7 +286,8 @@ def kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]:
 
 
 def _render_switch(doc: dict[str, Any]) -> str:
-    text = f"Trading {doc['trading']} by {doc['by']}" + (f": {doc['reason']}" if doc["reason"] else "")
+    where = f" in the {doc['account']} account" if doc.get("account") else ""
+    text = f"Trading{where} {doc['trading']} by {doc['by']}" + (f": {doc['reason']}" if doc["reason"] else "")
     if "cancel_requested" in doc:
         text += f"\nCancel requested for {len(doc['cancel_requested'])} working order(s)"
         text += "".join(f"\n  {o['trade_id']}  {o['user_id']}  {o['order']}" for o in doc["cancel_requested"])

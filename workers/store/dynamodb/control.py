@@ -20,12 +20,13 @@ class DynamoKillSwitchAndLeases:
         self._requests = requests
         self._journal = journal
 
-    async def get_kill_switch(self) -> KillSwitch:
-        switch = await self._requests.get(self._requests.tables.control, key(key=KILL_SWITCH_KEY), KillSwitch)
-        return switch or KillSwitch(engaged=False)
+    async def get_kill_switch(self, account: str | None = None) -> KillSwitch:
+        switch_key = switch_key_of(account)
+        switch = await self._requests.get(self._requests.tables.control, key(key=switch_key), KillSwitch)
+        return switch or KillSwitch(engaged=False, account=account)
 
     async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
-        table, item = self._requests.tables.control, to_attributes(switch, key=KILL_SWITCH_KEY)
+        table, item = self._requests.tables.control, to_attributes(switch, key=switch_key_of(switch.account))
         if activity is None:
             with transient_faults_as_unavailable("set_kill_switch"):
                 await self._requests.client.put_item(TableName=table, Item=item)
@@ -75,3 +76,8 @@ class DynamoKillSwitchAndLeases:
                     return False
                 raise
         return True
+
+
+def switch_key_of(account: str | None) -> str:
+    """The desk's switch keeps its key; an account's is `kill_switch#ACCOUNT`."""
+    return KILL_SWITCH_KEY if account is None else f"{KILL_SWITCH_KEY}#{account}"
