@@ -109,4 +109,6 @@ def _richer_terms(trade: TradeRequest) -> dict[str, Any]:
             terms[name] = str(getattr(trade, name))
     if trade.parent_trade_id is not None:
         terms["parent_trade_id"] = str(trade.parent_trade_id)
+    if trade.account is not None:
+        terms["account"] = trade.account
     return terms

@@ -170,7 +170,7 @@ def _positions(positions: Sequence[Position], last_prices: Mapping[str, Decimal 
         realized_total += position.realized_pnl
         rows.append(
             (
-                position.symbol,
+                position.symbol + (f" ({position.account})" if position.account else ""),
                 quantity_text(position.quantity),
                 money(position.average_cost) if position.quantity else _NO_VALUE,
                 _NO_VALUE if last is None else money(last),

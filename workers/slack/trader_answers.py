@@ -116,7 +116,8 @@ async def _positions(store: TradeStore, prices: PriceLookup, user_id: str) -> tu
 
 
 def _position(position: Position, price: Decimal | None) -> str:
-    line = f"{position.symbol} {position.quantity} @ ${position.average_cost:.2f} avg"
+    where = f" ({position.account})" if position.account else ""
+    line = f"{position.symbol}{where} {position.quantity} @ ${position.average_cost:.2f} avg"
     if price is not None and position.quantity:
         unrealized = (price - position.average_cost) * position.quantity
         value = price * position.quantity
