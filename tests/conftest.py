@@ -23,6 +23,7 @@ FIRST = (
     "tests/faults/test_campaign.py",
     "tests/e2e/test_alpaca_flow.py",
     "tests/e2e/test_order_lifecycle.py",
+    "tests/e2e/test_order_kinds.py",
     "tests/e2e/test_access.py",
     "tests/e2e/test_doctor.py",
     "tests/e2e/test_dlq_story.py",
@@ -41,6 +42,7 @@ FIRST = (
     "tests/e2e/test_reconcile.py",
     "tests/e2e/test_no_secrets.py",
     "tests/e2e/test_health.py",
+    "tests/e2e/test_accounts.py",
     "tests/integration/test_slack_notifier.py",
     # `make test-fast`'s longest, first among its own
     "tests/unit/test_worker_exit.py",
