@@ -214,3 +214,22 @@ def test_a_bad_order_kind_is_refused_inline_under_its_field(
 ) -> None:
     errors = read_submission(ticked({**GOOD, **changes}, extended_hours), user_id="U123")
     assert isinstance(errors, dict) and words in errors.get(block_id, ""), errors
+
+
+def test_a_desk_of_several_accounts_gets_an_account_picker_prefilled_from_the_slash_command() -> None:
+    view = trade_modal(uuid.uuid4(), "C42", parse_trade_text("buy 3 MSFT account:growth"), ("main", "growth"))
+    picker = {b["block_id"]: b for b in view["blocks"]}["account"]
+    assert [o["value"] for o in picker["element"]["options"]] == ["main", "growth"]
+    assert picker["element"]["initial_option"]["value"] == "growth" and picker["optional"] is True
+    one_account = trade_modal(uuid.uuid4(), "C42", Prefill())
+    assert "account" not in {b["block_id"] for b in one_account["blocks"]}
+
+
+def test_the_account_picked_goes_with_the_trade_and_one_the_desk_lacks_is_refused_under_its_field() -> None:
+    desk = ("main", "growth")
+    picked = read_submission(submitted({**GOOD, "account": "growth"}), user_id="U123", accounts=desk)
+    assert isinstance(picked, SubmitTrade) and picked.trade.account == "growth"
+    unpicked = read_submission(submitted(GOOD), user_id="U123", accounts=desk)
+    assert isinstance(unpicked, SubmitTrade) and unpicked.trade.account is None  # validation: the default
+    errors = read_submission(submitted({**GOOD, "account": "income"}), user_id="U123", accounts=desk)
+    assert isinstance(errors, dict) and "No account named income" in errors["account"]

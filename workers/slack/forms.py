@@ -128,11 +128,23 @@ def _extended_hours(initial: bool) -> dict[str, Any]:
     }
 
 
+def _account_picker(accounts: tuple[str, ...], initial: str | None) -> list[dict[str, Any]]:
+    if not accounts:
+        return []
+    picker = _select(ACCOUNT, "Account", {a: a for a in accounts}, initial)
+    picker["optional"] = True
+    picker["hint"] = {"type": "plain_text", "text": "None picked: your default account"}
+    return [picker]
+
+
 _EXIT_HINT = "Bracket and OTO exits (an OCO's take-profit is its limit price)"
 
 
-def trade_modal(trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill) -> dict[str, Any]:
-    """The modal `/trade` and "New trade" open; the trade id and origin channel ride in its metadata."""
+def trade_modal(
+    trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill, accounts: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The modal `/trade` and "New trade" open; the trade id and origin channel ride in its metadata.
+    `accounts`: the desk's Alpaca accounts, offered in an Account picker (none: the desk has one)."""
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -175,7 +187,7 @@ def trade_modal(trade_id: uuid.UUID, channel_id: str | None, prefill: Prefill) -
                 optional=True,
                 hint="Makes the stop-loss a stop-limit",
             ),
-            _text(ACCOUNT, "Account", prefill.account, optional=True, hint="Empty: your default account"),
+            *_account_picker(accounts, prefill.account),
         ],
     }
 

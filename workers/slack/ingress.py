@@ -258,7 +258,8 @@ class Ingress:
         trade_id = uuid.uuid4()
         try:
             opened = await client.views_open(
-                trigger_id=body["trigger_id"], view=trade_modal(trade_id, channel_id, prefill)
+                trigger_id=body["trigger_id"],
+                view=trade_modal(trade_id, channel_id, prefill, self.desk_accounts),
             )
         except Exception:
             self.session.interaction(action, context, **audit, outcome="modal_not_opened")
