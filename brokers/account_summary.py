@@ -8,12 +8,20 @@ from typing import Any
 
 from brokers.alpaca_mapping import decimal_of
 from brokers.fallback import FallbackBroker
-from brokers.port import BrokerBusy, BrokerUnavailable, StockBroker
+from brokers.port import BrokerBusy, BrokerUnavailable, StockBroker, broker_for
 
 
-async def account_summary(broker: StockBroker) -> dict[str, Any]:
-    """The account read now (`GET /v2/account`); `read` False, with why, when Alpaca is disabled or cannot
-    be asked. Alpaca off altogether is the caller's to say (it opened no Alpaca broker)."""
+async def account_summary(broker: StockBroker, account: str | None = None) -> dict[str, Any]:
+    """An account read now (`GET /v2/account`): `account`'s when the broker trades in several, else the
+    default's; `read` False, with why, when Alpaca is disabled or cannot be asked. Alpaca off altogether is
+    the caller's to say (it opened no Alpaca broker)."""
+    name = account or getattr(broker, "default", None)
+    broker = broker_for(broker, account)
+    summary = await _summary(broker)
+    return {**summary, "account": name} if name is not None else summary
+
+
+async def _summary(broker: StockBroker) -> dict[str, Any]:
     if not isinstance(broker, FallbackBroker) or broker.primary is None or broker.disabled_reason:
         return {"read": False, "why": f"Alpaca is disabled: {getattr(broker, 'disabled_reason', '')}"}
     try:

@@ -94,6 +94,12 @@ def test_two_traders_trades_land_in_their_own_accounts_and_a_foreign_one_is_refu
     rows = {row["symbol"]: (row["tradeflow"], row["alpaca"]) for row in doc["symbols"]}
     assert rows == {"AAPL@main": ("12", "12"), "AAPL@growth": ("3", "3"), "MSFT@growth": ("5", "5")}
 
+    numbers = {a["name"]: a["account_number"] for a in admin.accounts()}
+    for name, at_emulator in (("main", "default"), ("growth", "growth")):
+        read = json.loads(stack.cli("account", "--account", name, "--json").stdout)
+        assert read["read"] is True and read["account"] == name
+        assert read["account_number"] == numbers[at_emulator]
+
 
 def test_halting_one_account_stops_its_trades_only_until_it_is_resumed(two_account_stack: Stack) -> None:
     stack = two_account_stack

@@ -120,7 +120,7 @@ ACCOUNT = {
 
 
 async def test_the_account_shows_a_trader_its_figures_and_an_operator_which_account_too() -> None:
-    async def read() -> dict[str, Any]:
+    async def read(account: str | None) -> dict[str, Any]:
         return ACCOUNT
 
     trader = await trader_answers.account_answer(read, operator=False)
@@ -132,10 +132,10 @@ async def test_the_account_shows_a_trader_its_figures_and_an_operator_which_acco
 
 
 async def test_the_account_unreadable_or_absent_is_said_plainly() -> None:
-    async def down() -> dict[str, Any]:
+    async def down(account: str | None) -> dict[str, Any]:
         raise ConnectionError("refused")
 
-    async def disabled() -> dict[str, Any]:
+    async def disabled(account: str | None) -> dict[str, Any]:
         return {"read": False, "why": "Alpaca is disabled: the paper guard failed"}
 
     assert "right now" in await trader_answers.account_answer(down, operator=False)

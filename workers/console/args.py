@@ -265,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     account = sub.add_parser("account", help="the Alpaca paper account: cash, buying power, equity, today")
     account.add_argument("--json", action="store_true", help="print the account as JSON")
+    account.add_argument("--account", default=None, help="which of the desk's accounts (default: the first)")
 
     orders = sub.add_parser("orders", help="a trader's working orders and most recent trades")
     orders.add_argument("user_id", help="the trader's Slack user id")

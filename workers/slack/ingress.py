@@ -152,7 +152,8 @@ class Ingress:
                 [],
             )
         if kind == "account":
-            return await account_answer(self.account, operator=operator), []
+            mine = await self.roles.accounts_of(user_id) if self.desk_accounts else ()
+            return await account_answer(self.account, operator=operator, account=(mine or (None,))[0]), []
         return await answer_with_buttons(kind, self.store, self.prices, user_id)
 
     async def _order_command(self, word: str, rest: str, body: dict[str, Any]) -> str:

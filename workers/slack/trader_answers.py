@@ -28,7 +28,7 @@ UNAVAILABLE = "I can't read your {what} right now: try again in a moment, or ope
 
 PriceLookup = Callable[[str], Awaitable[Decimal | None]]
 KINDS = ("orders", "positions", "account")  # what `/trade WORD` answers in the channel
-AccountLookup = Callable[[], Awaitable[dict[str, Any]]]
+AccountLookup = Callable[[str | None], Awaitable[dict[str, Any]]]  # by account name (None: the default)
 
 
 async def answer(kind: str, store: TradeStore, prices: PriceLookup, user_id: str) -> str:
@@ -57,20 +57,20 @@ async def answer_with_buttons(
     return text, [section(text), {"type": "actions", "elements": buttons}]
 
 
-async def account_answer(lookup: AccountLookup | None, *, operator: bool) -> str:
-    """`/trade account`: the paper account's cash, buying power, equity and today's change; an operator
-    also sees which account it is and its status."""
+async def account_answer(lookup: AccountLookup | None, *, operator: bool, account: str | None = None) -> str:
+    """`/trade account`: the trader's paper account's cash, buying power, equity and today's change (their
+    default account); an operator also sees which account it is and its status."""
     if lookup is None:
         return "There is no Alpaca account to show: this deployment trades on the simulation."
     try:
-        doc = await asyncio.wait_for(lookup(), ANSWER_TIMEOUT_S)
+        doc = await asyncio.wait_for(lookup(account), ANSWER_TIMEOUT_S)
     except Exception as exc:
         logger.warning("/trade account not answered: %s", type(exc).__name__)
         return UNAVAILABLE.format(what="account")
     if not doc.get("read"):
         return f"I can't read the account right now: {doc.get('why', 'Alpaca did not answer')}."
     pct = f" ({doc['change_today_pct']} %)" if doc.get("change_today_pct") is not None else ""
-    lines = ["*Alpaca paper account*"]
+    lines = ["*Alpaca paper account*" + (f" · {doc['account']}" if doc.get("account") else "")]
     if operator:
         lines.append(f"• Account {doc['account_number']} · {doc['status']}")
     lines += [

@@ -12,7 +12,7 @@ from workers.settings import Settings
 OFF = "Alpaca is off (ALPACA_PAPER_ENABLED=false): the simulation keeps no account"
 
 
-async def account_document(settings: Settings) -> dict[str, Any]:
+async def account_document(settings: Settings, account: str | None = None) -> dict[str, Any]:
     """The account's figures; `read` False, with why, when Alpaca is off, disabled or cannot be asked."""
     from brokers.account_summary import account_summary
     from workers.bootstrap import open_broker
@@ -21,7 +21,7 @@ async def account_document(settings: Settings) -> dict[str, Any]:
         return {"read": False, "why": OFF}
     broker = await open_broker(msgspec.structs.replace(settings, tradeflow_alpaca_stream=False))
     try:
-        return await account_summary(broker)
+        return await account_summary(broker, account)
     finally:
         await broker.close()
 
@@ -32,7 +32,8 @@ def render_account(doc: dict[str, Any]) -> str:
     pct = f" ({doc['change_today_pct']} %)" if doc["change_today_pct"] is not None else ""
     return "\n".join(
         [
-            f"Alpaca paper account {doc['account_number']} ({doc['status']})",
+            f"Alpaca paper account {doc['account_number']} ({doc['status']})"
+            + (f", the desk's {doc['account']} account" if doc.get("account") else ""),
             f"  cash          ${doc['cash']}",
             f"  buying power  ${doc['buying_power']}",
             f"  equity        ${doc['equity']}",

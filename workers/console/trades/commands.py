@@ -129,7 +129,13 @@ def account(args: argparse.Namespace, settings: Settings) -> int:
     from workers.console.common import EXIT_UNAVAILABLE
     from workers.console.trades.account import account_document, render_account
 
-    doc = asyncio.run(account_document(settings))
+    if args.account is not None and args.account not in settings.account_names:
+        known = ", ".join(settings.account_names)
+        print(
+            f"tradeflow account: no Alpaca account named {args.account!r} (known: {known})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    doc = asyncio.run(account_document(settings, args.account))
     print_doc(doc, args.json, render_account)
     return EXIT_OK if doc["read"] or not settings.alpaca_paper_enabled else EXIT_UNAVAILABLE
 
