@@ -94,6 +94,17 @@ def test_two_traders_trades_land_in_their_own_accounts_and_a_foreign_one_is_refu
     rows = {row["symbol"]: (row["tradeflow"], row["alpaca"]) for row in doc["symbols"]}
     assert rows == {"AAPL@main": ("12", "12"), "AAPL@growth": ("3", "3"), "MSFT@growth": ("5", "5")}
 
+    metrics = json.loads(stack.cli("metrics", "--json").stdout)["by_account"]
+    assert metrics["growth"] == {
+        "trades": 3,
+        "executed": 2,
+        "failed": 0,
+        "rejected": 1,
+        "success_rate_pct": "100.00",
+    }
+    assert (metrics["main"]["executed"], metrics["main"]["rejected"]) == (2, 0)
+    assert metrics["nope"]["rejected"] == 1  # refused in the account it named, which the desk lacks
+
     numbers = {a["name"]: a["account_number"] for a in admin.accounts()}
     for name, at_emulator in (("main", "default"), ("growth", "growth")):
         read = json.loads(stack.cli("account", "--account", name, "--json").stdout)

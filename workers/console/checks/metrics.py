@@ -63,7 +63,25 @@ async def execution_metrics(
         },
         "by_status": dict(sorted(by_status.items())),
         "by_error_code": dict(sorted(errors.items(), key=lambda item: (-item[1], item[0]))),
+        "by_account": _by_account(trades),
     }
+
+
+def _by_account(trades: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """Per Alpaca account (a desk of several): its trades, executions, and success rate; empty otherwise."""
+    accounts = sorted({trade.account for trade in trades if trade.account is not None})
+    figures = {}
+    for account in accounts:
+        theirs = Counter(trade.status for trade in trades if trade.account == account)
+        executions = theirs["executed"] + theirs["failed"]
+        figures[account] = {
+            "trades": sum(theirs.values()),
+            "executed": theirs["executed"],
+            "failed": theirs["failed"],
+            "rejected": theirs["rejected"],
+            "success_rate_pct": _percent(theirs["executed"], executions),
+        }
+    return figures
 
 
 def render_metrics(doc: dict[str, Any]) -> str:
@@ -92,6 +110,14 @@ def render_metrics(doc: dict[str, Any]) -> str:
         _line("By status", _counts(doc["by_status"])),
         _line("By error code", _counts(doc["by_error_code"])),
     ]
+    for account, figures in doc.get("by_account", {}).items():
+        lines.append(
+            _line(
+                f"Account {account}",
+                f"{figures['trades']} trades · executed {figures['executed']}, failed {figures['failed']},"
+                f" rejected {figures['rejected']} · success {_unit(figures['success_rate_pct'], '%')}",
+            )
+        )
     if doc["truncated"]:
         lines.append(f"(only the first {doc['trades']} trades of the window were read: narrow --since)")
     return "\n".join(lines)
