@@ -177,44 +177,53 @@ def unfilled_error(order: Order, *, exit_order: bool = False) -> ExecutionError:
     canceled."""
     status = order.status
     if exit_order and status == OrderStatus.CANCELED:
-        return ExecutionError(
-            code="EXIT_CANCELED",
-            message="Alpaca canceled this exit with its group: the other exit filled, or it was canceled",
-            next_steps=("Nothing to do if the other exit filled: its own message has the fill",),
-            execution_method="alpaca",
-            alpaca_order_id=str(order.id),
-        )
-    if status == OrderStatus.REJECTED:
-        return ExecutionError(
-            code="ORDER_REJECTED",
-            message="Alpaca rejected the order",
-            next_steps=("Check the symbol, quantity and prices, then submit again",),
-            execution_method="alpaca",
-            alpaca_order_id=str(order.id),
-        )
-    if status in (OrderStatus.EXPIRED, OrderStatus.DONE_FOR_DAY):
-        return ExecutionError(
-            code="ORDER_EXPIRED",
-            message="The order expired unfilled at the close",
-            next_steps=("Submit again during market hours, or use time in force gtc",),
-            execution_method="alpaca",
-            alpaca_order_id=str(order.id),
-        )
-    if status == OrderStatus.REPLACED:
-        return ExecutionError(
-            code="ORDER_REPLACED",
-            message=f"The order was modified: Alpaca's order {order.replaced_by} replaces it, none filled",
-            next_steps=("Follow the modified order: it is a trade of its own, with its own messages",),
-            execution_method="alpaca",
-            alpaca_order_id=str(order.id),
-        )
+        code, message, step = ENDED_UNFILLED["exit_canceled"]
+    elif status == OrderStatus.REJECTED:
+        code, message, step = ENDED_UNFILLED["rejected"]
+    elif status in (OrderStatus.EXPIRED, OrderStatus.DONE_FOR_DAY):
+        code, message, step = ENDED_UNFILLED["expired"]
+    elif status == OrderStatus.REPLACED:
+        code, message, step = ENDED_UNFILLED["replaced"]
+        message = message.format(replaced_by=order.replaced_by)
+    else:
+        code, message, step = ENDED_UNFILLED["canceled"]
     return ExecutionError(
-        code="ORDER_CANCELED",
-        message="The order was canceled before it filled",
-        next_steps=("Submit again if you still want the trade",),
+        code=code,
+        message=message,
+        next_steps=(step,),
         execution_method="alpaca",
         alpaca_order_id=str(order.id),
     )
+
+
+# How an order that ended with nothing filled is told: code, message, the trader's next step.
+ENDED_UNFILLED = {
+    "exit_canceled": (
+        "EXIT_CANCELED",
+        "Alpaca canceled this exit with its group: the other exit filled, or it was canceled",
+        "Nothing to do if the other exit filled: its own message has the fill",
+    ),
+    "rejected": (
+        "ORDER_REJECTED",
+        "Alpaca rejected the order",
+        "Check the symbol, quantity and prices, then submit again",
+    ),
+    "expired": (
+        "ORDER_EXPIRED",
+        "The order expired unfilled at the close",
+        "Submit again during market hours, or use time in force gtc",
+    ),
+    "replaced": (
+        "ORDER_REPLACED",
+        "The order was modified: Alpaca's order {replaced_by} replaces it, none filled",
+        "Follow the modified order: it is a trade of its own, with its own messages",
+    ),
+    "canceled": (
+        "ORDER_CANCELED",
+        "The order was canceled before it filled",
+        "Submit again if you still want the trade",
+    ),
+}
 
 
 def fill_timeout_error(order: Order, timeout_s: float) -> ExecutionError:

@@ -18,6 +18,7 @@ from brokers.alpaca_sessions import CalendarView, market_day
 from brokers.port import MarketConditions
 from messages.order_shape import OrderShape, shape_problems
 from messages.records import KillSwitch, Position, pending_record
+from messages.trade import Rejection
 from tests.unit.fakes import policy, trade
 from workers.handlers.rules import check_trade
 from workers.notify.templates import order_terms, size_label
@@ -81,11 +82,15 @@ def test_a_trade_request_refuses_a_shape_alpaca_would_refuse_naming_the_field() 
 OFF = KillSwitch(engaged=False)
 
 
-def reasons(t: Any, market: MarketConditions, **kwargs: Any) -> list[str]:
+def refusals(t: Any, market: MarketConditions, **kwargs: Any) -> list[Rejection]:
     args: dict[str, Any] = {"is_trader": True, "kill_switch": OFF, "position": None}
     args.update(kwargs)
     args.setdefault("reference_price", Decimal(100))
-    return [r.code for r in check_trade(t, policy(), market=market, **args)]
+    return check_trade(t, policy(), market=market, **args)
+
+
+def reasons(t: Any, market: MarketConditions, **kwargs: Any) -> list[str]:
+    return [r.code for r in refusals(t, market, **kwargs)]
 
 
 REGULAR = MarketConditions(tradable=True)
@@ -98,15 +103,7 @@ EXTENDED_LIMIT = {"order_type": "limit", "limit_price": Decimal(99), "extended_h
 def test_after_hours_an_extended_hours_limit_goes_and_a_market_order_is_refused_with_the_way_out() -> None:
     assert reasons(trade(**EXTENDED_LIMIT), AFTER_HOURS) == []
     assert reasons(trade(**EXTENDED_LIMIT), PRE_MARKET) == []
-    [refusal] = check_trade(
-        trade(),
-        policy(),
-        is_trader=True,
-        kill_switch=OFF,
-        position=None,
-        reference_price=TEN,
-        market=AFTER_HOURS,
-    )
+    [refusal] = refusals(trade(), AFTER_HOURS, reference_price=TEN)
     assert refusal.code == "EXTENDED_HOURS_ONLY" and "after-hours" in refusal.message
     assert "extended hours on" in refusal.next_step
     assert reasons(trade(order_type="limit", limit_price=Decimal(99)), PRE_MARKET) == ["EXTENDED_HOURS_ONLY"]
@@ -129,15 +126,7 @@ def test_a_dollar_amount_is_judged_by_its_own_amount_and_needs_a_fractionable_as
         "INSUFFICIENT_BUYING_POWER"
     ]
     too_much = trade(quantity=None, notional=policy().max_notional + 1)
-    [refusal] = check_trade(
-        too_much,
-        policy(),
-        is_trader=True,
-        kill_switch=OFF,
-        position=None,
-        reference_price=None,
-        market=REGULAR,
-    )
+    [refusal] = refusals(too_much, REGULAR, reference_price=None)
     assert (refusal.code, refusal.field) == ("NOTIONAL_TOO_LARGE", "notional")
 
 
@@ -267,14 +256,10 @@ def test_an_exit_on_the_wrong_side_of_the_entry_is_refused_naming_it() -> None:
     market = MarketConditions(tradable=True)
     good = trade(order_class="bracket", **BRACKET)
     assert reasons(good, market, reference_price=Decimal(200)) == []
-    [refusal] = check_trade(
+    [refusal] = refusals(
         trade(order_class="bracket", take_profit_price=Decimal(195), stop_loss_price=Decimal(190)),
-        policy(),
-        is_trader=True,
-        kill_switch=OFF,
-        position=None,
+        market,
         reference_price=Decimal(200),
-        market=market,
     )
     assert (refusal.code, refusal.field) == ("EXIT_PRICE_WRONG_SIDE", "take_profit")
     assert "above the market price ($200)" in refusal.message
