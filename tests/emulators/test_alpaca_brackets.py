@@ -52,6 +52,28 @@ def statuses(order: Order) -> list[OrderStatus]:
     return [leg.status for leg in order.legs or []]
 
 
+def buy_bracket(
+    qty: int,
+    *,
+    tp: float,
+    sl: float,
+    sl_limit: float | None = None,
+    tif: TimeInForce = DAY,
+    limit: float = 150,
+) -> LimitOrderRequest:
+    """A limit buy of AAPL with a take-profit and a stop-loss (a stop-limit with `sl_limit`)."""
+    return LimitOrderRequest(
+        symbol="AAPL",
+        qty=qty,
+        side=BUY,
+        time_in_force=tif,
+        limit_price=limit,
+        order_class=OrderClass.BRACKET,
+        take_profit=TakeProfitRequest(limit_price=tp),
+        stop_loss=StopLossRequest(stop_price=sl, limit_price=sl_limit),
+    )
+
+
 def test_bracket_answers_with_its_held_legs_and_releases_the_take_profit_once_filled(
     alpaca_trading_client: TradingClient, frozen_aapl: Decimal
 ) -> None:
@@ -81,18 +103,7 @@ def test_listing_shows_legs_as_orders_or_nested_under_their_parent(
     alpaca_trading_client: TradingClient, frozen_aapl: Decimal
 ) -> None:
     client = alpaca_trading_client
-    order = client.submit_order(
-        LimitOrderRequest(
-            symbol="AAPL",
-            qty=5,
-            side=BUY,
-            time_in_force=DAY,
-            limit_price=150,
-            order_class=OrderClass.BRACKET,
-            take_profit=TakeProfitRequest(limit_price=160),
-            stop_loss=StopLossRequest(stop_price=140, limit_price=139.5),
-        )
-    )
+    order = client.submit_order(buy_bracket(5, tp=160, sl=140, sl_limit=139.5))
     leg_ids = [leg.id for leg in order.legs or []]
 
     flat = client.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL))
@@ -159,18 +170,7 @@ async def test_canceling_the_entry_cancels_its_held_legs(
     client, admin = alpaca_trading_client, alpaca_emulator.admin
     async with trade_updates(alpaca_emulator) as received:
         await until(lambda: admin.stream_listeners() == 1)
-        order = client.submit_order(
-            LimitOrderRequest(
-                symbol="AAPL",
-                qty=3,
-                side=BUY,
-                time_in_force=GTC,
-                limit_price=150,
-                order_class=OrderClass.BRACKET,
-                take_profit=TakeProfitRequest(limit_price=170),
-                stop_loss=StopLossRequest(stop_price=140),
-            )
-        )
+        order = client.submit_order(buy_bracket(3, tp=170, sl=140, tif=GTC))
         await until(lambda: "new" in events_of(received, order.id))
         client.cancel_order_by_id(order.id)
         await until(lambda: all("canceled" in events_of(received, leg.id) for leg in order.legs or []))
