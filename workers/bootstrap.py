@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import dramatiq
+import msgspec
 
 from brokers.port import BrokerBusy, BrokerUnavailable, StockBroker
 from workers.access.journal import Journal
@@ -147,6 +148,15 @@ async def _open_account(
     from brokers.paper_guard import PaperGuard, PaperGuardFailed
 
     simulated = _simulated_broker(settings)
+    if account.secret_id is not None:
+        from brokers.account_keys import AccountKeysUnavailable, keys_from_secret
+
+        try:
+            api_key, secret_key = await keys_from_secret(account.secret_id, region=settings.aws_region)
+        except AccountKeysUnavailable as exc:
+            logger.error("Alpaca paper trading DISABLED for account %s: %s", account.name, exc)
+            return FallbackBroker(None, simulated, disabled_reason=f"account {account.name}: {exc}")
+        account = msgspec.structs.replace(account, api_key=api_key, secret_key=secret_key)
     guard = PaperGuard(
         api_key=account.api_key,
         base_url=settings.alpaca_paper_base_url,

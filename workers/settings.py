@@ -30,11 +30,13 @@ ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
 class AlpacaAccount(msgspec.Struct, frozen=True, kw_only=True):
-    """One Alpaca paper account tradeflow trades in: its name on the desk and its key pair."""
+    """One Alpaca paper account tradeflow trades in: its name on the desk and its key pair, or the AWS
+    Secrets Manager secret that holds the pair (read when the account's broker opens; never stored)."""
 
     name: str
-    api_key: str
-    secret_key: str
+    api_key: str = ""
+    secret_key: str = ""
+    secret_id: str | None = None
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -238,8 +240,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _other_accounts(env: Mapping[str, str]) -> list[dict[str, str]]:
-    """The accounts TRADEFLOW_ALPACA_ACCOUNTS names, each with its ALPACA_<NAME>_* keys (missing: an error
-    naming the variable)."""
+    """The accounts TRADEFLOW_ALPACA_ACCOUNTS names, each with its ALPACA_<NAME>_API_KEY and _SECRET_KEY, or
+    its ALPACA_<NAME>_SECRET_ID (an AWS Secrets Manager secret: {"api_key": …, "secret_key": …}); neither is
+    an error naming the variables."""
     names = [n.strip() for n in env.get("TRADEFLOW_ALPACA_ACCOUNTS", "").split(",") if n.strip()]
     accounts = []
     for name in names:
@@ -247,11 +250,18 @@ def _other_accounts(env: Mapping[str, str]) -> list[dict[str, str]]:
             raise SettingsError(
                 f"TRADEFLOW_ALPACA_ACCOUNTS: {name!r} is not an account name (lower-case letters, digits, _)"
             )
+        secret_id = env.get(f"ALPACA_{name.upper()}_SECRET_ID")
+        if secret_id:
+            accounts.append({"name": name, "secret_id": secret_id})
+            continue
         keys = {}
         for part in ("API_KEY", "SECRET_KEY"):
             variable = f"ALPACA_{name.upper()}_{part}"
             if not env.get(variable):
-                raise SettingsError(f"{variable} is not set: account {name!r} needs its key pair")
+                raise SettingsError(
+                    f"{variable} is not set: account {name!r} needs its key pair (or "
+                    f"ALPACA_{name.upper()}_SECRET_ID, a Secrets Manager secret holding it)"
+                )
             keys[part.lower()] = env[variable]
         accounts.append({"name": name, **keys})
     return accounts

@@ -275,4 +275,5 @@ def warn_of_foreign_consumers(settings: Settings) -> list[str]:
 
 def _emulator_accounts(settings: Settings) -> str:
     """The emulator's ALPACA_EMULATOR_ACCOUNTS: NAME:KEY_ID:SECRET for each account beside the default."""
-    return ",".join(f"{a.name}:{a.api_key}:{a.secret_key}" for a in settings.alpaca_other_accounts)
+    keyed = [a for a in settings.alpaca_other_accounts if a.api_key]  # not those kept in Secrets Manager
+    return ",".join(f"{a.name}:{a.api_key}:{a.secret_key}" for a in keyed)
