@@ -119,6 +119,10 @@ def test_halting_one_account_stops_its_trades_only_until_it_is_resumed(two_accou
     assert halted.returncode == 0, halted.stderr
     assert json.loads(halted.stdout)["account"] == "growth"
 
+    health = stack.cli("health", "--json")
+    store_check = next(c for c in json.loads(health.stdout)["checks"] if c["name"] == "dynamodb")
+    assert store_check["data"] == {"halted": False, "halted_accounts": ["growth"]}
+
     code, refused = _submit(stack, "U456", "buy", "1", "MSFT")
     assert code == 1 and refused["account"] == "growth", refused
     [reason] = refused["rejection_reasons"]

@@ -137,6 +137,8 @@ async def check_store(settings: Settings) -> tuple[Check, list[Heartbeat] | None
         store = await open_store(settings)
         try:
             switch = await store.get_kill_switch()
+            named = settings.account_names if len(settings.account_names) > 1 else ()
+            halted_accounts = [a for a in named if (await store.get_kill_switch(a)).engaged]
             heartbeats = await store.list_heartbeats()
         finally:
             await store.close()
@@ -144,7 +146,10 @@ async def check_store(settings: Settings) -> tuple[Check, list[Heartbeat] | None
         return Check("dynamodb", False, f"unavailable: {type(exc).__name__}: {exc}"), None
     ms = (time.perf_counter() - started) * 1000
     halted = f"; trading HALTED ({switch.reason})" if switch.engaged else ""
-    check = Check("dynamodb", True, f"tables ready in {ms:.0f} ms{halted}", {"halted": switch.engaged})
+    if halted_accounts:
+        halted += f"; HALTED in account(s) {', '.join(halted_accounts)}"
+    facts = {"halted": switch.engaged, "halted_accounts": halted_accounts}
+    check = Check("dynamodb", True, f"tables ready in {ms:.0f} ms{halted}", facts)
     return check, None if settings.tradeflow_store == "memory" else heartbeats
 
 
