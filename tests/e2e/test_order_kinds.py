@@ -228,3 +228,37 @@ def _trade_audit(stack: Stack, trade_id: str) -> list[str]:
     done = stack.cli("trade", "show", trade_id, "--json")
     assert done.returncode == 0, done.stderr
     return [event["event_type"] for event in json.loads(done.stdout)["audit"]]
+
+
+def test_canceling_a_filled_bracket_cancels_its_open_exits_and_keeps_the_position(
+    alpaca_stack: Stack,
+) -> None:
+    admin = alpaca_stack.emulator.admin
+    admin.set_price("DIS", "95.00", freeze=True)
+    code, entry = _submit(
+        alpaca_stack,
+        "buy",
+        "4",
+        "DIS",
+        "--type",
+        "limit",
+        "--limit-price",
+        "96",
+        "--take-profit",
+        "105",
+        "--stop-loss",
+        "90",
+        "--tif",
+        "gtc",
+    )
+    assert code == 0 and entry["status"] == "executed", entry
+    legs = [leg["client_order_id"] for leg in entry["legs"]]
+    for leg in legs:
+        eventually(lambda leg=leg: _trade(alpaca_stack, leg)["status"] == "working", timeout=30)
+
+    canceled = alpaca_stack.cli("trade", "cancel", entry["trade_id"], "--wait", "30", "--json")
+    assert canceled.returncode == 0, canceled.stdout + canceled.stderr
+    for leg in legs:
+        eventually(lambda leg=leg: _trade(alpaca_stack, leg)["status"] == "failed", timeout=30)
+    assert {o["status"] for o in admin.orders() if o["client_order_id"] in legs} == {"canceled"}
+    assert _position(alpaca_stack, "DIS") == 4  # the entry's shares stay: only the exits went
