@@ -230,6 +230,8 @@ def _trade_line(trade: TradeRecord) -> str:
     parts = [f"{emoji} {trade.status.capitalize()}: {order}", _price(trade)]
     if trade.execution_method is not None:
         parts.append(METHOD_LABELS[trade.execution_method])
+    if trade.account is not None:
+        parts.append(f"account {trade.account}")
     parts.append(_when(trade.execution_timestamp or trade.timestamp))
     return " · ".join(parts)
 
