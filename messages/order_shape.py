@@ -32,6 +32,7 @@ class OrderShape(msgspec.Struct, frozen=True, kw_only=True):
     """The fields that decide what kind of order a trade is (amounts already parsed)."""
 
     order_type: str = "market"
+    side: str = "buy"
     time_in_force: str = "day"
     quantity: Decimal | None = None
     notional: Decimal | None = None
@@ -128,6 +129,29 @@ def class_problems(shape: OrderShape) -> dict[str, str]:
         problems.setdefault("quantity", f"A {name} order is for whole shares")
     if shape.extended_hours:
         problems.setdefault("extended_hours", f"A {name} order cannot trade in extended hours")
+    for leg, problem in _wrong_side_of_limit(shape).items():
+        problems.setdefault(leg, problem)
+    return problems
+
+
+def _wrong_side_of_limit(shape: OrderShape) -> dict[str, str]:
+    """Exits priced on the wrong side of the order's own limit (a limit entry's, an OCO's take-profit): the
+    take-profit must lie beyond it, the stop-loss short of it. A market entry's price is validation's to
+    judge, against the market."""
+    limit = shape.limit_price
+    if limit is None or shape.order_type != "limit" or shape.order_class == "simple":
+        return {}
+    exit_side = shape.side if shape.order_class == "oco" else ("sell" if shape.side == "buy" else "buy")
+    above = exit_side == "sell"  # a long's exits: the take-profit sells higher, the stop-loss lower
+    problems = {}
+    take_profit = None if shape.order_class == "oco" else shape.take_profit_price
+    for leg, price, wants_above in (
+        ("take_profit", take_profit, above),
+        ("stop_loss", shape.stop_loss_price, not above),
+    ):
+        if price is not None and not (price > limit if wants_above else price < limit):
+            where = "above" if wants_above else "below"
+            problems[leg] = f"The {leg.replace('_', '-')} must be {where} the limit price ${limit}"
     return problems
 
 

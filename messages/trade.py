@@ -97,6 +97,7 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
     def shape(self) -> OrderShape:
         return OrderShape(
             order_type=self.order_type,
+            side=self.side,
             time_in_force=self.time_in_force,
             quantity=self.quantity,
             notional=self.notional,

@@ -163,11 +163,18 @@ def test_a_bracket_buy_fills_its_entry_then_its_take_profit_and_the_stop_loss_is
     assert "take-profit exit of trade" in outbox and "Exit Canceled" in outbox
 
 
-def test_a_bracket_with_its_take_profit_under_its_entry_is_refused_naming_the_exit(
+def test_an_exit_on_the_wrong_side_is_refused_naming_it_at_the_cli_or_by_validation(
     alpaca_stack: Stack,
 ) -> None:
+    """Against a limit entry the CLI refuses it (exit 2, the field named); against the market price,
+    validation does, with the seed's failure notice."""
     limit_entry = ("--type", "limit", "--limit-price", "95", "--take-profit", "94", "--stop-loss", "90")
-    code, refused = _submit(alpaca_stack, "buy", "10", "DIS", *limit_entry)
+    done = alpaca_stack.cli("submit", "--user", "U123", "buy", "10", "DIS", *limit_entry, "--json")
+    assert (
+        done.returncode == 2 and "invalid take_profit: The take-profit must be above the limit" in done.stderr
+    )
+    alpaca_stack.emulator.admin.set_price("PEP", "170.00", freeze=True)  # quoted by no other test: fresh
+    code, refused = _submit(alpaca_stack, "buy", "10", "PEP", "--take-profit", "165", "--stop-loss", "160")
     assert code == 1 and refused["status"] == "rejected", refused
     [reason] = refused["rejection_reasons"]
     assert (reason["code"], reason["field"]) == ("EXIT_PRICE_WRONG_SIDE", "take_profit")

@@ -230,7 +230,12 @@ BRACKET = {"take_profit_price": Decimal(220), "stop_loss_price": Decimal(190)}
         (OrderShape(quantity=TEN, stop_loss_limit_price=TEN), {"stop_loss"}),
         (
             OrderShape(
-                quantity=TEN, order_class="oco", order_type="limit", limit_price=TEN, stop_loss_price=TEN
+                quantity=TEN,
+                side="sell",
+                order_class="oco",
+                order_type="limit",
+                limit_price=TEN,
+                stop_loss_price=Decimal(5),
             ),
             set(),
         ),
@@ -263,8 +268,12 @@ def test_an_exit_on_the_wrong_side_of_the_entry_is_refused_naming_it() -> None:
     )
     assert (refusal.code, refusal.field) == ("EXIT_PRICE_WRONG_SIDE", "take_profit")
     assert "above the market price ($200)" in refusal.message
-    limit_entry = trade(order_type="limit", limit_price=Decimal(185), order_class="bracket", **BRACKET)
-    assert reasons(limit_entry, market, reference_price=Decimal(200)) == ["EXIT_PRICE_WRONG_SIDE"]  # sl ≥ 185
+    # Against a limit entry's own price the shape already knows: refused where the trade is typed.
+    with pytest.raises(ValueError, match=r"^stop_loss: The stop-loss must be below the limit price \$185"):
+        trade(order_type="limit", limit_price=Decimal(185), order_class="bracket", **BRACKET)
+    oco_shape = OrderShape(quantity=TEN, side="sell", order_type="limit", limit_price=TEN, order_class="oco")
+    wrong = msgspec.structs.replace(oco_shape, stop_loss_price=Decimal(11))
+    assert shape_problems(wrong) == {"stop_loss": "The stop-loss must be below the limit price $10"}
     short = trade(side="sell", order_class="oto", stop_loss_price=Decimal(190))
     assert "EXIT_PRICE_WRONG_SIDE" in reasons(short, market, reference_price=Decimal(200))  # a short's: above
     held = Position(user_id="U123", symbol="AAPL", quantity=TEN)

@@ -207,6 +207,13 @@ def test_the_modal_submits_a_dollar_amount_a_trailing_stop_and_an_extended_hours
         ({"order_type": "trailing_stop"}, False, "trail", "exactly one"),
         ({"order_type": "trailing_stop", "trail": "two"}, False, "trail", "percent"),
         ({"trail": "2%"}, False, "trail", "takes no trail"),
+        (
+            {"order_type": "limit", "limit_price": "95", "order_class": "bracket", "take_profit": "94"}
+            | {"stop_loss": "90"},
+            False,
+            "take_profit",
+            "above the limit price $95",
+        ),
     ],
 )
 def test_a_bad_order_kind_is_refused_inline_under_its_field(

@@ -249,6 +249,7 @@ def read_submission(
         errors[ACCOUNT] = f"No account named {account[:32]} ({known})."
     terms: dict[str, Any] = {
         "account": account,
+        "side": values.get(SIDE) or "buy",
         "order_type": order_type,
         "time_in_force": values.get(TIME_IN_FORCE) or "day",
         "limit_price": values.get(LIMIT_PRICE),
@@ -277,7 +278,6 @@ def read_submission(
             "user_id": user_id,
             "channel_id": metadata.get("channel_id"),
             "symbol": symbol,
-            "side": values[SIDE],
             **terms,
             "submitted_at": (now or datetime.now(UTC)).isoformat(),
             "source": "slack",
