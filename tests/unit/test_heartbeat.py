@@ -188,3 +188,27 @@ def _pid_not_running() -> int:
     pid = 4_194_305  # above Linux's largest pid_max (2^22): never a running process
     assert not Path(f"/proc/{pid}").exists()
     return pid
+
+
+async def test_stopping_ends_the_beating_even_when_a_cancel_is_swallowed(tmp_path: Path) -> None:
+    """Python 3.11's wait_for can swallow a cancel that meets its inner await finishing (gh-86296); the
+    loop then went on beating and stop() waited for it forever (a unit run hung an hour here)."""
+
+    class Swallowing(Beating):
+        inside = asyncio.Event()
+        swallowed = 0
+
+        async def beat_once(self) -> None:
+            self.inside.set()
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:  # as wait_for does when the cancel meets the inner's end
+                self.swallowed += 1
+
+    beating = Swallowing(
+        process(interval_ms=5), store=lambda: RecordingHeartbeats(), file=HeartbeatFile(tmp_path, os.getpid())
+    )
+    await beating.start()
+    await beating.inside.wait()  # the cancel lands inside the beat, where it is swallowed
+    await asyncio.wait_for(beating.stop(), timeout=5)  # before the fix: never returned
+    assert beating.swallowed == 1

@@ -50,6 +50,7 @@ class Beating:
         self._clock = clock
         self._failing = False
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def beat_once(self) -> None:
         if not self._healthy():
@@ -83,7 +84,13 @@ class Beating:
     async def stop(self, timeout_s: float = 5.0) -> None:
         """Stop beating, remove the file, and forget the process's heartbeat in the store within timeout_s."""
         if self._task is not None:
-            self._task.cancel()
+            self._stopping = True
+            # Cancel until it ends: Python 3.11's wait_for can swallow a cancel that meets its inner await
+            # finishing (gh-86296), and the loop would then beat on while this waits for it forever (a
+            # unit test hung here for an hour); the flag ends the loop at its next turn either way.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.1)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
@@ -97,7 +104,7 @@ class Beating:
             logger.warning("Could not forget this process's heartbeat: %s: %s", type(exc).__name__, exc)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self.beat_once()
             await asyncio.sleep(self.interval_s)
 
