@@ -66,6 +66,7 @@ class ClusterNode(RabbitNode):
         says what the server and the node's log said."""
         said = b""
         for _ in range(attempts):
+            _wait_reaped(self.pid(), STARTUP_TIMEOUT_S)
             if not _alive_pid(self.pid()):
                 done = subprocess.run(
                     ["rabbitmq-server", "-detached"],
@@ -225,6 +226,23 @@ def clean_leftovers(root: Path | None = None) -> list[str]:
         shutil.rmtree(directory, ignore_errors=True)
         cleaned.append(name)
     return cleaned
+
+
+def _wait_reaped(pid: int | None, timeout_s: float) -> None:
+    """A VM killed -9 stays a zombie until PID 1 reaps it (seconds here, sometimes much longer), and a
+    zombie still answers kill(pid, 0): wait for the reap itself rather than take the zombie for a live VM
+    and wait out a whole startup timeout for a port nothing will open (the cluster test took 97 s so)."""
+    deadline = time.monotonic() + timeout_s
+    while pid is not None and _zombie(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def _alive_pid(pid: int | None) -> bool:
