@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from workers.console.common import EXIT_CODES_HELP
+from workers.console.trades.submit_args import add_submit_command
 
 
 def package_version() -> str:
@@ -70,49 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=60.0, help="seconds to wait for the trader's DM (default 60)"
     )
 
-    submit = sub.add_parser("submit", help="submit a trade: SIDE QUANTITY|$AMOUNT SYMBOL")
-    submit.add_argument("--user", required=True, help="the trader's Slack user id")
-    submit.add_argument("--channel", default=None, help="the origin Slack channel id")
-    submit.add_argument("side", help="buy or sell")
-    submit.add_argument("quantity", help="shares, e.g. 10 or 0.5; or dollars, e.g. '$500' (a notional order)")
-    submit.add_argument("symbol", help="ticker, e.g. AAPL")
-    submit.add_argument(
-        "--type",
-        dest="order_type",
-        default="market",
-        help="market, limit, stop, stop_limit or trailing_stop",
-    )
-    submit.add_argument("--limit-price", default=None, help="the limit price (limit and stop_limit orders)")
-    submit.add_argument("--stop-price", default=None, help="the stop price (stop and stop_limit orders)")
-    submit.add_argument(
-        "--trail", default=None, help="a trailing stop's trail: 1.50 (dollars) or 2%% (percent)"
-    )
-    submit.add_argument(
-        "--extended-hours", action="store_true", help="also trade in the pre-market and after-hours sessions"
-    )
-    submit.add_argument(
-        "--class",
-        dest="order_class",
-        default=None,
-        help="bracket, oto or oco (default: bracket with both exits, oto with one, else simple)",
-    )
-    submit.add_argument("--take-profit", default=None, help="a bracket's or OTO's take-profit limit price")
-    submit.add_argument("--stop-loss", default=None, help="the stop-loss exit's stop price")
-    submit.add_argument("--stop-loss-limit", default=None, help="makes the stop-loss a stop-limit")
-    submit.add_argument("--tif", dest="time_in_force", default="day", help="day, gtc, ioc or fok")
-    submit.add_argument(
-        "--account", default=None, help="the Alpaca account (default: the trader's, else the desk's)"
-    )
-    submit.add_argument(
-        "--trade-id", type=uuid.UUID, default=None, help="reuse a trade id (idempotent resubmit)"
-    )
-    submit.add_argument(
-        "--wait",
-        action="store_true",
-        help="wait until the trade is decided or rests at the broker; exit 1 unless executed or working",
-    )
-    submit.add_argument("--timeout", type=float, default=60.0, help="seconds --wait waits (default 60)")
-    submit.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_submit_command(sub)
 
     dlq = sub.add_parser("dlq", help="inspect, replay or purge dead letters (<queue>.XQ)")
     dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
