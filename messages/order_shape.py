@@ -141,18 +141,29 @@ def _wrong_side_of_limit(shape: OrderShape) -> dict[str, str]:
     limit = shape.limit_price
     if limit is None or shape.order_type != "limit" or shape.order_class == "simple":
         return {}
+    take_profit = None if shape.order_class == "oco" else shape.take_profit_price  # an OCO's is the limit
+    return {
+        leg: f"The {leg.replace('_', '-')} must be {'above' if above else 'below'} the limit price ${limit}"
+        for leg, _, above in misplaced_exits(shape, take_profit, limit)
+    }
+
+
+def misplaced_exits(
+    shape: OrderShape, take_profit: Decimal | None, base: Decimal
+) -> list[tuple[str, Decimal, bool]]:
+    """(leg, price, whether it must be above) of each exit on the wrong side of `base`: for the side the
+    exits trade (an OCO's own; a bracket's or OTO's, the entry's opposite), the take-profit beyond it and
+    the stop-loss short of it, as Alpaca requires them."""
     exit_side = shape.side if shape.order_class == "oco" else ("sell" if shape.side == "buy" else "buy")
     above = exit_side == "sell"  # a long's exits: the take-profit sells higher, the stop-loss lower
-    problems = {}
-    take_profit = None if shape.order_class == "oco" else shape.take_profit_price
+    wrong = []
     for leg, price, wants_above in (
         ("take_profit", take_profit, above),
         ("stop_loss", shape.stop_loss_price, not above),
     ):
-        if price is not None and not (price > limit if wants_above else price < limit):
-            where = "above" if wants_above else "below"
-            problems[leg] = f"The {leg.replace('_', '-')} must be {where} the limit price ${limit}"
-    return problems
+        if price is not None and not (price > base if wants_above else price < base):
+            wrong.append((leg, price, wants_above))
+    return wrong
 
 
 _CHOOSE = "choose bracket (both exits) or OTO (one) as the order class, or clear it"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from brokers.port import MarketConditions
+from messages.order_shape import misplaced_exits
 from messages.records import KillSwitch, Position
 from messages.trade import Rejection, TradeRequest
 from workers.handlers.deps import TradingPolicy
@@ -92,38 +93,26 @@ def check_trade(
 
 def _exit_reasons(trade: TradeRequest, market_price: Decimal | None) -> list[Rejection]:
     """A bracket's, OTO's or OCO's exits on the right side of its price (a limit entry's limit, else the
-    market's): the take-profit beyond it, the stop-loss short of it, as Alpaca requires them."""
+    market's): the take-profit beyond it, the stop-loss short of it (messages/order_shape.py)."""
     if trade.order_class == "simple":
         return []
     if trade.order_class == "oco":  # the position's own exits: the order is the take-profit itself
-        exit_side, take_profit, base, base_name = (
-            trade.side,
-            trade.limit_price,
-            market_price,
-            "the market price",
-        )
+        take_profit, base, base_name = trade.limit_price, market_price, "the market price"
     else:
-        exit_side = "sell" if trade.side == "buy" else "buy"
         take_profit, base = trade.take_profit_price, trade.limit_price or market_price
         base_name = "the entry's limit" if trade.limit_price is not None else "the market price"
     if base is None:
         return []
-    above = exit_side == "sell"  # a long's take-profit sells higher and its stop-loss lower
     reasons = []
-    for leg, value, wants_above in (
-        ("take_profit", take_profit, above),
-        ("stop_loss", trade.stop_loss_price, not above),
-    ):
-        if value is None or (value > base if wants_above else value < base):
-            continue
-        name = leg.replace("_", "-")
+    for leg, value, above in misplaced_exits(trade.shape(), take_profit, base):
+        name, where = leg.replace("_", "-"), "above" if above else "below"
         reasons.append(
             Rejection(
                 field=leg,
                 code="EXIT_PRICE_WRONG_SIDE",
-                message=f"The {name} at ${value} must be {'above' if wants_above else 'below'} {base_name} "
-                f"(${base}) to {'take a profit' if leg == 'take_profit' else 'limit a loss'}",
-                next_step=f"Set the {name} {'above' if wants_above else 'below'} ${base}",
+                message=f"The {name} at ${value} must be {where} {base_name} (${base}) to "
+                f"{'take a profit' if leg == 'take_profit' else 'limit a loss'}",
+                next_step=f"Set the {name} {where} ${base}",
             )
         )
     return reasons
