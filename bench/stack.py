@@ -24,7 +24,7 @@ import pika
 
 from telemetry.otlp_sink import OtlpSink
 from workers.chain.rabbitmq import connect_rabbitmq
-from workers.chain.routing import STAGE_NAMES
+from workers.chain.routing import QUEUE_NAMES, STAGE_NAMES
 from workers.console.stack.children import start_process
 from workers.console.stack.children import stop_process as stop
 from workers.console.stack.local_dynamodb import LocalDynamo, start_local_dynamodb
@@ -166,12 +166,13 @@ class LoopbackStack:
         wait_for_consumers(self.env, list(STAGE_NAMES), processes)
 
     def start_stage_workers(self, apps: dict[str, str]) -> None:
-        """One single-process worker per stage (as compose runs them), each with its dramatiq app."""
+        """One single-process worker per stage and per service beside the chain (the sweeper, the alerts), as
+        compose runs them, each with its dramatiq app."""
         self.stop_workers()
-        self.apps = {stage: apps.get(stage, DEFAULT_APP) for stage in STAGE_NAMES}
-        for stage in STAGE_NAMES:
-            self.start_stage(stage, wait=False)
-        wait_for_consumers(self.env, list(STAGE_NAMES), 1)
+        self.apps = {name: apps.get(name, DEFAULT_APP) for name in QUEUE_NAMES}
+        for name in QUEUE_NAMES:
+            self.start_stage(name, wait=False)
+        wait_for_consumers(self.env, list(QUEUE_NAMES), 1)
 
     def start_stage(self, stage: str, *, wait: bool = True) -> None:
         self.workers[stage] = self._worker(["--queues", stage, "--app", self.apps.get(stage, DEFAULT_APP)])

@@ -48,7 +48,7 @@ from brokers.alpaca_mapping import (
 from brokers.alpaca_orders import open_orders
 from brokers.alpaca_reads import EXECUTION_QUOTE_AGE_S, AlpacaReads
 from brokers.alpaca_stream import TradeUpdates, claim_end
-from brokers.alpaca_views import QuoteBook
+from brokers.alpaca_views import QUOTES_KEY, QuoteBook
 from brokers.paper_guard import PaperGuard
 from brokers.port import (
     BrokerBusy,
@@ -108,7 +108,7 @@ class AlpacaPaperBroker:
         )
         self.updates = updates
         self.calls = AlpacaCalls(server=base_url, request_timeout_s=request_timeout_s)
-        quotes = QuoteBook(shared or MemoryState(), f"tradeflow:alpaca-quotes:{data_url}")
+        quotes = QuoteBook(shared or MemoryState(), f"{QUOTES_KEY}:{data_url}")
         self.reads = AlpacaReads(
             self.trading,
             self.data,

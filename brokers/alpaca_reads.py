@@ -117,6 +117,8 @@ class AlpacaReads:
             extended_session=extended_session,
             next_open=clock.next_open,
             buying_power=self.account.buying_power(),
+            equity=self.account.figure("equity"),
+            last_equity=self.account.figure("last_equity"),
             source=source,
         )
 

@@ -128,6 +128,11 @@ class AccountView:
             return None
         return _decimal(self._account.buying_power) + self._moved
 
+    def figure(self, name: str) -> Decimal | None:
+        """One of the account's figures as last read (equity, last_equity), or None."""
+        value = getattr(self._account, name, None) if self._account is not None else None
+        return None if value is None else _decimal(value)
+
     def on_fill(self, side: str, quantity: Decimal, price: Decimal) -> None:
         """A fill reported by the stream (any thread)."""
         cost = quantity * price
@@ -145,6 +150,9 @@ class Quote:
         if self.bid > 0 and self.ask > 0:
             return ((self.bid + self.ask) / 2).quantize(Decimal("0.0001"))
         return self.ask or self.bid or None
+
+
+QUOTES_KEY = "tradeflow:alpaca-quotes"  # and the market data's URL: where a QuoteBook's quotes are kept
 
 
 class QuoteBook:

@@ -63,6 +63,8 @@ class MarketConditions(msgspec.Struct, frozen=True, kw_only=True):
     extended_session: Literal["pre", "post"] | None = None
     next_open: datetime | None = None
     buying_power: Decimal | None = None  # None: no limit known (the simulation)
+    equity: Decimal | None = None  # the account's equity now, and at the last close (Alpaca's figures)
+    last_equity: Decimal | None = None
     source: str = ""
 
     @property

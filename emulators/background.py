@@ -104,12 +104,17 @@ async def serve_until_signalled(
         for name, value in urls.items():
             print(f"  {name}={value}", flush=True)
         print(f"  config: {json.dumps(msgspec.to_builtins(config))}", flush=True)
+    try:
+        await until_signalled()
+    finally:
+        await runner.cleanup()
+
+
+async def until_signalled() -> None:
+    """Return on SIGINT or SIGTERM: a foreground server's life."""
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stopped.set)
-    try:
-        await stopped.wait()
-    finally:
-        await runner.cleanup()
+    await stopped.wait()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 import msgspec
 
-from messages.records import Position
+from messages.alerts import SendAlert
+from messages.records import ApprovalDecision, Position
 from messages.trade import Execution, ExecutionError, Fill, Rejection, TradeRequest
 from messages.types import UserId
 
@@ -149,6 +151,35 @@ class TradeHeld(Message, tag="TradeHeld", frozen=True, kw_only=True):
     held_at: datetime
 
 
+class ApprovalRequested(Message, tag="ApprovalRequested", frozen=True, kw_only=True):
+    """The trade waits for an approver: the approvers' channel is asked, the trader told it waits."""
+
+    notional: Decimal | None = None  # None: not known before the order
+    threshold: Decimal
+    requested_at: datetime
+    expires_at: datetime
+
+
+class DecideApproval(Message, tag="DecideApproval", frozen=True, kw_only=True):
+    """Decide a waiting trade: an approver's click (approve, reject), the trader's cancel (withdraw) or the
+    sweeper once its time ran out (expire). The first decision written wins; the others change nothing."""
+
+    decision: Literal["approve", "reject", "expire", "withdraw"]
+    decided_by: UserId  # "tradeflow" for an expiry
+    decided_at: datetime
+    source: str = "slack"
+
+
+class ApprovalDecided(Message, tag="ApprovalDecided", frozen=True, kw_only=True):
+    """How a waiting trade was decided: the approvers' message shows it (and an approved trader is told)."""
+
+    decision: ApprovalDecision
+    decided_by: str
+    decided_at: datetime
+    notional: Decimal | None = None  # as the request said, for the approvers' message
+    threshold: Decimal | None = None
+
+
 AnyMessage = (
     SubmitTrade
     | TradeValidated
@@ -160,8 +191,12 @@ AnyMessage = (
     | ReconcileTrade
     | PositionUpdated
     | SweepOpenTrades
+    | SendAlert
     | TradeHeld
     | CancelOrder
     | CancelRefused
     | ModifyOrder
+    | ApprovalRequested
+    | DecideApproval
+    | ApprovalDecided
 )

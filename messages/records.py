@@ -39,6 +39,20 @@ SAME_TERMS = (
     "account",
 )
 SEVEN_YEARS_DAYS = 2557  # 7 × 365 + 2 leap days: the audit retention the seed promises
+ApprovalDecision = Literal["approved", "rejected", "expired", "withdrawn"]
+
+
+class Approval(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a trade waits for an approver (its notional above the threshold) and, once decided, who decided
+    what and when. The first decision written is the only one (TradeRecords.decide_approval)."""
+
+    threshold: Decimal
+    notional: Decimal | None = None  # None: not known before the order (a market order with no quote)
+    requested_at: datetime
+    expires_at: datetime
+    decision: ApprovalDecision | None = None
+    decided_by: str | None = None  # an approver's user id; the trader's (withdrawn); "tradeflow" (expired)
+    decided_at: datetime | None = None
 
 
 class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +102,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     fills: tuple[Fill, ...] = ()
     order_status: str | None = None  # the stock broker's own order status, when there is an order
     legs: tuple[LegOrder, ...] = ()  # a bracket's, OCO's or OTO's exits, each recorded as a trade of its own
+    approval: Approval | None = None  # set when the trade waited (or waits) for an approver
     expires_at: int | None = None
 
     @property
@@ -190,6 +205,9 @@ class Position(msgspec.Struct, frozen=True, kw_only=True):
     quantity: Decimal = Decimal(0)
     average_cost: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
+    # P&L realized on New York's trading day `pnl_day` (YYYY-MM-DD): a day-loss limit reads it.
+    day_realized_pnl: Decimal = Decimal(0)
+    pnl_day: str | None = None
     version: int = 0
     updated_at: datetime | None = None
     last_trade_id: uuid.UUID | None = None
@@ -212,21 +230,36 @@ class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
     chain_hash: str | None = None
 
 
+HaltMode = Literal["halted", "reducing"]
+
+
 class KillSwitch(msgspec.Struct, frozen=True, kw_only=True):
-    """The trading halt flag kept in the store; while engaged every new trade is refused: the desk's, or
-    one Alpaca account's (`account`), which halts only the trades in that account."""
+    """The trading halt flag kept in the store: the desk's, one Alpaca account's (`account`) or one trader's
+    (`user_id`), each halting only the trades it covers. `halted` refuses every new trade; `reducing` lets
+    through only the trades that reduce a position (a day-loss limit sets it, `automatic`)."""
 
     engaged: bool
     account: str | None = None
+    user_id: str | None = None
+    mode: HaltMode = "halted"
+    automatic: bool = False  # set by a limit (tradeflow, not an operator)
     reason: str = ""
     changed_by: str = ""
     changed_at: datetime | None = None
 
+    @property
+    def scope(self) -> str:
+        """Whom it halts, in words: the desk, an account, a trader."""
+        if self.user_id is not None:
+            return f"for {self.user_id}"
+        return f"in the {self.account} account" if self.account is not None else ""
+
 
 # Who may do what: trader submits, viewer sees their App Home, operator halts, resumes, replays, purges and
-# reconciles, admin manages roles. No role implies another.
-Role = Literal["trader", "viewer", "operator", "admin"]
-ROLES: tuple[Role, ...] = ("trader", "viewer", "operator", "admin")
+# reconciles, admin manages roles, approver approves or rejects another trader's large trade. No role
+# implies another.
+Role = Literal["trader", "viewer", "operator", "admin", "approver"]
+ROLES: tuple[Role, ...] = ("trader", "viewer", "operator", "admin", "approver")
 
 
 class RoleGrant(msgspec.Struct, frozen=True, kw_only=True):

@@ -85,6 +85,8 @@ class TradeRequest(msgspec.Struct, frozen=True, kw_only=True):
     # The Alpaca account it trades in; None: the trader's default (the roster), else the desk's. Validation
     # names it on the trade it passes on, so the recorded trade always says which, and it never changes.
     account: AccountName | None = None
+    # The trader confirmed it is meant although the same order was just sent (the duplicate guard).
+    confirmed: bool = False
 
     def __post_init__(self) -> None:
         for name in AMOUNT_FIELDS:

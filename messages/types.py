@@ -24,10 +24,14 @@ LegKind = Literal["take_profit", "stop_loss"]
 ExecutionMethod = Literal["alpaca", "simulation"]
 # pending: recorded, no order sent yet. working: the order rests at the stock broker (a limit not yet
 # crossed, or partly filled). unknown: the order request may have reached the stock broker, but it could not
-# be found yet; reconciliation settles it. The other three are terminal and immutable.
-TradeStatus = Literal["pending", "working", "unknown", "executed", "failed", "rejected"]
+# be found yet; reconciliation settles it. awaiting_approval: above the desk's approval threshold, it waits
+# for an approver's decision before anything is sent (handlers/approvals/). The last three are terminal.
+TradeStatus = Literal["awaiting_approval", "pending", "working", "unknown", "executed", "failed", "rejected"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"executed", "failed", "rejected"})
-OPEN_STATUSES: frozenset[str] = frozenset({"pending", "working", "unknown"})
+OPEN_STATUSES: frozenset[str] = frozenset({"awaiting_approval", "pending", "working", "unknown"})
+# The open trades the execution stage and the sweeper settle with the stock broker: never one awaiting
+# approval, which has no order yet and moves only by a decision.
+SETTLEABLE_STATUSES: frozenset[str] = frozenset({"pending", "working", "unknown"})
 
 # Orders that need a limit price, a stop price, or both.
 NEEDS_LIMIT_PRICE: frozenset[str] = frozenset({"limit", "stop_limit"})

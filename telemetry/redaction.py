@@ -44,13 +44,18 @@ class SecretSettings(Protocol):
     def aws_secret_access_key(self) -> str: ...
     @property
     def alpaca_other_accounts(self) -> Sequence[Any]: ...  # each with api_key and secret_key
+    @property
+    def tradeflow_smtp_password(self) -> str | None: ...
 
 
 def secrets_of(settings: SecretSettings) -> tuple[str, ...]:
-    """Return the configured values that must never be shown: Alpaca keys, Slack tokens, the AWS secret."""
+    """Return the configured values that must never be shown: Alpaca keys, Slack tokens, the AWS secret,
+    the SMTP relay's password."""
     others = tuple(
         key for account in settings.alpaca_other_accounts for key in (account.api_key, account.secret_key)
     )
+    if settings.tradeflow_smtp_password:
+        others += (settings.tradeflow_smtp_password,)
     return (
         settings.alpaca_paper_api_key,
         settings.alpaca_paper_secret_key,

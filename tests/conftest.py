@@ -1,6 +1,6 @@
 """The suite's shared fixtures (the plugins below) and the order its modules run in.
 
-`make test` runs the suite over both cores with three pytest-xdist workers, one module at a time per worker
+`make test` runs the suite over both cores with four pytest-xdist workers, one module at a time per worker
 (`--dist loadscope --no-loadscope-reorder`): each worker takes the next module in the order below when it
 is free. The longest modules go first, so the short ones fill the end of the run on every worker instead of
 one worker finishing a long module alone; the ones that start RabbitMQ clusters of their own go last.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -11,6 +13,8 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
 from brokers.alpaca import AlpacaPaperBroker
+from brokers.alpaca_budget import account_id_of
+from brokers.alpaca_views import QUOTES_KEY
 from brokers.paper_guard import PaperGuard
 from emulators.alpaca import AlpacaEmulator
 
@@ -32,9 +36,31 @@ def alpaca_emulator_server() -> Iterator[AlpacaEmulator]:
 
 @pytest.fixture
 def alpaca_emulator(alpaca_emulator_server: AlpacaEmulator) -> AlpacaEmulator:
-    """The session's emulator, back in its start state: no orders, positions, faults or listeners."""
+    """The session's emulator, back in its start state: no orders, positions, faults or listeners, and its
+    account's shared rate budget unspent."""
     alpaca_emulator_server.admin.reset()
+    forget_shared_state(alpaca_emulator_server)
     return alpaca_emulator_server
+
+
+def forget_shared_state(emulator: AlpacaEmulator) -> None:
+    """Delete what tradeflow's processes share in Redis about the emulator: the account's rate budget (its
+    windows, pauses and queue) and the quotes read from its market data.
+
+    The session's emulator is one account for every test of the session: a test that spent its budget, or
+    paused it on a 429, would otherwise leave the next one waiting on Alpaca, or pricing by simulation; and
+    a quote read by one test (AAPL at 190) would price the next test's trade after that test moved AAPL to
+    200 (an approval asked for $9,500 where the test priced $10,000).
+    """
+    import redis
+
+    account = account_id_of(emulator.key_id, emulator.base_url)
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    # without Redis, a test that needs it says so
+    with contextlib.suppress(redis.ConnectionError), contextlib.closing(client):
+        for pattern in (f"*{account}*", f"{QUOTES_KEY}:{emulator.data_url}*"):
+            for key in client.scan_iter(match=pattern, count=1000):
+                client.delete(key)
 
 
 def trading_client(emulator: AlpacaEmulator, *, retry_wait_s: int | None = None) -> TradingClient:

@@ -14,8 +14,8 @@ import msgspec
 from brokers.port import BrokerBusy, BrokerUnavailable, StockBroker
 from workers.access.journal import Journal
 from workers.access.roles import CachedRoles, seed_from_settings
-from workers.handlers.deps import Deps, ReconcilePolicy, TradingPolicy
-from workers.handlers.ports import Notifier
+from workers.handlers.deps import ApprovalPolicy, Deps, ReconcilePolicy, TradingPolicy
+from workers.handlers.ports import AlertChannels, Notifier
 from workers.notify.log import LogNotifier
 from workers.settings import DYNAMODB_LOCAL_KEY, AlpacaAccount, Settings
 from workers.store.port import TradeStore
@@ -223,6 +223,7 @@ def _slack_notifier(settings: Settings, store: TradeStore, broker: StockBroker) 
         prices=getattr(broker, "display_price", broker.reference_price),
         roles=CachedRoles(store, ttl_s=settings.tradeflow_role_cache_s),
         home_refresh_s=settings.tradeflow_home_refresh_s,
+        approvers_channel=settings.tradeflow_approvers_channel,
     )
 
 
@@ -239,6 +240,8 @@ def trading_policy(settings: Settings) -> TradingPolicy:
         max_notional=settings.tradeflow_max_notional,
         allow_short=settings.tradeflow_allow_short,
         accounts=settings.account_names if len(settings.account_names) > 1 else (),
+        default_account=settings.tradeflow_alpaca_account,
+        large_trade_notional=settings.tradeflow_large_trade_notional,
     )
 
 
@@ -282,9 +285,18 @@ async def open_deps(settings: Settings, on_order_done: Callable[[str], None] | N
         retention_days=settings.tradeflow_audit_retention_days,
         roles=roles,
         reconcile=reconcile_policy(settings),
+        approvals=ApprovalPolicy(ttl=timedelta(seconds=settings.tradeflow_approval_ttl_s)),
         # The same Redis as the Alpaca budget (connected on first use): a held notice's claim.
         shared=SHARED_STATES[settings.tradeflow_rate_limiter](settings),
+        alerts=await open_alerts(settings),
     )
+
+
+async def open_alerts(settings: Settings) -> AlertChannels | None:
+    """Email (SMTP) and SMS (SNS) for the alerts service, or None when TRADEFLOW_ALERTS is off."""
+    from workers.alerts.channels import open_alert_channels  # aiosmtplib: only where alerts are sent
+
+    return await open_alert_channels(settings)
 
 
 async def close_deps(deps: Deps) -> None:
@@ -293,6 +305,8 @@ async def close_deps(deps: Deps) -> None:
     await deps.store.close()
     if deps.shared is not None:
         deps.shared.close()
+    if deps.alerts is not None:
+        await deps.alerts.close()
 
 
 def build_worker(settings: Settings, *extra_middleware: dramatiq.Middleware) -> dramatiq.Broker:

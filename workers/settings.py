@@ -122,6 +122,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # late. The sweeper looks every interval (0: never; `tradeflow reconcile` still works on demand).
     tradeflow_stuck_after_s: float = 300.0
     tradeflow_sweep_interval_s: float = 60.0
+    # Four eyes (limits' approval_notional): a trade above it waits this long for an approver, who decides
+    # in this Slack channel (an id; the default is the emulator's #trade-approvals), then it expires.
+    tradeflow_approval_ttl_s: float = 900.0
+    tradeflow_approvers_channel: str = "C0APPROVALS"
 
     tradeflow_notifier: Literal["slack", "log"] = "slack"
     # Slack; the defaults point at the emulator `up` starts, and are its placeholders, not credentials.
@@ -132,6 +136,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_home_refresh_s: float = 5.0
     tradeflow_ingress_host: str = "127.0.0.1"
     tradeflow_ingress_port: int = 3000
+
+    # Alerts outside Slack (workers/alerts/): email through an SMTP server, SMS through Amazon SNS. The
+    # defaults point at what `up` starts on loopback: its SMTP capture server and moto's SNS
+    # (`tradeflow alerts outbox` lists what each received). off: the alerts service sends nothing.
+    tradeflow_alerts: Literal["on", "off"] = "on"
+    tradeflow_smtp_host: str = "127.0.0.1"
+    tradeflow_smtp_port: int = 8025
+    tradeflow_smtp_from: str = "alerts@tradeflow.localhost"
+    # Both or neither: the relay's login (after STARTTLS when that is on).
+    tradeflow_smtp_username: str | None = None
+    tradeflow_smtp_password: str | None = None
+    tradeflow_smtp_starttls: bool = False  # true: STARTTLS required (a real relay on port 587)
+    # Seconds one email or SMS may take in all before it counts as failed (at most 20: see _check_alerts).
+    tradeflow_alerts_timeout_s: float = 10.0
+    # Absent: moto's SNS on loopback. Set but empty: AWS's regional SNS endpoint for AWS_REGION.
+    aws_endpoint_url_sns: str | None = "http://127.0.0.1:8767"
 
     # Where `tradeflow trace` reads a trade's spans: the file `up`'s sink writes, Jaeger's query API or
     # Phoenix's REST API. No URL: the backend's loopback default (Jaeger 16686 as in compose.yaml, Phoenix
@@ -155,6 +175,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_max_quantity: Decimal = Decimal(10_000)
     tradeflow_max_notional: Decimal = Decimal(1_000_000)
     tradeflow_allow_short: bool = False
+    # An executed trade this large (dollars) is alerted as a large trade to whoever chose large_trade alerts
+    # (each recipient's own threshold, `/trade notify above N`, may raise it for them).
+    tradeflow_large_trade_notional: Decimal = Decimal(50_000)
 
     @property
     def rabbitmq_urls(self) -> tuple[str, ...]:
@@ -230,6 +253,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     }
     if env.get("AWS_ENDPOINT_URL_DYNAMODB") == "":  # an empty value is the default, save here:
         raw["aws_endpoint_url_dynamodb"] = None  # "no custom endpoint", AWS's regional one
+    if env.get("AWS_ENDPOINT_URL_SNS") == "":  # the same for SNS
+        raw["aws_endpoint_url_sns"] = None
     raw["alpaca_other_accounts"] = _other_accounts(env)  # type: ignore[assignment]
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
@@ -304,6 +329,10 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_STUCK_AFTER_S must be greater than 0")
     if settings.tradeflow_sweep_interval_s < 0:
         raise SettingsError("TRADEFLOW_SWEEP_INTERVAL_S must be 0 (no sweeps) or more")
+    if settings.tradeflow_approval_ttl_s <= 0 or not settings.tradeflow_approvers_channel:
+        raise SettingsError(
+            "TRADEFLOW_APPROVAL_TTL_S must be greater than 0 and TRADEFLOW_APPROVERS_CHANNEL a channel id"
+        )
     if settings.tradeflow_alpaca_rate_window_s < 1:
         raise SettingsError("TRADEFLOW_ALPACA_RATE_WINDOW_S must be 1 or more")
     if min(settings.tradeflow_alpaca_rate_limit, settings.tradeflow_alpaca_data_rate_limit) < 1:
@@ -325,6 +354,21 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"TRADEFLOW_ALPACA_ACCOUNTS names an account twice: {', '.join(names)}")
     if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    _check_alerts(settings)
     urls = settings.rabbitmq_urls
     if not urls or not all(url.startswith(("amqp://", "amqps://")) for url in urls):
         raise SettingsError("RABBITMQ_URL must be an amqp:// or amqps:// URL, or several separated by commas")
+
+
+def _check_alerts(settings: Settings) -> None:
+    if not 0 < settings.tradeflow_smtp_port < 65_536:
+        raise SettingsError("TRADEFLOW_SMTP_PORT must be a port number (1 to 65535)")
+    if (settings.tradeflow_smtp_username is None) != (settings.tradeflow_smtp_password is None):
+        raise SettingsError(
+            "TRADEFLOW_SMTP_USERNAME and TRADEFLOW_SMTP_PASSWORD go together: set both or neither"
+        )
+    if not 0 < settings.tradeflow_alerts_timeout_s <= 20:  # well inside the alerts service's 30 s lease
+        raise SettingsError("TRADEFLOW_ALERTS_TIMEOUT_S must be greater than 0 and at most 20")
+    local, at, domain = settings.tradeflow_smtp_from.rpartition("@")
+    if not (local and at and "." in domain.strip(".")) or any(c.isspace() for c in domain + local):
+        raise SettingsError("TRADEFLOW_SMTP_FROM must be an email address, e.g. alerts@example.com")

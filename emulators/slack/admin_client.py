@@ -30,11 +30,19 @@ class AdminClient(AdminHttp):
         return self.add_fault("ratelimited", method=method, times=times, retry_after_s=retry_after_s)
 
     def ambiguous_post(
-        self, method: str = "chat.postMessage", *, times: int | None = 1, hold_s: float = 30.0
+        self,
+        method: str = "chat.postMessage",
+        *,
+        times: int | None = 1,
+        hold_s: float = 30.0,
+        channel: str = "*",
     ) -> dict[str, Any]:
-        """The next `times` calls of `method` take effect and are never answered: the connection stays
-        open and silent until the client gives up (or `hold_s` passes). The poster cannot tell it posted."""
-        return self.add_fault("no_answer", method=method, phase="after", times=times, hold_s=hold_s)
+        """The next `times` calls of `method` (to `channel`, a glob) take effect and are never answered: the
+        connection stays open and silent until the client gives up (or `hold_s` passes). The poster cannot
+        tell it posted."""
+        return self.add_fault(
+            "no_answer", method=method, phase="after", times=times, hold_s=hold_s, channel=channel
+        )
 
     def faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/faults")

@@ -113,6 +113,25 @@ class ChatStore:
         self.messages.append(message)
         return message
 
+    def update(self, channel_id: str, ts: str, args: dict[str, Any]) -> dict[str, Any]:
+        """chat.update: the app's own message in the channel at `ts` gets the new text and blocks (blocks
+        not given are kept, unless text is, which renders alone); SlackError message_not_found if none."""
+        for message in self.messages:
+            if message["channel"] == channel_id and message["ts"] == ts and message["kind"] == "message":
+                break
+        else:
+            raise SlackError("message_not_found")
+        blocks = args.get("blocks")
+        if isinstance(blocks, list):
+            message["blocks"] = with_ids(blocks, self._mint)
+        elif args.get("text") is not None:
+            message["blocks"] = None
+        if args.get("text") is not None:
+            message["text"] = args["text"]
+        message["updates"] = message.get("updates", 0) + 1
+        message["edited_at_s"] = time.time()
+        return message
+
     def mark_answer_lost(self, ts: str, fault_kind: str) -> None:
         """The app never learnt this message was posted: its answer was lost to a fault."""
         for message in reversed(self.messages):

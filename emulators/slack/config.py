@@ -8,7 +8,8 @@ import msgspec
 # (workers/settings.py), so `tradeflow up` talks to the emulator with no configuration.
 DEFAULT_BOT_TOKEN = "xoxb-emulator-token-not-a-real-token"
 DEFAULT_SIGNING_SECRET = "emulator-signing-secret-not-real"
-DEFAULT_CHANNELS = {"C0EMUGENERAL": "general"}
+# #general first (a slash command's default channel); #trade-approvals is tradeflow's approvers' default.
+DEFAULT_CHANNELS = {"C0EMUGENERAL": "general", "C0APPROVALS": "trade-approvals"}
 
 
 def _default_channels() -> dict[str, str]:

@@ -6,7 +6,9 @@ A fault is a JSON object, for example
   {"kind": "slow", "delay_s": 5, "method": "views.open"}               # longer than the caller waits
   {"kind": "api_error", "error": "fatal_error", "method": "chat.postMessage"}
   {"kind": "no_answer", "method": "chat.postMessage"}                 # posted, answer never comes
-Fields: `method` is a glob on the Web API method name ("chat.postMessage", "views.*", "*"); `times` is
+Fields: `method` is a glob on the Web API method name ("chat.postMessage", "views.*", "*"); `channel` a glob
+on the call's `channel` argument ("U*": the DMs an app posts to a user's ID; a call without one matches
+"*" only); `times` is
 how many calls it hits (null = every one). `phase` says whether the fault strikes before the call is
 processed (nothing happens) or after (the call takes effect and only its answer is lost or late).
 
@@ -41,6 +43,7 @@ HTTP_STATUSES = frozenset({500, 502, 503, 504})
 class FaultSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     kind: Kind
     method: str = "*"
+    channel: str = "*"
     times: int | None = 1
     phase: Literal["before", "after"] | None = None
     status: int = 500
@@ -74,8 +77,12 @@ class Fault:
         """Whether a call through this fault takes effect and its caller never learns it did."""
         return self.phase == "after" and self.kind != "slow"
 
-    def matches(self, method: str) -> bool:
-        return self.remaining != 0 and fnmatch.fnmatchcase(method, self.spec.method)
+    def matches(self, method: str, channel: str | None) -> bool:
+        if self.remaining == 0 or not fnmatch.fnmatchcase(method, self.spec.method):
+            return False
+        if self.spec.channel == "*":
+            return True
+        return channel is not None and fnmatch.fnmatchcase(channel, self.spec.channel)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -96,10 +103,11 @@ class FaultBoard:
         self._faults.append(fault)
         return fault
 
-    def take(self, method: str) -> Fault | None:
-        """The first armed fault matching this call, which is used up by one."""
+    def take(self, method: str, channel: str | None = None) -> Fault | None:
+        """The first armed fault matching this call (to `channel`, when it names one), which is used up
+        by one."""
         for fault in self._faults:
-            if fault.matches(method):
+            if fault.matches(method, channel):
                 fault.hits += 1
                 if fault.remaining is not None:
                     fault.remaining -= 1

@@ -2,10 +2,10 @@
 
 Answer shapes follow each method's reference page (docs.slack.dev/reference/methods/<name>, whose
 examples slack-ruby/slack-api-ref keeps as JSON): auth.test {url, team, user, team_id, user_id, bot_id,
-is_enterprise_install}; views.* {view}; chat.postMessage {channel, ts, message}; chat.postEphemeral
-{message_ts}; conversations.open {channel: {id}} (+ no_op, already_open; the IM object with return_im);
-conversations.history {messages (newest first; metadata with include_all_metadata), has_more, pin_count,
-response_metadata: {next_cursor}}.
+is_enterprise_install}; views.* {view}; chat.postMessage {channel, ts, message}; chat.update {channel, ts,
+text, message}; chat.postEphemeral {message_ts}; conversations.open {channel: {id}} (+ no_op,
+already_open; the IM object with return_im); conversations.history {messages (newest first; metadata with
+include_all_metadata), has_more, pin_count, response_metadata: {next_cursor}}.
 """
 
 from __future__ import annotations
@@ -96,6 +96,30 @@ def chat_post_message(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "channel": channel_id, "ts": message["ts"], "message": shown}
 
 
+def chat_update(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """chat.update: `channel` must be an id (a DM's D…, never a user id or a #name), `ts` one of the app's
+    messages there; the answer as its reference page shows it {channel, ts, text, message}."""
+    channel = args.get("channel")
+    if not isinstance(channel, str) or (
+        channel not in ws.chat.channels and channel not in ws.chat.user_of_dm
+    ):
+        raise SlackError("channel_not_found")
+    _require_content(args)
+    message = ws.chat.update(channel, str(args.get("ts") or ""), args)
+    c = ws.config
+    shown: dict[str, Any] = {"type": "message", "user": c.bot_user_id, "bot_id": c.bot_id, "app_id": c.app_id}
+    shown.update(text=message["text"] or "", ts=message["ts"], team=c.team_id)
+    if message["blocks"]:
+        shown["blocks"] = message["blocks"]
+    return {
+        "ok": True,
+        "channel": channel,
+        "ts": message["ts"],
+        "text": message["text"] or "",
+        "message": shown,
+    }
+
+
 def chat_post_ephemeral(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel_id, _ = ws.chat.resolve(args.get("channel"))
     user_id = args.get("user")
@@ -184,6 +208,7 @@ METHODS: dict[str, Method] = {
     "views.publish": views_publish,
     "chat.postMessage": chat_post_message,
     "chat.postEphemeral": chat_post_ephemeral,
+    "chat.update": chat_update,
     "conversations.open": conversations_open,
     "conversations.history": conversations_history,
 }

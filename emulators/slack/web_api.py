@@ -144,7 +144,8 @@ async def api_call(request: web.Request) -> web.Response:
         except SlackError as refusal:
             return _refusal(refusal)
 
-    fault = ws.faults.take(method)
+    channel = args.get("channel")
+    fault = ws.faults.take(method, channel if isinstance(channel, str) else None)
     answer = await _through_fault(request, process, fault)
     ws.calls.record(
         method=method,

@@ -6,46 +6,93 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aioboto3
+import boto3
 import pytest
 
+from tests.contract.table_pool import TablePool
 from tests.fixtures_dynamo import CACHE_DIR, open_dynamo_store
 from workers.console.stack.local_dynamodb import free_port, start_local_dynamodb
 from workers.store.memory.store import MemoryTradeStore
 from workers.store.port import TradeStore
 
 
+@pytest.fixture(scope="session")
+def table_pool() -> TablePool:
+    return TablePool()
+
+
 @pytest.fixture(params=["memory", "moto", "dynamodb-local"])
-async def store(request: pytest.FixtureRequest, table_prefix: str) -> AsyncIterator[TradeStore]:
-    trade_store: TradeStore
+async def store(request: pytest.FixtureRequest, table_pool: TablePool) -> AsyncIterator[TradeStore]:
+    """The store on each backend, its tables empty (on a real engine: emptied by the test before, see
+    table_pool.py)."""
     if request.param == "memory":
-        trade_store = MemoryTradeStore()
-    else:
-        endpoint = request.getfixturevalue(
-            "moto_endpoint" if request.param == "moto" else "dynamodb_local_endpoint"
-        )
-        trade_store = await open_dynamo_store(endpoint, table_prefix)
-    await trade_store.create_tables()
-    yield trade_store
-    await trade_store.close()
+        memory = MemoryTradeStore()
+        await memory.create_tables()
+        yield memory
+        await memory.close()
+        return
+    endpoint = request.getfixturevalue(
+        "moto_endpoint" if request.param == "moto" else "dynamodb_local_endpoint"
+    )
+    dynamo = await open_dynamo_store(endpoint, table_pool.take(endpoint))
+    try:
+        await dynamo.create_tables()
+        yield dynamo
+        await table_pool.give_back(endpoint, dynamo)
+    finally:
+        await dynamo.close()
 
 
 @pytest.fixture(params=["moto", "dynamodb-local"])
-def dynamodb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Each real DynamoDB engine, for tests that reach past the port (a table laid out by an older version).
+def engine_endpoint(request: pytest.FixtureRequest) -> str:
+    """Each real DynamoDB engine the session shares, for tests that open stores of their own on it."""
+    return str(
+        request.getfixturevalue("moto_endpoint" if request.param == "moto" else "dynamodb_local_endpoint")
+    )
 
-    DynamoDB Local gets an instance of the test's own: once 7 or more tables with TTL enabled have existed
-    for a few seconds, DynamoDB Local never finishes an index added by UpdateTable (it stays CREATING; seen
-    on 3.3.0), and the session's shared instance holds dozens of such tables by then.
+
+@pytest.fixture(scope="session")
+def upgrade_dynamodb_local(dynamodb_local_endpoint: str) -> Iterator[str]:
+    """A DynamoDB Local for the table-upgrade tests only (one per xdist worker), started at its first use.
+
+    Once 7 or more tables with TTL enabled have existed for a few seconds, DynamoDB Local never finishes an
+    index added by UpdateTable (it stays CREATING; seen on 3.3.0), and the session's shared instance holds
+    dozens of such tables by then. Here each test deletes its tables when it ends (`dynamodb_endpoint`), so
+    no more than one test's four ever exist.
     """
-    if request.param == "moto":
-        yield request.getfixturevalue("moto_endpoint")
-        return
-    request.getfixturevalue("dynamodb_local_endpoint")  # skips (or fails in CI) when it cannot run
     local = start_local_dynamodb(cache_dir=CACHE_DIR, data_dir=None, port=free_port(), allow_moto=False)
     try:
         yield local.endpoint_url
     finally:
         local.stop()
+
+
+@pytest.fixture(params=["moto", "dynamodb-local"])
+def dynamodb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each real DynamoDB engine, for tests that reach past the port (a table laid out by an older version),
+    on DynamoDB Local an instance no other kind of test uses (see upgrade_dynamodb_local), emptied of every
+    table when the test ends."""
+    if request.param == "moto":
+        yield request.getfixturevalue("moto_endpoint")
+        return
+    endpoint = request.getfixturevalue("upgrade_dynamodb_local")
+    try:
+        yield endpoint
+    finally:
+        _delete_every_table(endpoint)
+
+
+def _delete_every_table(endpoint: str) -> None:
+    dynamodb = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for page in dynamodb.get_paginator("list_tables").paginate():
+        for table in page["TableNames"]:
+            dynamodb.delete_table(TableName=table)
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from workers.store.dynamodb.store import DynamoTradeStore
 
 
 @pytest.fixture
-async def two_stores(dynamodb_endpoint: str, table_prefix: str) -> AsyncIterator[list[DynamoTradeStore]]:
+async def two_stores(engine_endpoint: str, table_prefix: str) -> AsyncIterator[list[DynamoTradeStore]]:
     """Two processes' stores on the same tables: each keeps its own hints."""
     stores = [
-        await open_dynamo_store(dynamodb_endpoint, table_prefix),
-        await open_dynamo_store(dynamodb_endpoint, table_prefix),
+        await open_dynamo_store(engine_endpoint, table_prefix),
+        await open_dynamo_store(engine_endpoint, table_prefix),
     ]
     await stores[0].create_tables()
     yield stores

@@ -25,7 +25,7 @@ async def test_create_tables_adds_the_indexes_to_an_old_trades_table(
     await old_tables_client.put_item(TableName=trades_table, Item=to_attributes(old_other))
 
     # Several processes start at once, each creating what is missing.
-    stores = [await open_dynamo_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
+    stores = [await open_dynamo_store(dynamodb_endpoint, table_prefix, max_attempts=1) for _ in range(3)]
     try:
         # A deadline of the test's own: create_tables waits up to 15 minutes for an index on DynamoDB.
         await asyncio.wait_for(asyncio.gather(*(store.create_tables() for store in stores)), timeout=60)

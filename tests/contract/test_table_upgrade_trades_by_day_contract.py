@@ -27,7 +27,7 @@ async def test_create_tables_adds_trades_by_day_to_a_table_that_has_the_other_in
     for record in (old_open, old_done):
         await old_tables_client.put_item(TableName=trades_table, Item=item_before_trades_by_day(record))
 
-    stores = [await open_dynamo_store(dynamodb_endpoint, table_prefix) for _ in range(3)]
+    stores = [await open_dynamo_store(dynamodb_endpoint, table_prefix, max_attempts=1) for _ in range(3)]
     try:
         await asyncio.wait_for(asyncio.gather(*(store.create_tables() for store in stores)), timeout=60)
         assert await index_states(old_tables_client, trades_table) == ALL_ACTIVE

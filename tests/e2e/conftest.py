@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,29 @@ from typing import Any
 import pytest
 
 from telemetry.otlp_sink import OtlpSink
+from tests.cli_zygote import CliZygote
 from tests.e2e.stack import (
+    CLI,
     OPERATOR,
     REPO_ROOT,
     SlackStack,
     Stack,
     kill_process,
     run_stack,
+    start_ingress_process,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cli_zygote() -> Iterator[CliZygote]:
+    """The session's operator commands (`stack.cli`) are forked from one process that imported them once."""
+    zygote = CliZygote()
+    CLI.zygote = zygote
+    try:
+        yield zygote
+    finally:
+        CLI.zygote = None
+        zygote.close()
 
 
 @pytest.fixture
@@ -142,7 +156,6 @@ def slack_stack(
     """The whole flow from Slack's side: the ingress, workers notifying on Slack, trades on Alpaca."""
     from emulators.slack.driver import SlackDriver
     from workers.console.stack.local_dynamodb import free_port
-    from workers.console.stack.up import start_process
 
     env, spans = stack_env
     port = free_port()
@@ -158,15 +171,7 @@ def slack_stack(
     ingresses: list[subprocess.Popen[bytes]] = []
 
     def start_ingress() -> None:  # while the worker process starts
-        ingresses.append(
-            start_process(
-                [sys.executable, "-m", "workers.console.main", "ingress"],
-                env=env,
-                host="127.0.0.1",
-                port=port,
-                log=Path(env["TRADEFLOW_DATA_DIR"]) / "ingress.log",
-            )
-        )
+        ingresses.append(start_ingress_process(env, port, Path(env["TRADEFLOW_DATA_DIR"]) / "ingress.log"))
 
     try:
         for stack in run_stack(env, spans, "workers.app:rabbitmq", worker_log, start_ingress):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.cli_zygote import CliZygote
 from tests.fixtures_rabbitmq import QueueReader
 from tests.waiting import eventually
 from workers.settings import Settings, load_settings
@@ -66,6 +67,14 @@ class StoreLoop:
 
 
 @dataclass
+class _Cli:
+    zygote: CliZygote | None = None  # set for the session by tests/e2e/conftest.py
+
+
+CLI = _Cli()
+
+
+@dataclass
 class Stack:
     env: dict[str, str]
     settings: Settings
@@ -77,6 +86,10 @@ class Stack:
     store_loop: StoreLoop | None = field(default=None, repr=False)
 
     def cli(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        """`python -m workers.console.main ARGS` on the stack's environment: in a process forked from the
+        session's CLI zygote when there is one (tests/cli_zygote.py), else started afresh."""
+        if CLI.zygote is not None:
+            return CLI.zygote.run(args, self.env, REPO_ROOT, timeout)
         return subprocess.run(
             [sys.executable, "-m", "workers.console.main", *args],
             env=self.env,
@@ -103,23 +116,33 @@ class Stack:
         return self.settings.queue(stage)
 
 
-def start_workers(env: dict[str, str], app: str, log: Path | None = None) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "workers.console.main",
-        "worker",
-        "--app",
-        app,
-        "--processes",
-        "1",
-        "--threads",
-        "4",
-    ]
-    if log is None:
-        return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True)
-    with log.open("ab") as stderr:
+def start_workers(env: dict[str, str], app: str, log: Path | None = None) -> Any:
+    """`tradeflow worker` for every stage on `app`, in a session of its own (a `subprocess.Popen`, or the
+    like forked from the session's zygote), its stderr to `log` or to the test's."""
+    args = ["worker", "--app", app, "--processes", "1", "--threads", "4"]
+    with contextlib.ExitStack() as files:
+        stderr = files.enter_context(log.open("ab")) if log is not None else None
+        if CLI.zygote is not None:
+            # descriptors 1 and 2, as a Popen inherits them (pytest captures them there)
+            return CLI.zygote.start(args, env, REPO_ROOT, 1, stderr.fileno() if stderr else 2)
+        cmd = [sys.executable, "-m", "workers.console.main", *args]
         return subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True, stderr=stderr)
+
+
+def start_ingress_process(env: dict[str, str], port: int, log: Path) -> Any:
+    """`tradeflow ingress` on `port` (forked from the session's zygote when there is one), its output to
+    `log`; returned once the port answers."""
+    from workers.console.stack.children import port_open, start_process
+
+    if CLI.zygote is None:
+        cmd = [sys.executable, "-m", "workers.console.main", "ingress"]
+        return start_process(cmd, env=env, host="127.0.0.1", port=port, log=log)
+    with log.open("ab") as out:
+        process = CLI.zygote.start(["ingress"], env, REPO_ROOT, out.fileno(), out.fileno())
+    eventually(lambda: port_open("127.0.0.1", port) or process.poll() is not None, timeout=30, interval=0.05)
+    if process.poll() is not None:
+        raise RuntimeError(f"the ingress did not start on port {port} (exit {process.returncode}); see {log}")
+    return process
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:

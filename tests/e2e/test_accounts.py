@@ -121,7 +121,7 @@ def test_halting_one_account_stops_its_trades_only_until_it_is_resumed(two_accou
 
     health = stack.cli("health", "--json")
     store_check = next(c for c in json.loads(health.stdout)["checks"] if c["name"] == "dynamodb")
-    assert store_check["data"] == {"halted": False, "halted_accounts": ["growth"]}
+    assert store_check["data"] == {"halted": False, "halted_accounts": ["growth"], "halted_traders": {}}
 
     code, refused = _submit(stack, "U456", "buy", "1", "MSFT")
     assert code == 1 and refused["account"] == "growth", refused

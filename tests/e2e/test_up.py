@@ -49,8 +49,10 @@ class Up:
         )
 
     def stop(self) -> int:
+        """Ctrl-C, and up's exit code once it has stopped what it started (a minute was not always enough
+        on two cores shared with three other test workers)."""
         self.process.send_signal(signal.SIGINT)
-        return self.process.wait(60)
+        return self.process.wait(180)
 
 
 @pytest.fixture

@@ -133,3 +133,19 @@ async def test_an_api_error_fault_answers_ok_false(
 def test_a_fault_the_emulator_cannot_make_is_refused(slack_emulator: SlackEmulator) -> None:
     with pytest.raises(AdminError, match="status must be one of"):
         slack_emulator.admin.add_fault("http_error", status=418)
+
+
+async def test_a_fault_aimed_at_dms_passes_a_channel_post_by_and_strikes_the_next_dm(
+    slack_client: AsyncWebClient, slack_emulator: SlackEmulator
+) -> None:
+    slack_emulator.admin.add_fault("http_error", status=503, method="chat.postMessage", channel="U*")
+
+    posted = await slack_client.chat_postMessage(channel="C0APPROVALS", text="approve or reject")
+    assert posted["ok"] is True  # a channel's post: not the fault's
+    with pytest.raises(SlackApiError) as raised:
+        await slack_client.chat_postMessage(channel=TRADER, text="Trade executed")
+
+    assert raised.value.response.status_code == 503
+    statuses = [(c["params"]["channel"], c["fault"]) for c in slack_emulator.admin.calls("chat.postMessage")]
+    assert statuses == [("C0APPROVALS", None), (TRADER, "http_error")]
+    assert [f["remaining"] for f in slack_emulator.admin.faults()] == [0]

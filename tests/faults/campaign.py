@@ -34,7 +34,7 @@ from tests.faults.kinds.registry import check_kinds
 from tests.faults.load import Submitted, trade_load
 from tests.faults.settling import OPERATOR, known_trades, operator_cli, replay_dead_letters, settle
 from workers.bootstrap import open_store
-from workers.chain.routing import STAGE_NAMES
+from workers.chain.routing import QUEUE_NAMES
 from workers.settings import load_settings
 
 DUPLICATING_APP = "tests.e2e.duplicating_app:rabbitmq"  # every message it publishes is delivered twice
@@ -42,6 +42,10 @@ DUPLICATING_APP = "tests.e2e.duplicating_app:rabbitmq"  # every message it publi
 # deadline too: one that waits longer fails NOT_EXECUTED_IN_TIME (told), so it stays well above the waits
 # the other faults cause (a 429 pauses every Alpaca request until the limit's reset, up to a minute).
 STUCK_AFTER_S = 120.0
+# How long a trade above the approval threshold waits (tests/faults/kinds/approvals.py): long enough for its
+# request to be posted through the faults, short enough that the expiry race is met within the load.
+APPROVAL_TTL_S = 45.0
+SWEEP_INTERVAL_S = 10.0
 
 
 @dataclass
@@ -95,6 +99,9 @@ def run_campaign(
         "TRADEFLOW_OPERATOR": OPERATOR,
         "TRADEFLOW_ADMINS": OPERATOR,
         "TRADEFLOW_STUCK_AFTER_S": str(stuck_after_s),
+        "TRADEFLOW_APPROVAL_TTL_S": str(APPROVAL_TTL_S),
+        # the sweeper expires the requests nobody decides, and settles what the stream missed, within the run
+        "TRADEFLOW_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S),
     }
     if fill_timeout_s is not None:
         env["TRADEFLOW_FILL_TIMEOUT_S"] = str(fill_timeout_s)
@@ -190,7 +197,7 @@ def _restart_missing(stack: LoopbackStack, rabbitmq: RabbitCluster, log: FaultLo
     rabbitmq.revive()
     if stack.dynamo is None:
         stack.start_dynamodb()
-    for stage in STAGE_NAMES:
+    for stage in QUEUE_NAMES:
         process = stack.workers.get(stage)
         if process is None or process.poll() is not None:
             exit_code = None if process is None else process.returncode

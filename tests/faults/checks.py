@@ -130,7 +130,7 @@ async def check(
             figures.lost.append(f"{trade_id}: {record.status if record else 'no record'}")
         elif record is not None and not record.is_terminal:
             figures.in_reconciliation.append(f"{trade_id}: {record.status} ({record.error_message})")
-    _orders(figures, trades, alpaca.orders(), guard_windows)
+    _orders(figures, trades, alpaca.orders(), first_arrivals(alpaca.order_requests()), guard_windows)
     told = check_told(trades, alpaca.orders(), slack.messages())
     figures.duplicate_notifications, figures.missing_notifications = told.duplicate, told.missing
     figures.untold, figures.simulated_beside_order = told.untold, told.simulated_beside_order
@@ -142,6 +142,7 @@ def _orders(
     figures: Figures,
     trades: dict[uuid.UUID, TradeRecord | None],
     orders: list[dict[str, Any]],
+    sent_at: dict[str, float],
     guard_windows: list[tuple[float, float]],
 ) -> None:
     ours = {str(t): record for t, record in trades.items()}
@@ -157,9 +158,28 @@ def _orders(
                 f"({record.execution_method or 'no fill'})"
             )
     for order in orders:
-        created = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).timestamp()
-        if any(start + GUARD_GRACE_S < created < end for start, end in guard_windows):
+        sent = sent_at.get(order["client_order_id"]) or _epoch(order["created_at"])
+        if any(start + GUARD_GRACE_S < sent < end for start, end in guard_windows):
             figures.orders_while_guard_failed.append(f"{order['client_order_id']} at {order['created_at']}")
+
+
+def _epoch(rfc3339: str) -> float:
+    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
+
+
+def first_arrivals(order_requests: list[dict[str, Any]]) -> dict[str, float]:
+    """When each client_order_id's first order request reached Alpaca (epoch seconds).
+
+    The paper guard is judged by when an order was sent, not by its `created_at`: a "slow" fault before the
+    order holds the request up to the Alpaca timeout and 1.5 s more before the order exists, so an order
+    sent just after a passing check could be created well inside the window (seed 752477019: sent 1.6 s
+    into it, created 4.5 s in)."""
+    arrivals: dict[str, float] = {}
+    for request in order_requests:
+        key, at = request.get("client_order_id"), _epoch(request["received_at"])
+        if key and at < arrivals.get(key, float("inf")):
+            arrivals[key] = at
+    return arrivals
 
 
 async def _positions(

@@ -46,6 +46,7 @@ def test_list_shows_counts_reasons_and_trade_ids_and_leaves_every_message_in_pla
         "positions": 0,
         "notifications": 0,
         "sweeper": 0,
+        "alerts": 0,
     }
     assert not queues["persistence"]["exists"] and queues["execution"]["delayed"] == 0
     validation = queues["validation"]["messages"]

@@ -190,3 +190,27 @@ async def test_a_body_that_cannot_be_read_is_refused_and_journaled(served: Serve
         ("body_refused", "the request has no type")
     ]
     assert entries[0].details["source_address"] == "127.0.0.1"
+
+
+async def test_trade_notify_sets_the_users_own_alerts_and_journals_the_change(served: Served) -> None:
+    driver = served.driver("UTRADER")
+    answer = await driver.slash_command("notify email me@example.com")
+    assert answer.status == 200 and answer.body["response_type"] == "ephemeral"
+    assert "Saved." in answer.body["text"] and "me@example.com" in answer.body["text"]
+    answer = await driver.slash_command("notify events large_trade,halt")
+    choice = (await served.store.get_alert_preferences()).users["UTRADER"]
+    assert choice.email == "me@example.com" and set(choice.kinds) == {"large_trade", "halt"}
+    bad = await driver.slash_command("notify email not-an-address")
+    assert "Saved." not in bad.body["text"]
+    assert (await served.store.get_alert_preferences()).users["UTRADER"].email == "me@example.com"
+    entries = await journaled(
+        served.store,
+        "session",
+        lambda found: [e.event_type for e in found].count("alert_preferences_set") == 2,
+    )
+    assert all(e.actor == "UTRADER" for e in entries if e.event_type == "alert_preferences_set")
+    nobody = await served.driver("UNOBODY").slash_command("notify email x@example.com")
+    assert (
+        "ask an admin" in nobody.body["text"]
+        and "UNOBODY" not in (await served.store.get_alert_preferences()).users
+    )

@@ -9,10 +9,10 @@ from typing import Any
 
 from brokers.port import BrokerResult, CancelAnswer, MarketConditions, ReplaceAnswer
 from brokers.simulated import SimulatedBroker
-from messages.events import SubmitTrade
+from messages.events import ApprovalDecided, ApprovalRequested, SubmitTrade
 from messages.trade import TradeRequest
 from workers.handlers.deps import Deps, TradingPolicy
-from workers.handlers.ports import Outcome, notice_of
+from workers.handlers.ports import ApprovalPost, Notice, notice_of
 from workers.store.memory.store import MemoryTradeStore
 
 
@@ -20,16 +20,31 @@ class FakeNotifier:
     name = "fake"
 
     def __init__(self) -> None:
-        self.sent: list[Outcome] = []
+        self.sent: list[Notice] = []
+        self.asked: list[ApprovalRequested] = []  # each post in the approvers' channel
+        self.shown: list[tuple[ApprovalPost, ApprovalDecided]] = []  # each update of one
 
-    async def notify(self, outcome: Outcome) -> None:
+    async def notify(self, outcome: Notice) -> None:
         self.sent.append(outcome)
 
-    async def already_told(self, outcome: Outcome) -> bool:
+    async def already_told(self, outcome: Notice) -> bool:
         return any(
             told.trade.trade_id == outcome.trade.trade_id and notice_of(told) == notice_of(outcome)
             for told in self.sent
         )
+
+    async def ask_approvers(self, request: ApprovalRequested) -> ApprovalPost:
+        self.asked.append(request)
+        return ApprovalPost(channel="C0APPROVALS", ts=f"{len(self.asked)}.000001")
+
+    async def find_approval_post(self, request: ApprovalRequested) -> ApprovalPost | None:
+        for number, asked in enumerate(self.asked, start=1):
+            if asked.trade.trade_id == request.trade.trade_id:
+                return ApprovalPost(channel="C0APPROVALS", ts=f"{number}.000001")
+        return None
+
+    async def show_decision(self, post: ApprovalPost, decided: ApprovalDecided) -> None:
+        self.shown.append((post, decided))
 
     async def close(self) -> None:
         return None

@@ -81,3 +81,16 @@ def test_every_refusal_is_counted_exactly_once() -> None:
     entries += refusals.close_window()
     assert sum(e.details.get("repeated", 1) for e in entries) == total
     assert len(entries) <= 3 * 2 * 6  # per window: a first and a summary per key, 5 keys and the rest
+
+
+def test_a_timer_that_wakes_before_the_minute_ends_closes_nothing() -> None:
+    clock = Clock()
+    refusals = tally(clock)
+    refusals.count("signature_refused", "203.0.113.9", REASON)
+    refusals.count("signature_refused", "203.0.113.9", REASON)
+    clock.now += 59.999  # asyncio's timer may fire within its clock's resolution of the deadline
+    assert refusals.close_if_ended() == []
+    assert refusals.count("signature_refused", "203.0.113.9", REASON) == []  # still counted, no second first
+    clock.now += 0.001
+    (summary,) = refusals.close_if_ended()
+    assert summary.details["repeated"] == 2

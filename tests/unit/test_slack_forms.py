@@ -240,3 +240,23 @@ def test_the_account_picked_goes_with_the_trade_and_one_the_desk_lacks_is_refuse
     assert isinstance(unpicked, SubmitTrade) and unpicked.trade.account is None  # validation: the default
     errors = read_submission(submitted({**GOOD, "account": "income"}), user_id="U123", accounts=desk)
     assert isinstance(errors, dict) and "No account named income" in errors["account"]
+
+
+def test_confirm_in_the_slash_command_ticks_the_repeat_box_and_the_trade_carries_it() -> None:
+    view = trade_modal(uuid.uuid4(), "C42", parse_trade_text("buy 10 AAPL confirm"))
+    blocks = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert blocks["confirm_repeat"]["initial_options"][0]["value"] == "yes"
+    assert (
+        "initial_options"
+        not in {b["block_id"]: b["element"] for b in trade_modal(uuid.uuid4(), "C42", Prefill())["blocks"]}[
+            "confirm_repeat"
+        ]
+    )
+    view = submitted(GOOD)
+    view["state"]["values"]["confirm_repeat"] = {
+        "confirm_repeat": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}
+    }
+    confirmed = read_submission(view, user_id="U123")
+    assert isinstance(confirmed, SubmitTrade) and confirmed.trade.confirmed is True
+    plain = read_submission(submitted(GOOD), user_id="U123")
+    assert isinstance(plain, SubmitTrade) and plain.trade.confirmed is False

@@ -118,6 +118,19 @@ def test_only_a_working_order_carries_a_cancel_button_naming_its_trade() -> None
     assert buttons[0]["confirm"]["deny"]["text"] == "Keep it"
 
 
+def test_a_trade_awaiting_approval_carries_a_withdraw_button_that_says_so() -> None:
+    waiting = msgspec.structs.replace(pending(a_trade(quantity=Decimal(500))), status="awaiting_approval")
+    view = home_view("U123", [], [waiting], {})
+    [button] = [block["accessory"] for block in view["blocks"] if "accessory" in block]
+    assert (button["action_id"], button["value"], button["text"]["text"]) == (
+        "cancel_order",
+        str(waiting.trade_id),
+        "Withdraw",
+    )
+    assert button["confirm"]["title"]["text"] == "Withdraw this trade?"
+    assert "nothing was sent to Alpaca" in button["confirm"]["text"]["text"]
+
+
 def test_a_trader_with_nothing_sees_the_empty_state() -> None:
     view = home_view("U123", [], [], {})
     text = all_text(view)

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from brokers.port import BrokerResult, MarketConditions
+from messages.alerts import SendAlert
 from messages.events import AnyMessage, PositionUpdated, ReconcileTrade, SweepOpenTrades, TradeFailed
 from messages.records import AuditEvent, TradeRecord, pending_record
 from messages.trade import Execution, OrderPending, TradeRequest
@@ -320,11 +321,19 @@ async def test_a_drift_from_alpacas_positions_is_named_only_when_two_sweeps_runn
         first = tick(await sweep_open_trades(SweepOpenTrades(seeded=True), deps))
         assert first.drift == ("MSFT:2",) and not caplog.records  # once: maybe a fill in flight
         clock.now += POLICY.sweep_interval
-        second = tick(await sweep_open_trades(first, deps))
+        swept = outputs(await sweep_open_trades(first, deps))
+        second = tick(swept)
 
     assert second.drift == ("MSFT:2",)
     [warning] = caplog.records
     assert "MSFT (Alpaca 2, tradeflow 0)" in warning.getMessage() and "AAPL" not in warning.getMessage()
+    [alert] = [m for m in swept if isinstance(m, SendAlert)]  # alerted by email and SMS
+    assert alert.kind == "drift" and "MSFT (Alpaca 2, tradeflow 0)" in alert.body
+    clock.now += POLICY.sweep_interval
+    third = outputs(await sweep_open_trades(second, deps))
+    [again] = [m for m in third if isinstance(m, SendAlert)]  # the same drift, the same day: one alert
+    assert again.alert_id == alert.alert_id
+    second = tick(third)
 
     broker.held = {"AAPL": Decimal(5)}  # settled: the next sweep sees nothing
     clock.now += POLICY.sweep_interval

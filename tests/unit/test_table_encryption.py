@@ -16,7 +16,8 @@ from workers.store.dynamodb.tables import Encryption, TableNames, encryption_for
 
 
 class _Answered:
-    status_code = 200
+    def __init__(self, status_code: int = 200) -> None:
+        self.status_code = status_code
 
 
 class AnsweringHooks:
@@ -32,6 +33,9 @@ class AnsweringHooks:
         if model.name == "CreateTable":
             self.created[body["TableName"]] = body
             return _Answered(), {"TableDescription": {"TableStatus": "CREATING"}}
+        if model.name == "DescribeTable" and body["TableName"] not in self.created:
+            missing = {"Code": "ResourceNotFoundException", "Message": "Requested resource not found"}
+            return _Answered(400), {"Error": missing}
         if model.name == "DescribeTable":
             created = self.created[body["TableName"]]
             indexes = [

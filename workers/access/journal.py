@@ -138,6 +138,14 @@ class RefusalTally:
             if counted.repeated
         ]
 
+    def close_if_ended(self) -> list[ActivityEvent]:
+        """`close_window`, once the clock has left the current window; nothing before. A timer may wake a
+        little early (or late, after `count` already closed that window and opened the next): closing a
+        window still under way would journal its key's first refusal twice."""
+        if self._window is not None and int(self.clock() // self.window_s) == self._window:
+            return []
+        return self.close_window()
+
     def seconds_left(self) -> float:
         """Until the current window closes (0 when none is open)."""
         if self._window is None:

@@ -20,6 +20,7 @@ import dramatiq
 import pika
 from dramatiq.common import xq_name
 
+from messages.alerts import SendAlert, alert_id_of
 from messages.codec import MessageDecodeError, from_payload
 from messages.events import CancelOrder, CancelRefused, SubmitTrade, TradeHeld, TradeValidated
 from telemetry.tracing import trade_id_of
@@ -120,6 +121,7 @@ class DeadLetters(dramatiq.Middleware):
             self._dead_letter(broker, message, reason=reason, tb=tb, history=history, permanent=permanent)
             self._tell_held(broker, message, "not_executed", reason)
             self._tell_cancel_not_sent(broker, message, reason)
+            self._alert(broker, message, reason)
             return
         delay = self._backoff(retries)
         if outage and waited_ms >= self.held_notice_after_ms and not message.options.get("held_told"):
@@ -187,6 +189,29 @@ class DeadLetters(dramatiq.Middleware):
             publish(broker, self.queue_of, notice)
         except Exception:  # the trade's own fate is settled above; this notice is best effort
             self.logger.exception("Could not queue the %s notice for %s", state, message.message_id)
+
+    def _alert(self, broker: Any, message: Any, reason: str) -> None:
+        """Alert the desk (email, SMS) that a dead letter waits for an operator; never for an alert's own."""
+        args = message.args
+        payload = args[0] if isinstance(args, tuple | list) and args else None
+        if self.queue_of is None or (isinstance(payload, dict) and payload.get("type") == "SendAlert"):
+            return
+        kind = payload.get("type") if isinstance(payload, dict) else None
+        trade_id = trade_id_of(payload) if isinstance(payload, dict) else None
+        alert = SendAlert(
+            alert_id=alert_id_of("dead_letters", f"{message.queue_name}#{message.message_id}"),
+            kind="dead_letters",
+            subject=f"tradeflow: a dead letter waits in {message.queue_name}",
+            body=f"Message {message.message_id} ({kind or 'unreadable'}"
+            + (f", trade {trade_id}" if trade_id else "")
+            + f") was dead-lettered: {reason[:500]}. Inspect it with `tradeflow dlq list` and replay it "
+            "with `tradeflow dlq replay` once its cause is fixed.",
+            at=datetime.now(UTC),
+        )
+        try:
+            publish(broker, self.queue_of, alert)
+        except Exception:  # the letter itself is safe in its XQ; `tradeflow health` still reports it
+            self.logger.exception("Could not queue the dead-letter alert for %s", message.message_id)
 
     def _tell_cancel_not_sent(self, broker: Any, message: Any, reason: str) -> None:
         """A cancel dead-lettered before Alpaca took it: its order may still be working, and the trader who

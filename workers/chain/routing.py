@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from messages.alerts import SendAlert
 from messages.events import (
     AnyMessage,
+    ApprovalDecided,
+    ApprovalRequested,
     CancelOrder,
     CancelRefused,
+    DecideApproval,
     ModifyOrder,
     PositionUpdated,
     ReconcileTrade,
@@ -37,17 +41,28 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("validation", (SubmitTrade,)),
+    Stage("validation", (SubmitTrade, DecideApproval)),
     Stage("persistence", (TradeValidated,)),
     Stage("execution", (TradeRecorded, ReconcileTrade, CancelOrder, ModifyOrder)),
     Stage("positions", (TradeExecuted,)),
     Stage(
-        "notifications", (PositionUpdated, TradeFailed, TradeRejected, TradeWorking, TradeHeld, CancelRefused)
+        "notifications",
+        (
+            PositionUpdated,
+            TradeFailed,
+            TradeRejected,
+            TradeWorking,
+            TradeHeld,
+            CancelRefused,
+            ApprovalRequested,
+            ApprovalDecided,
+        ),
     ),
 )
 
-# Beside the chain: actors on their own queues that feed the chain; no stage's outcome goes to them.
-SERVICES: tuple[Stage, ...] = (Stage("sweeper", (SweepOpenTrades,)),)
+# Beside the chain, on queues of their own: the sweeper, which feeds the chain (no stage's outcome goes to
+# it), and the alerts service, which sends each alert any stage raises outside Slack (email, SMS).
+SERVICES: tuple[Stage, ...] = (Stage("sweeper", (SweepOpenTrades,)), Stage("alerts", (SendAlert,)))
 
 # Each message type goes to exactly one stage or service.
 NEXT_STAGE: dict[type[AnyMessage], str] = {

@@ -7,15 +7,16 @@ from typing import Any
 
 from messages.events import CancelOrder, ModifyOrder, ReconcileTrade, TradeRecorded
 from workers.chain.routing import Output
+from workers.handlers.alerts import send_alert
 from workers.handlers.cancels import cancel_order
 from workers.handlers.deps import Deps
 from workers.handlers.execution import execute_trade
 from workers.handlers.modifies import modify_order
-from workers.handlers.notification import notify_trader
+from workers.handlers.notices import notifications_stage
 from workers.handlers.persistence import record_trade
 from workers.handlers.positions import update_position
 from workers.handlers.sweeper import sweep_open_trades
-from workers.handlers.validation import validate_trade
+from workers.handlers.validation_stage import validation_stage
 
 Handler = Callable[[Any, Deps], Awaitable[Output]]
 
@@ -33,10 +34,11 @@ async def execution_stage(
 
 # By stage name (routing.STAGES and routing.SERVICES): every stage has exactly one.
 STAGE_HANDLERS: dict[str, Handler] = {
-    "validation": validate_trade,
+    "validation": validation_stage,
     "persistence": record_trade,
     "execution": execution_stage,
     "positions": update_position,
-    "notifications": notify_trader,
+    "notifications": notifications_stage,
     "sweeper": sweep_open_trades,
+    "alerts": send_alert,
 }

@@ -7,7 +7,10 @@ import uuid
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from workers.console.alert_prefs.args import add_alerts_desk_command
+from workers.console.alerts.args import add_alerts_outbox_command
 from workers.console.common import EXIT_CODES_HELP
+from workers.console.limits.args import add_limits_command
 from workers.console.trades.submit_args import add_submit_command
 
 
@@ -237,9 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
         control.add_argument(
             "--account", default=None, help="only this Alpaca account (default: the whole desk)"
         )
+        control.add_argument("--user", default=None, help="only this trader (default: the whole desk)")
         add_identity(control, "needs the operator role")
         control.add_argument("--json", action="store_true", help="print the switch's state as JSON")
         if name == "halt":
+            control.add_argument(
+                "--reducing",
+                action="store_true",
+                help="let through only trades that reduce a position (REDUCING), not none",
+            )
             control.add_argument(
                 "--cancel-working",
                 action="store_true",
@@ -247,6 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
             )
 
     add_users_command(sub)
+    add_limits_command(sub, add_identity)
+    # Every alerts subcommand goes under `alerts_sub` (`tradeflow alerts desk|…`).
+    alerts = sub.add_parser("alerts", help="alerts outside Slack (email, SMS): who hears of what")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True)
+    add_alerts_desk_command(alerts_sub, add_identity)
+    add_alerts_outbox_command(alerts_sub)
     # Every audit subcommand goes under `audit_sub` (`tradeflow audit activity|…`).
     audit = sub.add_parser("audit", help="the trades' audit trail and the activity journal")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

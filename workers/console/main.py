@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from workers.console.access import commands as access
+from workers.console.alert_prefs import commands as alert_prefs
+from workers.console.alerts import commands as alerts
 from workers.console.args import build_parser
 from workers.console.audit import commands as audit
 from workers.console.checks import commands as checks
@@ -20,13 +22,15 @@ from workers.console.config import commands as config
 from workers.console.config.env_file import load_env_file
 from workers.console.dlq import commands as dlq
 from workers.console.failures import run_reporting_failures
+from workers.console.limits import commands as limits
 from workers.console.stack import commands as stack
 from workers.console.traces import commands as traces
 from workers.console.trades import commands as trades
+from workers.console.trades import halts
 from workers.settings import SettingsError, load_settings
 
 # The words an operator types, to the runner. A command whose subcommands share one runner (dlq, users,
-# trade, slack) is one row; `audit`'s subcommands are rows of their own.
+# trade, slack, limits) is one row; `audit`'s and `alerts`' subcommands are rows of their own.
 COMMANDS: dict[str, Command] = {
     "up": stack.up,
     "worker": stack.worker,
@@ -40,8 +44,8 @@ COMMANDS: dict[str, Command] = {
     "account": trades.account,
     "reconcile": trades.reconcile,
     "report": trades.report,
-    "halt": trades.halt,
-    "resume": trades.resume,
+    "halt": halts.halt,
+    "resume": halts.resume,
     "dlq": dlq.dlq,
     "health": checks.health,
     "worker-alive": checks.worker_alive,
@@ -51,6 +55,9 @@ COMMANDS: dict[str, Command] = {
     "audit activity": audit.activity,
     "audit verify": audit.verify,
     "users": access.users,
+    "limits": limits.limits,
+    "alerts desk": alert_prefs.desk,
+    "alerts outbox": alerts.outbox,
 }
 
 

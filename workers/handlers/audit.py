@@ -12,6 +12,17 @@ from messages.trade import TradeRequest
 # The key orders a trade's events as the chain runs; one key per fact makes a redelivered write a no-op.
 EVENT_KEYS = {
     "trade_submitted": "010#trade_submitted",
+    # A trade above the approval threshold (handlers/approvals/): asked, the approvers' message and the
+    # trader's notice, then its one decision, the message showing it and an approved trader's notice.
+    "approval_requested": "012#approval_requested",
+    "approval_posted": "013#approval_posted",
+    "approval_waiting_notified": "014#approval_waiting_notified",
+    "trade_approved": "015#trade_approved",
+    "trade_approval_rejected": "015#trade_approval_rejected",
+    "trade_approval_expired": "015#trade_approval_expired",
+    "trade_approval_withdrawn": "015#trade_approval_withdrawn",
+    "approval_decision_posted": "016#approval_decision_posted",
+    "approval_approved_notified": "017#approval_approved_notified",
     "trade_recorded": "020#trade_recorded",
     "trade_rejected": "020#trade_rejected",
     "order_working": "025#order_working",

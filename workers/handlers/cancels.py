@@ -10,7 +10,8 @@ the same order 422, which is the same verdict.
 The trade is then settled as every open trade is, by Alpaca's answer (a ReconcileTrade's look, at once): a
 canceled order ends the trade failed ORDER_CANCELED, or executed with what filled before the cancel (the
 position keeps the filled part); a cancel that lost the race to the fill ends it executed, and the trader
-is told "too late" besides (CancelRefused, to the notifications stage).
+is told "too late" besides (CancelRefused, to the notifications stage). A trade still awaiting approval has
+no order: its cancel withdraws the request (a DecideApproval, decided as any other: handlers/approvals/).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 from decimal import Decimal
 
 from brokers.port import BrokerBusy, CancelAnswer, RateLimited
-from messages.events import AnyMessage, CancelOrder, CancelRefused, ReconcileTrade
+from messages.events import AnyMessage, CancelOrder, CancelRefused, DecideApproval, ReconcileTrade
 from messages.records import AuditEvent, TradeRecord
 from workers.handlers.audit import EVENT_KEYS, audit_event
 from workers.handlers.deps import Deps
@@ -49,6 +50,8 @@ async def cancel_order(event: CancelOrder, deps: Deps) -> tuple[AnyMessage, ...]
         return None
     if record.is_terminal:
         return (await _refused(event, record, "TOO_LATE", deps),)
+    if record.status == "awaiting_approval":  # no order yet: the cancel withdraws the request, if in time
+        return (_withdrawal(event),)
     if record.status == "pending":  # its order is about to leave: cancel it once it is there
         raise Deferred(f"trade {trade.trade_id} has no order yet", retry_after_ms=NOT_PLACED_RETRY_MS)
     lease, now_ms = f"cancel#{trade.trade_id}", int(deps.clock().timestamp() * 1000)
@@ -124,6 +127,16 @@ def _why_refused(record: TradeRecord, code: str) -> str:
     if record.status == "failed":
         return f"Too late to cancel: the order had already ended ({record.error_code})"
     return f"Too late to cancel: Alpaca no longer accepts a cancel of this order (it is {record.status})"
+
+
+def _withdrawal(event: CancelOrder) -> DecideApproval:
+    return DecideApproval(
+        trade=event.trade,
+        decision="withdraw",
+        decided_by=event.requested_by,
+        decided_at=event.requested_at,
+        source=event.source,
+    )
 
 
 def _audit(kind: str, event: CancelOrder, deps: Deps, details: dict[str, object]) -> AuditEvent:

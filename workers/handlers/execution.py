@@ -91,6 +91,9 @@ async def _execute_or_settle(event: TradeRecorded | ReconcileTrade, deps: Deps) 
     if record.is_terminal:
         logger.info("Trade already %s: publishing its outcome again", record.status, extra=_DUPLICATE)
         return _with_legs(record, outcome_of(record), deps)
+    if record.status == "awaiting_approval":  # no order before an approval: its decision sends it here
+        logger.warning("Trade awaits approval: nothing goes to the stock broker before an approver decides")
+        return None
     if is_late(record, deps.clock(), deps.reconcile):
         late = await look_up_late(record, event, deps)
         if late is None or isinstance(late, ReconcileTrade):
@@ -126,8 +129,9 @@ async def _execute(record: TradeRecord, deps: Deps) -> BrokerResult:
     if wait_s > 0:
         raise waiting(trade, wait_s)
     first, lease, claimed_at_ms = await _first_attempt(record, deps)
-    switch = await halt_of(deps.store, record.account)
-    if switch.engaged:
+    switch = await halt_of(deps.store, deps.policy.account_of(record.account), record.user_id)
+    # A REDUCING switch was judged at validation (only exposure-reducing trades passed it).
+    if switch.engaged and switch.mode == "halted":
         return await _halted(record, switch, first, deps)
     try:
         return await deps.broker.execute(trade, first_attempt=first)

@@ -1,6 +1,7 @@
 """A pending trade past its deadline is never placed late: its order is looked up, and settled or failed.
 
-The deadline counts from the trade's submission, not from when it was recorded: a SubmitTrade replayed
+The deadline counts from the trade's submission (its approval, when it waited for an approver), not from
+when it was recorded: a SubmitTrade replayed
 from a dead-letter queue a day later is recorded at replay time, and a market order placed then would
 fill at the next day's price. No order found is a verdict only once no attempt that began before the
 deadline can still send one; then the trade fails NOT_EXECUTED_IN_TIME and the trader is told.
@@ -17,7 +18,7 @@ from messages.records import TradeRecord
 from messages.trade import ExecutionError, OrderPending
 from messages.types import ExecutionMethod
 from workers.handlers.deps import Deps, ReconcilePolicy
-from workers.handlers.records import recorded_since
+from workers.handlers.records import approved_at, recorded_since
 from workers.store.port import LeaseClaim
 
 logger = logging.getLogger("tradeflow.stage.execution")
@@ -31,8 +32,9 @@ ORDER_LEASE_KEPT = timedelta(hours=23)
 
 
 def submitted_since(record: TradeRecord) -> datetime:
-    """When the trade was submitted (or recorded, if that is earlier: a submission clock running ahead)."""
-    return min(record.timestamp, recorded_since(record))
+    """When the trade was submitted (or recorded, if that is earlier: a submission clock running ahead); for
+    a trade that waited for an approver, when it was approved: the approver judged it at that moment."""
+    return approved_at(record) or min(record.timestamp, recorded_since(record))
 
 
 def is_late(record: TradeRecord, now: datetime, policy: ReconcilePolicy) -> bool:

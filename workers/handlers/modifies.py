@@ -21,6 +21,7 @@ from brokers.port import BrokerBusy, RateLimited, ReplaceAnswer
 from messages.events import AnyMessage, ModifyOrder, ReconcileTrade, TradeFailed, TradeWorking
 from messages.records import AuditEvent, TradeRecord, pending_record
 from messages.trade import ExecutionError, OrderPending
+from workers.handlers.approvals import approval_threshold
 from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
@@ -98,14 +99,20 @@ async def _refusal(record: TradeRecord, event: ModifyOrder, deps: Deps) -> str:
     value = new.cost_at(new.limit_price or new.stop_price)
     if value is not None and value > policy.max_notional:
         return f"The order's value ${value:,.2f} is above the limit of ${policy.max_notional:,.2f}"
+    threshold = await approval_threshold(deps, record.account)
+    if threshold is not None and value is not None and value > threshold:  # four eyes are not bypassed
+        return (
+            f"The order's value ${value:,.2f} is above the approval threshold of ${threshold:,.2f}: cancel "
+            "it and submit the new order, which waits for an approver"
+        )
     if record.is_terminal:
         return f"Too late to modify: the order is already {record.status}"
     if record.order_type == "market":
         return "A market order cannot be modified: cancel it instead"
     if record.status != "working" or record.execution_method != "alpaca":
         return "The order is not resting at Alpaca yet: try again in a moment"
-    switch = await halt_of(deps.store, record.account)
-    if switch.engaged:
+    switch = await halt_of(deps.store, deps.policy.account_of(record.account), record.user_id)
+    if switch.engaged and switch.mode == "halted":
         return "Trading is halted: no order may be changed until operators resume it"
     return ""
 

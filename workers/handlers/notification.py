@@ -6,6 +6,8 @@ import asyncio
 import logging
 
 from messages.events import (
+    ApprovalDecided,
+    ApprovalRequested,
     CancelRefused,
     PositionUpdated,
     TradeFailed,
@@ -16,7 +18,7 @@ from messages.events import (
 from workers.handlers.audit import EVENT_KEYS, NOTIFIED_KEY, WORKING_NOTIFIED_KEY, audit_event
 from workers.handlers.deps import Deps
 from workers.handlers.errors import Deferred, UnknownTrade
-from workers.handlers.ports import Outcome, surely_unsent
+from workers.handlers.ports import Notice, surely_unsent
 from workers.handlers.rate_waits import is_rate_limit_hold
 from workers.store.port import LeaseClaim, StoreUnavailable
 
@@ -29,10 +31,24 @@ NOTIFY_LEASE_MS = 30_000
 RECHECK_MS = 1_000
 
 
+# What a trader hears before the outcome: stale news once the outcome was told.
+_BEFORE_THE_OUTCOME = (TradeWorking, ApprovalRequested, ApprovalDecided)
+
+
 def _kind(
-    event: PositionUpdated | TradeFailed | TradeRejected | TradeWorking | CancelRefused,
+    event: PositionUpdated
+    | TradeFailed
+    | TradeRejected
+    | TradeWorking
+    | CancelRefused
+    | ApprovalRequested
+    | ApprovalDecided,
 ) -> tuple[str, str, str]:
     """(audit event type, audit key, outcome word) for each kind of notice."""
+    if isinstance(event, ApprovalRequested):
+        return "approval_waiting_notified", EVENT_KEYS["approval_waiting_notified"], "awaiting_approval"
+    if isinstance(event, ApprovalDecided):
+        return "approval_approved_notified", EVENT_KEYS["approval_approved_notified"], event.decision
     if isinstance(event, CancelRefused):
         return "cancel_refused_notified", EVENT_KEYS["cancel_refused_notified"], "cancel_refused"
     if isinstance(event, TradeWorking):
@@ -45,7 +61,7 @@ def _kind(
     return "trade_notified", NOTIFIED_KEY, "rejected"
 
 
-async def notify_trader(event: Outcome, deps: Deps) -> None:
+async def notify_trader(event: Notice, deps: Deps) -> None:
     """Tell the trader, unless an earlier delivery did; a concurrent duplicate waits for the first."""
     if isinstance(event, TradeHeld):
         return await _tell_held(event, deps)
@@ -55,7 +71,7 @@ async def notify_trader(event: Outcome, deps: Deps) -> None:
     if key in reading.audit:
         logger.info("Trader already told %s: this duplicate changes nothing", outcome, extra=_DUPLICATE)
         return None
-    if isinstance(event, TradeWorking) and NOTIFIED_KEY in reading.audit:
+    if isinstance(event, _BEFORE_THE_OUTCOME) and NOTIFIED_KEY in reading.audit:
         logger.info("Trader already told the outcome: %s is stale news", outcome, extra=_DUPLICATE)
         return None
     if reading.trade is None:

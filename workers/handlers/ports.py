@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
+from messages.alerts import AlertChannel
 from messages.events import (
+    ApprovalDecided,
+    ApprovalRequested,
     CancelRefused,
     PositionUpdated,
     TradeFailed,
@@ -18,6 +22,16 @@ from messages.records import Role
 # the trade is held before it was recorded (delayed by an outage, or not executed), or that their cancel
 # came too late.
 Outcome = PositionUpdated | TradeFailed | TradeRejected | TradeWorking | TradeHeld | CancelRefused
+# Every notice a trader gets: an outcome, or that their trade waits for an approver, or was approved.
+Notice = Outcome | ApprovalRequested | ApprovalDecided
+
+
+@dataclass(frozen=True)
+class ApprovalPost:
+    """Where a trade's approval request was posted for the approvers (a Slack channel and message ts)."""
+
+    channel: str
+    ts: str
 
 
 class NotifierUnavailable(Exception):
@@ -49,9 +63,13 @@ def surely_unsent(error: BaseException) -> bool:
     )
 
 
-def notice_of(outcome: Outcome) -> str:
-    """Which of a trade's notices this is: "working" (the order rests), "delayed" or "not_executed" (held
-    before it was recorded), "cancel_refused", or the "outcome"."""
+def notice_of(outcome: Notice) -> str:
+    """Which of a trade's notices this is: "approval_waiting", "approved", "working" (the order rests),
+    "delayed" or "not_executed" (held before it was recorded), "cancel_refused", or the "outcome"."""
+    if isinstance(outcome, ApprovalRequested):
+        return "approval_waiting"
+    if isinstance(outcome, ApprovalDecided):
+        return "approved"
     if isinstance(outcome, TradeHeld):
         return outcome.state
     if isinstance(outcome, CancelRefused):
@@ -60,14 +78,27 @@ def notice_of(outcome: Outcome) -> str:
 
 
 class Notifier(Protocol):
-    """Tells the trader how their trade ended, in the seed's success and failure messages."""
+    """Tells the trader how their trade ended, in the seed's success and failure messages; and asks the
+    approvers to decide a trade that waits for them."""
 
     name: str
 
-    async def notify(self, outcome: Outcome) -> None: ...
+    async def notify(self, outcome: Notice) -> None: ...
 
-    async def already_told(self, outcome: Outcome) -> bool:
+    async def already_told(self, outcome: Notice) -> bool:
         """Whether this notice (see `notice_of`) already reached the trader; asked after a holder died."""
+        ...
+
+    async def ask_approvers(self, request: ApprovalRequested) -> ApprovalPost:
+        """Post the request where the approvers decide (with Approve and Reject); raises as `notify`."""
+        ...
+
+    async def find_approval_post(self, request: ApprovalRequested) -> ApprovalPost | None:
+        """The request as an earlier attempt posted it, if it did; asked after a holder died."""
+        ...
+
+    async def show_decision(self, post: ApprovalPost, decided: ApprovalDecided) -> None:
+        """Replace the posted request with its decision (no buttons left); saying it twice is harmless."""
         ...
 
     async def close(self) -> None: ...
@@ -96,3 +127,31 @@ class RoleReader(Protocol):
     async def accounts_of(self, user_id: str) -> tuple[str, ...]:
         """The Alpaca accounts the user trades in, the first their default (empty: the desk's default)."""
         ...
+
+
+class AlertUnavailable(Exception):
+    """An alert channel (SMTP, SNS) could not be reached or did not answer: transient, worth a retry.
+    `surely_unsent` as NotifierUnavailable: True only when the alert surely reached nobody."""
+
+    def __init__(self, message: str, *, surely_unsent: bool = False) -> None:
+        super().__init__(message)
+        self.surely_unsent = surely_unsent
+
+
+class AlertRefused(Exception):
+    """The channel refused this recipient for good (an address it will never take): nothing was sent."""
+
+
+class AlertChannels(Protocol):
+    """Sends one alert outside Slack: an email over SMTP, a text message through Amazon SNS."""
+
+    async def send(
+        self, channel: AlertChannel, address: str, subject: str, body: str, *, key: str | None = None
+    ) -> None:
+        """Send it to `address` (an email address, or an E.164 phone number) on `channel`; raises
+        AlertUnavailable or AlertRefused.
+
+        `key` is the same on every try of one alert to one address: an email's Message-ID derives from it,
+        so a receiver can drop a second copy (neither SMTP nor SNS takes an idempotency key of its own)."""
+
+    async def close(self) -> None: ...

@@ -6,13 +6,16 @@ import logging
 
 import msgspec
 
+from messages.alerts import SendAlert
 from messages.events import PositionUpdated, TradeExecuted
 from messages.records import Position
 from messages.trade import Execution
 from workers.handlers.audit import POSITION_GUARD_KEY, audit_event
+from workers.handlers.day_loss import day_loss_halt, realized_today
 from workers.handlers.deps import Deps
 from workers.handlers.errors import InvariantViolation, UnknownTrade
 from workers.handlers.position_math import apply_fill
+from workers.handlers.trade_alerts import large_trade_alert
 from workers.store.port import PositionWrite, StoreUnavailable
 
 logger = logging.getLogger("tradeflow.stage.positions")
@@ -20,7 +23,9 @@ logger = logging.getLogger("tradeflow.stage.positions")
 MAX_VERSION_CONFLICTS = 20
 
 
-async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
+async def update_position(
+    event: TradeExecuted, deps: Deps
+) -> PositionUpdated | tuple[PositionUpdated | SendAlert, ...]:
     """Apply the stored fill under optimistic concurrency; the audit item guards against a second apply."""
     trade = event.trade
     held_at = (trade.user_id, trade.symbol, trade.account)
@@ -45,7 +50,9 @@ async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
             trade_id=trade.trade_id,
             at=now,
         )
-        after = msgspec.structs.replace(moved, version=current.version + 1)
+        after = msgspec.structs.replace(
+            moved, version=current.version + 1, **realized_today(current, moved, now)
+        )
         audit = audit_event(
             "position_updated",
             trade,
@@ -69,16 +76,29 @@ async def update_position(event: TradeExecuted, deps: Deps) -> PositionUpdated:
                 after.realized_pnl,
                 extra={"outcome": "position_updated"},
             )
-            return PositionUpdated(trade=trade, execution=execution, position=after)
+            updated = PositionUpdated(trade=trade, execution=execution, position=after)
+            return await _with_halt(updated, deps)
         if written is PositionWrite.ALREADY_APPLIED:
             logger.info(
                 "Position already updated by an earlier delivery: publishing it again",
                 extra={"outcome": "duplicate"},
             )
-            return await _already_applied(event, execution, deps)
+            return await _with_halt(await _already_applied(event, execution, deps), deps)
     raise StoreUnavailable(
         f"position {trade.user_id}/{trade.symbol} kept moving under {MAX_VERSION_CONFLICTS} tries"
     )
+
+
+async def _with_halt(
+    updated: PositionUpdated, deps: Deps
+) -> PositionUpdated | tuple[PositionUpdated | SendAlert, ...]:
+    """The update, and the alerts of any day-loss halt it tipped (checked again on a redelivery, so a halt
+    whose alert was never sent is alerted: the alert's id makes it one)."""
+    alerts = (
+        *large_trade_alert(updated, deps.policy.large_trade_notional),
+        *await day_loss_halt(updated.trade, deps),
+    )
+    return (updated, *alerts) if alerts else updated
 
 
 async def _already_applied(event: TradeExecuted, execution: Execution, deps: Deps) -> PositionUpdated:

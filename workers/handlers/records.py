@@ -30,8 +30,15 @@ def rejection_of(record: TradeRecord, trade: TradeRequest, now: datetime) -> Tra
 
 
 def recorded_since(record: TradeRecord) -> datetime:
-    """When the trade was recorded: an open trade's age, against the deadlines, counts from here."""
-    return record.recorded_at or record.timestamp
+    """When the trade was recorded, or approved if it waited for an approver: an open trade's age, against
+    the deadlines, counts from here."""
+    return approved_at(record) or record.recorded_at or record.timestamp
+
+
+def approved_at(record: TradeRecord) -> datetime | None:
+    """When an approver let the trade go (it entered the chain then), if it waited for one."""
+    approval = record.approval
+    return approval.decided_at if approval is not None and approval.decision == "approved" else None
 
 
 def open_record(record: TradeRecord, pending: OrderPending) -> TradeRecord:

@@ -32,17 +32,10 @@ def check_trade(
                 next_step="Ask an admin to grant you the trader role",
             )
         )
-    if kill_switch.engaged:
-        why = f": {kill_switch.reason}" if kill_switch.reason else ""
-        where = f" in the {kill_switch.account} account" if kill_switch.account else ""
-        reasons.append(
-            Rejection(
-                field="trade",
-                code="TRADING_HALTED",
-                message=f"Trading{where} is halted{why}",
-                next_step="Try again once operators resume trading",
-            )
-        )
+    price = trade.limit_price or trade.stop_price or reference_price
+    halted = _halt_reason(trade, kill_switch, position, price)
+    if halted is not None:
+        reasons.append(halted)
     if policy.symbols and trade.symbol not in policy.symbols:
         sample = ", ".join(sorted(policy.symbols)[:12])
         reasons.append(
@@ -62,7 +55,6 @@ def check_trade(
                 next_step="Split the order or lower the quantity",
             )
         )
-    price = trade.limit_price or trade.stop_price or reference_price
     cost = trade.cost_at(price)
     if cost is not None and cost > policy.max_notional:
         reasons.append(
@@ -89,6 +81,45 @@ def check_trade(
     if market is not None:
         reasons += _market_reasons(trade, market, price)
     return reasons
+
+
+def _halt_reason(
+    trade: TradeRequest, switch: KillSwitch, position: Position | None, price: Decimal | None
+) -> Rejection | None:
+    """A halt refuses every trade; a REDUCING one all but those that bring the position closer to flat
+    without crossing it (a sell of at most what is held long, a buy of at most what is short)."""
+    if not switch.engaged:
+        return None
+    why = f": {switch.reason}" if switch.reason else ""
+    where = f" {switch.scope}" if switch.scope else ""
+    if switch.mode == "halted":
+        return Rejection(
+            field="trade",
+            code="TRADING_HALTED",
+            message=f"Trading{where} is halted{why}",
+            next_step="Try again once operators resume trading",
+        )
+    if reduces_exposure(trade, position, price):
+        return None
+    held = position.quantity if position else Decimal(0)
+    return Rejection(
+        field="side",
+        code="TRADING_REDUCING",
+        message=f"Trading{where} is limited to reducing positions{why}; you hold {held} {trade.symbol}",
+        next_step="Only sell what you hold (or buy back what you are short), or ask an operator to lift "
+        "the halt",
+    )
+
+
+def reduces_exposure(trade: TradeRequest, position: Position | None, price: Decimal | None) -> bool:
+    """Whether the trade brings the trader's position in its symbol closer to flat without crossing it."""
+    held = position.quantity if position else Decimal(0)
+    size = trade.quantity if trade.quantity is not None else _shares_at(trade.notional, price)
+    if size is None or held == 0:
+        return False
+    if trade.side == "sell":
+        return held > 0 and size <= held
+    return held < 0 and size <= -held
 
 
 def _exit_reasons(trade: TradeRequest, market_price: Decimal | None) -> list[Rejection]:

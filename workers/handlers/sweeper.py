@@ -10,6 +10,9 @@ broker once, in pages, which orders are still open: a `working` trade whose orde
 more, and one whose order ended (the stream missed it, or is off) is settled at once, however young. Only
 the trades it cannot tell that way (pending or unknown ones, stuck) are each looked up.
 
+Each sweep also expires the trades awaiting approval past their time: a DecideApproval (expire) each, which
+loses to an approver's click written first (handlers/approvals/). It never settles them: they have no order.
+
 Each sweep also compares tradeflow's positions with the account's at Alpaca (one request): a drift seen in
 two sweeps running is logged as a warning and counted in the `tradeflow.positions.drift` gauge (symbols).
 """
@@ -23,9 +26,11 @@ from datetime import datetime, timedelta
 from opentelemetry import metrics
 
 from brokers.port import HELD_REASON, BrokerBusy, BrokerUnavailable
-from messages.events import ReconcileTrade, SweepOpenTrades
+from messages.alerts import SendAlert, alert_id_of
+from messages.events import DecideApproval, ReconcileTrade, SweepOpenTrades
 from messages.records import TradeRecord
-from messages.types import OPEN_STATUSES
+from messages.types import SETTLEABLE_STATUSES
+from workers.handlers.approvals.decisions import EXPIRY_ACTOR
 from workers.handlers.deps import Deps
 from workers.handlers.position_drift import compare_accounts, drifting, lasting, shares_text
 from workers.handlers.records import recorded_since
@@ -39,7 +44,7 @@ SWEEP_LEASE = "sweeper"
 LEASE_SHARE = 0.75
 SWEEP_PAGE = 500  # open trades read per store request
 
-Sweep = tuple[SweepOpenTrades | ReconcileTrade, ...] | SweepOpenTrades | None
+Sweep = tuple[SweepOpenTrades | ReconcileTrade | DecideApproval | SendAlert, ...] | SweepOpenTrades | None
 DRIFT_GAUGE = metrics.get_meter("tradeflow").create_gauge(
     "tradeflow.positions.drift",
     unit="{symbol}",
@@ -67,8 +72,8 @@ async def find_stuck_trades(
     open_orders: frozenset[str] | None = None,
     page_size: int = SWEEP_PAGE,
 ) -> list[StuckTrade]:
-    """Open trades (pending, working, unknown) recorded at least `older_than` ago (every one when None),
-    read a page at a time, all of them.
+    """Open trades (pending, working, unknown: never one awaiting approval, which has no order to settle)
+    recorded at least `older_than` ago (every one when None), read a page at a time, all of them.
 
     With the stock broker's `open_orders` (client order ids) known, a `working` trade whose order is among
     them is left alone (it rests: only its end needs settling), and one whose order is not is taken at
@@ -77,11 +82,13 @@ async def find_stuck_trades(
     and kept only if it is still open and still worth settling.
     """
     stuck = []
-    async for candidate in store.iter_open_trades(sorted(OPEN_STATUSES), page_size=page_size):
+    async for candidate in store.iter_open_trades(sorted(SETTLEABLE_STATUSES), page_size=page_size):
         if not _worth_a_look(candidate, now, older_than, open_orders):
             continue
         record = await store.get_trade(candidate.trade_id)
-        if record is None or not record.is_open or not _worth_a_look(record, now, older_than, open_orders):
+        if record is None or record.status not in SETTLEABLE_STATUSES:
+            continue
+        if not _worth_a_look(record, now, older_than, open_orders):
             continue
         if open_orders is not None and await _group_rests(store, record, open_orders):
             continue
@@ -107,6 +114,31 @@ def _worth_a_look(
     if record.status == "working" and open_orders is not None:
         return str(record.trade_id) not in open_orders  # ended while nothing told us; resting: nothing to do
     return older_than is None or now - recorded_since(record) >= older_than
+
+
+async def find_expired_approvals(
+    store: TradeStore, *, now: datetime, page_size: int = SWEEP_PAGE
+) -> list[TradeRecord]:
+    """Trades awaiting approval whose time ran out by `now`, each re-read consistently (the index may still
+    list a trade decided a moment ago)."""
+    expired = []
+    async for candidate in store.iter_open_trades(["awaiting_approval"], page_size=page_size):
+        if not _expired(candidate, now):
+            continue
+        record = await store.get_trade(candidate.trade_id)
+        if record is not None and record.status == "awaiting_approval" and _expired(record, now):
+            expired.append(record)
+    return expired
+
+
+def _expired(record: TradeRecord, now: datetime) -> bool:
+    return record.approval is not None and now >= record.approval.expires_at
+
+
+def expiry_message(record: TradeRecord, now: datetime) -> DecideApproval:
+    return DecideApproval(
+        trade=record.request(), decision="expire", decided_by=EXPIRY_ACTOR, decided_at=now, source="sweeper"
+    )
 
 
 def reconcile_message(stuck: StuckTrade, sender: str) -> ReconcileTrade:
@@ -136,41 +168,58 @@ async def sweep_open_trades(event: SweepOpenTrades, deps: Deps) -> Sweep:
         stuck = await find_stuck_trades(
             deps.store, now=claimed_at, older_than=deps.reconcile.stuck_after, open_orders=open_orders
         )
+        expired = await find_expired_approvals(deps.store, now=claimed_at)
     except StoreUnavailable as exc:
         logger.warning("Sweep skipped, the store is unavailable (%s): the next sweep tries again", exc)
-        stuck = []
+        stuck, expired = [], []
     if stuck:
         logger.info("Sweep: %d stuck trade(s) sent to be settled with the stock broker", len(stuck))
-    drift = await check_positions(deps, event.drift)
+    if expired:
+        logger.info("Sweep: %d trade(s) awaiting approval past their time sent to expire", len(expired))
+    drift, drift_alert = await check_positions(deps, event.drift)
     next_tick = SweepOpenTrades(
         reason="scheduled", delay_ms=max(0, _span_ms(interval - (deps.clock() - claimed_at))), drift=drift
     )
-    return (next_tick, *(reconcile_message(s, "sweeper") for s in stuck))
+    expiries = (expiry_message(record, claimed_at) for record in expired)
+    alerts = (drift_alert,) if drift_alert is not None else ()
+    return (next_tick, *(reconcile_message(s, "sweeper") for s in stuck), *expiries, *alerts)
 
 
-async def check_positions(deps: Deps, previous: tuple[str, ...]) -> tuple[str, ...]:
-    """This sweep's drift marks (carried to the next tick); a drift the last sweep saw too is reported."""
+async def check_positions(deps: Deps, previous: tuple[str, ...]) -> tuple[tuple[str, ...], SendAlert | None]:
+    """This sweep's drift marks (carried to the next tick); a drift the last sweep saw too is reported, and
+    alerted (once per drift and day: the same drift seen in every sweep is one alert)."""
     try:
         positions = await deps.store.list_all_positions()
         rows = await compare_accounts(deps.broker, positions)
     except (BrokerUnavailable, BrokerBusy, StoreUnavailable) as exc:
         logger.info("Positions not compared this sweep: %s", exc)
-        return previous  # not seen either way: the next sweep compares with what was seen last
+        return previous, None  # not seen either way: the next sweep compares with what was seen last
     if rows is None:  # the simulation keeps no account: nothing to compare
-        return ()
+        return (), None
     now = drifting(rows)
     confirmed = lasting(previous, now)
     DRIFT_GAUGE.set(len(confirmed))
-    if confirmed:
-        logger.warning(
-            "Positions drift from the account at Alpaca: %s; see tradeflow positions reconcile",
-            ", ".join(
-                f"{r.symbol} (Alpaca {shares_text(r.alpaca)}, tradeflow {shares_text(r.tradeflow)})"
-                for r in confirmed
-            ),
-            extra={"outcome": "positions_drift", "drift": [r.symbol for r in confirmed]},
-        )
-    return tuple(row.mark for row in now)
+    if not confirmed:
+        return tuple(row.mark for row in now), None
+    described = ", ".join(
+        f"{r.symbol} (Alpaca {shares_text(r.alpaca)}, tradeflow {shares_text(r.tradeflow)})"
+        for r in confirmed
+    )
+    logger.warning(
+        "Positions drift from the account at Alpaca: %s; see tradeflow positions reconcile",
+        described,
+        extra={"outcome": "positions_drift", "drift": [r.symbol for r in confirmed]},
+    )
+    at = deps.clock()
+    alert = SendAlert(
+        alert_id=alert_id_of("drift", f"{at.date().isoformat()}#{','.join(r.mark for r in confirmed)}"),
+        kind="drift",
+        subject=f"tradeflow: positions drift from Alpaca in {len(confirmed)} symbol(s)",
+        body=f"Two sweeps running found tradeflow's positions different from the account at Alpaca: "
+        f"{described}. See `tradeflow positions reconcile`.",
+        at=at,
+    )
+    return tuple(row.mark for row in now), alert
 
 
 def spoken(span: timedelta) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from messages.records import TradeRecord
 from workers.store.port import TradeStore
 
-OPEN = ("pending", "working", "unknown")
+OPEN = ("awaiting_approval", "pending", "working", "unknown")
 OPEN_READ_LIMIT = 1_000  # open trades across every trader, read to find this one's
 
 

@@ -11,9 +11,11 @@ from brokers.port import MarketConditions, broker_for
 from messages.events import SubmitTrade, TradeRejected, TradeValidated
 from messages.records import Position, pending_record
 from messages.trade import Rejection, TradeRequest
+from workers.handlers.approvals import Held, approval_gate
 from workers.handlers.audit import audit_event, expires_at, submitted_event
 from workers.handlers.deps import Deps
 from workers.handlers.halts import halt_of
+from workers.handlers.limit_gate import TradeLimits, limit_refusals
 from workers.handlers.records import rejection_of
 from workers.handlers.rules import check_trade
 from workers.handlers.sameness import ensure_same_trade
@@ -22,21 +24,26 @@ logger = logging.getLogger("tradeflow.stage.validation")
 _DUPLICATE = {"outcome": "duplicate"}
 
 
-async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | TradeRejected | None:
+async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | TradeRejected | Held | None:
     """Check the trader's role, the policy, the kill switch, the trader's position and the market."""
     trade = command.trade
     is_trader = await deps.roles.has_role(trade.user_id, "trader")
     trade, account_refusal = await _in_account(trade, deps)
-    kill_switch = await halt_of(deps.store, trade.account)
+    kill_switch = await halt_of(deps.store, deps.policy.account_of(trade.account), trade.user_id)
+    desk_limits = await deps.store.get_limits()  # read once: the limits' checks and the approval gate
+    limits = TradeLimits.of(desk_limits, trade, deps.policy.account_of(trade.account))
     position: Position | None = None
     market: MarketConditions | None = None
     reference: Decimal | None = None
+    quote: Decimal | None = None
     if is_trader and account_refusal is None:  # no trade, no position read and no stock-broker call
-        if trade.side == "sell":
+        if trade.side == "sell" or kill_switch.engaged or limits.needs_position:
             position = await deps.store.get_position(trade.user_id, trade.symbol, trade.account)
         market = await broker_for(deps.broker, trade.account).conditions(trade.symbol)
-        if market.listed and trade.limit_price is None and trade.stop_price is None:
-            reference = await deps.broker.reference_price(trade.symbol)
+        priced = trade.limit_price is not None or trade.stop_price is not None
+        if market.listed and (not priced or limits.needs_quote):
+            quote = await deps.broker.reference_price(trade.symbol)
+            reference = None if priced else quote
     reasons = check_trade(
         trade,
         deps.policy,
@@ -48,7 +55,15 @@ async def validate_trade(command: SubmitTrade, deps: Deps) -> TradeValidated | T
     )
     reasons += [account_refusal] if account_refusal is not None else []
     now = deps.clock()
+    if is_trader and account_refusal is None:
+        reasons += await limit_refusals(
+            trade, limits, deps.store, now=now, position=position, market=market, quote=quote
+        )
     if not reasons:
+        cost = trade.cost_at(trade.limit_price or trade.stop_price or quote)
+        held = await approval_gate(trade, cost, deps, desk_limits)
+        if held is not None:  # waits for an approver (empty: an earlier delivery asked already)
+            return held or None
         logger.info(
             "Trade validated: %s %s %s for %s",
             trade.side,

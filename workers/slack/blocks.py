@@ -248,6 +248,18 @@ MODIFY_ACTION = "modify_order"  # the Modify button's: the ingress opens the mod
 
 def cancel_button(trade_id: object, label: str = "Cancel order") -> Block:
     """A working order's Cancel button, with Slack's own "are you sure" before it is sent."""
+    text = "Alpaca is asked to cancel what has not filled yet."
+    return _cancel_like(trade_id, label, "Cancel this order?", text, "Cancel order")
+
+
+def withdraw_button(trade_id: object) -> Block:
+    """A trade awaiting approval's Withdraw button: the same cancel, which withdraws the request (no order
+    exists yet), with its own "are you sure"."""
+    text = "The approvers' request is withdrawn; nothing was sent to Alpaca."
+    return _cancel_like(trade_id, "Withdraw", "Withdraw this trade?", text, "Withdraw")
+
+
+def _cancel_like(trade_id: object, label: str, title: str, text: str, confirm: str) -> Block:
     return {
         "type": "button",
         "action_id": CANCEL_ACTION,
@@ -255,9 +267,9 @@ def cancel_button(trade_id: object, label: str = "Cancel order") -> Block:
         "value": str(trade_id),
         "style": "danger",
         "confirm": {
-            "title": plain_text("Cancel this order?", 100),
-            "text": plain_text("Alpaca is asked to cancel what has not filled yet.", 300),
-            "confirm": plain_text("Cancel order", 30),
+            "title": plain_text(title, 100),
+            "text": plain_text(text, 300),
+            "confirm": plain_text(confirm, 30),
             "deny": plain_text("Keep it", 30),
         },
     }

@@ -29,6 +29,8 @@ SIDE, SYMBOL, QUANTITY, ORDER_TYPE, LIMIT_PRICE, STOP_PRICE, TRAIL, TIME_IN_FORC
     "extended_hours",
 )
 ACCOUNT = "account"
+CONFIRM = "confirm_repeat"
+CONFIRM_OPTION = "yes"
 ORDER_CLASS, TAKE_PROFIT, STOP_LOSS, STOP_LOSS_LIMIT = (
     "order_class",
     "take_profit",
@@ -50,6 +52,7 @@ BLOCKS = (
     STOP_LOSS,
     STOP_LOSS_LIMIT,
     ACCOUNT,
+    CONFIRM,
 )
 ORDER_CLASSES = {
     "simple": "Simple (one order)",
@@ -114,17 +117,31 @@ def _text(
 
 
 def _extended_hours(initial: bool) -> dict[str, Any]:
-    option = _option(EXTENDED_HOURS_OPTION, "Also trade in the pre-market and after-hours sessions")
-    element: dict[str, Any] = {"type": "checkboxes", "action_id": EXTENDED_HOURS, "options": [option]}
+    text = "Also trade in the pre-market and after-hours sessions"
+    return _checkbox(
+        EXTENDED_HOURS, EXTENDED_HOURS_OPTION, "Extended hours", text, initial, "Day limit orders only"
+    )
+
+
+def _confirm(initial: bool) -> dict[str, Any]:
+    text = "Send it even if it repeats an order sent moments ago"
+    return _checkbox(
+        CONFIRM, CONFIRM_OPTION, "Repeat", text, initial, "The desk's duplicate guard asks first"
+    )
+
+
+def _checkbox(block_id: str, value: str, label: str, text: str, initial: bool, hint: str) -> dict[str, Any]:
+    option = _option(value, text)
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": block_id, "options": [option]}
     if initial:
         element["initial_options"] = [option]
     return {
         "type": "input",
-        "block_id": EXTENDED_HOURS,
+        "block_id": block_id,
         "optional": True,
-        "label": {"type": "plain_text", "text": "Extended hours"},
+        "label": {"type": "plain_text", "text": label},
         "element": element,
-        "hint": {"type": "plain_text", "text": "Day limit orders only"},
+        "hint": {"type": "plain_text", "text": hint},
     }
 
 
@@ -188,6 +205,7 @@ def trade_modal(
                 hint="Makes the stop-loss a stop-limit",
             ),
             *_account_picker(accounts, prefill.account),
+            _confirm(prefill.confirmed),
         ],
     }
 
@@ -255,6 +273,7 @@ def read_submission(
         "limit_price": values.get(LIMIT_PRICE),
         "stop_price": values.get(STOP_PRICE),
         "extended_hours": values.get(EXTENDED_HOURS) == EXTENDED_HOURS_OPTION,
+        "confirmed": values.get(CONFIRM) == CONFIRM_OPTION,
         "order_class": values.get(ORDER_CLASS) or "simple",
         **exits,
         **dict([size] if size else []),

@@ -28,6 +28,7 @@ from workers.slack.blocks import (
     quantity_text,
     section,
     signed_money,
+    withdraw_button,
 )
 from workers.store.port import TradeStore
 
@@ -43,6 +44,7 @@ STATUS_EMOJI = {
     "executed": "✅",
     "failed": "❌",
     "rejected": "🚫",
+    "awaiting_approval": "⏳",
     "pending": "⏳",
     "working": "🕐",
     "unknown": "❓",
@@ -216,7 +218,10 @@ def _recent_trades(trades: Sequence[TradeRecord]) -> Blocks:
         return [section("*Recent trades*\nNo trades yet.")]
     blocks = [section("*Recent trades*")]
     for trade in trades:
-        if trade.is_open and trade.status != "pending":  # an order at Alpaca: it can be canceled here
+        if trade.status == "awaiting_approval":  # no order yet: its cancel withdraws the request
+            button = withdraw_button(trade.trade_id)
+            blocks.append({**section(_trade_line(trade)), "accessory": button})
+        elif trade.is_open and trade.status != "pending":  # an order at Alpaca: it can be canceled here
             blocks.append({**section(_trade_line(trade)), "accessory": cancel_button(trade.trade_id)})
         else:
             blocks.append(context(_trade_line(trade)))
@@ -227,7 +232,7 @@ def _trade_line(trade: TradeRecord) -> str:
     emoji = STATUS_EMOJI.get(trade.status, "•")
     size = quantity_text(trade.quantity) if trade.quantity is not None else f"${trade.notional:,.2f} of"
     order = f"*{trade.trade_type.upper()}* {size} *{trade.symbol}*"
-    parts = [f"{emoji} {trade.status.capitalize()}: {order}", _price(trade)]
+    parts = [f"{emoji} {trade.status.replace('_', ' ').capitalize()}: {order}", _price(trade)]
     if trade.execution_method is not None:
         parts.append(METHOD_LABELS[trade.execution_method])
     if trade.account is not None:

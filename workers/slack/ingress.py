@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,21 +25,23 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from messages.events import AnyMessage, SubmitTrade
-from messages.records import SEVEN_YEARS_DAYS
+from messages.records import ROLES, SEVEN_YEARS_DAYS
 from workers.access.journal import Journal
 from workers.access.roles import CachedRoles
 from workers.handlers.ports import RoleReader
 from workers.slack.after_answer import AfterAnswer
+from workers.slack.approvals import APPROVE_ACTION, REJECT_ACTION, ApprovalClicks
 from workers.slack.forms import CALLBACK_ID, SYMBOL, read_submission, trade_modal
 from workers.slack.home import HOME_ROLES, publish_home_for
 from workers.slack.journal_retries import OUTAGE_BUDGET_S
+from workers.slack.notify_command import apply_notify
+from workers.slack.order_buttons import OrderButtons
 from workers.slack.order_commands import (
     CANCEL_ACTION,
     MODIFY_ACTION,
     MODIFY_CALLBACK_ID,
     ORDER_WORDS,
     OrderCommands,
-    modified_view,
 )
 from workers.slack.payload_shape import shape_problem
 from workers.slack.session import REQUEST_TS, SOURCE_ADDRESS, SessionAudit
@@ -82,13 +85,14 @@ class Ingress:
         self.roles = roles or CachedRoles(store)  # who may see their App Home
         self.after_answer = AfterAnswer()
         # A journal write that meets a store outage is retried this long (TRADEFLOW_STORE_OUTAGE_BUDGET_S).
-        self.session = SessionAudit(
-            Journal(store, retention_days), self.after_answer, outage_budget_s=store_outage_budget_s
-        )
+        self.journal = Journal(store, retention_days)
+        self.session = SessionAudit(self.journal, self.after_answer, outage_budget_s=store_outage_budget_s)
         self.submissions = Submissions(publish, deadline_s=publish_deadline_s)
         self.orders = OrderCommands(
             store=store, roles=self.roles, send=send or _no_sender, submissions=self.submissions
         )
+        self.approvals = ApprovalClicks(store=store, roles=self.roles, send=send or _no_sender)
+        self.buttons = OrderButtons(self.orders, self.approvals, self.session, self.after_answer)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
         self.bolt = AsyncApp(
             client=client,
@@ -102,9 +106,11 @@ class Ingress:
     def _listen(self, bolt: AsyncApp) -> None:
         bolt.command("/trade")(self.on_trade_command)
         bolt.action("new_trade")(self.on_new_trade)
-        bolt.action(CANCEL_ACTION)(self.on_cancel_button)
-        bolt.action(MODIFY_ACTION)(self.on_modify_button)
-        bolt.view(MODIFY_CALLBACK_ID)(self.on_modify_submission)
+        bolt.action(CANCEL_ACTION)(self.buttons.on_cancel_button)
+        bolt.action(MODIFY_ACTION)(self.buttons.on_modify_button)
+        bolt.action(APPROVE_ACTION)(self.buttons.on_approval_button)
+        bolt.action(REJECT_ACTION)(self.buttons.on_approval_button)
+        bolt.view(MODIFY_CALLBACK_ID)(self.buttons.on_modify_submission)
         bolt.view(CALLBACK_ID)(self.on_submission)
         bolt.event("app_home_opened")(self.on_home_opened)
 
@@ -124,7 +130,11 @@ class Ingress:
             return
         word, _, rest = text.partition(" ")
         if word.lower() == "modify":
-            await self._modify_command(ack, body, client, context, rest, audit)
+            await self.buttons.modify_command(ack, body, client, context, rest, audit)
+            return
+        if word.lower() == "notify":
+            await ack(response_type="ephemeral", text=await self._notify_command(rest, body))
+            self.session.interaction("slash_command", context, **audit, outcome="notify")
             return
         if word.lower() in ORDER_WORDS:
             await ack(response_type="ephemeral", text=await self._order_command(word.lower(), rest, body))
@@ -156,85 +166,18 @@ class Ingress:
             return await account_answer(self.account, operator=operator, account=(mine or (None,))[0]), []
         return await answer_with_buttons(kind, self.store, self.prices, user_id)
 
+    async def _notify_command(self, rest: str, body: dict[str, Any]) -> str:
+        """`/trade notify …`: the user's own alerts by email and SMS (any role: approvers want theirs)."""
+        user_id = str(body.get("user_id") or "")
+        if not await self.roles.has_role(user_id, *ROLES):
+            return "You can't choose alerts here yet: ask an admin to grant you a role."
+        return await apply_notify(self.store, self.journal, user_id, rest, datetime.now(UTC))
+
     async def _order_command(self, word: str, rest: str, body: dict[str, Any]) -> str:
         user_id = str(body.get("user_id") or "")
         if word == "cancel":
             return await self.orders.cancel(user_id, rest.strip(), source="slack_command")
         return await self.orders.close(user_id, rest, channel_id=body.get("channel_id"))
-
-    async def _modify_command(
-        self,
-        ack: Any,
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        context: dict[str, Any],
-        rest: str,
-        audit: dict[str, Any],
-    ) -> None:
-        """`/trade modify TRADE_ID`: the modify modal on the fresh trigger, or why the order cannot be."""
-        found = await self.orders.modifiable(str(body.get("user_id") or ""), rest)
-        if isinstance(found, str):
-            await ack(response_type="ephemeral", text=found)
-            self.session.interaction("slash_command", context, **audit, outcome="modify_refused")
-            return
-        await ack()
-        opening = self.orders.open_modify(client, body["trigger_id"], found)
-        self.after_answer.start(opening, "views.open for /trade modify")
-        self.session.interaction("slash_command", context, **audit, outcome="modify")
-
-    async def on_modify_button(
-        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any, context: dict[str, Any]
-    ) -> None:
-        """A Modify button: the modal, or (ephemeral, where the click was) why the order cannot be."""
-        await ack()
-        user_id = str((body.get("user") or {}).get("id") or "")
-        trade_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
-        found = await self.orders.modifiable(user_id, trade_id)
-        self.session.interaction(
-            "block_actions", context, action_id=MODIFY_ACTION, trade_id=trade_id[:40], outcome="modify"
-        )
-        if not isinstance(found, str):
-            await self.orders.open_modify(client, body["trigger_id"], found)
-        elif body.get("response_url"):
-            await respond(text=found, response_type="ephemeral", replace_original=False)
-        else:
-            await client.chat_postMessage(channel=user_id, text=found)
-
-    async def on_modify_submission(
-        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
-    ) -> None:
-        sent = await self.orders.submit_modify(view, body["user"]["id"])
-        if isinstance(sent, dict):
-            await ack(response_action="errors", errors=sent)
-            self.session.interaction(
-                "view_submission", context, view_id=view.get("id"), outcome="modify_errors"
-            )
-            return
-        await ack(response_action="update", view=modified_view(sent))
-        self.session.interaction(
-            "view_submission",
-            context,
-            view_id=view.get("id"),
-            trade_id=str(sent.trade_id),
-            replacement_trade_id=str(sent.replacement.trade_id),
-            outcome="modify_sent",
-        )
-
-    async def on_cancel_button(
-        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any, context: dict[str, Any]
-    ) -> None:
-        """A Cancel button (the working-order DM, App Home): the answer goes where the click was."""
-        await ack()
-        user_id = str((body.get("user") or {}).get("id") or "")
-        trade_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
-        text = await self.orders.cancel(user_id, trade_id, source="slack_button")
-        self.session.interaction(
-            "block_actions", context, action_id=CANCEL_ACTION, trade_id=trade_id[:40], outcome="cancel"
-        )
-        if body.get("response_url"):
-            await respond(text=text, response_type="ephemeral", replace_original=False)
-        else:  # App Home: no response URL; the trader's DM with the app
-            await client.chat_postMessage(channel=user_id, text=text)
 
     async def on_new_trade(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]

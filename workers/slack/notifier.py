@@ -16,7 +16,8 @@ Errors of the DM:
   they are not `PermanentError`s: they are retried a bounded number of times like any unrecognised error
   (a token fixed meanwhile lets one through) and then dead-lettered with the reason, for `tradeflow dlq
   replay` once the configuration is fixed.
-slack-sdk never resends the post itself after the request may have left (retries.py).
+slack-sdk never resends the post itself after the request may have left (retries.py). The approvers'
+channel (approval_desk.py) is posted to and updated with the same errors and the same history check.
 """
 
 from __future__ import annotations
@@ -24,31 +25,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from messages.events import CancelRefused, TradeHeld
-from workers.handlers.ports import NoticeRefused, NotifierUnavailable, Outcome, RoleReader, notice_of
-from workers.slack.blocks import outcome_message
+from messages.events import ApprovalDecided, ApprovalRequested, CancelRefused, TradeHeld
+from workers.handlers.ports import ApprovalPost, Notice, NotifierUnavailable, RoleReader, notice_of
+from workers.slack.approval_blocks import notice_message
+from workers.slack.approval_desk import ApprovalDesk
+from workers.slack.history import find_posted
 from workers.slack.home import PriceLookup, publish_home, publish_home_for
 from workers.slack.home_refresh import HomeRefresher
 from workers.slack.retries import BoundedRateLimitRetryHandler, NoResendConnectionErrorRetryHandler
+from workers.slack.slack_errors import (
+    MAYBE_DONE_ERRORS,
+    TRANSIENT_ERRORS,
+    SlackRefused,
+    dm_error,
+    slack_call,
+    slack_error,
+)
 from workers.slack.views import outcome_view
 from workers.slack.web_client import SessionWebClient
 from workers.store.port import TradeStore
 
 logger = logging.getLogger("tradeflow.notifications.slack")
 
-# Slack's `error` values that say "not now" rather than "never": worth the queue's retries.
-TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
-# Of those, the ones after which the message may have been posted all the same (Slack's reference pages:
-# "It's possible some aspect of the operation succeeded before the error was raised").
-MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
 # views.update on a modal the trader closed (or that Slack dropped): nothing left to update.
 MODAL_GONE_ERRORS = frozenset({"not_found", "view_not_found"})
 
@@ -56,21 +59,20 @@ MODAL_GONE_ERRORS = frozenset({"not_found", "view_not_found"})
 # Each DM carries Slack message metadata naming its trade and notice, so a retry can find what was posted.
 NOTICE_EVENT = "tradeflow_trade_notice"
 HISTORY_SLACK_S = 60.0  # read the DM history from a minute before the trade was submitted
-HISTORY_PAGES = 5
+__all__ = [
+    "MAYBE_DONE_ERRORS",
+    "TRANSIENT_ERRORS",
+    "SlackNotifier",
+    "SlackRefused",
+    "dm_error",
+    "notice_payload",
+    "slack_error",
+]
 
 
-def notice_payload(outcome: Outcome) -> dict[str, str]:
+def notice_payload(outcome: Notice) -> dict[str, str]:
     """What a DM's metadata says: which trade, and which notice ("working", or the "outcome")."""
     return {"trade_id": str(outcome.trade.trade_id), "notice": notice_of(outcome)}
-
-
-class SlackRefused(NoticeRefused):
-    """Slack answered `ok: false` with an error no retry is expected to mend (bad token, no such channel)."""
-
-    def __init__(self, method: str, error: str) -> None:
-        super().__init__(f"Slack refused {method}: {error}")
-        self.method = method
-        self.error = error
 
 
 class SlackNotifier:
@@ -88,6 +90,7 @@ class SlackNotifier:
         dm_deadline_s: float = 12.0,
         courtesy_deadline_s: float = 8.0,
         home_refresh_s: float = 0.0,
+        approvers_channel: str = "C0APPROVALS",
     ) -> None:
         # Both deadlines together stay under the notification lease (30 s) the handler holds.
         self.client = client
@@ -98,6 +101,7 @@ class SlackNotifier:
         self.courtesy_deadline_s = courtesy_deadline_s
         # A trader's App Home is redrawn at most every home_refresh_s (0: after every notice).
         self.home = HomeRefresher(self._refresh_home, home_refresh_s)
+        self.approvals = ApprovalDesk(client, approvers_channel, deadline_s=dm_deadline_s)
 
     @classmethod
     def open(
@@ -112,6 +116,7 @@ class SlackNotifier:
         rate_limit_retries: int = 2,
         max_retry_after_s: float = 5.0,
         home_refresh_s: float = 0.0,
+        approvers_channel: str = "C0APPROVALS",
     ) -> SlackNotifier:
         """A notifier on its own AsyncWebClient (`base_url` is Slack's, or the emulator's); sends nothing."""
         client = SessionWebClient(
@@ -125,11 +130,18 @@ class SlackNotifier:
                 ),
             ],
         )
-        return cls(client, store, prices, roles=roles, home_refresh_s=home_refresh_s)
+        return cls(
+            client,
+            store,
+            prices,
+            roles=roles,
+            home_refresh_s=home_refresh_s,
+            approvers_channel=approvers_channel,
+        )
 
-    async def notify(self, outcome: Outcome) -> None:
+    async def notify(self, outcome: Notice) -> None:
         """DM the trader, then update their modal and App Home; only the DM's failure is raised."""
-        blocks, text = outcome_message(outcome)
+        blocks, text = notice_message(outcome)
         user_id = outcome.trade.user_id
         metadata = {"event_type": NOTICE_EVENT, "event_payload": notice_payload(outcome)}
         try:
@@ -147,55 +159,48 @@ class SlackNotifier:
             return
         await asyncio.gather(self._update_modal(outcome), self.home.request(user_id))
 
-    async def already_told(self, outcome: Outcome) -> bool:
+    async def already_told(self, outcome: Notice) -> bool:
         """Whether the trader's DM channel already holds this notice (found by its message metadata).
 
         Asked only when an earlier attempt may have posted and died before recording it. A failure to
         read the history raises NotifierUnavailable: the notice is retried, never posted blind.
         """
-        trade, wanted = outcome.trade, notice_payload(outcome)
-        oldest = f"{trade.submitted_at.timestamp() - HISTORY_SLACK_S:.6f}"
+        trade = outcome.trade
         try:
             async with asyncio.timeout(self.dm_deadline_s):
                 opened = await self.client.conversations_open(users=trade.user_id)
-                channel, cursor = opened["channel"]["id"], None
-                for _ in range(HISTORY_PAGES):
-                    page = await self.client.conversations_history(
-                        channel=channel, oldest=oldest, limit=200, include_all_metadata=True, cursor=cursor
-                    )
-                    messages: list[dict[str, Any]] = page.get("messages") or []
-                    for message in messages:
-                        told = message.get("metadata") or {}
-                        if told.get("event_type") == NOTICE_EVENT and told.get("event_payload") == wanted:
-                            return True
-                    cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                    if not page.get("has_more") or not cursor:
-                        return False
         except SlackApiError as exc:
-            raise NotifierUnavailable(f"Slack history of {trade.user_id}: {slack_error(exc)}") from exc
+            raise NotifierUnavailable(f"Slack DM of {trade.user_id}: {slack_error(exc)}") from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise NotifierUnavailable(f"Slack history of {trade.user_id} unreadable: {exc!r}") from exc
-        raise NotifierUnavailable(
-            f"Slack history of {trade.user_id}: more than {HISTORY_PAGES} pages to read"
+            raise NotifierUnavailable(f"Slack DM of {trade.user_id} not opened: {exc!r}") from exc
+        found = await find_posted(
+            self.client,
+            opened["channel"]["id"],
+            oldest=trade.submitted_at.timestamp() - HISTORY_SLACK_S,
+            event_type=NOTICE_EVENT,
+            payload=notice_payload(outcome),
+            deadline_s=self.dm_deadline_s,
         )
+        return found is not None
+
+    async def ask_approvers(self, request: ApprovalRequested) -> ApprovalPost:
+        return await self.approvals.ask(request)
+
+    async def find_approval_post(self, request: ApprovalRequested) -> ApprovalPost | None:
+        return await self.approvals.find(request)
+
+    async def show_decision(self, post: ApprovalPost, decided: ApprovalDecided) -> None:
+        await self.approvals.show(post, decided)
 
     async def close(self) -> None:
         await self.home.close()
         if isinstance(self.client, SessionWebClient):
             await self.client.close()  # its kept HTTP session
 
-    async def _send_dm(self, request: Awaitable[Any]) -> None:
-        try:
-            async with asyncio.timeout(self.dm_deadline_s):
-                await request
-        except SlackApiError as exc:
-            raise dm_error(exc) from exc
-        except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing left
-            raise NotifierUnavailable(f"Slack unreachable: {exc!r}", surely_unsent=True) from exc
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:  # it may have been posted
-            raise NotifierUnavailable(f"Slack chat.postMessage failed: {exc!r}") from exc
+    async def _send_dm(self, request: Awaitable[object]) -> None:
+        await slack_call(request, deadline_s=self.dm_deadline_s)
 
-    async def _update_modal(self, outcome: Outcome) -> None:
+    async def _update_modal(self, outcome: Notice) -> None:
         trade = outcome.trade
         view_id = getattr(trade, "slack_view_id", None)
         if not view_id:
@@ -223,25 +228,3 @@ class SlackNotifier:
             logger.warning("App Home of %s not refreshed: %s", user_id, slack_error(exc))
         except Exception as exc:  # a courtesy: the DM already told the trader
             logger.warning("App Home of %s not refreshed: %r", user_id, exc)
-
-
-def slack_error(exc: SlackApiError) -> str:
-    """Slack's `error` code of a failed call, or its HTTP status when the body had none."""
-    response = exc.response
-    data = getattr(response, "data", None)
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    return f"HTTP {getattr(response, 'status_code', '?')}"
-
-
-def dm_error(exc: SlackApiError) -> Exception:
-    """The exception a failed DM raises: NotifierUnavailable when worth retrying, else SlackRefused."""
-    error = slack_error(exc)
-    status = getattr(exc.response, "status_code", 0) or 0
-    if status == 429:  # Slack did not process it
-        return NotifierUnavailable(f"Slack chat.postMessage: {error}", surely_unsent=True)
-    if status >= 500 or error in MAYBE_DONE_ERRORS:
-        return NotifierUnavailable(f"Slack chat.postMessage: {error}")
-    if error in TRANSIENT_ERRORS:
-        return NotifierUnavailable(f"Slack chat.postMessage: {error}", surely_unsent=True)
-    return SlackRefused("chat.postMessage", error)

@@ -68,6 +68,19 @@ class SessionAudit:
             **details,
         )
 
+    def refused(self, event_type: str, context: Mapping[str, Any], **details: Any) -> None:
+        """Journal in the "access" stream that the context's Slack user was refused (`approval_refused`)."""
+        self._record(
+            "access",
+            event_type,
+            context.get("user_id") or "",
+            team_id=context.get("team_id"),
+            channel_id=context.get("channel_id"),
+            request_ts=context.get(REQUEST_TS),
+            source_address=context.get(SOURCE_ADDRESS),
+            **details,
+        )
+
     def request_refused(
         self, event_type: str, source_address: str | None, headers: Mapping[str, str], reason: str
     ) -> bool:
@@ -99,8 +112,9 @@ class SessionAudit:
         await self.retries.close(timeout_s)
 
     async def _summarize_at_window_end(self) -> None:
-        await asyncio.sleep(self.refusals.seconds_left())
-        for entry in self.refusals.close_window():
+        while self.refusals.pending and self.refusals.seconds_left() > 0:
+            await asyncio.sleep(self.refusals.seconds_left())
+        for entry in self.refusals.close_if_ended():
             self.after_answer.start(self._append(entry), f"session audit summary {entry.event_type}")
 
     def _record(self, stream: ActivityStream, event_type: str, actor: str, **details: Any) -> None:

@@ -31,6 +31,7 @@ PRICES_NEEDED = {
 }
 EXIT_WORDS = {"tp": "take_profit", "sl": "stop_loss", "sll": "stop_loss_limit"}
 EXTENDED_WORDS = frozenset({"ext", "extended", "extended_hours"})
+CONFIRM_WORDS = frozenset({"confirm", "confirmed"})  # send it although the same order was just sent
 
 HELP = (
     "*Trade from Slack*\n"
@@ -42,14 +43,16 @@ HELP = (
     "• `/trade sell 10 AAPL trailing 2%` · `/trade sell 10 AAPL trailing 1.50 gtc` (trailing stop)\n"
     "• `/trade buy 10 AAPL limit 200 tp 220 sl 190` (bracket: take-profit and stop-loss; one of them: OTO) · "
     "`/trade sell 10 AAPL oco 230 sl 190` (OCO on a position held) · add `account:growth` to trade in "
-    "another of the desk's accounts\n"
+    "another of the desk's accounts · add `confirm` to send an order the same as one just sent\n"
     "Side is `buy` or `sell`; time in force `day` (default), `gtc`, `ioc` or `fok`.\n"
     "`/trade orders`: your working orders and recent trades · `/trade positions`: what you hold · "
     "`/trade account`: cash, buying power, equity, today\n"
     "`/trade cancel TRADE_ID` · `/trade cancel AAPL` · `/trade cancel all`: cancel working orders "
     "(or press Cancel on an order's message) · `/trade modify TRADE_ID`: change its quantity, price or "
     "time in force\n"
-    "`/trade close AAPL` · `/trade close all`: flatten a position at market · `/trade help`: this"
+    "`/trade close AAPL` · `/trade close all`: flatten a position at market · `/trade help`: this\n"
+    "`/trade notify`: your alerts by email and SMS (`/trade notify email me@example.com`, "
+    "`sms +15551234567`, `events large_trade,halt`, `above 25000`, `off`)"
 )
 
 
@@ -63,6 +66,7 @@ class Prefill(msgspec.Struct, frozen=True, kw_only=True):
     trail: str | None = None  # a trailing stop's trail: `1.50` (dollars) or `2%`
     time_in_force: str = "day"
     extended_hours: bool = False
+    confirmed: bool = False  # `confirm`: the duplicate guard lets it through
     order_class: str = "simple"
     take_profit: str | None = None
     stop_loss: str | None = None
@@ -92,6 +96,8 @@ def parse_trade_text(text: str) -> Prefill:
         )
     extended = any(word.lower() in EXTENDED_WORDS for word in rest)
     rest = [word for word in rest if word.lower() not in EXTENDED_WORDS]
+    confirmed = any(word.lower() in CONFIRM_WORDS for word in rest)
+    rest = [word for word in rest if word.lower() not in CONFIRM_WORDS]
     rest, exits = _exits(rest)
     accounts = [word.split(":", 1)[1].lower() for word in rest if word.lower().startswith("account:")]
     rest = [word for word in rest if not word.lower().startswith("account:")]
@@ -129,6 +135,7 @@ def parse_trade_text(text: str) -> Prefill:
         trail=trail,
         time_in_force=time_in_force,
         extended_hours=extended,
+        confirmed=confirmed,
         order_class=order_class,
         **exits,
         account=accounts[-1] if accounts else None,

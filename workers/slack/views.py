@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from messages.events import (
+    ApprovalDecided,
+    ApprovalRequested,
     CancelRefused,
     PositionUpdated,
     TradeFailed,
@@ -11,7 +13,8 @@ from messages.events import (
     TradeWorking,
 )
 from messages.trade import TradeRequest
-from workers.handlers.ports import Outcome
+from workers.handlers.ports import Notice
+from workers.slack.approval_blocks import notice_message
 from workers.slack.blocks import (
     VIEW_BLOCKS_MAX,
     VIEW_TITLE_MAX,
@@ -19,7 +22,6 @@ from workers.slack.blocks import (
     Blocks,
     code,
     context,
-    outcome_message,
     plain_text,
     section,
     shares,
@@ -55,12 +57,14 @@ OUTCOME_TITLES = {
     PositionUpdated: "Trade Executed",
     TradeFailed: "Trade Failed",
     TradeRejected: "Trade Rejected",
+    ApprovalRequested: "Awaiting Approval",
+    ApprovalDecided: "Approved",
 }
 
 
-def outcome_view(outcome: Outcome) -> Block:
-    """The submitted modal updated to the outcome: the same blocks as the message."""
-    blocks, _ = outcome_message(outcome)
+def outcome_view(outcome: Notice) -> Block:
+    """The submitted modal updated to the outcome (or that it awaits approval): the same blocks as the DM."""
+    blocks, _ = notice_message(outcome)
     if isinstance(outcome, TradeWorking):
         title = "Order Working" if outcome.state == "working" else "Order Being Confirmed"
     elif isinstance(outcome, TradeHeld):

@@ -1,10 +1,11 @@
-"""The query arguments every store checks alike, so both backends refuse the same calls the same way."""
+"""The arguments every store checks alike, so both backends refuse the same calls the same way."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime
 
+from messages.records import TradeRecord
 from messages.types import OPEN_STATUSES
 
 
@@ -40,3 +41,12 @@ def trade_window(since: datetime, until: datetime | None, limit: int) -> tuple[d
 
 def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def check_decided(record: TradeRecord) -> None:
+    """Refuse a `decide_approval` record that is not decided: pending (approved) or rejected, saying so."""
+    approval = record.approval
+    if record.status not in ("pending", "rejected") or approval is None or approval.decision is None:
+        raise ValueError(
+            f"decide_approval needs a pending or rejected record with its decision, got {record.status!r}"
+        )

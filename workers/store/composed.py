@@ -11,6 +11,8 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 
+from messages.alerts import AlertPreferences
+from messages.limits import DeskLimits
 from messages.records import (
     ActivityEvent,
     ActivityStream,
@@ -25,6 +27,7 @@ from workers.store.audit_chain import AuditChain
 from workers.store.port import (
     ActivityJournal,
     AuditTrail,
+    DeskControls,
     Heartbeats,
     KillSwitchAndLeases,
     LeaseClaim,
@@ -51,6 +54,7 @@ class ComposedTradeStore:
         roster: RosterStore,
         journal: ActivityJournal,
         heartbeats: Heartbeats,
+        desk_controls: DeskControls,
     ) -> None:
         self._records = records
         self._queries = queries
@@ -60,6 +64,7 @@ class ComposedTradeStore:
         self._roster = roster
         self._journal = journal
         self._heartbeats = heartbeats
+        self._desk_controls = desk_controls
 
     # TradeRecords
 
@@ -83,6 +88,9 @@ class ComposedTradeStore:
 
     async def record_progress(self, record: TradeRecord, audit: AuditEvent | None) -> TradeRecord | None:
         return await self._records.record_progress(record, audit)
+
+    async def decide_approval(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
+        return await self._records.decide_approval(record, audit)
 
     # TradeQueries
 
@@ -141,8 +149,8 @@ class ComposedTradeStore:
 
     # KillSwitchAndLeases
 
-    async def get_kill_switch(self, account: str | None = None) -> KillSwitch:
-        return await self._controls.get_kill_switch(account)
+    async def get_kill_switch(self, account: str | None = None, *, user_id: str | None = None) -> KillSwitch:
+        return await self._controls.get_kill_switch(account, user_id=user_id)
 
     async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
         await self._controls.set_kill_switch(switch, activity)
@@ -186,3 +194,27 @@ class ComposedTradeStore:
 
     async def forget_heartbeat(self, process_id: str) -> None:
         await self._heartbeats.forget_heartbeat(process_id)
+
+    # DeskControls
+
+    async def get_limits(self) -> DeskLimits:
+        return await self._desk_controls.get_limits()
+
+    async def put_limits(
+        self, limits: DeskLimits, expected_version: int, activity: ActivityEvent | None = None
+    ) -> bool:
+        return await self._desk_controls.put_limits(limits, expected_version, activity)
+
+    async def get_alert_preferences(self) -> AlertPreferences:
+        return await self._desk_controls.get_alert_preferences()
+
+    async def put_alert_preferences(
+        self, preferences: AlertPreferences, expected_version: int, activity: ActivityEvent | None = None
+    ) -> bool:
+        return await self._desk_controls.put_alert_preferences(preferences, expected_version, activity)
+
+    async def mark_done(self, name: str, *, expires_at: int) -> bool:
+        return await self._desk_controls.mark_done(name, expires_at=expires_at)
+
+    async def is_done(self, name: str) -> bool:
+        return await self._desk_controls.is_done(name)

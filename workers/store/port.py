@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from messages.alerts import AlertPreferences
+from messages.limits import DeskLimits
 from messages.records import (
     ActivityEvent,
     ActivityStream,
@@ -81,17 +83,29 @@ class TradeRecords(Protocol):
     async def record_outcome(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
         """Replace an open trade (pending, working or unknown) with its terminal record and audit, atomically.
 
-        Returns None when written, or the stored record (and writes nothing) when it is no longer open.
+        Returns None when written, or the stored record (and writes nothing) when it is no longer open, or
+        awaits approval (only its decision moves it: `decide_approval`).
         Raises ValueError when `record` is not terminal, KeyError when the trade does not exist.
         """
 
     async def record_progress(self, record: TradeRecord, audit: AuditEvent | None) -> TradeRecord | None:
-        """Replace an open trade with another open record (pending -> working, more fills, -> unknown).
+        """Replace an open trade with another open record (pending -> working, more fills, -> unknown); a
+        trade awaiting approval is refused as a terminal one is (its stored record returned).
 
         `audit`, when given, is written with the record atomically; if that audit item already exists (a
         redelivery), the record is written all the same and the stored audit item is kept.
         Returns None when written, or the stored record (and writes nothing) when the trade is terminal.
         Raises ValueError when `record` is not open, KeyError when the trade does not exist.
+        """
+
+    async def decide_approval(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
+        """Replace a trade awaiting approval with its decided record (pending once approved, else rejected)
+        and the decision's audit item, atomically: the first decision written is the only one.
+
+        Returns None when written, or the stored record (and writes nothing) when the trade no longer
+        awaits approval (decided already: a redelivery, or another decision won).
+        Raises ValueError when `record` still awaits approval or carries no decision, KeyError when the
+        trade does not exist.
         """
 
 
@@ -194,8 +208,9 @@ class AuditTrail(Protocol):
 class KillSwitchAndLeases(Protocol):
     """The kill switch that halts trading; leases that give one holder work no condition can guard."""
 
-    async def get_kill_switch(self, account: str | None = None) -> KillSwitch:
-        """The desk's switch, or with `account` that account's own (disengaged when never set)."""
+    async def get_kill_switch(self, account: str | None = None, *, user_id: str | None = None) -> KillSwitch:
+        """The desk's switch, with `account` that account's own, with `user_id` that trader's own (in any
+        account); disengaged when never set. `set_kill_switch` files a switch by its account or user_id."""
         ...
 
     async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
@@ -260,6 +275,33 @@ class ActivityJournal(Protocol):
         """
 
 
+class DeskControls(Protocol):
+    """The desk's risk limits and alert preferences, each one versioned item (like the roster), and the
+    markers that make a side effect with no trade of its own (an alert) happen once."""
+
+    async def get_limits(self) -> DeskLimits:
+        """Every scope's limits, read consistently; empty (version 0) when none was ever written."""
+
+    async def put_limits(
+        self, limits: DeskLimits, expected_version: int, activity: ActivityEvent | None = None
+    ) -> bool:
+        """Write `limits` as version `expected_version + 1` if the stored version is `expected_version`,
+        with `activity` (who changed what) in the same transaction. False, nothing written, on a conflict."""
+
+    async def get_alert_preferences(self) -> AlertPreferences: ...
+
+    async def put_alert_preferences(
+        self, preferences: AlertPreferences, expected_version: int, activity: ActivityEvent | None = None
+    ) -> bool:
+        """As put_limits, for the alert preferences."""
+
+    async def mark_done(self, name: str, *, expires_at: int) -> bool:
+        """Put the marker `name` unless it exists (kept until `expires_at`, epoch seconds). True when put."""
+
+    async def is_done(self, name: str) -> bool:
+        """Whether the marker `name` exists."""
+
+
 class TradeStore(
     TradeRecords,
     TradeQueries,
@@ -269,6 +311,7 @@ class TradeStore(
     RosterStore,
     ActivityJournal,
     Heartbeats,
+    DeskControls,
     Protocol,
 ):
     """Every role above, and the tables under them: what the workers are handed."""

@@ -39,6 +39,7 @@ _STAGES = {
     "put_new_trade": "persistence",
     "record_outcome": "execution",
     "record_progress": "execution",
+    "decide_approval": "validation",
     "apply_position": "positions",
     "append_audit": "notifications",
 }

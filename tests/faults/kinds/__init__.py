@@ -10,6 +10,7 @@ that was planned but never met a trade is a problem of the run, as is any broken
     ingress.py   poison_number, rabbitmq_blocked
     outages.py   dynamodb_outage_long, stale_replay, rabbitmq_node_loss
     slack.py     slack_ambiguous_dm
+    approvals.py approval_clicked_twice, approval_races_expiry
 """
 
 from __future__ import annotations
@@ -25,4 +26,6 @@ KIND_NAMES = (
     "poison_number",
     "rabbitmq_blocked",
     "rabbitmq_node_loss",
+    "approval_clicked_twice",
+    "approval_races_expiry",
 )

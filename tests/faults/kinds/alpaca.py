@@ -20,6 +20,7 @@ from workers.store.port import TradeStore
 # 75 s), and every trade submitted during them ends late, sending no order: one CI run on a loaded machine
 # found 240 s too short for both and the recovery after them. A run that meets its orders never waits it out.
 HIT_TIMEOUT_S = 420.0
+REARM_AFTER_S = 3.0  # a spent slow fault whose order is not seen hanging by then is armed again
 PROBE_EVERY_S = 8.0  # a kind's own trades while it waits for orders: few, never crowding Alpaca's limit
 CRASH_ACCOUNT = "LA00CRASH01"  # a live account number: the paper guard fails at the next boot
 ACCEPT_THEN_504 = "accept_then_504"  # the emulator's fault kind, as its request log names it
@@ -104,12 +105,23 @@ def inject_disabled_after_crash(run: KindRun, seed: int) -> None:
     fill_s = run.settings.tradeflow_fill_timeout_s
     with run.locks.account:
         known = {o["id"] for o in run.alpaca.orders()}
-        run.alpaca.add_fault("slow", method="POST", path="/v2/orders", phase="after", delay_s=30, times=1)
+        armed = [_hang_next_order(run)]  # the slow fault now armed
+        spent_at: list[float] = []  # when it was seen spent with no order hanging
         found: list[dict[str, Any]] = []
 
         def hung() -> bool:
             found.extend(_held_order(run, known))
-            return bool(found)
+            if found:
+                return True
+            # Spent on a request that left no order hanging (refused while another fault closed the market,
+            # say), or cleared: armed again, so the kind still meets an order that hangs.
+            if _remaining(run, armed[-1]["id"]) in (0, None):
+                spent_at[:] = spent_at or [time.monotonic()]
+                if time.monotonic() - spent_at[0] > REARM_AFTER_S:
+                    armed.append(_hang_next_order(run))
+                    spent_at.clear()
+                    injection.facts["slow fault armed"] = f"{len(armed)} times"
+            return False
 
         try:
             _submit_while(run, random.Random(seed), hung)
@@ -251,6 +263,11 @@ def _submit_while(run: KindRun, rng: random.Random, done: Any) -> None:
             threading.Thread(target=run.probes.submit, args=(1, submitting), daemon=True).start()
             next_submit = time.monotonic() + PROBE_EVERY_S
         time.sleep(0.1)
+
+
+def _hang_next_order(run: KindRun) -> dict[str, Any]:
+    """The next order request is answered 30 s after Alpaca took it."""
+    return run.alpaca.add_fault("slow", method="POST", path="/v2/orders", phase="after", delay_s=30, times=1)
 
 
 def _fault(run: KindRun, fault_id: Any) -> dict[str, Any] | None:

@@ -43,6 +43,10 @@ class Probes:
                     self.refused[trade_id] = answer
         return accepted
 
+    def post(self, body: str) -> str:
+        """Post one click's form body; "accepted", or what the ingress answered instead."""
+        return self._post(body)
+
     def _post(self, body: str) -> str:
         try:
             response = requests.post(

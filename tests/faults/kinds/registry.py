@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from tests.faults.kinds import KIND_NAMES, alpaca, ingress, outages, slack
+from tests.faults.kinds import KIND_NAMES, alpaca, approvals, ingress, outages, slack
 from tests.faults.kinds.context import KindOutcome, KindRun, Seen
 
 INJECTIONS: dict[str, Callable[..., None]] = {
@@ -21,6 +21,8 @@ INJECTIONS: dict[str, Callable[..., None]] = {
     "poison_number": ingress.inject_poison_number,
     "rabbitmq_blocked": ingress.inject_rabbitmq_blocked,
     "rabbitmq_node_loss": outages.inject_rabbitmq_node_loss,
+    "approval_clicked_twice": approvals.inject_clicked_twice,
+    "approval_races_expiry": approvals.inject_races_expiry,
 }
 assert tuple(INJECTIONS) == KIND_NAMES
 
@@ -38,11 +40,13 @@ def plan_kinds(rng: random.Random, users: list[str], scale: int) -> list[tuple[s
         traders = [users[rng.randrange(len(users))] for _ in range(3)]
         planned.append(("rabbitmq_blocked", {"blocked_s": rng.uniform(8.0, 15.0), "traders": traders}))
         planned.append(("rabbitmq_node_loss", {"down_s": rng.uniform(8.0, 20.0), "seed": _seed(rng)}))
+        planned.append(("approval_clicked_twice", {"seed": _seed(rng)}))
     planned += [
         ("alpaca_disabled_after_crash", {"seed": _seed(rng)}),
         ("dynamodb_outage_long", {"down_s": rng.uniform(outages.LONG_OUTAGE_S, 75.0), "seed": _seed(rng)}),
         ("stale_replay", {"extra_s": rng.uniform(6.0, 9.0), "seed": _seed(rng)}),
         ("poison_number", {"user": users[rng.randrange(len(users))]}),
+        ("approval_races_expiry", {"seed": _seed(rng)}),  # waits out a request's whole time to live
     ]
     return planned
 
@@ -64,6 +68,8 @@ async def check_kinds(seen: Seen, run: KindRun, replicas: dict[str, int]) -> lis
         await ingress.check_poison_number(seen, run.of("poison_number")),
         ingress.check_rabbitmq_blocked(seen, run.of("rabbitmq_blocked")),
         outages.check_rabbitmq_node_loss(seen, run.of("rabbitmq_node_loss"), replicas),
+        await approvals.check_clicked_twice(seen, run.of("approval_clicked_twice")),
+        await approvals.check_races_expiry(seen, run.of("approval_races_expiry")),
     ]
 
 

@@ -12,12 +12,16 @@ from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY
 from workers.store.port import TradeStore
 
 HIT_TIMEOUT_S = 180.0
+DM_CHANNELS = "U*"  # a DM is posted to the trader's user ID
 
 
 def inject_ambiguous_dm(run: KindRun, times: int, seed: int) -> None:
     injection = begin("slack_ambiguous_dm")
-    held = run.slack.ambiguous_post(times=times)
-    dropped = run.slack.add_fault("drop_connection", method="chat.postMessage", phase="after", times=1)
+    # DMs only (posted to the trader's user ID): the approvers' channel and the alerts post too
+    held = run.slack.ambiguous_post(times=times, channel=DM_CHANNELS)
+    dropped = run.slack.add_fault(
+        "drop_connection", method="chat.postMessage", phase="after", times=1, channel=DM_CHANNELS
+    )
     run.log.add("slack_ambiguous_dm", f"{times} held unanswered, 1 dropped after posting")
     rng = random.Random(seed)
     deadline, submitted = time.monotonic() + HIT_TIMEOUT_S, 0

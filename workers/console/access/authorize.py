@@ -9,8 +9,10 @@ is journaled in the "access" stream with the command and the role it needed, and
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,7 +20,7 @@ from messages.records import Role
 from workers.access.journal import Journal
 from workers.access.roles import seed_from_settings
 from workers.console.access.caller import CallerJournal, caller_facts
-from workers.console.common import EXIT_REFUSED, EXIT_USAGE, with_store
+from workers.console.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, print_doc, with_store
 from workers.settings import Settings
 from workers.store.port import TradeStore
 
@@ -82,6 +84,25 @@ def run_as(
 
     result: T = with_store(settings, checked)
     return result
+
+
+def run_and_print(
+    settings: Settings,
+    args: argparse.Namespace,
+    role: Role,
+    command: str,
+    work: Callable[[TradeStore, Journal, str], Awaitable[dict[str, Any]]],
+    render: Callable[[dict[str, Any]], str],
+) -> int:
+    """`run_as` for `args.operator`, then its document printed (`args.json`: as JSON); a refusal said on
+    stderr with its exit code."""
+    try:
+        doc = run_as(settings, args.operator, role, command, work)
+    except AccessRefused as exc:
+        print(f"tradeflow {command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print_doc(doc, args.json, render)
+    return EXIT_OK
 
 
 def operate(

@@ -30,6 +30,7 @@ from workers.console.checks.dead_letter_age import (
 )
 from workers.console.checks.liveness import heartbeats_detail, process_facts, queue_liveness
 from workers.console.dlq.channel import DeadLetterChannel
+from workers.handlers.halts import halted_traders
 from workers.settings import Settings
 
 
@@ -139,6 +140,7 @@ async def check_store(settings: Settings) -> tuple[Check, list[Heartbeat] | None
             switch = await store.get_kill_switch()
             named = settings.account_names if len(settings.account_names) > 1 else ()
             halted_accounts = [a for a in named if (await store.get_kill_switch(a)).engaged]
+            traders = await halted_traders(store)
             heartbeats = await store.list_heartbeats()
         finally:
             await store.close()
@@ -148,7 +150,9 @@ async def check_store(settings: Settings) -> tuple[Check, list[Heartbeat] | None
     halted = f"; trading HALTED ({switch.reason})" if switch.engaged else ""
     if halted_accounts:
         halted += f"; HALTED in account(s) {', '.join(halted_accounts)}"
-    facts = {"halted": switch.engaged, "halted_accounts": halted_accounts}
+    if traders:
+        halted += "; " + ", ".join(f"{user} {mode.upper()}" for user, mode in traders.items())
+    facts = {"halted": switch.engaged, "halted_accounts": halted_accounts, "halted_traders": traders}
     check = Check("dynamodb", True, f"tables ready in {ms:.0f} ms{halted}", facts)
     return check, None if settings.tradeflow_store == "memory" else heartbeats
 

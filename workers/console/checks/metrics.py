@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from messages.types import OPEN_STATUSES
 from workers.console.moments import parse_moment
 from workers.store.arguments import trade_window
 from workers.store.port import TradeStore
@@ -28,8 +29,9 @@ async def execution_metrics(
     """The execution metrics of the trades submitted in [since, until), `until` defaulting to now.
 
     Total executions counts trades that ended executed or failed; rejected trades are counted apart and
-    open ones (pending, working, unknown) are not executions yet. Every amount is a Decimal, rounded for
-    display; an average over no trades is None. `truncated` is True when `limit` trades were read.
+    open ones (awaiting approval, pending, working, unknown) are not executions yet. Every amount is a
+    Decimal, rounded for display; an average over no trades is None. `truncated` is True when `limit`
+    trades were read.
     """
     start, end = trade_window(since, until, limit)
     trades = await store.list_trades_since(start, end, limit=limit)
@@ -51,7 +53,7 @@ async def execution_metrics(
         "executed": len(executed),
         "failed": by_status["failed"],
         "rejected": by_status["rejected"],
-        "open": sum(by_status[status] for status in ("pending", "working", "unknown")),
+        "open": sum(1 for trade in trades if trade.status in OPEN_STATUSES),
         "success_rate_pct": _percent(len(executed), len(executions)),
         "average_execution_time_ms": _round(_mean(times), _MS),
         "p50_execution_time_ms": _round(_percentile(times, 50), _MS),

@@ -21,6 +21,7 @@ SECRET_FIELDS = frozenset(
         "slack_bot_token",
         "slack_signing_secret",
         "aws_secret_access_key",
+        "tradeflow_smtp_password",
     }
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from workers.bootstrap import open_store
+from workers.console.stack.alert_servers import start_alert_servers
 from workers.console.stack.children import (
     StopRequested,
     die_with,
@@ -187,6 +188,9 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
                     started=True,
                     admin=f"http://{slack.hostname}:{port}/admin",
                 )
+
+        for part in start_alert_servers(settings, data_dir, env, started):  # email and SMS, on loopback
+            report.show(part.part, part.summary, **part.detail)
 
         asyncio.run(_create_tables(settings))
         warn_of_foreign_consumers(settings)

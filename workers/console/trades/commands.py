@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from workers.console.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_doc, with_store
@@ -36,6 +35,7 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
             stop_price=args.stop_price,
             trail=args.trail,
             extended_hours=args.extended_hours,
+            confirmed=args.confirm,
             order_class=args.order_class,
             exits={
                 "take_profit_price": args.take_profit,
@@ -75,7 +75,7 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
 
     doc = with_store(settings, wait)
     print_doc(doc, args.json, render_outcome)
-    return EXIT_OK if doc.get("status") in ("executed", "working") else EXIT_FAILED
+    return EXIT_OK if doc.get("status") in ("executed", "working", "awaiting_approval") else EXIT_FAILED
 
 
 def trade(args: argparse.Namespace, settings: Settings) -> int:
@@ -227,78 +227,3 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     where = doc["output"] or "stdout"
     print(f"{doc['rows']} trades ({doc['since']} to {doc['until']}) written to {where}", file=sys.stderr)
     return EXIT_OK
-
-
-def kill_switch(engaged: bool) -> Callable[[argparse.Namespace, Settings], int]:
-    """halt or resume, by an operator; the switch and its journal entry are written together. `halt
-    --cancel-working` then cancels every trader's working orders at Alpaca, through the chain."""
-    command = "halt" if engaged else "resume"
-
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        from messages.records import KillSwitch
-        from workers.access.journal import Journal
-        from workers.chain.publisher import Publisher
-        from workers.console.access.authorize import AccessRefused, run_as
-        from workers.console.trades.order_changes import cancel_orders
-
-        cancel_working = engaged and args.cancel_working
-        account = args.account
-        if account is not None and account not in settings.account_names:
-            known = ", ".join(settings.account_names)
-            print(
-                f"tradeflow {command}: no Alpaca account named {account!r} (known: {known})", file=sys.stderr
-            )
-            return EXIT_USAGE
-        if cancel_working and account is not None:
-            print(
-                f"tradeflow {command}: --cancel-working halts the whole desk: drop --account", file=sys.stderr
-            )
-            return EXIT_USAGE
-        publisher = Publisher(settings) if cancel_working else None
-
-        async def work(store: TradeStore, journal: Journal, actor: str) -> dict[str, Any]:
-            event = journal.entry(
-                "ops",
-                "trading_halted" if engaged else "trading_resumed",
-                actor,
-                reason=args.reason or None,
-                account=account,
-            )
-            switch = KillSwitch(
-                engaged=engaged, account=account, reason=args.reason, changed_by=actor, changed_at=event.at
-            )
-            await store.set_kill_switch(switch, event)
-            state = "halted" if engaged else "resumed"
-            doc: dict[str, Any] = {"trading": state, "reason": args.reason, "by": actor, "account": account}
-            if publisher is not None:  # after the halt: no new order leaves while these are canceled
-                canceled = await cancel_orders(
-                    store, journal, actor, publisher.send, target="everyone", owner=None, wait_s=None
-                )
-                doc["cancel_requested"] = canceled["orders"]
-            return doc
-
-        try:
-            doc = run_as(settings, args.operator, "operator", command, work)
-        except AccessRefused as exc:
-            print(f"tradeflow {command}: {exc}", file=sys.stderr)
-            return exc.exit_code
-        finally:
-            if publisher is not None:
-                publisher.close()
-        print_doc(doc, args.json, _render_switch)
-        return EXIT_OK
-
-    return run
-
-
-def _render_switch(doc: dict[str, Any]) -> str:
-    where = f" in the {doc['account']} account" if doc.get("account") else ""
-    text = f"Trading{where} {doc['trading']} by {doc['by']}" + (f": {doc['reason']}" if doc["reason"] else "")
-    if "cancel_requested" in doc:
-        text += f"\nCancel requested for {len(doc['cancel_requested'])} working order(s)"
-        text += "".join(f"\n  {o['trade_id']}  {o['user_id']}  {o['order']}" for o in doc["cancel_requested"])
-    return text
-
-
-halt = kill_switch(True)
-resume = kill_switch(False)

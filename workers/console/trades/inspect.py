@@ -43,6 +43,8 @@ def render_trade(doc: dict[str, Any]) -> str:
     ):
         if key in trade:
             lines.append(f"  {key}: {trade[key]}")
+    if "approval" in trade:
+        lines.append(f"  approval: {_approval(trade['approval'])}")
     lines.append(f"  trace id: {doc['trace_id']}")
     lines.append("  audit trail:")
     lines += [f"    {a['timestamp']}  {a['event_type']}" for a in doc["audit"]]
@@ -69,6 +71,14 @@ def render_positions(doc: dict[str, Any]) -> str:
         for p in doc["positions"]
     ]
     return "\n".join(lines)
+
+
+def _approval(approval: dict[str, Any]) -> str:
+    """`approved by U0APPROVER at … (notional 20000 above 10000)`, or `awaiting until …`."""
+    why = f"notional {approval.get('notional') or 'unknown'} above {approval['threshold']}"
+    if approval.get("decision") is None:
+        return f"awaiting until {approval['expires_at']} ({why})"
+    return f"{approval['decision']} by {approval['decided_by']} at {approval['decided_at']} ({why})"
 
 
 def _clean(doc: dict[str, Any]) -> dict[str, Any]:

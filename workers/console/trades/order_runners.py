@@ -15,7 +15,7 @@ from workers.chain.publisher import Publisher
 from workers.console.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_doc
 from workers.settings import Settings
 
-OPEN_STATUSES = ("pending", "working", "unknown")
+OPEN_STATUSES = ("awaiting_approval", "pending", "working", "unknown")
 Work = Callable[[Any, Any, str, Publisher], Awaitable[dict[str, Any]]]
 
 

@@ -14,7 +14,7 @@ import msgspec
 from messages.events import SubmitTrade
 from messages.records import TradeRecord
 from messages.types import amount_problem
-from workers.handlers.audit import NOTIFIED_KEY, WORKING_NOTIFIED_KEY
+from workers.handlers.audit import EVENT_KEYS, NOTIFIED_KEY, WORKING_NOTIFIED_KEY
 from workers.store.port import TradeStore
 
 
@@ -33,6 +33,7 @@ def build_command(
     stop_price: str | None = None,
     trail: str | None = None,
     extended_hours: bool = False,
+    confirmed: bool = False,
     order_class: str | None = None,
     exits: dict[str, str | None] | None = None,
     time_in_force: str = "day",
@@ -70,6 +71,7 @@ def build_command(
             "stop_price": stop_price,
             trail_field: trail_amount,
             "extended_hours": extended_hours,
+            "confirmed": confirmed,
             "order_class": order_class,
             **given,
             "time_in_force": time_in_force,
@@ -114,7 +116,7 @@ async def wait_for_outcome(
     """Poll until the trade is decided and its trader notified, or the deadline passes.
 
     With `working_will_do`, an order resting at the stock broker (`working`, its trader told so) is an
-    answer too: a GTC limit order may rest for days.
+    answer too: a GTC limit order may rest for days; and so is a trade awaiting approval, its trader told.
     """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -126,6 +128,13 @@ async def wait_for_outcome(
             and record is not None
             and record.status == "working"
             and await store.get_audit(trade_id, WORKING_NOTIFIED_KEY)
+        ):
+            return record
+        if (
+            working_will_do
+            and record is not None
+            and record.status == "awaiting_approval"
+            and await store.get_audit(trade_id, EVENT_KEYS["approval_waiting_notified"])
         ):
             return record
         await asyncio.sleep(0.1)
@@ -154,6 +163,9 @@ def render_outcome(doc: dict[str, Any]) -> str:
     elif status == "working":
         order = doc.get("alpaca_order_id", "?")
         line += f": resting at the stock broker (order {order}); the trader hears when it fills"
+    elif status == "awaiting_approval":
+        expires = (doc.get("approval") or {}).get("expires_at", "?")
+        line += f": above the approval threshold, it waits for an approver (until {expires})"
     elif status in ("pending", "unknown"):
         line += " (no outcome before the timeout; the trade may still complete)"
     return f"{line}\ntrace id: {doc['trace_id']}"

@@ -29,6 +29,11 @@ def add_submit_command(sub: Any) -> None:
         "--extended-hours", action="store_true", help="also trade in the pre-market and after-hours sessions"
     )
     submit.add_argument(
+        "--confirm",
+        action="store_true",
+        help="send it even if the same order was just sent (the desk's duplicate guard)",
+    )
+    submit.add_argument(
         "--class",
         dest="order_class",
         default=None,

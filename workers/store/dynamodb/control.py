@@ -20,13 +20,16 @@ class DynamoKillSwitchAndLeases:
         self._requests = requests
         self._journal = journal
 
-    async def get_kill_switch(self, account: str | None = None) -> KillSwitch:
-        switch_key = switch_key_of(account)
+    async def get_kill_switch(self, account: str | None = None, *, user_id: str | None = None) -> KillSwitch:
+        switch_key = switch_key_of(account, user_id)
         switch = await self._requests.get(self._requests.tables.control, key(key=switch_key), KillSwitch)
-        return switch or KillSwitch(engaged=False, account=account)
+        return switch or KillSwitch(engaged=False, account=account, user_id=user_id)
 
     async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
-        table, item = self._requests.tables.control, to_attributes(switch, key=switch_key_of(switch.account))
+        table, item = (
+            self._requests.tables.control,
+            to_attributes(switch, key=switch_key_of(switch.account, switch.user_id)),
+        )
         if activity is None:
             with transient_faults_as_unavailable("set_kill_switch"):
                 await self._requests.client.put_item(TableName=table, Item=item)
@@ -78,6 +81,9 @@ class DynamoKillSwitchAndLeases:
         return True
 
 
-def switch_key_of(account: str | None) -> str:
-    """The desk's switch keeps its key; an account's is `kill_switch#ACCOUNT`."""
+def switch_key_of(account: str | None, user_id: str | None = None) -> str:
+    """The desk's switch keeps its key; an account's is `kill_switch#ACCOUNT`, a trader's
+    `kill_switch#user#USER` (account names never hold `#`)."""
+    if user_id is not None:
+        return f"{KILL_SWITCH_KEY}#user#{user_id}"
     return KILL_SWITCH_KEY if account is None else f"{KILL_SWITCH_KEY}#{account}"

@@ -7,14 +7,12 @@ users' grants, far more than one trading desk has.
 
 from __future__ import annotations
 
-import msgspec
-
 from messages.records import ActivityEvent, Roster
 from workers.store.dynamodb.activity import DynamoActivityJournal
-from workers.store.dynamodb.faults import CONDITION_FAILED
-from workers.store.dynamodb.items import key, to_attributes
-from workers.store.dynamodb.requests import DynamoRequests, put_request
+from workers.store.dynamodb.items import key
+from workers.store.dynamodb.requests import DynamoRequests
 from workers.store.dynamodb.tables import ROSTER_KEY
+from workers.store.dynamodb.versioned import put_versioned
 
 
 class DynamoRoster:
@@ -31,23 +29,6 @@ class DynamoRoster:
     async def put_roster(
         self, roster: Roster, expected_version: int, activity: ActivityEvent | None = None
     ) -> bool:
-        table = self._requests.tables.control
-        item = to_attributes(msgspec.structs.replace(roster, version=expected_version + 1), key=ROSTER_KEY)
-        if expected_version == 0:
-            roster_put = put_request(table, item, "attribute_not_exists(#k)", names={"#k": "key"})
-        else:
-            roster_put = put_request(
-                table,
-                item,
-                "#v = :expected",
-                names={"#v": "version"},
-                values={":expected": {"N": str(expected_version)}},
-            )
-        if activity is None:
-            return await self._requests.put_if("put_roster", roster_put)
-        reasons = await self._requests.transact("put_roster", [roster_put, self._journal.entry_put(activity)])
-        if reasons is None:
-            return True
-        if reasons[0] == CONDITION_FAILED:
-            return False
-        raise RuntimeError(f"journal entry {activity.event_id} exists already")
+        return await put_versioned(
+            self._requests, self._journal, "put_roster", ROSTER_KEY, roster, expected_version, activity
+        )

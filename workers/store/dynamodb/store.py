@@ -12,6 +12,7 @@ from workers.store.composed import ComposedTradeStore
 from workers.store.dynamodb.activity import DynamoActivityJournal
 from workers.store.dynamodb.audit import DynamoAuditTrail
 from workers.store.dynamodb.control import DynamoKillSwitchAndLeases
+from workers.store.dynamodb.desk_controls import DynamoDeskControls
 from workers.store.dynamodb.heartbeats import DynamoHeartbeats
 from workers.store.dynamodb.positions import DynamoPositions
 from workers.store.dynamodb.queries import DynamoTradeQueries
@@ -23,7 +24,8 @@ from workers.store.dynamodb.trades import DynamoTradeRecords
 
 
 class DynamoTradeStore(ComposedTradeStore):
-    """Trades, positions, audit, the kill switch, roles, the journal, heartbeats: four tables (tables.py).
+    """Trades, positions, audit, the kill switch, roles, the journal, heartbeats, the desk's limits and alert
+    preferences: four tables (tables.py).
 
     Every write is conditional, so redelivered messages and racing workers cannot double-apply anything.
     """
@@ -48,6 +50,7 @@ class DynamoTradeStore(ComposedTradeStore):
             roster=DynamoRoster(requests, journal),
             journal=journal,
             heartbeats=DynamoHeartbeats(requests),
+            desk_controls=DynamoDeskControls(requests, journal),
         )
         self._client = client  # also where tests and the bench hook their request counters
         self._tables = tables
@@ -68,11 +71,13 @@ class DynamoTradeStore(ComposedTradeStore):
         max_attempts: int = 4,
         max_connections: int = 50,
         kms_key_id: str | None = None,
+        session: aioboto3.Session | None = None,
     ) -> DynamoTradeStore:
         """Open the client once; call `close()` when done. No request is sent here.
 
         On AWS (no endpoint, or an amazonaws.com one) `create_tables` creates the tables encrypted with
-        KMS: the key `kms_key_id` names, or the AWS managed key.
+        KMS: the key `kms_key_id` names, or the AWS managed key. `session`: a boto session to make the
+        client from (a new one by default; one reused skips loading botocore's models again, 0.05 s).
         """
         tables = TableNames.from_prefix(table_prefix)
         config = AioConfig(
@@ -86,7 +91,7 @@ class DynamoTradeStore(ComposedTradeStore):
         )
         exit_stack = contextlib.AsyncExitStack()
         client = await exit_stack.enter_async_context(
-            aioboto3.Session().client(
+            (session or aioboto3.Session()).client(
                 "dynamodb",
                 region_name=region,
                 endpoint_url=endpoint_url,

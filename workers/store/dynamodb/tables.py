@@ -12,6 +12,9 @@ TTL_ATTRIBUTE = "expires_at"
 KILL_SWITCH_KEY = "kill_switch"
 ROSTER_KEY = "roles"  # the control-table item holding every user's roles
 HEARTBEATS_KEY = "heartbeats"  # the control-table item holding every process's last heartbeat
+LIMITS_KEY = "limits"  # the control-table item holding every scope's risk limits
+ALERT_PREFERENCES_KEY = "alert_preferences"  # the item holding the desk's and each trader's alert choice
+MARKER_PREFIX = "done#"  # a once-marker is the item `done#<name>`, removed by TTL on expires_at
 # The sparse open-trades index: both attributes are on a trade item only while its status is open.
 OPEN_TRADES_INDEX = "open-trades"
 OPEN_STATUS_ATTRIBUTE = "open_status"

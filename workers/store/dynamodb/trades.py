@@ -7,7 +7,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from messages.records import AuditEvent, Position, TradeRecord
-from messages.types import OPEN_STATUSES
+from messages.types import SETTLEABLE_STATUSES
+from workers.store.arguments import check_decided
 from workers.store.audit_chain import CHAIN_HEAD_KEY, head_of
 from workers.store.dynamodb.audit import DynamoAuditTrail
 from workers.store.dynamodb.faults import CONDITION_FAILED
@@ -18,9 +19,12 @@ from workers.store.position_keys import from_stored, stored_symbol
 from workers.store.refusals import audit_refused_trade_write
 
 _ABSENT = "attribute_not_exists(trade_id)"
-# "The stored trade is open", spelt out so that a trade written before the open-trades index counts too.
-_OPEN_VALUES = {f":{status}": {"S": status} for status in sorted(OPEN_STATUSES)}
+# "The stored trade is open and settleable" (never one awaiting approval: only its decision moves it),
+# spelt out so that a trade written before the open-trades index counts too.
+_OPEN_VALUES = {f":{status}": {"S": status} for status in sorted(SETTLEABLE_STATUSES)}
 _IS_OPEN = f"#status IN ({', '.join(_OPEN_VALUES)})"
+_AWAITING_VALUES = {":awaiting": {"S": "awaiting_approval"}}
+_IS_AWAITING = "#status = :awaiting"
 
 
 class DynamoTradeRecords:
@@ -81,7 +85,7 @@ class DynamoTradeRecords:
         if reasons is None:
             return None
         stored = await self._stored_trade(record.trade_id)
-        if stored.is_terminal:
+        if stored.status not in SETTLEABLE_STATUSES:
             await audit_refused_trade_write(self._audit, "record_outcome", stored, record)
             return stored
         if reasons[0] != CONDITION_FAILED:
@@ -103,6 +107,28 @@ class DynamoTradeRecords:
             return None
         return await self._terminal_or_retry(record)
 
+    async def decide_approval(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
+        check_decided(record)
+        trade_put = put_request(
+            self._requests.tables.trades,
+            trade_attributes(record),
+            _IS_AWAITING,
+            names={"#status": "status"},
+            values=_AWAITING_VALUES,
+        )
+        reasons = await self._audit.transact_chained("decide_approval", [trade_put], [audit])
+        if reasons is None:
+            return None
+        stored = await self._stored_trade(record.trade_id)
+        if stored.status != "awaiting_approval":
+            await audit_refused_trade_write(self._audit, "decide_approval", stored, record)
+            return stored
+        if reasons[0] != CONDITION_FAILED:
+            raise RuntimeError(
+                f"trade {record.trade_id} awaits approval but its audit {audit.event_key!r} exists"
+            )
+        raise _appeared(record, "decision")
+
     async def _stored_trade(self, trade_id: uuid.UUID) -> TradeRecord:
         stored = await self.get_trade(trade_id)
         if stored is None:
@@ -111,7 +137,7 @@ class DynamoTradeRecords:
 
     async def _terminal_or_retry(self, record: TradeRecord) -> TradeRecord:
         stored = await self._stored_trade(record.trade_id)
-        if stored.is_terminal:
+        if stored.status not in SETTLEABLE_STATUSES:
             await audit_refused_trade_write(self._audit, "record_progress", stored, record)
             return stored
         raise _appeared(record, "progress")

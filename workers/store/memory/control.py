@@ -16,20 +16,20 @@ class MemoryKillSwitchAndLeases:
     def __init__(self, lock: asyncio.Lock, journal: MemoryActivityJournal) -> None:
         self._lock = lock
         self._journal = journal
-        self._kill_switches: dict[str | None, Item] = {}  # by account (None: the desk's)
+        self._kill_switches: dict[str | None, Item] = {}  # by _scope (None: the desk's)
         self._lease_ends_ms: dict[str, int] = {}
 
-    async def get_kill_switch(self, account: str | None = None) -> KillSwitch:
+    async def get_kill_switch(self, account: str | None = None, *, user_id: str | None = None) -> KillSwitch:
         async with self._lock:
-            found = load(self._kill_switches.get(account), KillSwitch)
-            return found or KillSwitch(engaged=False, account=account)
+            found = load(self._kill_switches.get(_scope(account, user_id)), KillSwitch)
+            return found or KillSwitch(engaged=False, account=account, user_id=user_id)
 
     async def set_kill_switch(self, switch: KillSwitch, activity: ActivityEvent | None = None) -> None:
         item = stored_attributes(switch)
         async with self._lock:
             if activity is not None:
                 self._journal.add_entry(activity)
-            self._kill_switches[switch.account] = item
+            self._kill_switches[_scope(switch.account, switch.user_id)] = item
 
     async def claim_lease(self, name: str, *, now_ms: int, lease_ms: int) -> bool:
         return await self.claim_lease_over(name, now_ms=now_ms, lease_ms=lease_ms) is not LeaseClaim.HELD
@@ -48,3 +48,7 @@ class MemoryKillSwitchAndLeases:
                 return False
             del self._lease_ends_ms[name]
             return True
+
+
+def _scope(account: str | None, user_id: str | None) -> str | None:
+    return f"user#{user_id}" if user_id is not None else account

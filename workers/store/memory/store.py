@@ -9,6 +9,7 @@ from workers.store.composed import ComposedTradeStore
 from workers.store.memory.activity import MemoryActivityJournal
 from workers.store.memory.audit import MemoryAuditTrail
 from workers.store.memory.control import MemoryKillSwitchAndLeases
+from workers.store.memory.desk_controls import MemoryDeskControls
 from workers.store.memory.heartbeats import MemoryHeartbeats
 from workers.store.memory.positions import MemoryPositions
 from workers.store.memory.queries import MemoryTradeQueries
@@ -38,6 +39,7 @@ class MemoryTradeStore(ComposedTradeStore):
             roster=MemoryRoster(lock, journal),
             journal=journal,
             heartbeats=MemoryHeartbeats(lock),
+            desk_controls=MemoryDeskControls(lock, journal),
         )
 
     async def create_tables(self) -> None:

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Collection, Sequence
 
 from messages.records import AuditEvent, TradeRecord
+from messages.types import SETTLEABLE_STATUSES
+from workers.store.arguments import check_decided
 from workers.store.dynamodb.items import to_attributes
 from workers.store.memory.audit import MemoryAuditTrail
 from workers.store.memory.positions import MemoryPositions
@@ -74,7 +76,7 @@ class MemoryTradeRecords:
         audit_item = to_attributes(audit)
         async with self._lock:
             current = self._existing_trade(record.trade_id)
-            if not current.is_terminal:
+            if current.status in SETTLEABLE_STATUSES:
                 if self._audit.exists(audit):
                     raise RuntimeError(
                         f"trade {record.trade_id} is open but its audit {audit.event_key!r} exists"
@@ -94,12 +96,29 @@ class MemoryTradeRecords:
         audit_items = [to_attributes(event) for event in events]
         async with self._lock:
             current = self._existing_trade(record.trade_id)
-            if not current.is_terminal:
+            if current.status in SETTLEABLE_STATUSES:
                 self._trades[record.trade_id] = item
                 if events and not self._audit.exists(events[0]):
                     self._audit.link_onto_chain(events, audit_items)
                 return None
         await audit_refused_trade_write(self._audit, "record_progress", current, record)
+        return current
+
+    async def decide_approval(self, record: TradeRecord, audit: AuditEvent) -> TradeRecord | None:
+        check_decided(record)
+        item = stored_trade(record)
+        audit_item = to_attributes(audit)
+        async with self._lock:
+            current = self._existing_trade(record.trade_id)
+            if current.status == "awaiting_approval":
+                if self._audit.exists(audit):
+                    raise RuntimeError(
+                        f"trade {record.trade_id} awaits approval but its audit {audit.event_key!r} exists"
+                    )
+                self._trades[record.trade_id] = item
+                self._audit.link_onto_chain([audit], [audit_item])
+                return None
+        await audit_refused_trade_write(self._audit, "decide_approval", current, record)
         return current
 
     def _existing_trade(self, trade_id: uuid.UUID) -> TradeRecord:

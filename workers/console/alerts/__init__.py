@@ -1,0 +1,1 @@
+"""`tradeflow alerts outbox`: what the dev stack's SMTP capture server and moto's SNS received."""
