@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,7 @@ from workers.alerts.channels import open_alert_channels
 from workers.console.alerts.commands import outbox_document
 from workers.console.main import main
 from workers.console.stack.alert_servers import start_alert_servers
-from workers.console.stack.children import port_open
+from workers.console.stack.children import StoppedTogether, port_open
 from workers.console.stack.local_dynamodb import free_port
 from workers.handlers.alerts import send_alert
 from workers.settings import load_settings
@@ -99,12 +98,17 @@ def test_up_starts_the_smtp_capture_server_and_moto_sns_and_stops_them_with_itse
             "AWS_ENDPOINT_URL_SNS": f"http://127.0.0.1:{sns_port}",
         }
     )
-    with ExitStack() as started:
-        parts = start_alert_servers(settings, tmp_path, {}, started)
+    services = StoppedTogether()
+    try:
+        parts = start_alert_servers(settings, tmp_path, {}, services)
         assert [(p.part, p.detail["started"]) for p in parts] == [("Email", True), ("SMS", True)]
         assert port_open("127.0.0.1", smtp_port) and port_open("127.0.0.1", sns_port)
-        again = start_alert_servers(settings, tmp_path, {}, ExitStack())  # a second `up` beside it
+        beside = StoppedTogether()  # a second `up` beside it
+        again = start_alert_servers(settings, tmp_path, {}, beside)
         assert [p.detail["started"] for p in again] == [False, False]
+        assert beside.processes == []
+    finally:
+        services.stop()
     assert not port_open("127.0.0.1", smtp_port) and not port_open("127.0.0.1", sns_port)
     off = load_settings({"TRADEFLOW_ALERTS": "off"})
-    assert [p.part for p in start_alert_servers(off, tmp_path, {}, ExitStack())] == ["Alerts"]
+    assert [p.part for p in start_alert_servers(off, tmp_path, {}, StoppedTogether())] == ["Alerts"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.waiting import eventually
+from workers.console.stack.children import STOP_GRACE_S
 from workers.console.stack.local_dynamodb import free_port
 from workers.console.stack.up import port_open
 
@@ -117,6 +118,7 @@ def test_a_sigterm_while_up_is_still_starting_stops_what_it_had_started(up_env: 
     started = descendants(up.pid)
     assert started
     up.send_signal(signal.SIGTERM)
-    assert up.wait(60) == 0
+    # Two stages stop (the workers and ingress, then the services), each within one grace, then a kill.
+    assert up.wait(2 * STOP_GRACE_S + 30) == 0
     eventually(lambda: not alive(started), timeout=30)
     assert not port_open("127.0.0.1", alpaca_port)

@@ -12,7 +12,6 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from urllib.parse import urlparse
 import msgspec
 
 from emulators.smtp.mailbox import ReceivedMail, read_mailbox
-from workers.console.stack.children import port_open, start_process, stop_process
+from workers.console.stack.children import StoppedTogether, port_open, start_process
 from workers.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost")
@@ -77,16 +76,16 @@ def sent_sms(endpoint: str, timeout_s: float = 5.0) -> list[SentSms]:
 
 
 def start_alert_servers(
-    settings: Settings, data_dir: Path, env: dict[str, str], started: ExitStack
+    settings: Settings, data_dir: Path, env: dict[str, str], services: StoppedTogether
 ) -> list[Started]:
     """Start the SMTP capture server and moto's SNS where the settings point on loopback and nothing
-    listens yet; each one started is stopped with `started`. What to report, one entry a part."""
+    listens yet; each one started joins `services`, which `up` stops. What to report, one entry a part."""
     if settings.tradeflow_alerts == "off":
         return [Started("Alerts", "off (TRADEFLOW_ALERTS=off): no email or SMS is sent")]
-    return [_smtp(settings, data_dir, env, started), _sns(settings, data_dir, env, started)]
+    return [_smtp(settings, data_dir, env, services), _sns(settings, data_dir, env, services)]
 
 
-def _smtp(settings: Settings, data_dir: Path, env: dict[str, str], started: ExitStack) -> Started:
+def _smtp(settings: Settings, data_dir: Path, env: dict[str, str], services: StoppedTogether) -> Started:
     host, port = settings.tradeflow_smtp_host, settings.tradeflow_smtp_port
     where = f"{host}:{port}"
     if host not in LOOPBACK:
@@ -107,13 +106,12 @@ def _smtp(settings: Settings, data_dir: Path, env: dict[str, str], started: Exit
         "--mailbox",
         str(mailbox),
     ]
-    server = start_process(command, env=env, host=host, port=port, log=data_dir / "smtp-capture.log")
-    started.callback(stop_process, server)
+    services.add(start_process(command, env=env, host=host, port=port, log=data_dir / "smtp-capture.log"))
     summary = f"SMTP {where} (capture server, every email kept in {mailbox}; tradeflow alerts outbox)"
     return Started("Email", summary, {"url": where, "started": True, "mailbox": str(mailbox)})
 
 
-def _sns(settings: Settings, data_dir: Path, env: dict[str, str], started: ExitStack) -> Started:
+def _sns(settings: Settings, data_dir: Path, env: dict[str, str], services: StoppedTogether) -> Started:
     endpoint = local_sns(settings)
     if endpoint is None:
         shown = settings.aws_endpoint_url_sns or f"AWS SNS ({settings.aws_region})"
@@ -125,7 +123,6 @@ def _sns(settings: Settings, data_dir: Path, env: dict[str, str], started: ExitS
     if importlib.util.find_spec("moto") is None:
         return Started("SMS", f"SNS {endpoint} not started: pip install 'tradeflow[local]' (moto)")
     command = [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
-    server = start_process(command, env=env, host=host, port=port, log=data_dir / "moto-sns.log")
-    started.callback(stop_process, server)
+    services.add(start_process(command, env=env, host=host, port=port, log=data_dir / "moto-sns.log"))
     summary = f"SNS {endpoint} (moto, every SMS kept in memory; tradeflow alerts outbox)"
     return Started("SMS", summary, {"url": endpoint, "started": True})

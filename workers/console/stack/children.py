@@ -9,6 +9,7 @@ worker or ingress behind to consume the next stack's messages.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -79,20 +80,51 @@ def start_process(
             preexec_fn=die_with(os.getpid()),
         )
     deadline = time.monotonic() + timeout_s
-    while not port_open(host, port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            raise SystemExit(f"{' '.join(cmd[:3])} did not start on {host}:{port}; see {log}")
-        time.sleep(0.1)
+    try:
+        while not port_open(host, port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{' '.join(cmd[:3])} did not start on {host}:{port}; see {log}")
+            time.sleep(0.1)
+    except BaseException:  # it did not start, or `up` is stopping (Ctrl-C, SIGTERM) while it starts
+        stop_process(process)
+        raise
     return process
 
 
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+STOP_GRACE_S = 20.0  # dramatiq finishes what its threads hold; an emulator stops in about a second
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_GRACE_S) -> None:
+    stop_processes([process], timeout)
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM to each at once, one shared grace for all, then SIGKILL to the group of each one left: stopping
+    n children takes the slowest one's time, never the sum of theirs."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.terminate()  # dramatiq's main process forwards it; a second signal makes it kill
+    deadline = time.monotonic() + grace_s
+    for process in running:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+class StoppedTogether:
+    """Children stopped as one stage of `up`'s unwinding (`stop_processes`); `up` stops the stage that
+    consumes (workers, ingress) before the stage it consumes from (emulators, alert servers)."""
+
+    def __init__(self, grace_s: float = STOP_GRACE_S) -> None:
+        self.grace_s = grace_s
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def add(self, process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        stop_processes(self.processes, self.grace_s)

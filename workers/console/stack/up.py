@@ -16,12 +16,12 @@ from urllib.parse import urlparse
 from workers.bootstrap import open_store
 from workers.console.stack.alert_servers import start_alert_servers
 from workers.console.stack.children import (
+    StoppedTogether,
     StopRequested,
     die_with,
     port_open,
     start_process,
     stop_on_termination,
-    stop_process,
 )
 from workers.console.stack.services import ensure_rabbitmq, ensure_redis, redact_url
 from workers.settings import Settings
@@ -70,6 +70,10 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
     env = dict(os.environ)
     report = Report(as_json)
     with ExitStack() as started:
+        # Unwound in two stages, each child of a stage stopped at once: the workers and the ingress, then
+        # the services they use (the emulators, the alert servers), so a stop takes two graces at most.
+        services = StoppedTogether()
+        started.callback(services.stop)
         ensure_rabbitmq(settings.rabbitmq_urls)
         nodes = [redact_url(url) for url in settings.rabbitmq_urls]
         report.show("RabbitMQ", ", ".join(nodes), url=",".join(nodes), nodes=nodes)
@@ -114,24 +118,12 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
                     url=settings.alpaca_paper_base_url,
                 )
             else:
-                emulator = start_process(
-                    [
-                        sys.executable,
-                        "-m",
-                        "emulators.alpaca",
-                        "--host",
-                        alpaca.hostname,
-                        "--port",
-                        str(port),
-                    ],
-                    # The desk's other accounts, each a paper account of its own there (in the environment,
-                    # not the command line, which any process listing shows).
-                    env={**env, "ALPACA_EMULATOR_ACCOUNTS": _emulator_accounts(settings)},
-                    host=alpaca.hostname,
-                    port=port,
-                    log=data_dir / "alpaca-emulator.log",
-                )
-                started.callback(stop_process, emulator)
+                # The desk's other accounts, each a paper account of its own there (in the environment, not
+                # the command line, which any process listing shows).
+                accounts = {**env, "ALPACA_EMULATOR_ACCOUNTS": _emulator_accounts(settings)}
+                command = _emulator("emulators.alpaca", alpaca.hostname, port)
+                log = data_dir / "alpaca-emulator.log"
+                services.add(start_process(command, env=accounts, host=alpaca.hostname, port=port, log=log))
                 report.show(
                     "Alpaca",
                     f"{settings.alpaca_paper_base_url} (emulator, paper; accounts "
@@ -173,14 +165,9 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
                     started=False,
                 )
             else:
-                emulator = start_process(
-                    [sys.executable, "-m", "emulators.slack", "--host", slack.hostname, "--port", str(port)],
-                    env=env,
-                    host=slack.hostname,
-                    port=port,
-                    log=data_dir / "slack-emulator.log",
-                )
-                started.callback(stop_process, emulator)
+                command = _emulator("emulators.slack", slack.hostname, port)
+                log = data_dir / "slack-emulator.log"
+                services.add(start_process(command, env=env, host=slack.hostname, port=port, log=log))
                 report.show(
                     "Slack",
                     f"{settings.slack_api_url} (emulator)",
@@ -189,7 +176,7 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
                     admin=f"http://{slack.hostname}:{port}/admin",
                 )
 
-        for part in start_alert_servers(settings, data_dir, env, started):  # email and SMS, on loopback
+        for part in start_alert_servers(settings, data_dir, env, services):  # email and SMS, on loopback
             report.show(part.part, part.summary, **part.detail)
 
         asyncio.run(_create_tables(settings))
@@ -197,17 +184,14 @@ def _run_stack(settings: Settings, *, processes: int, threads: int | None, as_js
         cmd = [sys.executable, "-m", "workers.console.main", "worker", "--processes", str(processes)]
         if threads:
             cmd += ["--threads", str(threads)]
-        workers = subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=die_with(os.getpid()))
-        started.callback(stop_process, workers)
-        host, port = settings.tradeflow_ingress_host, settings.tradeflow_ingress_port
-        ingress = start_process(
-            [sys.executable, "-m", "workers.console.main", "ingress"],
-            env=env,
-            host=host,
-            port=port,
-            log=data_dir / "ingress.log",
+        consumers = StoppedTogether()
+        started.callback(consumers.stop)
+        workers = consumers.add(
+            subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=die_with(os.getpid()))
         )
-        started.callback(stop_process, ingress)
+        host, port = settings.tradeflow_ingress_host, settings.tradeflow_ingress_port
+        ingress = [sys.executable, "-m", "workers.console.main", "ingress"]
+        consumers.add(start_process(ingress, env=env, host=host, port=port, log=data_dir / "ingress.log"))
         report.show("Ingress", f"http://{host}:{port}/slack/events", url=f"http://{host}:{port}/slack/events")
         queues = _stage_queues(settings)
         report.show("Workers", f"{processes} process(es) on queues {', '.join(queues)}", queues=queues)
@@ -275,6 +259,10 @@ def warn_of_foreign_consumers(settings: Settings) -> list[str]:
             flush=True,
         )
     return [f"{queue} ({count})" for queue, count in busy]
+
+
+def _emulator(module: str, host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", module, "--host", host, "--port", str(port)]
 
 
 def _emulator_accounts(settings: Settings) -> str:
