@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,10 +18,13 @@ from workers.store.port import StoreUnavailable
 
 
 @pytest.fixture
-def rabbitmq(rabbitmq_url: str) -> Iterator[dramatiq.Broker]:
+def rabbitmq(rabbitmq_url: str, queue_prefix: str) -> Iterator[dramatiq.Broker]:
+    """The dead-letter alerts and notices these tests cause go to the test's own queues (`queue_prefix`
+    deletes them), never to the unprefixed `alerts` a developer's `make up` consumes and would send on."""
     settings = load_settings(
         {
             "RABBITMQ_URL": rabbitmq_url,
+            "TRADEFLOW_QUEUE_PREFIX": queue_prefix,
             "TRADEFLOW_MAX_RETRIES": "2",
             "TRADEFLOW_STORE_OUTAGE_BUDGET_S": "0",  # these tests count retries; outages: test_store_outage
             "TRADEFLOW_MIN_BACKOFF_MS": "20",
@@ -37,10 +39,10 @@ def rabbitmq(rabbitmq_url: str) -> Iterator[dramatiq.Broker]:
 
 @pytest.fixture
 def scratch(
-    rabbitmq: dramatiq.Broker, rabbitmq_url: str
+    rabbitmq: dramatiq.Broker, rabbitmq_url: str, queue_prefix: str
 ) -> Iterator[tuple[str, QueueReader, dramatiq.Worker]]:
     """A queue of the test's own, a reader on it and a running worker; all removed afterwards."""
-    queue = f"t{uuid.uuid4().hex[:8]}-scratch"
+    queue = f"{queue_prefix}scratch"
     reader = QueueReader(rabbitmq_url)
     worker = dramatiq.Worker(rabbitmq, worker_threads=2, worker_timeout=100)
     yield queue, reader, worker
@@ -51,7 +53,7 @@ def scratch(
 
 
 def test_a_transient_failure_retries_then_dead_letters_with_reason_traceback_and_history(
-    rabbitmq: dramatiq.Broker, scratch: tuple[str, QueueReader, dramatiq.Worker]
+    rabbitmq: dramatiq.Broker, scratch: tuple[str, QueueReader, dramatiq.Worker], queue_prefix: str
 ) -> None:
     queue, reader, worker = scratch
     attempts: list[int] = []
@@ -72,6 +74,14 @@ def test_a_transient_failure_retries_then_dead_letters_with_reason_traceback_and
     assert "StoreUnavailable" in options["traceback"]
     assert [f["attempt"] for f in options["failures"]] == [1, 2, 3]
     assert json.loads(body)["args"] == [{"n": 1}]
+    # the desk's alert that a dead letter waits, in this deployment's (this test's) own alerts queue
+    alerts = [f"{queue_prefix}alerts{suffix}" for suffix in ("", ".XQ")]
+
+    def alert_subjects() -> list[str]:
+        bodies = [body for name in alerts if reader.count(name) for _, body in reader.peek_all(name)]
+        return [json.loads(body)["args"][0]["subject"] for body in bodies]
+
+    eventually(lambda: alert_subjects() == [f"tradeflow: a dead letter waits in {queue}"])
 
 
 def test_a_transient_failure_that_clears_is_not_dead_lettered(
