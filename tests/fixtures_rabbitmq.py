@@ -21,7 +21,13 @@ def rabbitmq_url() -> str:
     try:
         pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)).close()
     except Exception as exc:
-        unavailable(f"No connection to RabbitMQ at {RABBITMQ_URL}: {exc}")
+        hint = (
+            " (a node that takes the connection but never answers has most likely run out of file handles:"
+            " queues left by earlier runs; see docs/testing.md, 'When RabbitMQ stops answering')"
+            if "handshake" in str(exc).lower()
+            else ""
+        )
+        unavailable(f"No connection to RabbitMQ at {RABBITMQ_URL}: {exc}{hint}")
     return RABBITMQ_URL
 
 
