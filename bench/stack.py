@@ -17,8 +17,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any, Protocol
 
 import pika
 
@@ -40,8 +42,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Launcher(Protocol):
+    """What starts tradeflow's own processes instead of a new interpreter each (the test session's zygote,
+    tests/cli_zygote.py, forks them with tradeflow already imported)."""
+
+    def start(self, args: Sequence[str], env: dict[str, str], cwd: Path, stdout: int, stderr: int) -> Any:
+        """`tradeflow ARGS` in a session of its own on those descriptors; a `subprocess.Popen`-like handle."""
+
+    def run(
+        self, args: Sequence[str], env: dict[str, str], cwd: Path, timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        """`tradeflow ARGS` to its end, its output captured, as `subprocess.run` would."""
+
+
 class LoopbackStack:
-    """Everything but RabbitMQ (the machine's own), started here and stopped on `close()`."""
+    """Everything but RabbitMQ (the machine's own), started here and stopped on `close()`. Its workers and
+    operator commands are new interpreters, or forked by `launcher` when one is given."""
 
     def __init__(
         self,
@@ -51,7 +67,9 @@ class LoopbackStack:
         alpaca: bool = False,
         db_path: Path | None = None,
         extra_env: dict[str, str] | None = None,
+        launcher: Launcher | None = None,
     ) -> None:
+        self.launcher = launcher
         self.out_dir = out_dir
         self.users = users
         self.alpaca = alpaca
@@ -135,6 +153,8 @@ class LoopbackStack:
 
     def cli(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         """`tradeflow ARGS` against this stack (its output captured, at most 120 s), `env` added."""
+        if self.launcher is not None:
+            return self.launcher.run(args, {**self.env, **env}, ROOT, timeout=120)
         return subprocess.run(
             [sys.executable, "-m", "workers.console.main", *args],
             env={**self.env, **env},
@@ -188,6 +208,11 @@ class LoopbackStack:
     def _worker(self, args: list[str]) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "workers.console.main", "worker", *args]
         with (self.out_dir / "workers.log").open("ab") as log:
+            if self.launcher is not None:
+                handle: subprocess.Popen[bytes] = self.launcher.start(
+                    ["worker", *args], self.env, ROOT, log.fileno(), log.fileno()
+                )
+                return handle
             return subprocess.Popen(
                 cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
             )

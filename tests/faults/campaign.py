@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.stack import ROOT, LoopbackStack
+from bench.stack import ROOT, Launcher, LoopbackStack
 from tests.faults.checks import Figures, check, read_trades
 from tests.faults.cluster import RabbitCluster
 from tests.faults.injectors import ALPACA_TIMEOUT_S, Fault, FaultLog, Injector, plan_faults
@@ -84,8 +84,10 @@ def run_campaign(
     rate_per_s: float = 4.0,
     fill_timeout_s: float | None = None,
     stuck_after_s: float = STUCK_AFTER_S,
+    launcher: Launcher | None = None,
 ) -> CampaignResult:
-    """`fill_timeout_s`: the workers' TRADEFLOW_FILL_TIMEOUT_S (None: tradeflow's default, 30 s). A worker
+    """`launcher`: what forks the workers and operator commands (None: a new interpreter each).
+    `fill_timeout_s`: the workers' TRADEFLOW_FILL_TIMEOUT_S (None: tradeflow's default, 30 s). A worker
     killed during an execution holds the trade's order lease for the fill wait plus a minute; the trade
     settles only once the lease runs out, so a shorter fill wait settles the campaign sooner.
     `stuck_after_s`: the workers' TRADEFLOW_STUCK_AFTER_S (see STUCK_AFTER_S)."""
@@ -111,7 +113,9 @@ def run_campaign(
     booting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rabbitmq-node")
     booted = booting.submit(rabbitmq.start)
     booting.shutdown(wait=False)
-    stack = LoopbackStack(out_dir, users, alpaca=True, db_path=out_dir / "dynamodb", extra_env=env)
+    stack = LoopbackStack(
+        out_dir, users, alpaca=True, db_path=out_dir / "dynamodb", extra_env=env, launcher=launcher
+    )
     try:
         stack.start()
     except BaseException:
