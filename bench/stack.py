@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,17 +28,11 @@ from workers.chain.rabbitmq import connect_rabbitmq
 from workers.chain.routing import QUEUE_NAMES, STAGE_NAMES
 from workers.console.stack.children import start_process
 from workers.console.stack.children import stop_process as stop
-from workers.console.stack.local_dynamodb import LocalDynamo, start_local_dynamodb
+from workers.console.stack.local_dynamodb import LocalDynamo, free_port, start_local_dynamodb
 from workers.console.stack.services import ensure_rabbitmq, ensure_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APP = "workers.app:rabbitmq"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Launcher(Protocol):

@@ -24,17 +24,13 @@ import time
 import uuid
 from pathlib import Path
 
+from workers.console.stack.local_dynamodb import free_port
+
 STARTUP_TIMEOUT_S = 90.0
 
 
 class RabbitNodeUnavailable(RuntimeError):
     """The private node could not be started."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _port_open(port: int) -> bool:
@@ -50,8 +46,8 @@ class RabbitNode:
 
     def __init__(self) -> None:
         self.name = f"tradeflow-faults-{uuid.uuid4().hex[:8]}@localhost"
-        self.port = _free_port()
-        self.dist_port = _free_port()
+        self.port = free_port()
+        self.dist_port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="tradeflow-rabbitmq-"))
         self.started = False
 
