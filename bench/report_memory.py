@@ -29,7 +29,8 @@ import aioboto3
 from aiobotocore.config import AioConfig
 
 from bench.trade_history import trade_items
-from workers.console.stack.local_dynamodb import free_port, start_local_dynamodb
+from workers.console.stack.local_dynamodb import start_local_dynamodb
+from workers.console.stack.ports import free_port
 from workers.store.dynamodb.store import DynamoTradeStore
 from workers.store.dynamodb.tables import TableNames
 

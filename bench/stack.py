@@ -28,7 +28,8 @@ from workers.chain.rabbitmq import connect_rabbitmq
 from workers.chain.routing import QUEUE_NAMES, STAGE_NAMES
 from workers.console.stack.children import start_process
 from workers.console.stack.children import stop_process as stop
-from workers.console.stack.local_dynamodb import LocalDynamo, free_port, start_local_dynamodb
+from workers.console.stack.local_dynamodb import LocalDynamo, start_local_dynamodb
+from workers.console.stack.ports import free_port
 from workers.console.stack.services import ensure_rabbitmq, ensure_redis
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,8 @@ import aioboto3
 import pytest
 
 from workers.console.stack.dynamodb_local_install import find_dynamodb_local
-from workers.console.stack.local_dynamodb import STARTUP_TIMEOUT_S, free_port, start_local_dynamodb
+from workers.console.stack.local_dynamodb import STARTUP_TIMEOUT_S, start_local_dynamodb
+from workers.console.stack.ports import free_port
 from workers.store.dynamodb.store import DynamoTradeStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

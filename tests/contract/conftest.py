@@ -11,7 +11,8 @@ import pytest
 
 from tests.contract.table_pool import TablePool
 from tests.fixtures_dynamo import CACHE_DIR, open_dynamo_store
-from workers.console.stack.local_dynamodb import free_port, start_local_dynamodb
+from workers.console.stack.local_dynamodb import start_local_dynamodb
+from workers.console.stack.ports import free_port
 from workers.store.memory.store import MemoryTradeStore
 from workers.store.port import TradeStore
 

@@ -25,7 +25,7 @@ from tests.contract.builders import (
     position,
     unchained,
 )
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 from workers.store.dynamodb.store import DynamoTradeStore
 from workers.store.port import StoreUnavailable, TradeStore
 

@@ -135,7 +135,7 @@ def _alpaca_stack(
 @pytest.fixture
 def alpaca_down_stack(stack_env: tuple[dict[str, str], Path]) -> Iterator[Stack]:
     """Alpaca enabled but unreachable (nothing listens at its URL): trades fall back to the simulation."""
-    from workers.console.stack.local_dynamodb import free_port
+    from workers.console.stack.ports import free_port
 
     env, spans = stack_env
     nowhere = f"http://127.0.0.1:{free_port()}"
@@ -155,7 +155,7 @@ def slack_stack(
 ) -> Iterator[SlackStack]:
     """The whole flow from Slack's side: the ingress, workers notifying on Slack, trades on Alpaca."""
     from emulators.slack.driver import SlackDriver
-    from workers.console.stack.local_dynamodb import free_port
+    from workers.console.stack.ports import free_port
 
     env, spans = stack_env
     port = free_port()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.stack import REPO_ROOT
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 from workers.console.stack.up import port_open
 
 pytestmark = pytest.mark.e2e

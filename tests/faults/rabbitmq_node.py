@@ -24,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 
 STARTUP_TIMEOUT_S = 90.0
 

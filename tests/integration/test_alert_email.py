@@ -12,7 +12,7 @@ import pytest
 from emulators.smtp.mailbox import read_mailbox
 from emulators.smtp.server import SmtpCapture
 from workers.alerts.email import SmtpEmail
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 from workers.handlers.ports import AlertRefused, AlertUnavailable
 
 SENDER = "alerts@tradeflow.localhost"

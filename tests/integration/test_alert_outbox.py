@@ -21,7 +21,7 @@ from workers.console.alerts.commands import outbox_document
 from workers.console.main import main
 from workers.console.stack.alert_servers import start_alert_servers
 from workers.console.stack.children import StoppedTogether, port_open
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 from workers.handlers.alerts import send_alert
 from workers.settings import load_settings
 from workers.store.memory.store import MemoryTradeStore

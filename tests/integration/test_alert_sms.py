@@ -10,7 +10,7 @@ import pytest
 from tests.integration.alert_servers import a_number, moto_sns
 from workers.alerts.sms import MAX_SMS_CHARS, SnsSms
 from workers.console.stack.alert_servers import sent_sms
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 from workers.handlers.ports import AlertRefused, AlertUnavailable
 
 __all__ = ["moto_sns"]

@@ -21,7 +21,7 @@ from messages.trade import Execution, ExecutionError, OrderPending
 from tests.fixtures_alpaca import make_broker
 from tests.unit.fakes import trade
 from tests.waiting import eventually
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 
 
 @pytest.fixture

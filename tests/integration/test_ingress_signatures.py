@@ -153,7 +153,7 @@ async def test_with_rabbitmq_down_the_modal_says_the_trade_was_not_submitted() -
 
     from tests.unit.test_slack_forms import GOOD, submitted
     from workers.chain.publisher import Publisher
-    from workers.console.stack.local_dynamodb import free_port
+    from workers.console.stack.ports import free_port
     from workers.settings import load_settings
     from workers.slack.ingress import NOT_SUBMITTED
 

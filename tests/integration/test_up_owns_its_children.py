@@ -15,7 +15,7 @@ import pytest
 
 from tests.waiting import eventually
 from workers.console.stack.children import STOP_GRACE_S
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 from workers.console.stack.up import port_open
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from brokers.fallback import FallbackBroker
 from brokers.port import RateLimited
 from workers.bootstrap import open_broker, reconcile_policy
 from workers.console.checks.health import check_alpaca
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 from workers.settings import load_settings
 
 WELL_INSIDE_S = 10.0  # time left in the lease, after the last request, for the outcome's write

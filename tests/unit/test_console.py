@@ -16,7 +16,7 @@ from tests.waiting import eventually
 from workers.console.args import build_parser
 from workers.console.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from workers.console.failures import run_reporting_failures
-from workers.console.stack.local_dynamodb import free_port
+from workers.console.stack.ports import free_port
 from workers.settings import load_settings, setting_variables
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from workers.console.stack.local_dynamodb import ephemeral_range_start, free_port
+from workers.console.stack.ports import ephemeral_range_start, free_port
 
 
 def test_ports_are_below_the_ephemeral_range_distinct_and_bindable() -> None:
