@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-import aioboto3
 import pytest
 
 from workers.console.stack.dynamodb_local_install import find_dynamodb_local
@@ -31,19 +30,12 @@ CACHE_DIR = REPO_ROOT / ".cache"
 CI = os.environ.get("CI") == "true"
 
 
-# One boto session for the test process's stores: each new one loads botocore's models again (0.05 s of CPU
-# a store, and the contract tests open hundreds). Its clients take the test credentials explicitly, so it
-# resolves no credentials and holds nothing of any event loop's.
-_SESSION = aioboto3.Session()
-
-
 async def open_dynamo_store(endpoint: str, table_prefix: str, max_attempts: int = 4) -> DynamoTradeStore:
     """A store on a test engine's endpoint with the test credentials; call `close()` when done.
 
     `max_attempts=1` turns botocore's own resends off, so what the engine answers reaches tradeflow's code at
     once (botocore waits up to 2, 4, 8 s between its resends of a 500)."""
     return await DynamoTradeStore.open(
-        session=_SESSION,
         table_prefix=table_prefix,
         region="us-east-1",
         endpoint_url=endpoint,

@@ -17,7 +17,13 @@ from workers.access.roles import CachedRoles, seed_from_settings
 from workers.handlers.deps import ApprovalPolicy, Deps, ReconcilePolicy, TradingPolicy
 from workers.handlers.ports import AlertChannels, Notifier
 from workers.notify.log import LogNotifier
-from workers.settings import DYNAMODB_LOCAL_KEY, AlpacaAccount, Settings
+from workers.settings import (
+    ATTEMPT_MARGIN_FLOOR_S,
+    DYNAMODB_LOCAL_KEY,
+    AlpacaAccount,
+    Settings,
+    attempt_limit_s,
+)
 from workers.store.port import TradeStore
 
 if TYPE_CHECKING:  # alpaca-py (and the pandas it loads) only where a broker is opened: a CLI command that
@@ -71,17 +77,12 @@ STORES: dict[str, Callable[[Settings], Awaitable[TradeStore]]] = {
 }
 
 
-# Every request of one Alpaca attempt has left and been answered this long before its order lease (the
-# stage's time limit) runs out: no thread of an attempt acts once another attempt may have taken over.
-ALPACA_LEASE_MARGIN_S = 15.0
-
-
 def alpaca_attempt_budget_s(settings: Settings) -> float:
     """How long one Alpaca attempt's requests may take in all: the fill wait and a few requests, but never
-    closer than ALPACA_LEASE_MARGIN_S to the end of the trade's order lease."""
+    closer than ATTEMPT_MARGIN_FLOOR_S to the end of the trade's order lease."""
     lease_s = reconcile_policy(settings).attempt_limit.total_seconds()
     wanted = settings.tradeflow_fill_timeout_s + 4 * settings.tradeflow_alpaca_timeout_s
-    return min(wanted, lease_s - ALPACA_LEASE_MARGIN_S)
+    return min(wanted, lease_s - ATTEMPT_MARGIN_FLOOR_S)
 
 
 def _redis_state(settings: Settings) -> SharedState:
@@ -246,12 +247,10 @@ def trading_policy(settings: Settings) -> TradingPolicy:
 
 
 def reconcile_policy(settings: Settings) -> ReconcilePolicy:
-    from workers.chain.rabbitmq import TIME_LIMIT_MARGIN_S
-
     return ReconcilePolicy(
         stuck_after=timedelta(seconds=settings.tradeflow_stuck_after_s),
         sweep_interval=timedelta(seconds=settings.tradeflow_sweep_interval_s),
-        attempt_limit=timedelta(seconds=settings.tradeflow_fill_timeout_s + TIME_LIMIT_MARGIN_S),
+        attempt_limit=timedelta(seconds=attempt_limit_s(settings)),
     )
 
 

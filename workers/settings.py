@@ -17,6 +17,9 @@ from messages.records import SEVEN_YEARS_DAYS
 # imports dramatiq's own value, this module keeps clear of dramatiq.
 DEAD_LETTER_TTL_S = 7 * 86_400
 DYNAMODB_LOCAL_KEY = "local"  # DynamoDB Local's placeholder key id and secret: never sent to AWS
+# Every request of one Alpaca attempt has been answered this long before its order lease (the stage's time
+# limit) runs out: no thread of an attempt acts once another attempt may have taken over.
+ATTEMPT_MARGIN_FLOOR_S = 15.0
 # RABBITMQ_URL's URLs are separated by a comma (or dramatiq's `;`) where the next URL's scheme begins, so a
 # comma inside a password or a query never splits one.
 _URL_SEPARATOR = re.compile(r"\s*[,;]\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
@@ -118,6 +121,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tradeflow_sim_seed: int = 42
     tradeflow_sim_delay_ms: int = 25
     tradeflow_fill_timeout_s: float = 30.0
+    # An execution attempt may run this long past the fill wait; then the stage stops it and the trade's
+    # order lease lapses, so a redelivery asks Alpaca for the order first. Shorter only to test.
+    tradeflow_attempt_margin_s: float = 60.0
     # An open trade recorded this long ago is stuck: the sweeper settles it, and a pending one is never placed
     # late. The sweeper looks every interval (0: never; `tradeflow reconcile` still works on demand).
     tradeflow_stuck_after_s: float = 300.0
@@ -323,6 +329,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError("TRADEFLOW_ROLE_CACHE_S must be 0 (no cache) or more")
     if settings.tradeflow_fill_timeout_s <= 0:
         raise SettingsError("TRADEFLOW_FILL_TIMEOUT_S must be greater than 0")
+    if settings.tradeflow_attempt_margin_s <= ATTEMPT_MARGIN_FLOOR_S:
+        raise SettingsError(
+            f"TRADEFLOW_ATTEMPT_MARGIN_S must be more than {ATTEMPT_MARGIN_FLOOR_S:.0f} "
+            "(an attempt's Alpaca requests end that long before its order lease)"
+        )
     if settings.tradeflow_alpaca_timeout_s <= 0:
         raise SettingsError("TRADEFLOW_ALPACA_TIMEOUT_S must be greater than 0")
     if settings.tradeflow_stuck_after_s <= 0:
@@ -372,3 +383,9 @@ def _check_alerts(settings: Settings) -> None:
     local, at, domain = settings.tradeflow_smtp_from.rpartition("@")
     if not (local and at and "." in domain.strip(".")) or any(c.isspace() for c in domain + local):
         raise SettingsError("TRADEFLOW_SMTP_FROM must be an email address, e.g. alerts@example.com")
+
+
+def attempt_limit_s(settings: Settings) -> float:
+    """How long one message of a stage may run (dramatiq's time limit), and so how long a trade's order lease
+    lasts: the execution stage waits up to the fill wait, and is stopped only well past it."""
+    return settings.tradeflow_fill_timeout_s + settings.tradeflow_attempt_margin_s

@@ -41,17 +41,25 @@ VERDICTS = (
 def test_a_campaign_of_faults_loses_nothing_and_does_nothing_twice(tmp_path: Path) -> None:
     seed = int(os.environ.get("FAULT_SEED") or random.SystemRandom().randrange(2**32))
     print(f"fault campaign seed {seed} (replay: FAULT_SEED={seed})")
-    # The e2e stacks' fill wait (5 s): a trade whose execution worker was killed under it waits out its
-    # order lease (the fill wait and a minute) 25 s sooner than with the 30 s default `make faults` keeps.
-    # A 90 s trade deadline (make faults: 120 s): stale_replay holds persistence down half a minute less.
-    # Its workers (started again after each kill -9) and operator commands fork from a zygote that imported
-    # tradeflow once: about 3 s of CPU saved each, on two cores the rest of the suite shares.
+    # A trade whose execution worker was killed under it waits out its order lease: the e2e stacks' 5 s fill
+    # wait and a 25 s margin (the campaign's 2 s Alpaca timeout keeps an attempt's requests to 13 s) end it
+    # 60 s sooner than `make faults`' 30 s and 60 s. A 60 s trade deadline (make faults: 120 s):
+    # stale_replay holds persistence down a minute less. Its workers (started again after each kill -9) and
+    # operator commands fork from a zygote that imported tradeflow once: about 3 s of CPU saved each.
     zygote = CliZygote()
     try:
-        result = run_campaign(TRADES, seed, tmp_path, fill_timeout_s=5.0, stuck_after_s=90.0, launcher=zygote)
+        result = run_campaign(
+            TRADES,
+            seed,
+            tmp_path,
+            fill_timeout_s=5.0,
+            stuck_after_s=60.0,
+            attempt_margin_s=25.0,
+            launcher=zygote,
+        )
     finally:
         zygote.close()
-    print("\n".join(result.lines()))
+    print("\n".join(result.lines() + result.timeline()))
     assert result.submitted.accepted, f"seed {seed}: no trade was accepted"
     verdicts = result.figures.verdicts()
     assert tuple(verdicts) == VERDICTS, f"seed {seed}: the verdicts checked are {list(verdicts)}"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.settings import SettingsError, load_settings, setting_variables
+from workers.bootstrap import reconcile_policy
+from workers.settings import SettingsError, attempt_limit_s, load_settings, setting_variables
 
 
 def test_defaults_need_no_environment() -> None:
@@ -18,6 +19,13 @@ def test_defaults_need_no_environment() -> None:
     assert settings.symbols == frozenset()  # no allow-list: the stock broker's assets decide
     assert load_settings({"TRADEFLOW_SYMBOLS": "aapl, SPY"}).symbols == {"AAPL", "SPY"}
     assert settings.queue("validation") == "validation"
+
+
+def test_an_attempt_and_its_order_lease_last_the_fill_wait_and_the_margin() -> None:
+    settings = load_settings({"TRADEFLOW_FILL_TIMEOUT_S": "5", "TRADEFLOW_ATTEMPT_MARGIN_S": "25"})
+    assert attempt_limit_s(settings) == 30.0
+    assert reconcile_policy(settings).attempt_limit.total_seconds() == 30.0
+    assert attempt_limit_s(load_settings({})) == 90.0  # the fill wait (30 s) and a minute
 
 
 def test_values_are_converted() -> None:
@@ -38,6 +46,7 @@ def test_values_are_converted() -> None:
         ({"TRADEFLOW_STORE": "postgres"}, "TRADEFLOW_STORE"),
         ({"TRADEFLOW_AUDIT_RETENTION_DAYS": "30"}, "TRADEFLOW_AUDIT_RETENTION_DAYS"),
         ({"RABBITMQ_URL": "http://nope"}, "RABBITMQ_URL"),
+        ({"TRADEFLOW_ATTEMPT_MARGIN_S": "15"}, "TRADEFLOW_ATTEMPT_MARGIN_S"),
     ],
 )
 def test_a_bad_setting_fails_with_its_name(env: dict[str, str], name: str) -> None:

@@ -13,7 +13,6 @@ import contextlib
 import socket
 from typing import Any, Self
 
-import aioboto3
 import aiohttp
 from aiobotocore.config import AioConfig
 from botocore.exceptions import (
@@ -23,6 +22,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
 )
 
+from brokers.aws_sessions import new_session, verify_for
 from workers.alerts.addresses import phone_problem
 from workers.handlers.ports import AlertRefused, AlertUnavailable
 
@@ -66,13 +66,14 @@ class SnsSms:
         )
         exit_stack = contextlib.AsyncExitStack()
         client = await exit_stack.enter_async_context(
-            aioboto3.Session().client(
+            new_session().create_client(
                 "sns",
                 region_name=region,
                 endpoint_url=endpoint_url,
                 aws_access_key_id=access_key_id,
                 aws_secret_access_key=secret_access_key,
                 config=config,
+                verify=verify_for(endpoint_url),
             )
         )
         return cls(client, exit_stack, endpoint_url or f"SNS {region}", timeout_s)

@@ -33,10 +33,8 @@ from telemetry.middleware import TracingMiddleware
 from workers.chain.dead_letters import DeadLetters, is_permanent
 from workers.chain.own_deliveries import OwnDeliveriesConsumer
 from workers.chain.routing import QUEUE_NAMES
-from workers.settings import Settings, rabbitmq_urls
+from workers.settings import Settings, attempt_limit_s, rabbitmq_urls
 
-# The execution stage may wait up to the fill timeout; a stage is killed only well past that.
-TIME_LIMIT_MARGIN_S = 60
 PRECONDITION_FAILED = 406
 
 QueueType = Literal["quorum", "classic"]
@@ -175,7 +173,7 @@ class DeclareQueuesAtBoot(dramatiq.Middleware):
 def build_rabbitmq(settings: Settings, *extra_middleware: dramatiq.Middleware) -> TradeflowRabbitmq:
     """A RabbitMQ connection that waits for publisher confirms (an ack means durable, DESIGN §4.3)."""
     dramatiq.set_encoder(MsgspecEnvelopeEncoder())
-    time_limit_ms = int((settings.tradeflow_fill_timeout_s + TIME_LIMIT_MARGIN_S) * 1000)
+    time_limit_ms = int(attempt_limit_s(settings) * 1000)  # each trade's order lease lasts as long
     middleware: list[dramatiq.Middleware] = [
         DeclareQueuesAtBoot(),  # first: its refusal must come before any hook starts a thread
         TimeLimit(time_limit=time_limit_ms),

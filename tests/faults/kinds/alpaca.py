@@ -11,7 +11,8 @@ import uuid
 from typing import Any
 
 from messages.records import TradeRecord
-from tests.faults.kinds.context import Injection, KindOutcome, KindRun, Seen, begin, parse_time
+from tests.faults.kinds.context import ORDER_KINDS, Injection, KindOutcome, KindRun, Seen, begin, parse_time
+from workers.bootstrap import reconcile_policy
 from workers.handlers.audit import EVENT_KEYS
 from workers.store.port import TradeStore
 
@@ -39,7 +40,7 @@ def inject_resend(run: KindRun, resend_status: int, times: int, seed: int) -> No
     try:
         _submit_while(run, random.Random(seed), lambda: _remaining(run, fault["id"]) == 0)
     finally:
-        run.orders_first.met()
+        run.done_first(kind, "orders met")
     board = _fault(run, fault["id"]) or {}
     injection.trade_ids = [uuid.UUID(cid) for cid in board.get("accepted", [])]
     injection.facts = {"resends refused": board.get("resends", 0), "hits": board.get("hits", 0)}
@@ -101,8 +102,10 @@ def inject_disabled_after_crash(run: KindRun, seed: int) -> None:
     """An order request hangs after Alpaca accepted it; the account turns live and the execution stage is
     killed (-9) and started again, so Alpaca is off at its boot. Past the dead attempt's order lease a later
     attempt must not simulate; the paper account back and execution restarted, the order settles it."""
+    # While the account is live no order reaches Alpaca: the other Alpaca kinds meet their orders first.
+    run.first.wait(ORDER_KINDS, leaving=1)
     injection = begin("alpaca_disabled_after_crash")
-    fill_s = run.settings.tradeflow_fill_timeout_s
+    lease_s = reconcile_policy(run.settings).attempt_limit.total_seconds()
     with run.locks.account:
         known = {o["id"] for o in run.alpaca.orders()}
         armed = [_hang_next_order(run)]  # the slow fault now armed
@@ -126,7 +129,7 @@ def inject_disabled_after_crash(run: KindRun, seed: int) -> None:
         try:
             _submit_while(run, random.Random(seed), hung)
         finally:
-            run.orders_first.met()
+            run.done_first("alpaca_disabled_after_crash", "an order hangs")
         if not found:
             injection.problems.append(f"no order request hung within {HIT_TIMEOUT_S}s")
             run.record(injection)
@@ -139,7 +142,7 @@ def inject_disabled_after_crash(run: KindRun, seed: int) -> None:
         run.log.add("alpaca_disabled_after_crash", f"{CRASH_ACCOUNT}; execution killed under a hanging order")
         try:
             run.injector.kill_worker("execution", 0.0, " (while its order request hangs; Alpaca off at boot)")
-            time.sleep(fill_s + 60 + 10)  # past the dead attempt's order lease: the redelivery is a later one
+            time.sleep(lease_s + 10)  # past the dead attempt's order lease: the redelivery is a later one
             try:
                 then = _read_while_down(run, trade_id)
             except Exception as exc:  # the store stayed down (another fault) past the wait: say so, go on
@@ -200,7 +203,7 @@ def inject_call_outlives_limit(run: KindRun, times: int, seed: int) -> None:
             run, random.Random(seed), lambda: _remaining(run, held["id"]) == _remaining(run, slow["id"]) == 0
         )
     finally:
-        run.orders_first.met()
+        run.done_first("alpaca_call_outlives_limit", "orders met")
     left = (_remaining(run, held["id"]) or 0) + (_remaining(run, slow["id"]) or 0)
     if left:
         injection.problems.append(f"{left} of {2 * times} slow order requests never came")

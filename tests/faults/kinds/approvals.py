@@ -49,17 +49,20 @@ def inject_clicked_twice(run: KindRun, seed: int) -> None:
     two approvers."""
     injection = begin("approval_clicked_twice")
     rng = random.Random(seed)
-    desk_ready(run, injection)
     clicks = [
         [("approve_trade", APPROVERS[0]), ("approve_trade", APPROVERS[0])],
         [("approve_trade", APPROVERS[0]), ("reject_trade", APPROVERS[1])],
     ]
     answers: dict[str, list[str]] = {}
-    for pair in clicks:
-        waiting = awaiting_trade(run, injection, rng)
-        if waiting is not None:
-            trade_id, request = waiting
-            answers[str(trade_id)] = asyncio.run(click_at_once(run, request, pair))
+    try:
+        desk_ready(run, injection)
+        for pair in clicks:
+            waiting = awaiting_trade(run, injection, rng)
+            if waiting is not None:
+                trade_id, request = waiting
+                answers[str(trade_id)] = asyncio.run(click_at_once(run, request, pair))
+    finally:
+        run.done_first("approval_clicked_twice", "posted and clicked")
     injection.facts["answers"] = answers
     run.log.add("approval_clicked_twice", f"{len(answers)} trade(s), each clicked twice at once")
     run.record(injection)
@@ -72,8 +75,11 @@ def inject_races_expiry(run: KindRun, seed: int) -> None:
     """At the moment the request runs out, an approver clicks Approve and the sweeper's expire is sent."""
     injection = begin("approval_races_expiry")
     rng = random.Random(seed)
-    desk_ready(run, injection)
-    waiting = awaiting_trade(run, injection, rng)
+    try:
+        desk_ready(run, injection)
+        waiting = awaiting_trade(run, injection, rng)
+    finally:  # its time to live runs while the chain may stop (APPROVAL_TTL_S outlasts the long outage)
+        run.done_first("approval_races_expiry", "posted")
     if waiting is None:
         run.record(injection)
         return

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -50,8 +51,9 @@ class FaultLocks:
     account: threading.Lock = field(default_factory=threading.Lock)  # one account-number change at a time
 
 
-# The kinds that need orders to reach Alpaca (each waits for orders to meet its fault), and how long a kind
-# that stops the chain waits for them to have met theirs before it stops anything.
+# The kinds that need the whole chain for a while, each with the moment that ends its need: the Alpaca kinds
+# until orders met their faults, the approval kinds until their requests were posted in the approvers'
+# channel and clicked (the expiry race: posted). The kinds that stop the chain wait for them that long.
 ORDER_KINDS = frozenset(
     {
         "alpaca_resend_504_429",
@@ -60,38 +62,44 @@ ORDER_KINDS = frozenset(
         "alpaca_disabled_after_crash",
     }
 )
-ORDERS_FIRST_MAX_S = 60.0
+APPROVAL_KINDS = frozenset({"approval_clicked_twice", "approval_races_expiry"})
+FIRST_KINDS = ORDER_KINDS | APPROVAL_KINDS
+FIRST_MAX_S = 75.0
 
 
 @dataclass
-class OrdersFirst:
-    """The kinds that stop the chain (persistence down past the deadline, the store down a minute) start
-    once the kinds that need orders at Alpaca have met theirs, or ORDERS_FIRST_MAX_S after they asked.
+class FirstKinds:
+    """The kinds that stop the chain (persistence down past the deadline, the store down past every retry)
+    start once the kinds that need the chain (FIRST_KINDS) are done with it, or FIRST_MAX_S after they asked.
 
-    While the chain is stopped no order reaches Alpaca, and every trade submitted meanwhile ends late: an
-    Alpaca kind planned beside them waited the whole stop and the recovery before its first order came
-    (its crash kind then another lease after that), the campaign's longest path by far. The faults still
-    overlap: the Alpaca kinds' own settling (a lease run out, a restart) happens while the chain is stopped.
+    While the chain is stopped no order reaches Alpaca and no approval request is posted, and every trade
+    submitted meanwhile ends late: a kind planned beside them waited the whole stop and the recovery before
+    it met anything (the crash kind then another lease after that), the campaign's longest path by far. The
+    faults still overlap: the first kinds' own settling (a lease run out, a request's time to live) happens
+    while the chain is stopped.
     """
 
-    _left: int = 0
+    _left: Counter[str] = field(default_factory=Counter)
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def expect(self, kinds: int) -> None:
+    def expect(self, kinds: Iterable[str]) -> None:
+        """The planned injections, one name each (several of a kind: each must be done)."""
         with self._changed:
-            self._left = kinds
+            self._left = Counter(kind for kind in kinds if kind in FIRST_KINDS)
             self._changed.notify_all()
 
-    def met(self) -> None:
-        """One kind has met its orders (or given up on them)."""
+    def done(self, kind: str) -> None:
+        """One injection of `kind` is done with the chain (or gave up on it)."""
         with self._changed:
-            self._left = max(0, self._left - 1)
+            self._left[kind] = max(0, self._left[kind] - 1)
             self._changed.notify_all()
 
-    def wait(self, timeout_s: float = ORDERS_FIRST_MAX_S) -> bool:
-        """True once every kind met its orders; False when `timeout_s` ran out first."""
+    def wait(
+        self, kinds: frozenset[str] = FIRST_KINDS, timeout_s: float = FIRST_MAX_S, leaving: int = 0
+    ) -> bool:
+        """True once every injection of `kinds` but `leaving` is done; False if `timeout_s` ran out first."""
         with self._changed:
-            return self._changed.wait_for(lambda: self._left == 0, timeout_s)
+            return self._changed.wait_for(lambda: sum(self._left[k] for k in kinds) <= leaving, timeout_s)
 
 
 @dataclass
@@ -117,7 +125,7 @@ class KindRun:
     settings: Settings
     restarts: Restarts | None = None  # the Injector, once it exists
     locks: FaultLocks = field(default_factory=FaultLocks)
-    orders_first: OrdersFirst = field(default_factory=OrdersFirst)
+    first: FirstKinds = field(default_factory=FirstKinds)
     injections: list[Injection] = field(default_factory=list)
     alpaca: AlpacaAdmin = field(init=False)
     slack: SlackAdmin = field(init=False)
@@ -139,6 +147,12 @@ class KindRun:
         injection.ended = time.time()
         with self._lock:
             self.injections.append(injection)
+
+    def done_first(self, kind: str, what: str) -> None:
+        """`kind` is done with the chain (FirstKinds): on the fault log's timeline, and told to the kinds that
+        wait for it."""
+        self.log.add("done with the chain", f"{kind}: {what}")
+        self.first.done(kind)
 
     def of(self, kind: str) -> list[Injection]:
         with self._lock:

@@ -12,19 +12,29 @@ from typing import Any
 from tests.faults.cluster import RabbitCluster
 from tests.faults.kinds.context import Injection, KindOutcome, KindRun, Seen, begin, parse_time
 from tests.faults.rabbitmq_node import RabbitNodeUnavailable
+from workers.bootstrap import reconcile_policy
+from workers.settings import Settings
 
-LONG_OUTAGE_S = 60.0  # at least: longer than any retry's backoff, shorter than the outage budget (600 s)
+
+def long_outage_s(settings: Settings) -> float:
+    """The shortest outage that is long: 10 s past the longest a message's retries can take in all (each
+    retry's backoff at its ceiling), so only the outage budget keeps its messages out of the dead letters."""
+    low, high = settings.tradeflow_min_backoff_ms, settings.tradeflow_max_backoff_ms
+    ceilings = (min(high, low * 2**retry) for retry in range(settings.tradeflow_max_retries))
+    return sum(ceilings) / 1000 + 10.0
 
 
 # -- dynamodb_outage_long ---------------------------------------------------------------------------------
 
 
-def inject_dynamodb_outage_long(run: KindRun, down_s: float, seed: int) -> None:
-    """DynamoDB Local stopped for `down_s` (≥ 60 s) while trades come in; they wait within the outage
-    budget, and the traders of those held before they were recorded are told they are delayed."""
-    met = run.orders_first.wait()  # see OrdersFirst
+def inject_dynamodb_outage_long(run: KindRun, beyond_s: float, seed: int) -> None:
+    """DynamoDB Local stopped `beyond_s` longer than a long outage (`long_outage_s`) while trades come in;
+    they wait within the outage budget, and the traders of those held before they were recorded are told
+    they are delayed."""
+    down_s = long_outage_s(run.settings) + beyond_s
+    met = run.first.wait()  # see FirstKinds
     injection = begin("dynamodb_outage_long")
-    injection.facts["orders first"] = met
+    injection.facts["first kinds done"] = met
     rng = random.Random(seed)
     with run.locks.store:
         run.injector.stop_dynamodb()
@@ -71,9 +81,9 @@ def check_dynamodb_outage_long(seen: Seen, injections: list[Injection]) -> KindO
 def inject_stale_replay(run: KindRun, extra_s: float, seed: int) -> None:
     """The persistence stage down for TRADEFLOW_STUCK_AFTER_S + `extra_s`: trades validated at its start
     are recorded past their deadline, and must fail NOT_EXECUTED_IN_TIME, never be placed late."""
-    met = run.orders_first.wait()  # see OrdersFirst
+    met = run.first.wait()  # see FirstKinds
     injection = begin("stale_replay")
-    injection.facts["orders first"] = met
+    injection.facts["first kinds done"] = met
     stuck_s = run.settings.tradeflow_stuck_after_s
     pause = stuck_s + extra_s
     rng = random.Random(seed)
@@ -111,7 +121,7 @@ def check_stale_replay(seen: Seen, injections: list[Injection]) -> KindOutcome:
         if told[(str(trade_id), "outcome")] != 1:
             outcome.problems.append(f"{trade_id}: its failure told {told[(str(trade_id), 'outcome')]}×")
     settings = seen.settings
-    latest = settings.tradeflow_stuck_after_s + settings.tradeflow_fill_timeout_s + 60
+    latest = settings.tradeflow_stuck_after_s + reconcile_policy(settings).attempt_limit.total_seconds()
     late = 0
     for record in seen.trades.values():
         if record is None:

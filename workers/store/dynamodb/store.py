@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import aioboto3
 from aiobotocore.config import AioConfig
 
+from brokers.aws_sessions import new_session, verify_for
 from workers.store.composed import ComposedTradeStore
 from workers.store.dynamodb.activity import DynamoActivityJournal
 from workers.store.dynamodb.audit import DynamoAuditTrail
@@ -71,13 +71,12 @@ class DynamoTradeStore(ComposedTradeStore):
         max_attempts: int = 4,
         max_connections: int = 50,
         kms_key_id: str | None = None,
-        session: aioboto3.Session | None = None,
     ) -> DynamoTradeStore:
         """Open the client once; call `close()` when done. No request is sent here.
 
         On AWS (no endpoint, or an amazonaws.com one) `create_tables` creates the tables encrypted with
-        KMS: the key `kms_key_id` names, or the AWS managed key. `session`: a boto session to make the
-        client from (a new one by default; one reused skips loading botocore's models again, 0.05 s).
+        KMS: the key `kms_key_id` names, or the AWS managed key. The client's session is a new one on the
+        process's loader of botocore's models (brokers/aws_sessions.py).
         """
         tables = TableNames.from_prefix(table_prefix)
         config = AioConfig(
@@ -91,13 +90,14 @@ class DynamoTradeStore(ComposedTradeStore):
         )
         exit_stack = contextlib.AsyncExitStack()
         client = await exit_stack.enter_async_context(
-            (session or aioboto3.Session()).client(
+            new_session().create_client(
                 "dynamodb",
                 region_name=region,
                 endpoint_url=endpoint_url,
                 aws_access_key_id=access_key_id,
                 aws_secret_access_key=secret_access_key,
                 config=config,
+                verify=verify_for(endpoint_url),
             )
         )
         return cls(client, tables, exit_stack, encryption=encryption_for(endpoint_url, kms_key_id))
