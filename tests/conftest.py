@@ -3,10 +3,13 @@
 `make test` runs the suite over both cores with four pytest-xdist workers, one module at a time per worker
 (`--dist loadscope --no-loadscope-reorder`): each worker takes the next module in the order below when it
 is free. The longest modules go first, so the short ones fill the end of the run on every worker instead of
-one worker finishing a long module alone; the ones that start RabbitMQ clusters of their own go last.
+one worker finishing a long module alone; the ones that start RabbitMQ clusters of their own run after the
+fault campaign, on its worker.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -51,13 +54,15 @@ FIRST = (
     "tests/contract/test_open_trades_contract.py",
     "tests/contract/test_trade_contract.py",
 )
-# Modules that start a RabbitMQ cluster or a whole stack of their own: last, so they never run beside the
-# fault campaign (three RabbitMQ nodes of its own). Beside it, the cluster test took 118 s and the whole run
-# doubled its CPU (714 s); after it, 21 s (411 s).
+# Modules that start a RabbitMQ cluster or a whole stack of their own: last, and on the fault campaign's
+# worker (one scope with it, `pytest_xdist_make_scheduler`), so they never run beside the campaign's three
+# RabbitMQ nodes. Beside it, the cluster test took 118 s and the whole run doubled its CPU (714 s). Run last
+# on whichever worker was free, they ended the run alone: 40 s with one of the two cores idle.
 LAST = (
     "tests/integration/test_rabbitmq_cluster.py",
     "tests/integration/test_up_owns_its_children.py",
 )
+CAMPAIGN_WORKER = ("tests/faults/test_campaign.py", *LAST)
 DIRECTORIES = (
     "tests/faults/",
     "tests/e2e/",
@@ -83,3 +88,18 @@ def _rank(path: str) -> tuple[int, int]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules in the order above, each one's tests together and in their own order (a stable sort)."""
     items.sort(key=lambda item: _rank(item.nodeid.split("::", 1)[0]))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope`, one module a scope, but CAMPAIGN_WORKER's modules one scope: a worker runs them one
+    after another (in the order above: the campaign, then LAST)."""
+    if config.getoption("dist", default="no") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndTheCampaignsWorker(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return CAMPAIGN_WORKER[0] if module in CAMPAIGN_WORKER else str(super()._split_scope(nodeid))
+
+    return ModulesAndTheCampaignsWorker(config, log)
