@@ -49,7 +49,11 @@ PYTEST_XDIST := -n 4 --dist loadscope --no-loadscope-reorder
 
 # Every process a test starts imports tradeflow: compiled once here, so none of them compiles it again (a
 # machine with PYTHONDONTWRITEBYTECODE set, as CI's is, never keeps what Python compiles: 0.1 s a process).
-COMPILE := $(BIN)/python -m compileall -q workers messages brokers telemetry emulators bench tests >/dev/null
+# Each pytest worker collects every test module, and pytest rewrites the asserts of the test modules and of
+# its plugins' packages (hypothesis's) first: one collection here keeps what it rewrote, so the four workers
+# collect in 3 s of CPU each, not 8.6 s.
+COMPILE := $(BIN)/python -m compileall -q workers messages brokers telemetry emulators bench tests >/dev/null && \
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q --collect-only -p no:cacheprovider >/dev/null
 
 test: $(STAMP) dynamodb-local
 	$(COMPILE)

@@ -11,11 +11,11 @@ import aioboto3
 import pytest
 
 from messages.events import SubmitTrade
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, all_told
 from tests.waiting import eventually
 from workers.chain.publisher import Publisher
 from workers.console.trades.submit import build_command
-from workers.handlers.audit import EVENT_KEYS, NOTIFIED_KEY
+from workers.handlers.audit import EVENT_KEYS
 
 pytestmark = pytest.mark.e2e
 
@@ -48,14 +48,6 @@ def _publish(stack: Stack, commands: list[SubmitTrade]) -> None:
             publisher.submit(command)
     finally:
         publisher.close()
-
-
-def _all_notified(stack: Stack, trade_ids: list[uuid.UUID]) -> bool:
-    async def check(store: Any) -> bool:
-        found = await asyncio.gather(*(store.get_audit(trade_id, NOTIFIED_KEY) for trade_id in trade_ids))
-        return all(found)
-
-    return bool(stack.store_call(check))
 
 
 def _edit_audit_item(stack: Stack, trade_id: uuid.UUID, event_key: str) -> None:
@@ -97,7 +89,8 @@ def test_200_trades_verify_and_an_audit_item_edited_in_dynamodb_is_named(stack: 
     commands = _commands()
     _publish(stack, commands)
     trade_ids = [command.trade.trade_id for command in commands]
-    eventually(lambda: _keep_alive(stack) or _all_notified(stack, trade_ids), timeout=300, interval=1.0)
+    told = all_told(stack, trade_ids)
+    eventually(lambda: _keep_alive(stack) or told(), timeout=300, interval=1.0)
 
     code, doc = _verify(stack, "--all")
     assert code == 0, doc

@@ -17,11 +17,10 @@ import pytest
 
 from brokers.alpaca_reads import EXECUTION_QUOTE_AGE_S
 from messages.records import TradeRecord
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, all_told
 from tests.waiting import eventually
 from workers.chain.publisher import Publisher
 from workers.console.trades.submit import build_command
-from workers.handlers.audit import NOTIFIED_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -45,13 +44,12 @@ def _trade_all(stack: Stack, publisher: Publisher, count: int, *, user: str = "U
         publisher.submit(command)
     ids = [command.trade.trade_id for command in commands]
 
-    async def told(store: Any) -> list[TradeRecord] | None:
-        for trade_id in ids:
-            if await store.get_audit(trade_id, NOTIFIED_KEY) is None:
-                return None
+    eventually(all_told(stack, ids), timeout=120, interval=0.2)
+
+    async def read(store: Any) -> list[TradeRecord]:
         return [await store.get_trade(trade_id) for trade_id in ids]
 
-    records: list[TradeRecord] = eventually(lambda: stack.store_call(told), timeout=120, interval=0.2)
+    records: list[TradeRecord] = stack.store_call(read)
     return records
 
 

@@ -25,10 +25,9 @@ import pytest
 
 from emulators.alpaca import AlpacaEmulator
 from emulators.slack import SlackEmulator
-from tests.e2e.stack import SlackStack
+from tests.e2e.stack import SlackStack, all_told
 from tests.fixtures_alpaca import TEST_SETTINGS
 from tests.waiting import eventually
-from workers.handlers.audit import NOTIFIED_KEY
 from workers.store.dynamodb.tables import TableNames
 
 pytestmark = pytest.mark.e2e
@@ -133,14 +132,6 @@ async def _table_items(flow: SlackStack) -> str:
     return json.dumps(items)
 
 
-def _notified(flow: SlackStack, trade_ids: list[str]) -> bool:
-    async def check(store: Any) -> bool:
-        audits = [await store.get_audit(uuid.UUID(t), NOTIFIED_KEY) for t in trade_ids]
-        return all(audit is not None for audit in audits)
-
-    return bool(flow.stack.store_call(check))
-
-
 def _cli(flow: SlackStack, *args: str) -> str:
     done = flow.stack.cli(*args)
     assert done.returncode in (0, 1), (args, done.stderr)
@@ -163,7 +154,7 @@ def test_no_planted_secret_reaches_a_log_a_dead_letter_an_export_an_audit_item_o
     ingress_log = Path(flow.stack.env["TRADEFLOW_DATA_DIR"]) / "ingress.log"
     since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
     executed = asyncio.run(_trade(flow, "buy 3 AAPL"))
-    eventually(lambda: _notified(flow, [executed]), timeout=60)
+    eventually(all_told(flow.stack, [executed]), timeout=60)
     flow.stack.emulator.admin.add_fault("refuse_order", message="unable to process order")
     refused = asyncio.run(_trade(flow, "buy 2 MSFT"))
     forged = asyncio.run(
@@ -177,7 +168,7 @@ def test_no_planted_secret_reaches_a_log_a_dead_letter_an_export_an_audit_item_o
     message_id = _poison(flow)
     xq = f"{flow.stack.queue('validation')}.XQ"
     eventually(lambda: flow.stack.queues.count(xq) == 1, timeout=30)
-    eventually(lambda: _notified(flow, [executed, refused]), timeout=60)
+    eventually(all_told(flow.stack, [executed, refused]), timeout=60)
 
     shown = flow.stack.cli("trade", "show", refused, "--json")
     assert json.loads(shown.stdout)["trade"]["status"] == "failed"

@@ -5,21 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from messages.events import SubmitTrade
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, all_told
 from tests.waiting import eventually
 from workers.chain.publisher import Publisher
 from workers.console.trades.submit import build_command
-from workers.handlers.audit import NOTIFIED_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -52,16 +49,6 @@ def _publish(stack: Stack, commands: list[SubmitTrade]) -> None:
         publisher.close()
 
 
-def _all_notified(stack: Stack, trade_ids: list[uuid.UUID]) -> bool:
-    async def check(store: Any) -> bool:
-        for trade_id in trade_ids:
-            if await store.get_audit(trade_id, NOTIFIED_KEY) is None:
-                return False
-        return True
-
-    return bool(stack.store_call(check))
-
-
 def _average(values: list[Decimal]) -> str | None:
     if not values:
         return None
@@ -76,7 +63,7 @@ def test_a_csv_report_of_200_trades_has_200_rows_that_reconcile_with_metrics(
     commands = _commands()
     _publish(stack, commands)
     trade_ids = [command.trade.trade_id for command in commands]
-    eventually(lambda: _all_notified(stack, trade_ids), timeout=240, interval=1.0)
+    eventually(all_told(stack, trade_ids), timeout=240, interval=1.0)
     until = datetime.now(UTC) + timedelta(seconds=1)
 
     path = tmp_path / "report.csv"
@@ -131,7 +118,7 @@ def test_the_jsonl_report_streams_to_stdout_one_object_per_trade(stack: Stack) -
     since = datetime.now(UTC) - timedelta(seconds=1)
     commands = _commands()[160:175]  # executed, then refused
     _publish(stack, commands)
-    eventually(lambda: _all_notified(stack, [c.trade.trade_id for c in commands]), timeout=120, interval=0.5)
+    eventually(all_told(stack, [c.trade.trade_id for c in commands]), timeout=120, interval=0.5)
 
     done = stack.cli("report", "--from", since.isoformat(), "--format", "jsonl")
     assert done.returncode == 0, done.stderr
