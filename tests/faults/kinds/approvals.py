@@ -29,7 +29,7 @@ from tests.faults.kinds.approval_desk import (
     desk_ready,
     request_of,
 )
-from tests.faults.kinds.context import Injection, KindOutcome, KindRun, Seen, begin
+from tests.faults.kinds.context import RACE_SENT, Injection, KindOutcome, KindRun, Seen, begin
 from workers.chain.publisher import Publisher
 
 RACE_LOCKED_S = 3.0  # the store held up from this long before the expiry through the race
@@ -78,13 +78,17 @@ def inject_races_expiry(run: KindRun, seed: int) -> None:
     try:
         desk_ready(run, injection)
         waiting = awaiting_trade(run, injection, rng)
-    finally:  # its time to live runs while the chain may stop (APPROVAL_TTL_S outlasts the long outage)
+    finally:  # its time to live runs while persistence may be down; the store stays up for the race
         run.done_first("approval_races_expiry", "posted")
     if waiting is None:
+        run.first.done(RACE_SENT)
         run.record(injection)
         return
     trade_id, request = waiting
-    answers = _race_at_expiry(run, injection, trade_id, request, rng)
+    try:
+        answers = _race_at_expiry(run, injection, trade_id, request, rng)
+    finally:
+        run.done_first(RACE_SENT, str(trade_id))
     if answers is None:
         run.record(injection)
         return

@@ -65,12 +65,16 @@ ORDER_KINDS = frozenset(
 APPROVAL_KINDS = frozenset({"approval_clicked_twice", "approval_races_expiry"})
 FIRST_KINDS = ORDER_KINDS | APPROVAL_KINDS
 FIRST_MAX_S = 75.0
+# The expiry race holds the store up for its last seconds: the long store outage waits for the race too
+# (its request's time to live runs meanwhile), the other long faults only for its request to be posted.
+RACE_SENT = "approval race sent"
 
 
 @dataclass
 class FirstKinds:
-    """The kinds that stop the chain (persistence down past the deadline, the store down past every retry)
-    start once the kinds that need the chain (FIRST_KINDS) are done with it, or FIRST_MAX_S after they asked.
+    """The kinds that stop the chain (persistence down past the deadline, the store down past every retry, a
+    RabbitMQ node lost) start once the kinds that need the chain (FIRST_KINDS) are done with it, or
+    FIRST_MAX_S after they asked.
 
     While the chain is stopped no order reaches Alpaca and no approval request is posted, and every trade
     submitted meanwhile ends late: a kind planned beside them waited the whole stop and the recovery before
@@ -86,6 +90,7 @@ class FirstKinds:
         """The planned injections, one name each (several of a kind: each must be done)."""
         with self._changed:
             self._left = Counter(kind for kind in kinds if kind in FIRST_KINDS)
+            self._left[RACE_SENT] = self._left["approval_races_expiry"]
             self._changed.notify_all()
 
     def done(self, kind: str) -> None:

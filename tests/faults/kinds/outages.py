@@ -10,10 +10,23 @@ import time
 from typing import Any
 
 from tests.faults.cluster import RabbitCluster
-from tests.faults.kinds.context import Injection, KindOutcome, KindRun, Seen, begin, parse_time
+from tests.faults.kinds.context import (
+    FIRST_KINDS,
+    RACE_SENT,
+    Injection,
+    KindOutcome,
+    KindRun,
+    Seen,
+    begin,
+    parse_time,
+)
 from tests.faults.rabbitmq_node import RabbitNodeUnavailable
 from workers.bootstrap import reconcile_policy
 from workers.settings import Settings
+
+# The expiry race comes a request's time to live (APPROVAL_TTL_S) after its post, itself held back by the
+# load's faults: the long outage waits for it this long at most.
+RACE_WAIT_MAX_S = 120.0
 
 
 def long_outage_s(settings: Settings) -> float:
@@ -32,7 +45,7 @@ def inject_dynamodb_outage_long(run: KindRun, beyond_s: float, seed: int) -> Non
     they wait within the outage budget, and the traders of those held before they were recorded are told
     they are delayed."""
     down_s = long_outage_s(run.settings) + beyond_s
-    met = run.first.wait()  # see FirstKinds
+    met = run.first.wait(FIRST_KINDS | {RACE_SENT}, timeout_s=RACE_WAIT_MAX_S)  # see FirstKinds
     injection = begin("dynamodb_outage_long")
     injection.facts["first kinds done"] = met
     rng = random.Random(seed)
@@ -146,7 +159,11 @@ def check_stale_replay(seen: Seen, injections: list[Injection]) -> KindOutcome:
 def inject_rabbitmq_node_loss(run: KindRun, down_s: float, seed: int) -> None:
     """Kill -9 the cluster node most of the campaign's processes are connected to, keep it down while trades
     come in and `tradeflow health` and `dlq list` run on the others, then boot it again."""
+    # The lost node holds back every consumer it served until they reconnect, so it waits for the kinds that
+    # need the chain whole (FirstKinds) and falls beside the other long faults.
+    first_done = run.first.wait()
     injection = begin("rabbitmq_node_loss")
+    injection.facts["first kinds done"] = first_done
     cluster = run.rabbitmq
     if not isinstance(cluster, RabbitCluster):
         injection.problems.append("the campaign runs on one RabbitMQ node: no cluster to lose a node of")
