@@ -192,8 +192,8 @@ def all_told(stack: Stack, trade_ids: Iterable[Any]) -> Callable[[], bool]:
     """A condition for `eventually`: every trade's trader told its outcome (the audit's notified item).
 
     Told stays told, so each look reads only the trades not yet seen told, in order, and stops at the first
-    still untold: waiting for 200 trades reads each about once, where reading all 200 every second read
-    DynamoDB Local some 12,000 times (a core's CPU for most of the wait, the workers' and the engine's).
+    still untold: waiting for 200 trades reads each about once, where looking at all 200 every second sent
+    DynamoDB Local 200 reads a second for the whole wait, CPU the workers being waited for went without.
     """
     from workers.handlers.audit import NOTIFIED_KEY
 

@@ -75,25 +75,22 @@ def inject_races_expiry(run: KindRun, seed: int) -> None:
     """At the moment the request runs out, an approver clicks Approve and the sweeper's expire is sent."""
     injection = begin("approval_races_expiry")
     rng = random.Random(seed)
+    waiting: tuple[uuid.UUID, dict[str, Any]] | None = None
+    answers: list[str] | None = None
     try:
-        desk_ready(run, injection)
-        waiting = awaiting_trade(run, injection, rng)
-    finally:  # its time to live runs while persistence may be down; the store stays up for the race
-        run.done_first("approval_races_expiry", "posted")
-    if waiting is None:
-        run.first.done(RACE_SENT)
-        run.record(injection)
-        return
-    trade_id, request = waiting
-    try:
-        answers = _race_at_expiry(run, injection, trade_id, request, rng)
-    finally:
-        run.done_first(RACE_SENT, str(trade_id))
-    if answers is None:
-        run.record(injection)
-        return
-    injection.facts["answers"] = {str(trade_id): answers}
-    run.log.add("approval_races_expiry", f"{trade_id}: approve clicked as the expire was sent")
+        try:
+            desk_ready(run, injection)
+            waiting = awaiting_trade(run, injection, rng)
+        finally:  # its time to live runs while persistence may be down; the store stays up for the race
+            run.done_first("approval_races_expiry", "posted")
+        if waiting is not None:
+            answers = _race_at_expiry(run, injection, *waiting, rng)
+    finally:  # raced, or nothing to race: the long store outage may go
+        run.done_first(RACE_SENT, "raced" if answers is not None else "no race")
+    if waiting is not None and answers is not None:
+        trade_id = waiting[0]
+        injection.facts["answers"] = {str(trade_id): answers}
+        run.log.add("approval_races_expiry", f"{trade_id}: approve clicked as the expire was sent")
     run.record(injection)
 
 
