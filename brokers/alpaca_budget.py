@@ -44,6 +44,7 @@ WINDOW_S = 60
 IN_FLIGHT_S = 1
 LINE_TTL_MS = 3_600_000  # a waiting line nobody joined for an hour starts again
 UNAVAILABLE_RETRY_S = 1.0
+MIN_PAUSE_S = 1.0  # a 429 pauses every sender at least this long
 
 
 class RateLimitWait(requests.exceptions.RequestException):
@@ -140,8 +141,7 @@ class AccountBudget:
             if status != 429 and remaining != 0:
                 return
             now = time.time()
-            until = float(reset_at) if reset_at is not None else now + _retry_after(headers, self.window_s)
-            pause_s = min(max(until - now, 1.0), self.window_s + 1.0)
+            pause_s = min(reset_in_s(headers, self.window_s, now=now), self.window_s + 1.0)
             self.state.put(f"{self._keys[lane]}:paused", str(now + pause_s), math.ceil(pause_s * 1000))
             logger.warning(
                 "Alpaca %s budget of %s spent (%s): every sender waits %.1f s",
@@ -240,6 +240,19 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         value = headers.get(name)
         return int(float(value)) if value not in (None, "") else None
     return None
+
+
+def reset_in_s(headers: Mapping[str, str], default_s: float, *, now: float | None = None) -> float:
+    """Seconds until Alpaca's rate limit lets requests through again, as its answer says
+    (X-RateLimit-Reset, else Retry-After, else `default_s`), and never less than MIN_PAUSE_S.
+
+    The one reading of a 429: the budget pauses every sender this long, and the trade it refused waits the
+    same, so its next attempt does not arrive while the pause still holds (the reset is whole seconds: a
+    reset "now" may be most of a second away)."""
+    now = time.time() if now is None else now
+    reset_at = _int_header(headers, "X-RateLimit-Reset")
+    until = float(reset_at) if reset_at is not None else now + _retry_after(headers, default_s)
+    return max(until - now, MIN_PAUSE_S)
 
 
 def _retry_after(headers: Mapping[str, str], default_s: float) -> float:

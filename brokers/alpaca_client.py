@@ -30,7 +30,7 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from brokers.alpaca_budget import AccountBudget, Lane, RateLimitWait
+from brokers.alpaca_budget import AccountBudget, Lane, RateLimitWait, reset_in_s
 from brokers.port import BrokerUnavailable, RateLimited
 
 T = TypeVar("T")
@@ -159,14 +159,8 @@ def rate_limited(refused: RateLimitWait) -> RateLimited:
 
 
 def retry_after_of(exc: APIError, default_s: float = 1.0) -> float:
-    """When Alpaca's 429 says to come back, in seconds from now (X-RateLimit-Reset, else Retry-After)."""
-    headers = exc.response.headers if exc.response is not None else {}
-    with contextlib.suppress(TypeError, ValueError):
-        if headers.get("X-RateLimit-Reset"):
-            return max(0.0, float(headers["X-RateLimit-Reset"]) - time.time())
-        if headers.get("Retry-After"):
-            return max(0.0, float(headers["Retry-After"]))
-    return default_s
+    """When Alpaca's 429 says to come back, in seconds from now: the budget's own reading of it."""
+    return reset_in_s(exc.response.headers if exc.response is not None else {}, default_s)
 
 
 class AlpacaCalls:

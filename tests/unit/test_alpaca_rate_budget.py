@@ -7,9 +7,12 @@ import time
 from collections.abc import Sequence
 
 import pytest
+import requests
+from alpaca.common.exceptions import APIError
 from dramatiq.rate_limits import RateLimiterBackend
 
 from brokers.alpaca_budget import IN_FLIGHT_S, AccountBudget, RateLimitWait
+from brokers.alpaca_client import retry_after_of
 from brokers.shared_state import MemoryState, SharedStateUnavailable
 from emulators.alpaca.rate_limit import RateLimits
 
@@ -120,6 +123,27 @@ def test_a_429_without_a_reset_pauses_for_its_retry_after() -> None:
     with pytest.raises(RateLimitWait) as held:
         account.take("trading")
     assert 1 < held.value.retry_after_s <= 2
+
+
+@pytest.mark.parametrize("reset_in", [-1, 0, 1, 5])
+def test_a_trade_refused_by_a_429_waits_no_less_than_the_pause_it_set_for_everyone(reset_in: int) -> None:
+    """CI: a 429 whose whole-second reset was 0.23 s away paused every sender 1 s but sent its trade back
+    after 0.23 s, to be refused again by the pause (a third attempt where the trace expected two)."""
+    account = budget(MemoryState(), trading=100)
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + reset_in)}
+    account.observe("trading", 429, headers)
+    with pytest.raises(RateLimitWait) as held:
+        account.take("trading")
+    pause_ends = time.time() + held.value.retry_after_s
+    trade_comes_back = time.time() + retry_after_of(APIError("{}", _answered(429, headers)))
+    assert trade_comes_back >= pause_ends - 0.001
+    assert held.value.retry_after_s >= 0.9
+
+
+def _answered(status: int, headers: dict[str, str]) -> requests.HTTPError:
+    response = requests.Response()
+    response.status_code, response.headers = status, requests.structures.CaseInsensitiveDict(headers)
+    return requests.HTTPError(response=response)
 
 
 def _used(account: AccountBudget, state: MemoryState, seconds_ago: list[int]) -> None:
