@@ -26,7 +26,7 @@ import pika
 from telemetry.otlp_sink import OtlpSink
 from workers.chain.rabbitmq import connect_rabbitmq
 from workers.chain.routing import QUEUE_NAMES, STAGE_NAMES
-from workers.console.stack.children import start_process
+from workers.console.stack.children import start_process, stop_processes
 from workers.console.stack.children import stop_process as stop
 from workers.console.stack.local_dynamodb import LocalDynamo, start_local_dynamodb
 from workers.console.stack.ports import free_port
@@ -212,14 +212,19 @@ class LoopbackStack:
             )
 
     def stop_workers(self) -> None:
-        for process in list(self.workers.values()):
-            stop(process)
+        """Every worker at once (one SIGTERM each, one shared grace): the slowest's shutdown, not the sum."""
+        stop_processes(list(self.workers.values()))
         self.workers.clear()
 
     def close(self) -> None:
         self.stop_workers()
         self._started.close()
-        delete_queues(self.prefix)
+        if "RABBITMQ_URL" not in self.env:
+            return  # it never started
+        try:
+            delete_queues(self.env["RABBITMQ_URL"], self.prefix)
+        except pika.exceptions.AMQPError as exc:  # best effort: the run's own verdict matters more
+            print(f"The stack's queues ({self.prefix}*) were not deleted: {exc!r}", file=sys.stderr)
 
 
 def wait_for_consumers(env: dict[str, str], stages: list[str], count: int, timeout_s: float = 90) -> None:
@@ -257,10 +262,15 @@ def _consumers(connection: pika.BlockingConnection, queue: str) -> int:
             channel.close()
 
 
-def delete_queues(prefix: str) -> None:
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "name"], capture_output=True, text=True, check=False
-    )
-    for name in listed.stdout.split():
-        if name.startswith(prefix):
-            subprocess.run(["rabbitmqctl", "-q", "delete_queue", name], capture_output=True, check=False)
+def delete_queues(url: str, prefix: str) -> None:
+    """Delete the queues a stack under `prefix` declares (each stage's, with its .DQ and .XQ), on the RabbitMQ
+    `url` names: over one AMQP connection, not a `rabbitmqctl` (an Erlang VM's start) per queue."""
+    connection = connect_rabbitmq(url, heartbeat=0)
+    try:
+        channel = connection.channel()
+        for name in QUEUE_NAMES:
+            for suffix in ("", ".DQ", ".XQ"):
+                channel.queue_delete(f"{prefix}{name}{suffix}")
+    finally:
+        if connection.is_open:
+            connection.close()

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pika
 import pytest
 
+from bench.stack import delete_queues
 from tests.fixtures_dynamo import unavailable
 from tests.waiting import eventually
-from workers.chain.routing import QUEUE_NAMES
 
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
@@ -36,12 +36,7 @@ def queue_prefix(rabbitmq_url: str) -> Iterator[str]:
     """A queue prefix of this test's own; its queues (and their .DQ/.XQ) are deleted afterwards."""
     prefix = f"t{uuid.uuid4().hex[:8]}-"
     yield prefix
-    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
-    channel = connection.channel()
-    for stage in QUEUE_NAMES:
-        for suffix in ("", ".DQ", ".XQ"):
-            channel.queue_delete(f"{prefix}{stage}{suffix}")
-    connection.close()
+    delete_queues(rabbitmq_url, prefix)
 
 
 class QueueReader:

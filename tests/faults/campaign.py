@@ -176,6 +176,7 @@ def run_campaign(
         figures, outcomes = asyncio.run(_check(stack, trade_ids, log, kinds, replicas, dead_letters))
         figures.dead_letters_replayed = dead_letters["replayed"]
         figures.unexplained_dead_letters = dead_letters["unexplained"]
+        phases["check"] = time.monotonic() - started - sum(phases.values())
     finally:
         stopping.set()
         try:
@@ -184,6 +185,7 @@ def run_campaign(
             if injector is not None:
                 injector.close()
             rabbitmq.close()
+    phases["stop"] = time.monotonic() - started - sum(phases.values())
     return CampaignResult(
         seed, submitted, log, figures, dead_letters, time.monotonic() - started, phases, outcomes
     )
