@@ -92,13 +92,16 @@ async def read_trades(store: TradeStore, trade_ids: set[uuid.UUID]) -> dict[uuid
     return dict(await asyncio.gather(*(one(t) for t in trade_ids)))
 
 
-async def read_notified(store: TradeStore, trade_ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    """The trades whose outcome notice was delivered (the notifier writes it after Slack's ok)."""
+async def read_notified(
+    store: TradeStore, trade_ids: set[uuid.UUID], key: str = NOTIFIED_KEY
+) -> set[uuid.UUID]:
+    """The trades whose outcome notice (or the notice `key` names) was delivered: the notifier writes it
+    after Slack's ok."""
     gate = asyncio.Semaphore(16)
 
     async def one(trade_id: uuid.UUID) -> uuid.UUID | None:
         async with gate:
-            return trade_id if await store.get_audit(trade_id, NOTIFIED_KEY) is not None else None
+            return trade_id if await store.get_audit(trade_id, key) is not None else None
 
     return {t for t in await asyncio.gather(*(one(t) for t in trade_ids)) if t is not None}
 

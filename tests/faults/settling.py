@@ -15,6 +15,7 @@ from bench.stack import LoopbackStack
 from tests.faults.checks import is_settled, read_notified, read_trades
 from tests.faults.load import Submitted
 from workers.bootstrap import open_store
+from workers.handlers.audit import WORKING_NOTIFIED_KEY
 from workers.settings import load_settings
 from workers.store.port import TradeStore
 
@@ -65,13 +66,14 @@ async def _settle_on_one_store(
 
 
 async def _unsettled(store: TradeStore, trade_ids: set[uuid.UUID]) -> list[uuid.UUID]:
+    """The trades not yet ended (or left open with a reason), and those whose trader has not yet heard the
+    end, or that the trade is open: the checks count a trader told neither (an untold submission)."""
     records = await read_trades(store, trade_ids)
-    notified = await read_notified(store, {t for t, r in records.items() if r is not None and r.is_terminal})
-    return [
-        t
-        for t, record in records.items()
-        if not is_settled(record) or (record is not None and record.is_terminal and t not in notified)
-    ]
+    ended = {t for t, r in records.items() if r is not None and r.is_terminal}
+    still_open = {t for t, r in records.items() if r is not None and r.is_open}
+    told = await read_notified(store, ended) | await read_notified(store, still_open, WORKING_NOTIFIED_KEY)
+    untold = (ended | still_open) - told
+    return [t for t, record in records.items() if not is_settled(record) or t in untold]
 
 
 def replay_dead_letters(stack: LoopbackStack) -> dict[str, Any]:

@@ -96,6 +96,31 @@ async def test_an_unconfirmed_order_is_looked_up_never_placed_again() -> None:
     assert broker.calls == ["execute", "resume:None"]
 
 
+async def test_a_redelivery_finding_its_trade_open_tells_the_trader_again() -> None:
+    """The campaign: execution was killed -9 after it recorded a trade `unknown` and before its TradeWorking
+    left; every redelivery found the trade unknown still, rechecked, and told nobody: a trader never told.
+    A redelivered TradeRecorded now sends the notice again (the notifier tells the trader once)."""
+    broker = ScriptedBroker(UNKNOWN, UNKNOWN, WORKING, WORKING, WORKING)
+    deps = make_deps(broker=broker, clock=lambda: NOW)
+    recorded = await _recorded(deps)
+    first = await execute_trade(recorded, deps)
+    assert isinstance(first, tuple) and isinstance(first[0], TradeWorking)  # the notice the crash lost
+
+    again = await execute_trade(recorded, deps)
+    assert isinstance(again, tuple)
+    [notice] = again  # its first recheck is the first delivery's (one chain a trade: rechecks.py)
+    assert isinstance(notice, TradeWorking) and notice.state == "unknown"
+
+    # a resting order's redelivery too: its trader hears it works
+    resting = await execute_trade(recorded, deps)
+    assert isinstance(resting, tuple) and isinstance(resting[0], TradeWorking)
+    assert resting[0].state == "working"
+    [still] = await execute_trade(recorded, deps)  # type: ignore[misc]
+    assert isinstance(still, TradeWorking) and still.alpaca_order_id == "ord-1"
+    # the sweeper's look at a resting order, though, says nothing new
+    assert await execute_trade(ReconcileTrade(trade=recorded.trade, reason="sweeper"), deps) is None
+
+
 async def test_a_reconcile_for_a_pending_trade_leaves_it_to_its_own_delivery() -> None:
     broker = ScriptedBroker()
     deps = make_deps(broker=broker, clock=lambda: NOW)

@@ -284,7 +284,7 @@ async def _keep_open(
     # sweeper's one read of every open order catches what the stream missed. Only an order that may or may
     # not exist (unknown) is looked up again on a schedule.
     rechecked = pending.state == "unknown"
-    if progressed.status == record.status:
+    if progressed.status == record.status and isinstance(event, ReconcileTrade):
         if not rechecked:
             logger.debug("Trade still working (%s): settled when its order ends", pending.reason)
             return None
@@ -292,18 +292,26 @@ async def _keep_open(
             "Trade still %s (%s): rechecking in %d ms", pending.state, pending.reason, recheck.delay_ms
         )
         # Nothing new: keep rechecking, unless the sender looks again itself (the sweeper).
-        if isinstance(event, ReconcileTrade) and not event.recheck:
-            return None
-        return await one_recheck(recheck, deps)
-    logger.log(
-        logging.WARNING if pending.state == "unknown" else logging.INFO,
-        "Trade %s: %s (order %s); %s",
-        pending.state,
-        pending.reason,
-        pending.alpaca_order_id,
-        f"rechecking in {recheck.delay_ms} ms" if rechecked else "settled when its order ends",
-        extra={"outcome": pending.state, "alpaca_order_id": pending.alpaca_order_id},
-    )
+        return await one_recheck(recheck, deps) if event.recheck else None
+    if progressed.status == record.status:
+        # A TradeRecorded that finds its trade open already is a redelivery: the delivery that opened it may
+        # have died between the store's write and its publishes, so its notice, recheck and exits go again
+        # (the notifier tells the trader once, the store keeps one exit).
+        logger.info(
+            "Trade already %s by an earlier delivery: its notice goes again",
+            pending.state,
+            extra={"outcome": "duplicate", "alpaca_order_id": pending.alpaca_order_id},
+        )
+    else:
+        logger.log(
+            logging.WARNING if pending.state == "unknown" else logging.INFO,
+            "Trade %s: %s (order %s); %s",
+            pending.state,
+            pending.reason,
+            pending.alpaca_order_id,
+            f"rechecking in {recheck.delay_ms} ms" if rechecked else "settled when its order ends",
+            extra={"outcome": pending.state, "alpaca_order_id": pending.alpaca_order_id},
+        )
     working = TradeWorking(
         trade=trade,
         state=pending.state,
