@@ -17,7 +17,7 @@ from emulators.alpaca.admin_client import AdminClient as AlpacaAdmin
 from emulators.slack.admin_client import AdminClient as SlackAdmin
 from tests.faults.cluster import RabbitCluster
 from tests.faults.kinds import registry
-from tests.faults.kinds.context import FaultLocks, KindRun
+from tests.faults.kinds.context import APPROVAL_KINDS, FaultLocks, KindRun
 from tests.faults.rabbitmq_node import RabbitNode
 from workers.chain.routing import STAGE_NAMES
 
@@ -155,6 +155,8 @@ class Injector:
             self.stack.start_stage(stage)
 
     def bounce_rabbitmq(self, down_s: float) -> None:
+        if self.kinds is not None:  # see FirstKinds: a node's stop_app and start_app take seconds each
+            self.kinds.first.wait(APPROVAL_KINDS)
         with self.locks.rabbitmq:
             self.log.add("rabbitmq stop_app")
             self.rabbitmq.stop_app()

@@ -81,6 +81,11 @@ class FirstKinds:
     it met anything (the crash kind then another lease after that), the campaign's longest path by far. The
     faults still overlap: the first kinds' own settling (a lease run out, a request's time to live) happens
     while the chain is stopped.
+
+    RabbitMQ's memory alarm (rabbitmq_blocked) and a node's restart (bounce_rabbitmq) wait for the approval
+    kinds only (APPROVAL_KINDS): together they held every publisher back for 30 s or more, so an approval's
+    request was posted that much later, and the expiry race, the long store outage after it and the
+    campaign's end came later with it.
     """
 
     _left: Counter[str] = field(default_factory=Counter)

@@ -13,7 +13,7 @@ from typing import Any
 from emulators.slack import filling, payloads
 from emulators.slack.driver import AckTimeout, AppResponse, SlackDriver
 from tests.faults.cluster import RabbitCluster
-from tests.faults.kinds.context import Injection, KindOutcome, KindRun, Seen, begin
+from tests.faults.kinds.context import APPROVAL_KINDS, Injection, KindOutcome, KindRun, Seen, begin
 from tests.waiting import eventually
 
 ACK_DEADLINE_S = 3.0  # Slack's
@@ -109,7 +109,9 @@ async def check_poison_number(seen: Seen, injections: list[Injection]) -> KindOu
 def inject_rabbitmq_blocked(run: KindRun, blocked_s: float, traders: list[str]) -> None:
     """A memory alarm on the node the ingress uses (every node's publishers are blocked, cluster-wide)
     while traders submit; each is answered within 3 s, and once it clears each is one trade, told once."""
+    met = run.first.wait(APPROVAL_KINDS)  # see FirstKinds: it holds every publisher back
     injection = begin("rabbitmq_blocked")
+    injection.facts["approval kinds done"] = met
     drivers = [run.probes.driver(run.slack, user) for user in traders]
     modals = [(driver, _open_modal(driver, "buy 1 AAPL")) for driver in drivers]
     injection.trade_ids = [_trade_id(view) for _, view in modals]
