@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures_rabbitmq",
     "tests.fixtures_alpaca",
     "tests.fixtures_slack",
+    "tests.worker_timeline",
 ]
 
 # Modules that take the longest (pytest --durations names them), first; then whole directories, slowest
