@@ -66,8 +66,8 @@ async def _settle_on_one_store(
 
 
 async def _unsettled(store: TradeStore, trade_ids: set[uuid.UUID]) -> list[uuid.UUID]:
-    """The trades not yet ended (or left open with a reason), and those whose trader has not yet heard the
-    end, or that the trade is open: the checks count a trader told neither (an untold submission)."""
+    """The trades not settled yet (is_settled), and the settled ones whose trader has not been told yet: of
+    its end when it ended, that it works when it is open (the checks count either missing as untold)."""
     records = await read_trades(store, trade_ids)
     ended = {t for t, r in records.items() if r is not None and r.is_terminal}
     still_open = {t for t, r in records.items() if r is not None and r.is_open}
